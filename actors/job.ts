@@ -1,0 +1,276 @@
+/**
+ * The job actor: one job's lifecycle, pure. It performs no I/O; what the world must do is
+ * emitted (`emit(...)`) as a JobEffect for the runtime to carry out.
+ *
+ * States:
+ * - `queued`: waiting for the scheduler to place it.
+ * - `scheduled`: reserved on a worker, assignment sent; waits for the agent to start it until
+ *   the acceptance deadline, then goes back to `queued` (the reservation is released).
+ * - `running`: the agent started it. The agent enforces the timeout; the supervisor keeps a
+ *   backstop deadline (timeout + cancel grace) in case the agent never reports.
+ * - `retry_wait`: an attempt failed and the policy allows another; `queued` again at the
+ *   backoff deadline.
+ * - `cancelling`: cancel was asked while running; waits for the agent to confirm, or for the
+ *   grace period to pass.
+ * - `succeeded`, `failed`, `cancelled`, `timed_out`: final, absorbing.
+ *
+ * Counters: `attempt` numbers assignments (every message from an agent carries it, and one
+ * from another attempt is refused); `starts` counts runs, and never exceeds `retry.maxAttempts`.
+ * An assignment that was never started (refused, not accepted in time, worker lost before
+ * start) does not use up an attempt of the policy.
+ *
+ * Every timer is the absolute `deadline` in the context: the runtime delivers `tick` when its
+ * clock passes it, so a restored actor fires at the right time, not "delay after restore".
+ * Every event carries `at`, the runtime clock's time, so the machine never reads a clock.
+ */
+import { assign, emit, setup } from "xstate";
+import type { JobState } from "../src/domain/job-state.ts";
+import { backoffDelayMs, type RetryPolicy } from "../src/domain/retry.ts";
+import type { JobEffect, JobMessage, JobResult } from "./job-messages.ts";
+
+export type { JobEffect, JobMessage, JobResult } from "./job-messages.ts";
+
+export interface JobInput {
+  readonly jobId: string;
+  readonly retry: RetryPolicy;
+  readonly timeoutMs: number | null;
+  /** How long a cancelled running job may take to stop before it is declared cancelled. */
+  readonly cancelGraceMs: number;
+  readonly at: number;
+}
+
+export interface JobContext extends Omit<JobInput, "at"> {
+  readonly attempt: number;
+  readonly starts: number;
+  readonly workerId: string | null;
+  readonly deadline: number | null;
+  readonly result: JobResult | null;
+  /** One entry per state entered, with the clock time it was entered at. */
+  readonly history: ReadonlyArray<readonly [JobState, number]>;
+}
+
+type Attempted = Extract<JobMessage, { attempt: number }>;
+
+const at = (event: JobMessage | { type: string; input?: JobInput }): number =>
+  "at" in event ? (event.at as number) : (event as { input: JobInput }).input.at;
+
+const endedBy: Partial<Record<JobMessage["type"], string>> = {
+  timed_out: "timed out on the agent",
+  tick: "no report from the agent before the deadline",
+  worker_lost: "the worker was lost",
+  cancelled: "cancelled",
+};
+
+const resultOf = (event: JobMessage): JobResult =>
+  event.type === "succeeded" || event.type === "failed"
+    ? {
+        exitCode: event.exitCode ?? null,
+        output: event.type === "succeeded" ? (event.output ?? null) : null,
+        error: event.type === "failed" ? event.error : null,
+      }
+    : { exitCode: null, output: null, error: endedBy[event.type] ?? event.type };
+
+const ending = new Set<JobMessage["type"]>([
+  "succeeded",
+  "failed",
+  "timed_out",
+  "tick",
+  "worker_lost",
+]);
+
+/**
+ * What entering `state` changes in the context. One function, one `assign` per transition:
+ * every extra assign makes XState clone the snapshot again, and that is most of its cost.
+ */
+const onEnter = (state: JobState, c: JobContext, event: JobMessage): Partial<JobContext> => {
+  const now = at(event);
+  const result = ending.has(event.type) ? { result: resultOf(event) } : {};
+  switch (state) {
+    case "queued":
+      return { workerId: null, deadline: null };
+    case "scheduled":
+      return event.type === "schedule"
+        ? { attempt: c.attempt + 1, workerId: event.workerId, deadline: event.acceptBy }
+        : {};
+    case "running":
+      return {
+        starts: c.starts + 1,
+        deadline: c.timeoutMs === null ? null : now + c.timeoutMs + c.cancelGraceMs,
+      };
+    case "retry_wait":
+      return {
+        ...result,
+        workerId: null,
+        deadline: now + backoffDelayMs(c.retry, c.starts, c.jobId),
+      };
+    case "cancelling":
+      return { deadline: now + c.cancelGraceMs };
+    case "succeeded": {
+      // A result without a start message (straight from `scheduled`, the state the last history
+      // line names): the start was folded into the result, so it counts as a run.
+      const folded = c.history.at(-1)?.[0] === "scheduled";
+      return { ...result, workerId: null, deadline: null, starts: c.starts + (folded ? 1 : 0) };
+    }
+    case "failed":
+    case "timed_out":
+    case "cancelled":
+      return { ...result, workerId: null, deadline: null };
+    default:
+      return state satisfies never;
+  }
+};
+
+/** Entry of every state: its context changes with its history line, then the transition effect. */
+const entered = (state: JobState) =>
+  [
+    { type: "enter", params: { state } },
+    { type: "announce", params: { state } },
+  ] as const;
+
+export const jobMachine = setup({
+  types: {
+    context: {} as JobContext,
+    events: {} as JobMessage,
+    input: {} as JobInput,
+    emitted: {} as JobEffect,
+  },
+  guards: {
+    currentAttempt: ({ context, event }) => (event as Attempted).attempt === context.attempt,
+    canRetry: ({ context }) => context.starts < context.retry.maxAttempts,
+    deadlinePassed: ({ context, event }) =>
+      event.type === "tick" && context.deadline !== null && event.at >= context.deadline,
+    onThisWorker: ({ context, event }) =>
+      event.type === "worker_lost" && event.workerId === context.workerId,
+    endedByTimeout: ({ event }) => event.type === "timed_out" || event.type === "tick",
+  },
+  actions: {
+    enter: assign(({ context, event }, { state }: { state: JobState }) => ({
+      ...onEnter(state, context, event),
+      history: [...context.history, [state, at(event)] as const],
+    })),
+    announce: emit(({ context, event }, { state }: { state: JobState }) => ({
+      type: "job.transitioned" as const,
+      jobId: context.jobId,
+      state,
+      attempt: context.attempt,
+      workerId: context.workerId,
+      result: context.result,
+      at: at(event),
+    })),
+    assign: emit(({ context }) => ({
+      type: "job.assign" as const,
+      jobId: context.jobId,
+      workerId: context.workerId ?? "",
+      attempt: context.attempt,
+      acceptBy: context.deadline ?? 0,
+    })),
+    refuse: emit(({ context, event }) => ({
+      type: "job.refused" as const,
+      jobId: context.jobId,
+      eventType: event.type,
+      attempt: "attempt" in event ? event.attempt : null,
+      current: context.attempt,
+      reason:
+        "attempt" in event && event.attempt !== context.attempt
+          ? "stale_attempt"
+          : "not_applicable",
+    })),
+    cancelOnAgent: emit(({ context }) => ({
+      type: "job.cancel_on_agent" as const,
+      jobId: context.jobId,
+      workerId: context.workerId ?? "",
+      attempt: context.attempt,
+      graceMs: context.cancelGraceMs,
+    })),
+  },
+}).createMachine({
+  id: "job",
+  initial: "queued",
+  context: ({ input }) => ({
+    jobId: input.jobId,
+    retry: input.retry,
+    timeoutMs: input.timeoutMs,
+    cancelGraceMs: input.cancelGraceMs,
+    attempt: 0,
+    starts: 0,
+    workerId: null,
+    deadline: null,
+    result: null,
+    history: [],
+  }),
+  // Messages that no state took: from another attempt, or not meaningful now. Refused, visibly.
+  on: {
+    started: { actions: "refuse" },
+    succeeded: { actions: "refuse" },
+    failed: { actions: "refuse" },
+    timed_out: { actions: "refuse" },
+    rejected: { actions: "refuse" },
+    cancelled: { actions: "refuse" },
+    schedule: { actions: "refuse" },
+  },
+  states: {
+    queued: {
+      entry: entered("queued"),
+      on: {
+        schedule: { target: "scheduled" },
+        cancel: { target: "cancelled" },
+      },
+    },
+    scheduled: {
+      entry: [...entered("scheduled"), "assign"],
+      on: {
+        started: { guard: "currentAttempt", target: "running" },
+        succeeded: { guard: "currentAttempt", target: "succeeded" },
+        rejected: { guard: "currentAttempt", target: "queued" },
+        tick: { guard: "deadlinePassed", target: "queued" },
+        worker_lost: { guard: "onThisWorker", target: "queued" },
+        cancel: { target: "cancelled", actions: "cancelOnAgent" },
+      },
+    },
+    running: {
+      entry: entered("running"),
+      on: {
+        succeeded: { guard: "currentAttempt", target: "succeeded" },
+        failed: { guard: "currentAttempt", target: "attemptEnded" },
+        timed_out: { guard: "currentAttempt", target: "attemptEnded" },
+        // No report past timeout + grace: stop it on the agent, end the attempt here.
+        tick: { guard: "deadlinePassed", target: "attemptEnded", actions: "cancelOnAgent" },
+        worker_lost: { guard: "onThisWorker", target: "attemptEnded" },
+        cancel: { target: "cancelling", actions: "cancelOnAgent" },
+      },
+    },
+    /** Transient: another attempt, or the end. Never rests here, so it is not a JobState. */
+    attemptEnded: {
+      always: [
+        { guard: "canRetry", target: "retry_wait" },
+        { guard: "endedByTimeout", target: "timed_out" },
+        { target: "failed" },
+      ],
+    },
+    retry_wait: {
+      entry: entered("retry_wait"),
+      on: {
+        tick: { guard: "deadlinePassed", target: "queued" },
+        cancel: { target: "cancelled" },
+      },
+    },
+    cancelling: {
+      entry: entered("cancelling"),
+      on: {
+        cancelled: { guard: "currentAttempt", target: "cancelled" },
+        succeeded: { guard: "currentAttempt", target: "cancelled" },
+        failed: { guard: "currentAttempt", target: "cancelled" },
+        timed_out: { guard: "currentAttempt", target: "cancelled" },
+        tick: { guard: "deadlinePassed", target: "cancelled" },
+        worker_lost: { guard: "onThisWorker", target: "cancelled" },
+        cancel: {},
+      },
+    },
+    succeeded: { type: "final", entry: entered("succeeded") },
+    failed: { type: "final", entry: entered("failed") },
+    cancelled: { type: "final", entry: entered("cancelled") },
+    timed_out: { type: "final", entry: entered("timed_out") },
+  },
+});
+
+export type JobMachine = typeof jobMachine;

@@ -1,0 +1,44 @@
+/**
+ * What the worker actor hears (WorkerMessage) and asks the world to do (WorkerEffect).
+ * Every message carries `at`, the runtime clock's time in epoch milliseconds.
+ */
+import type { WorkerState } from "../src/domain/worker.ts";
+
+export type WorkerMessage =
+  /** A session is up for this worker id; `jobs` are the jobs the agent says it still runs. */
+  | { readonly type: "registered"; readonly at: number; readonly jobs: ReadonlyArray<string> }
+  | { readonly type: "heartbeat"; readonly at: number }
+  | { readonly type: "job_assigned"; readonly at: number; readonly jobId: string }
+  | { readonly type: "job_finished"; readonly at: number; readonly jobId: string }
+  | { readonly type: "drain"; readonly at: number }
+  /** The agent said goodbye after draining. */
+  | { readonly type: "left"; readonly at: number }
+  /** The runtime's clock passed the heartbeat deadline. */
+  | { readonly type: "tick"; readonly at: number };
+
+export type WorkerEffect =
+  | {
+      readonly type: "worker.transitioned";
+      readonly workerId: string;
+      readonly state: WorkerState;
+      readonly jobs: ReadonlyArray<string>;
+      readonly at: number;
+    }
+  /** The heartbeat deadline passed: each of `jobs` must be told `worker_lost`. */
+  | {
+      readonly type: "worker.lost";
+      readonly workerId: string;
+      readonly jobs: ReadonlyArray<string>;
+      readonly at: number;
+    }
+  /** A session came (back): `released` jobs are no longer on it, `unknown` ones must be stopped. */
+  | {
+      readonly type: "worker.reconciled";
+      readonly workerId: string;
+      readonly kept: ReadonlyArray<string>;
+      readonly released: ReadonlyArray<string>;
+      readonly unknown: ReadonlyArray<string>;
+      readonly at: number;
+    }
+  /** Push a drain request to the agent. */
+  | { readonly type: "worker.drain"; readonly workerId: string };

@@ -1,0 +1,181 @@
+/**
+ * The worker actor: what the supervisor knows of one agent's life, pure.
+ *
+ * States:
+ * - `registering`: spawned for a RegisterWorker call, until the session is up.
+ * - `idle` / `busy`: connected and heartbeating, with no job / with at least one job.
+ * - `draining`: told to take no new work; it finishes what it runs, then goes `offline`.
+ * - `lost`: the heartbeat deadline passed. Its jobs are handed back (`worker.lost`) at once.
+ *   The agent may come back under the same id (`registered` again): it is reconciled.
+ * - `offline`: left cleanly after draining. Final.
+ *
+ * The heartbeat deadline is absolute (`deadline` in the context); the runtime delivers `tick`
+ * when its clock passes it. Every event carries `at`, the runtime clock's time.
+ */
+import { assign, emit, setup } from "xstate";
+import type { WorkerState } from "../src/domain/worker.ts";
+import type { WorkerEffect, WorkerMessage } from "./worker-messages.ts";
+
+export type { WorkerEffect, WorkerMessage } from "./worker-messages.ts";
+
+export interface WorkerInput {
+  readonly workerId: string;
+  readonly heartbeatTimeoutMs: number;
+  readonly at: number;
+}
+
+export interface WorkerContext {
+  readonly workerId: string;
+  readonly heartbeatTimeoutMs: number;
+  readonly deadline: number;
+  /** Jobs this worker runs now, as far as the supervisor knows. */
+  readonly jobs: ReadonlyArray<string>;
+  readonly lastHeartbeatAt: number;
+  readonly history: ReadonlyArray<readonly [WorkerState, number]>;
+}
+
+const at = (event: WorkerMessage | { type: string }): number =>
+  "at" in event ? (event.at as number) : (event as unknown as { input: WorkerInput }).input.at;
+
+const entered = (state: WorkerState) =>
+  [
+    { type: "record", params: { state } },
+    { type: "announce", params: { state } },
+  ] as const;
+
+const without = (jobs: ReadonlyArray<string>, jobId: string) => jobs.filter((j) => j !== jobId);
+
+export const workerMachine = setup({
+  types: {
+    context: {} as WorkerContext,
+    events: {} as WorkerMessage,
+    input: {} as WorkerInput,
+    emitted: {} as WorkerEffect,
+  },
+  guards: {
+    hasJobs: ({ context }) => context.jobs.length > 0,
+    deadlinePassed: ({ context, event }) => event.type === "tick" && event.at >= context.deadline,
+    lastJobFinished: ({ context, event }) =>
+      event.type === "job_finished" && without(context.jobs, event.jobId).length === 0,
+  },
+  actions: {
+    record: assign({
+      history: ({ context, event }, params: { state: WorkerState }) => [
+        ...context.history,
+        [params.state, at(event)] as const,
+      ],
+    }),
+    announce: emit(({ context, event }, params: { state: WorkerState }) => ({
+      type: "worker.transitioned" as const,
+      workerId: context.workerId,
+      state: params.state,
+      jobs: context.jobs,
+      at: at(event),
+    })),
+    alive: assign({
+      deadline: ({ context, event }) => at(event) + context.heartbeatTimeoutMs,
+      lastHeartbeatAt: ({ event }) => at(event),
+    }),
+    addJob: assign({
+      jobs: ({ context, event }) =>
+        event.type === "job_assigned" && !context.jobs.includes(event.jobId)
+          ? [...context.jobs, event.jobId]
+          : context.jobs,
+    }),
+    removeJob: assign({
+      jobs: ({ context, event }) =>
+        event.type === "job_finished" ? without(context.jobs, event.jobId) : context.jobs,
+    }),
+    /** Reconnect: the agent's report is the truth about what it runs; the rest is released. */
+    reconcile: emit(({ context, event }) => ({
+      type: "worker.reconciled" as const,
+      workerId: context.workerId,
+      kept: event.type === "registered" ? event.jobs.filter((j) => context.jobs.includes(j)) : [],
+      released:
+        event.type === "registered" ? context.jobs.filter((j) => !event.jobs.includes(j)) : [],
+      unknown:
+        event.type === "registered" ? event.jobs.filter((j) => !context.jobs.includes(j)) : [],
+      at: at(event),
+    })),
+    adoptReported: assign({
+      jobs: ({ context, event }) =>
+        event.type === "registered"
+          ? event.jobs.filter((j) => context.jobs.includes(j))
+          : context.jobs,
+    }),
+    handBack: emit(({ context, event }) => ({
+      type: "worker.lost" as const,
+      workerId: context.workerId,
+      jobs: context.jobs,
+      at: at(event),
+    })),
+    pushDrain: emit(({ context }) => ({
+      type: "worker.drain" as const,
+      workerId: context.workerId,
+    })),
+  },
+}).createMachine({
+  id: "worker",
+  initial: "registering",
+  context: ({ input }) => ({
+    workerId: input.workerId,
+    heartbeatTimeoutMs: input.heartbeatTimeoutMs,
+    deadline: input.at + input.heartbeatTimeoutMs,
+    jobs: [],
+    lastHeartbeatAt: input.at,
+    history: [],
+  }),
+  states: {
+    registering: {
+      entry: entered("registering"),
+      on: {
+        registered: { target: "connected", actions: ["alive", "reconcile", "adoptReported"] },
+        tick: { guard: "deadlinePassed", target: "lost" },
+      },
+    },
+    /** Connected and taking work: `idle` or `busy` by whether it runs anything. */
+    connected: {
+      initial: "choose",
+      on: {
+        heartbeat: { actions: "alive" },
+        // The same agent registering again (a new session): reconcile, stay connected.
+        registered: { target: ".choose", actions: ["alive", "reconcile", "adoptReported"] },
+        job_assigned: { target: ".busy", actions: "addJob" },
+        drain: { target: "draining", actions: "pushDrain" },
+        tick: { guard: "deadlinePassed", target: "lost" },
+      },
+      states: {
+        choose: { always: [{ guard: "hasJobs", target: "busy" }, { target: "idle" }] },
+        idle: { entry: entered("idle") },
+        busy: {
+          entry: entered("busy"),
+          on: {
+            job_finished: [
+              { guard: "lastJobFinished", target: "idle", actions: "removeJob" },
+              { actions: "removeJob" },
+            ],
+          },
+        },
+      },
+    },
+    draining: {
+      entry: entered("draining"),
+      always: { guard: ({ context }) => context.jobs.length === 0, target: "offline" },
+      on: {
+        heartbeat: { actions: "alive" },
+        job_finished: { actions: "removeJob" },
+        tick: { guard: "deadlinePassed", target: "lost" },
+        left: { target: "offline" },
+      },
+    },
+    lost: {
+      entry: [...entered("lost"), "handBack", assign({ jobs: [] })],
+      on: {
+        registered: { target: "connected", actions: ["alive", "reconcile", "adoptReported"] },
+      },
+    },
+    offline: { type: "final", entry: entered("offline") },
+  },
+});
+
+export type WorkerMachine = typeof workerMachine;

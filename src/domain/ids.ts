@@ -1,0 +1,80 @@
+/**
+ * Branded identifiers. A JobId is not a WorkerId, even though both are strings on the wire.
+ *
+ * Ids are ULIDs (48-bit millisecond time, 80 random bits, Crockford base32): they sort by
+ * creation time, which gives FIFO order and stable cursors for free.
+ */
+import { randomFillSync } from "node:crypto";
+import { Schema } from "effect";
+
+const ulidPattern = /^[0-9A-HJKMNP-TV-Z]{26}$/;
+
+export const JobId = Schema.String.pipe(Schema.pattern(ulidPattern), Schema.brand("JobId"));
+export type JobId = typeof JobId.Type;
+
+export const WorkerId = Schema.String.pipe(
+  Schema.pattern(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/),
+  Schema.brand("WorkerId"),
+);
+export type WorkerId = typeof WorkerId.Type;
+
+export const PipelineRunId = Schema.String.pipe(
+  Schema.pattern(ulidPattern),
+  Schema.brand("PipelineRunId"),
+);
+export type PipelineRunId = typeof PipelineRunId.Type;
+
+export const PipelineName = Schema.String.pipe(
+  Schema.pattern(/^[a-z0-9][a-z0-9_-]{0,63}$/),
+  Schema.brand("PipelineName"),
+);
+export type PipelineName = typeof PipelineName.Type;
+
+const ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+const random = new Uint8Array(10);
+let lastTime = -1;
+let lastRandom = new Uint8Array(10);
+
+/** Monotonic within one process: ids made in the same millisecond still sort in order. */
+export const ulid = (now: number = Date.now()): string => {
+  if (now <= lastTime) {
+    // Same (or earlier) millisecond: increment the random part instead of redrawing it.
+    for (let i = 9; i >= 0; i--) {
+      const v = lastRandom[i]!;
+      if (v < 255) {
+        lastRandom[i] = v + 1;
+        break;
+      }
+      lastRandom[i] = 0;
+    }
+    now = lastTime;
+  } else {
+    randomFillSync(random);
+    lastRandom = Uint8Array.from(random);
+    lastTime = now;
+  }
+  let out = "";
+  let t = now;
+  const time: string[] = [];
+  for (let i = 0; i < 10; i++) {
+    time.unshift(ALPHABET[t % 32]!);
+    t = Math.floor(t / 32);
+  }
+  out += time.join("");
+  // 80 bits -> 16 base32 characters, 5 bits at a time.
+  let bits = 0;
+  let acc = 0;
+  for (const byte of lastRandom) {
+    acc = (acc << 8) | byte;
+    bits += 8;
+    while (bits >= 5) {
+      out += ALPHABET[(acc >>> (bits - 5)) & 31]!;
+      bits -= 5;
+    }
+    acc &= (1 << bits) - 1;
+  }
+  return out;
+};
+
+export const newJobId = (now?: number): JobId => ulid(now) as JobId;
+export const newPipelineRunId = (now?: number): PipelineRunId => ulid(now) as PipelineRunId;

@@ -1,0 +1,41 @@
+/**
+ * Port: where actors' snapshots live between their activations and across restarts.
+ *
+ * A record is one actor's last committed state. `saveBatch` is one commit: the runtime groups
+ * every snapshot that changed in one round of its mailboxes into a single call (group commit),
+ * and performs the effects of that round only after it returns. An adapter must make the
+ * whole batch durable, or fail it whole.
+ */
+import { Data, type Effect } from "effect";
+
+/** The JSON-able form of an XState machine snapshot. */
+export interface PersistedSnapshot {
+  readonly status: string;
+  readonly value: unknown;
+  readonly context: unknown;
+  readonly [k: string]: unknown;
+}
+
+export interface SnapshotRecord {
+  readonly address: string;
+  readonly kind: string;
+  /** The behaviour's version when the snapshot was taken. */
+  readonly version: string;
+  readonly snapshot: PersistedSnapshot;
+  /** The actor's next timer (epoch ms), so recovery can re-arm it without decoding. */
+  readonly deadline: number | null;
+  /** The machine reached a final state: the actor never needs to be live again. */
+  readonly done: boolean;
+}
+
+export class StoreError extends Data.TaggedError("StoreError")<{
+  readonly operation: string;
+  readonly cause: unknown;
+}> {}
+
+export interface SnapshotStore {
+  readonly saveBatch: (records: ReadonlyArray<SnapshotRecord>) => Effect.Effect<void, StoreError>;
+  readonly load: (address: string) => Effect.Effect<SnapshotRecord | undefined, StoreError>;
+  /** Every actor of `kind` not in a final state: what recovery re-creates. */
+  readonly loadActive: (kind: string) => Effect.Effect<ReadonlyArray<SnapshotRecord>, StoreError>;
+}

@@ -1,0 +1,134 @@
+/**
+ * A Behaviour is what the runtime needs to know of one kind of actor: its XState machine, the
+ * version of its definition (stored with every snapshot), where its next timer is, and how to
+ * say "your timer fired" to it.
+ *
+ * A Driver runs a behaviour's machine for every actor of that kind with one shared actor scope:
+ * XState's own `createActor` (or the pure `transition()`) builds a scope and a system per call,
+ * and a job runtime drives hundreds of thousands of actors. The machine still decides every
+ * step; the driver only collects what it emits, for the runtime to perform after the commit.
+ */
+import {
+  createActor,
+  type AnyStateMachine,
+  type ContextFrom,
+  type EmittedFrom,
+  type EventFromLogic,
+  type InputFrom,
+  type SnapshotFrom,
+} from "xstate";
+import type { PersistedSnapshot } from "../persistence/snapshots.ts";
+
+export type { PersistedSnapshot } from "../persistence/snapshots.ts";
+
+export interface Behaviour<M extends AnyStateMachine = AnyStateMachine> {
+  readonly kind: string;
+  /** Changes whenever the machine changes incompatibly; a snapshot of another version is refused. */
+  readonly version: string;
+  readonly machine: M;
+  /** The absolute time (epoch ms) the actor's next timer fires at, or null. */
+  readonly deadlineOf: (context: ContextFrom<M>) => number | null;
+  /** The message delivered when the runtime clock passes that deadline. */
+  readonly tick: (at: number) => EventFromLogic<M>;
+}
+
+export type AnyBehaviour = Behaviour<AnyStateMachine>;
+export type MessageOf<B extends AnyBehaviour> = EventFromLogic<B["machine"]>;
+export type EffectOf<B extends AnyBehaviour> = EmittedFrom<B["machine"]>;
+export type InputOf<B extends AnyBehaviour> = InputFrom<B["machine"]>;
+export type SnapshotOf<B extends AnyBehaviour> = SnapshotFrom<B["machine"]>;
+
+export const behaviour = <M extends AnyStateMachine>(b: Behaviour<M>): Behaviour<M> => b;
+
+export interface Step<B extends AnyBehaviour> {
+  readonly snapshot: SnapshotOf<B>;
+  readonly effects: ReadonlyArray<EffectOf<B>>;
+}
+
+export interface Driver<B extends AnyBehaviour> {
+  readonly behaviour: B;
+  readonly initial: (input: InputOf<B>) => Step<B>;
+  readonly step: (snapshot: SnapshotOf<B>, message: MessageOf<B>) => Step<B>;
+  readonly persist: (snapshot: SnapshotOf<B>) => PersistedSnapshot;
+  readonly restore: (persisted: PersistedSnapshot) => SnapshotOf<B>;
+  readonly deadline: (snapshot: SnapshotOf<B>) => number | null;
+  readonly isDone: (snapshot: SnapshotOf<B>) => boolean;
+}
+
+interface ActionRecord {
+  readonly type: string;
+  readonly params?: { readonly event?: unknown };
+  readonly info?: unknown;
+  readonly exec?: ((info: unknown, params: unknown) => void) | undefined;
+}
+
+export const makeDriver = <B extends AnyBehaviour>(b: B): Driver<B> => {
+  const machine = b.machine;
+  // One inert actor, never started: it only lends the scope its `self` and `system`.
+  const self = createActor(machine as AnyStateMachine);
+  let effects: unknown[] = [];
+  const scope = {
+    self,
+    id: "",
+    sessionId: "",
+    logger: () => {},
+    defer: () => {},
+    stopChild: () => {},
+    system: self.system,
+    emit: () => {},
+    // Emitted events are the effects; any other action with an implementation runs here,
+    // during the step, as it would in a live actor (and its defect fails the step).
+    actionExecutor: (action: ActionRecord) => {
+      if (action.type === "xstate.emit") effects.push(action.params?.event);
+      else if (action.exec !== undefined && !action.type.startsWith("xstate.")) {
+        action.exec(action.info, action.params);
+      }
+    },
+  };
+  const run = <T>(f: () => T): { value: T; effects: ReadonlyArray<EffectOf<B>> } => {
+    effects = [];
+    const value = f();
+    return { value, effects: effects as ReadonlyArray<EffectOf<B>> };
+  };
+  const wrap = (r: { value: SnapshotOf<B>; effects: ReadonlyArray<EffectOf<B>> }): Step<B> => ({
+    snapshot: r.value,
+    effects: r.effects,
+  });
+  return {
+    behaviour: b,
+    initial: (input) =>
+      wrap(run(() => machine.getInitialSnapshot(scope as never, input) as SnapshotOf<B>)),
+    step: (snapshot, message) =>
+      wrap(run(() => machine.transition(snapshot, message, scope as never) as SnapshotOf<B>)),
+    persist: (snapshot) => {
+      const s = snapshot as unknown as {
+        status: string;
+        value: unknown;
+        context: unknown;
+        children: Record<string, unknown>;
+        historyValue: Record<string, unknown>;
+        output?: unknown;
+        error?: unknown;
+      };
+      // Without child actors or history states the persisted form is these fields; building
+      // it directly skips XState's walk of the context looking for actor refs.
+      if (Object.keys(s.children).length > 0 || Object.keys(s.historyValue).length > 0) {
+        return machine.getPersistedSnapshot(snapshot) as unknown as PersistedSnapshot;
+      }
+      return {
+        status: s.status,
+        value: s.value,
+        context: s.context,
+        historyValue: {},
+        children: {},
+        ...(s.output !== undefined ? { output: s.output } : {}),
+        ...(s.error !== undefined ? { error: s.error } : {}),
+      };
+    },
+    restore: (persisted) =>
+      machine.restoreSnapshot(persisted as never, scope as never) as SnapshotOf<B>,
+    deadline: (snapshot) =>
+      b.deadlineOf((snapshot as { context: ContextFrom<B["machine"]> }).context),
+    isDone: (snapshot) => (snapshot as { status: string }).status !== "active",
+  };
+};

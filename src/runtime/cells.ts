@@ -1,0 +1,319 @@
+/**
+ * The synchronous heart of the actor system: one Cell per live actor, and the rounds that
+ * drive them. No I/O and no Effect here; `system.ts` wraps it with the fibers that load,
+ * commit and keep time.
+ *
+ * A round takes every cell with mail, runs its messages through its machine, and leaves
+ * behind (a) the cells whose snapshot changed, for one commit, and (b) the effects the
+ * machines emitted, which are performed only after that commit: nothing leaves an actor before
+ * the state that caused it is durable.
+ *
+ * Cell status:
+ * - `activating`: not in memory; its snapshot is being loaded, messages wait in its mailbox.
+ * - `active`: in memory, taking messages.
+ * - `restarting`: its machine threw; it waits for its backoff, then restarts from its last
+ *   committed snapshot.
+ * - `stopped`: escalated after too many restarts; it takes nothing more.
+ */
+import type { PersistedSnapshot, SnapshotRecord } from "../persistence/snapshots.ts";
+import type { AnyBehaviour, Driver } from "./behaviour.ts";
+import { Deadlines } from "./deadlines.ts";
+import { Mailbox } from "./mailbox.ts";
+import { decideRestart, type SupervisionPolicy } from "./supervision.ts";
+
+export interface Cell {
+  readonly address: string;
+  readonly driver: Driver<AnyBehaviour>;
+  readonly mailbox: Mailbox<unknown>;
+  status: "activating" | "active" | "restarting" | "stopped";
+  snapshot: unknown;
+  /** The snapshot as last committed: what a restart goes back to. */
+  committed: PersistedSnapshot | undefined;
+  /** The snapshot this cell started from when nothing of it is committed yet. */
+  initial: unknown;
+  deadline: number | null;
+  restartAt: number;
+  failures: ReadonlyArray<number>;
+  queued: boolean;
+  dirty: boolean;
+  lastActive: number;
+  waiters: Array<() => void>;
+}
+
+export interface Hooks {
+  readonly deadLetter: (address: string, message: unknown, reason: string) => void;
+  readonly escalate: (address: string, cause: unknown) => void;
+}
+
+export class Cells {
+  readonly cells = new Map<string, Cell>();
+  readonly deadlines = new Deadlines();
+  private ready: Cell[] = [];
+  private dirty: Cell[] = [];
+  activating: Cell[] = [];
+  effects: Array<readonly [string, unknown]> = [];
+  processed = 0;
+  restarts = 0;
+  deadLetters = 0;
+
+  constructor(
+    private readonly drivers: ReadonlyMap<string, Driver<AnyBehaviour>>,
+    private readonly mailboxCapacity: number,
+    private readonly supervision: SupervisionPolicy,
+    private readonly hooks: Hooks,
+  ) {}
+
+  get hasWork(): boolean {
+    return this.ready.length > 0 || this.activating.length > 0 || this.dirty.length > 0;
+  }
+
+  driverFor(address: string): Driver<AnyBehaviour> | undefined {
+    return this.drivers.get(address.slice(0, address.indexOf("/")));
+  }
+
+  private newCell(address: string, driver: Driver<AnyBehaviour>, now: number): Cell {
+    const cell: Cell = {
+      address,
+      driver,
+      mailbox: new Mailbox(this.mailboxCapacity),
+      status: "active",
+      snapshot: undefined,
+      committed: undefined,
+      initial: undefined,
+      deadline: null,
+      restartAt: 0,
+      failures: [],
+      queued: false,
+      dirty: false,
+      lastActive: now,
+      waiters: [],
+    };
+    this.cells.set(address, cell);
+    return cell;
+  }
+
+  spawn(address: string, input: unknown, now: number): boolean {
+    const driver = this.driverFor(address);
+    if (driver === undefined) throw new Error(`no behaviour for the address ${address}`);
+    if (this.cells.has(address)) return false;
+    const cell = this.newCell(address, driver, now);
+    const step = driver.initial(input as never);
+    cell.initial = step.snapshot;
+    this.applied(cell, step.snapshot, step.effects);
+    return true;
+  }
+
+  /** Enqueues without waiting: "full" means the sender must wait for room. */
+  offer(address: string, message: unknown, now: number): "ok" | "full" | "stopped" | "unknown" {
+    let cell = this.cells.get(address);
+    if (cell === undefined) {
+      const driver = this.driverFor(address);
+      if (driver === undefined) return "unknown";
+      cell = this.activate(address, driver, now);
+    }
+    if (cell.status === "stopped") return "stopped";
+    if (!cell.mailbox.push(message)) return "full";
+    this.schedule(cell);
+    return "ok";
+  }
+
+  /** A cell for an actor that is not in memory: its snapshot must be loaded first. */
+  activate(address: string, driver: Driver<AnyBehaviour>, now: number): Cell {
+    const cell = this.newCell(address, driver, now);
+    cell.status = "activating";
+    this.activating.push(cell);
+    return cell;
+  }
+
+  private schedule(cell: Cell): void {
+    if (!cell.queued && cell.status === "active") {
+      cell.queued = true;
+      this.ready.push(cell);
+    }
+  }
+
+  /** A loaded record (or its absence) for a cell that was activating. */
+  activated(cell: Cell, record: SnapshotRecord | undefined, now: number): void {
+    if (record === undefined || record.version !== cell.driver.behaviour.version) {
+      const reason =
+        record === undefined
+          ? "no such actor"
+          : `snapshot of version ${record.version}, behaviour is ${cell.driver.behaviour.version}`;
+      for (let m = cell.mailbox.shift(); m !== undefined; m = cell.mailbox.shift()) {
+        this.deadLetters++;
+        this.hooks.deadLetter(cell.address, m, reason);
+      }
+      this.cells.delete(cell.address);
+      this.wake(cell);
+      return;
+    }
+    cell.status = "active";
+    cell.committed = record.snapshot;
+    cell.snapshot = cell.driver.restore(record.snapshot);
+    cell.initial = cell.snapshot;
+    this.track(cell, cell.driver.deadline(cell.snapshot as never));
+    if (cell.deadline !== null && cell.deadline <= now) {
+      cell.mailbox.unshift(cell.driver.behaviour.tick(now));
+    }
+    this.schedule(cell);
+  }
+
+  /** Runs every cell with mail through its machine: the synchronous part of a round. */
+  round(now: number): void {
+    const ready = this.ready;
+    this.ready = [];
+    for (const cell of ready) {
+      cell.queued = false;
+      cell.lastActive = now;
+      while (cell.status === "active") {
+        const message = cell.mailbox.shift();
+        if (message === undefined) break;
+        this.deliver(cell, message, now);
+      }
+      this.wake(cell);
+    }
+  }
+
+  private deliver(cell: Cell, message: unknown, now: number): void {
+    if (cell.driver.isDone(cell.snapshot as never)) {
+      this.deadLetters++;
+      this.hooks.deadLetter(cell.address, message, "the actor has finished");
+      return;
+    }
+    try {
+      const step = cell.driver.step(cell.snapshot as never, message as never);
+      this.processed++;
+      if (step.snapshot !== cell.snapshot || step.effects.length > 0) {
+        this.applied(cell, step.snapshot, step.effects);
+      }
+    } catch (cause) {
+      this.failed(cell, message, cause, now);
+    }
+  }
+
+  private applied(cell: Cell, snapshot: unknown, effects: ReadonlyArray<unknown>): void {
+    cell.snapshot = snapshot;
+    for (const e of effects) this.effects.push([cell.address, e]);
+    this.track(cell, cell.driver.deadline(snapshot as never));
+    if (!cell.dirty) {
+      cell.dirty = true;
+      this.dirty.push(cell);
+    }
+  }
+
+  private track(cell: Cell, deadline: number | null): void {
+    this.deadlines.arm(cell.address, deadline);
+    cell.deadline = deadline;
+  }
+
+  private failed(cell: Cell, message: unknown, cause: unknown, now: number): void {
+    this.deadLetters++;
+    this.hooks.deadLetter(cell.address, message, `the actor failed: ${String(cause)}`);
+    const decision = decideRestart(this.supervision, cell.failures, now);
+    cell.failures = decision.failures;
+    if (decision._tag === "escalate") {
+      cell.status = "stopped";
+      for (let m = cell.mailbox.shift(); m !== undefined; m = cell.mailbox.shift()) {
+        this.deadLetters++;
+        this.hooks.deadLetter(cell.address, m, "the actor was stopped");
+      }
+      this.hooks.escalate(cell.address, cause);
+      return;
+    }
+    cell.status = "restarting";
+    cell.restartAt = decision.at;
+    // The restart takes the timer's place; the restored snapshot re-arms its own deadline.
+    this.deadlines.arm(cell.address, decision.at);
+  }
+
+  /** Restart cells whose backoff has passed, from their last committed snapshot. */
+  restartDue(cell: Cell, now: number): void {
+    if (cell.status !== "restarting" || cell.restartAt > now) return;
+    this.restarts++;
+    cell.status = "active";
+    cell.snapshot =
+      cell.committed !== undefined ? cell.driver.restore(cell.committed) : cell.initial;
+    cell.deadline = null;
+    this.track(cell, cell.driver.deadline(cell.snapshot as never));
+    this.schedule(cell);
+  }
+
+  /** The records of one commit; the cells stay dirty until `committed` is called. */
+  pendingRecords(): SnapshotRecord[] {
+    return this.dirty.map((cell) => {
+      const snapshot = cell.driver.persist(cell.snapshot as never);
+      return {
+        address: cell.address,
+        kind: cell.driver.behaviour.kind,
+        version: cell.driver.behaviour.version,
+        snapshot,
+        deadline: cell.deadline,
+        done: cell.driver.isDone(cell.snapshot as never),
+      };
+    });
+  }
+
+  /** After a commit: remember what was committed and passivate the actors that finished. */
+  committed(records: ReadonlyArray<SnapshotRecord>): void {
+    const cells = this.dirty;
+    this.dirty = [];
+    for (let i = 0; i < cells.length; i++) {
+      const cell = cells[i]!;
+      cell.dirty = false;
+      cell.committed = records[i]!.snapshot;
+      if (records[i]!.done && cell.mailbox.size === 0 && !cell.queued) {
+        this.cells.delete(cell.address);
+      }
+    }
+  }
+
+  takeEffects(): Array<readonly [string, unknown]> {
+    const effects = this.effects;
+    this.effects = [];
+    return effects;
+  }
+
+  /** Passivates live actors that have been idle since `before`; their timers stay armed. */
+  passivateIdle(before: number): number {
+    let n = 0;
+    for (const cell of this.cells.values()) {
+      if (
+        cell.status === "active" &&
+        !cell.dirty &&
+        !cell.queued &&
+        cell.mailbox.size === 0 &&
+        cell.lastActive < before
+      ) {
+        this.cells.delete(cell.address);
+        n++;
+      }
+    }
+    return n;
+  }
+
+  private wake(cell: Cell): void {
+    if (cell.waiters.length === 0) return;
+    const waiters = cell.waiters;
+    cell.waiters = [];
+    for (const w of waiters) w();
+  }
+}
+
+/** What the timer does for one due entry: a tick, a restart, or a load of a passivated actor. */
+export const fireDue = (cells: Cells, address: string, at: number, now: number): void => {
+  const cell = cells.cells.get(address);
+  if (cell === undefined) {
+    // Passivated with a timer armed: activation delivers the tick if it is still due.
+    const driver = cells.driverFor(address);
+    if (driver === undefined) return;
+    cells.activate(address, driver, now);
+    return;
+  }
+  if (cell.status === "restarting") cells.restartDue(cell, now);
+  else if (cell.status === "active" && cell.deadline !== null && cell.deadline <= at) {
+    // Not taken by a full mailbox: the actor is busy and will be ticked again right after.
+    if (cells.offer(address, cell.driver.behaviour.tick(now), now) === "full") {
+      cells.deadlines.arm(address, now);
+    }
+  }
+};

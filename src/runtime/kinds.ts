@@ -1,0 +1,38 @@
+/**
+ * The runtime's view of Hodei's actors: each machine of `actors/` with its address kind, its
+ * version, where its timer is and how to tell it the timer fired.
+ *
+ * A version is a hand-kept number plus a hash of the machine's definition, so that a changed
+ * state chart cannot silently resume snapshots written by the old one.
+ */
+import { createHash } from "node:crypto";
+import type { AnyStateMachine } from "xstate";
+import { jobMachine } from "../../actors/job.ts";
+import { workerMachine } from "../../actors/worker.ts";
+import { address, type Address } from "./address.ts";
+import { behaviour } from "./behaviour.ts";
+
+const versionOf = (n: number, machine: AnyStateMachine): string =>
+  `${n}:${createHash("sha256").update(JSON.stringify(machine.definition)).digest("hex").slice(0, 12)}`;
+
+export const jobBehaviour = behaviour({
+  kind: "job",
+  version: versionOf(1, jobMachine),
+  machine: jobMachine,
+  deadlineOf: (context) => context.deadline,
+  tick: (at) => ({ type: "tick" as const, at }),
+});
+
+export const workerBehaviour = behaviour({
+  kind: "worker",
+  version: versionOf(1, workerMachine),
+  machine: workerMachine,
+  deadlineOf: (context) => context.deadline,
+  tick: (at) => ({ type: "tick" as const, at }),
+});
+
+export const hodeiBehaviours = { job: jobBehaviour, worker: workerBehaviour } as const;
+export type HodeiKinds = typeof hodeiBehaviours;
+
+export const jobAddress = (id: string): Address<"job"> => address("job", id);
+export const workerAddress = (id: string): Address<"worker"> => address("worker", id);

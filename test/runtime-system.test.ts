@@ -1,0 +1,207 @@
+import { describe, expect, it } from "@effect/vitest";
+import { Effect, Exit, Scope, TestClock } from "effect";
+import { makeMemorySnapshotStore } from "../src/persistence/memory/snapshots.ts";
+import type { SnapshotStore } from "../src/persistence/snapshots.ts";
+import {
+  hodeiBehaviours,
+  jobAddress,
+  makeActorSystem,
+  workerAddress,
+} from "../src/runtime/index.ts";
+import type { JobEffect, JobInput } from "../actors/job.ts";
+
+const retry = {
+  maxAttempts: 2,
+  initialDelayMs: 1_000,
+  multiplier: 2,
+  maxDelayMs: 60_000,
+  jitter: 0,
+};
+const jobInput = (jobId: string, at: number): JobInput => ({
+  jobId,
+  retry,
+  timeoutMs: null,
+  cancelGraceMs: 5_000,
+  at,
+});
+
+/** A system over a memory store that records every effect and dead letter it sees. */
+const harness = (options: { passivateIdleAfterMs?: number; store?: SnapshotStore } = {}) =>
+  Effect.gen(function* () {
+    const store = makeMemorySnapshotStore();
+    const effects: Array<[string, JobEffect | { type: string }]> = [];
+    const dead: Array<[string, string]> = [];
+    const system = yield* makeActorSystem({
+      behaviours: hodeiBehaviours,
+      store: options.store ?? store,
+      onEffect: (from, e) => effects.push([from, e]),
+      onDeadLetter: (address, _m, reason) => dead.push([address, reason]),
+      passivateIdleAfterMs: options.passivateIdleAfterMs ?? null,
+    });
+    const states = (addr: string) =>
+      effects
+        .filter(([from, e]) => from === addr && e.type === "job.transitioned")
+        .map(([, e]) => (e as Extract<JobEffect, { type: "job.transitioned" }>).state);
+    return { system, store, effects, dead, states };
+  });
+
+describe("actor system", () => {
+  it.scoped("drives a job through its lifecycle, commits it and passivates it", () =>
+    Effect.gen(function* () {
+      const { system, store, states } = yield* harness();
+      const a = jobAddress("J1");
+      yield* system.spawn(a, jobInput("J1", system.now()));
+      yield* system.tell(a, { type: "schedule", at: 1, workerId: "w1", acceptBy: 100 });
+      yield* system.tell(a, { type: "started", at: 2, attempt: 1 });
+      yield* system.tell(a, { type: "succeeded", at: 3, attempt: 1, exitCode: 0 });
+      yield* system.settled;
+      expect(states(a)).toEqual(["queued", "scheduled", "running", "succeeded"]);
+      expect(system.stats().live).toBe(0);
+      const record = yield* store.load(a);
+      expect(record?.done).toBe(true);
+      expect(record?.snapshot.value).toBe("succeeded");
+      // Every change of one round went in one commit, not one per transition.
+      expect(store.commits()).toBeLessThanOrEqual(2);
+    }),
+  );
+
+  it.scoped("performs effects only after the snapshot that emitted them is committed", () =>
+    Effect.gen(function* () {
+      const inner = makeMemorySnapshotStore();
+      const log: string[] = [];
+      const store: SnapshotStore = {
+        ...inner,
+        saveBatch: (records) =>
+          inner.saveBatch(records).pipe(Effect.tap(() => log.push(`commit ${records.length}`))),
+      };
+      const { system, effects } = yield* harness({ store });
+      yield* system.spawn(jobAddress("J2"), jobInput("J2", 0));
+      yield* system.settled;
+      log.push(...effects.map(([, e]) => e.type));
+      expect(log).toEqual(["commit 1", "job.transitioned"]);
+    }),
+  );
+
+  it.scoped("fires a retry deadline on the clock, not before", () =>
+    Effect.gen(function* () {
+      const { system, states } = yield* harness();
+      const a = jobAddress("J3");
+      yield* system.spawn(a, jobInput("J3", 0));
+      yield* system.tell(a, { type: "schedule", at: 0, workerId: "w1", acceptBy: 60_000 });
+      yield* system.tell(a, { type: "started", at: 0, attempt: 1 });
+      yield* system.tell(a, { type: "failed", at: 0, attempt: 1, error: "exit 1" });
+      yield* system.settled;
+      expect(states(a).at(-1)).toBe("retry_wait");
+      yield* TestClock.adjust("999 millis");
+      yield* system.settled;
+      expect(states(a).at(-1)).toBe("retry_wait");
+      yield* TestClock.adjust("1 millis");
+      yield* system.settled;
+      expect(states(a).at(-1)).toBe("queued");
+    }),
+  );
+
+  it.scoped(
+    "re-activates a passivated actor from its snapshot when a message or its timer comes",
+    () =>
+      Effect.gen(function* () {
+        const { system, states } = yield* harness({ passivateIdleAfterMs: 10_000 });
+        const a = jobAddress("J4");
+        yield* system.spawn(a, jobInput("J4", 0));
+        yield* system.tell(a, { type: "schedule", at: 0, workerId: "w1", acceptBy: 30_000 });
+        yield* system.settled;
+        yield* TestClock.adjust("20 seconds");
+        yield* system.settled;
+        expect(system.stats().live).toBe(0);
+        // The acceptance deadline passes while the actor is out of memory.
+        yield* TestClock.adjust("10 seconds");
+        yield* system.settled;
+        expect(states(a).at(-1)).toBe("queued");
+        yield* TestClock.adjust("20 seconds");
+        yield* system.settled;
+        expect(system.stats().live).toBe(0);
+        yield* system.tell(a, { type: "cancel", at: system.now() });
+        yield* system.settled;
+        expect(states(a)).toEqual(["queued", "scheduled", "queued", "cancelled"]);
+      }),
+  );
+
+  it.scoped("refuses messages for unknown actors and finished ones, as dead letters", () =>
+    Effect.gen(function* () {
+      const { system, dead } = yield* harness();
+      yield* system.tell(jobAddress("nope"), { type: "cancel", at: 0 });
+      yield* system.spawn(jobAddress("J5"), jobInput("J5", 0));
+      yield* system.tell(jobAddress("J5"), { type: "cancel", at: 0 });
+      yield* system.settled;
+      yield* system.tell(jobAddress("J5"), { type: "cancel", at: 0 });
+      yield* system.settled;
+      expect(dead).toEqual([
+        ["job/nope", "no such actor"],
+        ["job/J5", "the actor has finished"],
+      ]);
+      const again = yield* Effect.exit(system.spawn(jobAddress("J6"), jobInput("J6", 0)));
+      expect(Exit.isSuccess(again)).toBe(true);
+      const dup = yield* Effect.exit(system.spawn(jobAddress("J6"), jobInput("J6", 0)));
+      expect(Exit.isFailure(dup)).toBe(true);
+    }),
+  );
+
+  it.scoped("applies backpressure on a full mailbox and keeps each sender's order", () =>
+    Effect.gen(function* () {
+      const store = makeMemorySnapshotStore();
+      const seen: number[] = [];
+      const system = yield* makeActorSystem({
+        behaviours: hodeiBehaviours,
+        store,
+        mailboxCapacity: 2,
+        onEffect: (_from, e) => {
+          if (e.type === "worker.transitioned") seen.push(e.at);
+        },
+      });
+      const w = workerAddress("w1");
+      yield* system.spawn(w, { workerId: "w1", heartbeatTimeoutMs: 1_000_000, at: 0 });
+      yield* system.settled;
+      // registered, then alternate job_assigned / job_finished: each flips idle <-> busy.
+      const messages = [
+        { type: "registered" as const, at: 1, jobs: [] },
+        ...Array.from({ length: 20 }, (_, i) =>
+          i % 2 === 0
+            ? { type: "job_assigned" as const, at: i + 2, jobId: `j${i}` }
+            : { type: "job_finished" as const, at: i + 2, jobId: `j${i - 1}` },
+        ),
+      ];
+      expect(system.offer(w, messages[0]!)).toBe(true);
+      expect(system.offer(w, messages[1]!)).toBe(true);
+      expect(system.offer(w, messages[2]!)).toBe(false);
+      yield* Effect.forEach(messages.slice(2), (m) => system.tell(w, m), { discard: true });
+      yield* system.settled;
+      expect(seen).toEqual([0, ...messages.map((m) => m.at)]);
+    }),
+  );
+
+  it.effect("closing the scope drains mailboxes and flushes snapshots", () =>
+    Effect.gen(function* () {
+      const scope = yield* Scope.make();
+      const { system, store } = yield* harness().pipe(Scope.extend(scope));
+      for (let i = 0; i < 50; i++) {
+        const a = jobAddress(`K${i}`);
+        yield* system.spawn(a, jobInput(`K${i}`, 0));
+        system.offer(a, { type: "cancel", at: 0 });
+      }
+      yield* Scope.close(scope, Exit.void);
+      const records = yield* store.loadActive("job");
+      expect(records).toEqual([]);
+      expect(store.size()).toBe(50);
+      const after = yield* Effect.exit(system.spawn(jobAddress("late"), jobInput("late", 0)));
+      expect(Exit.isFailure(after)).toBe(true);
+    }),
+  );
+
+  it("types: a job message to a worker address does not compile", () => {
+    const check = (s: Effect.Effect.Success<ReturnType<typeof harness>>["system"]) => {
+      // @ts-expect-error a job message is not a worker message
+      s.offer(workerAddress("w"), { type: "schedule", at: 0, workerId: "w", acceptBy: 1 });
+    };
+    expect(typeof check).toBe("function");
+  });
+});
