@@ -205,3 +205,27 @@ describe("actor system", () => {
     expect(typeof check).toBe("function");
   });
 });
+
+describe("recovery", () => {
+  it.effect("re-creates unfinished actors from the store, and their passed deadlines fire", () =>
+    Effect.gen(function* () {
+      const store = makeMemorySnapshotStore();
+      const first = yield* Scope.make();
+      const before = yield* harness({ store }).pipe(Scope.extend(first));
+      const a = jobAddress("R1");
+      const b = jobAddress("R2");
+      yield* before.system.spawn(a, jobInput("R1", 0));
+      yield* before.system.tell(a, { type: "schedule", at: 0, workerId: "w1", acceptBy: 5_000 });
+      yield* before.system.spawn(b, jobInput("R2", 0));
+      yield* before.system.tell(b, { type: "cancel", at: 0 });
+      yield* Scope.close(first, Exit.void);
+
+      // "Down" for 10 s: R1's acceptance deadline passed meanwhile. R2 is finished.
+      yield* TestClock.adjust("10 seconds");
+      const after = yield* harness({ store }).pipe(Scope.extend(yield* Scope.make()));
+      expect(yield* after.system.recover("job")).toBe(1);
+      yield* after.system.settled;
+      expect(after.states(a)).toEqual(["queued"]);
+    }),
+  );
+});

@@ -132,6 +132,20 @@ export class Cells {
     }
   }
 
+  /**
+   * Recovery: a live cell for a committed record, with its timer re-armed. A deadline that
+   * passed while the process was down fires on the next timer turn, not "delay after restore".
+   */
+  recover(record: SnapshotRecord, now: number): boolean {
+    if (this.cells.has(record.address) || record.done) return false;
+    const driver = this.driverFor(record.address);
+    if (driver === undefined) return false;
+    const cell = this.newCell(record.address, driver, now);
+    cell.status = "activating";
+    this.activated(cell, record, now);
+    return this.cells.has(record.address);
+  }
+
   /** A loaded record (or its absence) for a cell that was activating. */
   activated(cell: Cell, record: SnapshotRecord | undefined, now: number): void {
     if (record === undefined || record.version !== cell.driver.behaviour.version) {

@@ -65,6 +65,11 @@ export interface ActorSystem<K extends Kinds> {
   readonly snapshot: <T extends keyof K & string>(
     to: Address<T>,
   ) => Effect.Effect<SnapshotOf<K[T]> | undefined, StoreError>;
+  /**
+   * Re-creates every unfinished actor of `kind` from the store, timers re-armed: what a
+   * supervisor does at start. Returns how many were recovered.
+   */
+  readonly recover: (kind: keyof K & string) => Effect.Effect<number, StoreError>;
   /** Waits until every mailbox is empty and every change committed. */
   readonly settled: Effect.Effect<void>;
   readonly stats: () => {
@@ -216,6 +221,16 @@ export const makeActorSystem = <K extends Kinds>(
           return Effect.void;
         }),
       tell: (to, message) => tell(to, message),
+      recover: (kind) =>
+        options.store.loadActive(kind).pipe(
+          Effect.map((records) => {
+            const t = now();
+            let n = 0;
+            for (const r of records) if (cells.recover(r, t)) n++;
+            kick();
+            return n;
+          }),
+        ),
       offer: (to, message) => offerStatus(to, message) === "ok",
       snapshot: (to) =>
         Effect.suspend(() => {
