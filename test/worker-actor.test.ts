@@ -1,0 +1,298 @@
+/**
+ * The worker actor, example by example, on live actors: registration, work, heartbeats and
+ * their deadline, loss, reconnection and draining, with the exact effects each step emits. The
+ * fast-check model of the same machine is in property-tests/worker-lifecycle.test.ts.
+ */
+import { createActor } from "xstate";
+import { describe, expect, it, vi } from "vitest";
+import {
+  workerMachine,
+  type WorkerEffect,
+  type WorkerInput,
+  type WorkerMessage,
+} from "../actors/worker.ts";
+
+const base: WorkerInput = { workerId: "w1", heartbeatTimeoutMs: 30_000, at: 0 };
+
+const spawn = (over: Partial<WorkerInput> = {}) => {
+  const effects: WorkerEffect[] = [];
+  const actor = createActor(workerMachine, { input: { ...base, ...over } });
+  actor.on("*", (effect) => effects.push(effect));
+  actor.start();
+  const initial = [...effects];
+  const send = (message: WorkerMessage): WorkerEffect[] => {
+    effects.length = 0;
+    actor.send(message);
+    return [...effects];
+  };
+  const snap = () => actor.getSnapshot();
+  /** The state as the domain names it: `idle`/`busy` rather than `{ connected: ... }`. */
+  const state = () => {
+    const value = actor.getSnapshot().value;
+    return typeof value === "string" ? value : value.connected;
+  };
+  return { actor, initial, send, snap, state };
+};
+
+type Worker = ReturnType<typeof spawn>;
+
+/** A worker connected at `at` and running `jobs`. */
+const connected = (jobs: string[] = [], at = 100): Worker => {
+  const worker = spawn();
+  worker.send({ type: "registered", at, jobs: [] });
+  jobs.forEach((jobId, i) => worker.send({ type: "job_assigned", at: at + 1 + i, jobId }));
+  return worker;
+};
+
+const states = (effects: ReadonlyArray<WorkerEffect>) =>
+  effects.filter((e) => e.type === "worker.transitioned").map((e) => e.state);
+
+const frozen = (worker: Worker) =>
+  JSON.stringify([worker.snap().value, worker.snap().context, worker.snap().status]);
+
+describe("worker actor: registration and work", () => {
+  it("starts registering, and is idle once registered", () => {
+    const worker = spawn();
+    expect(worker.state()).toBe("registering");
+    expect(worker.initial).toEqual([
+      { type: "worker.transitioned", workerId: "w1", state: "registering", jobs: [], at: 0 },
+    ]);
+    expect(worker.snap().context.deadline).toBe(30_000);
+
+    const effects = worker.send({ type: "registered", at: 100, jobs: [] });
+    expect(effects).toEqual([
+      { type: "worker.reconciled", workerId: "w1", kept: [], released: [], unknown: [], at: 100 },
+      { type: "worker.transitioned", workerId: "w1", state: "idle", jobs: [], at: 100 },
+    ]);
+    expect(worker.state()).toBe("idle");
+    expect(worker.snap().context).toMatchObject({ deadline: 30_100, lastHeartbeatAt: 100 });
+    expect(worker.snap().context.history).toEqual([
+      ["registering", 0],
+      ["idle", 100],
+    ]);
+  });
+
+  it("lists jobs a first registration reports as unknown, and does not adopt them", () => {
+    const worker = spawn();
+    const effects = worker.send({ type: "registered", at: 100, jobs: ["j9"] });
+    expect(effects[0]).toEqual({
+      type: "worker.reconciled",
+      workerId: "w1",
+      kept: [],
+      released: [],
+      unknown: ["j9"],
+      at: 100,
+    });
+    expect(worker.state()).toBe("idle");
+    expect(worker.snap().context.jobs).toEqual([]);
+  });
+
+  it("is busy with jobs, and idle again when the last one finishes", () => {
+    const worker = connected();
+    expect(states(worker.send({ type: "job_assigned", at: 200, jobId: "a" }))).toEqual(["busy"]);
+    expect(worker.state()).toBe("busy");
+    worker.send({ type: "job_assigned", at: 210, jobId: "b" });
+    // The same job twice is one job.
+    worker.send({ type: "job_assigned", at: 215, jobId: "b" });
+    expect(worker.snap().context.jobs).toEqual(["a", "b"]);
+
+    expect(states(worker.send({ type: "job_finished", at: 300, jobId: "a" }))).toEqual([]);
+    expect(worker.state()).toBe("busy");
+    expect(worker.snap().context.jobs).toEqual(["b"]);
+    // A job it does not run changes nothing.
+    worker.send({ type: "job_finished", at: 305, jobId: "zz" });
+    expect(worker.state()).toBe("busy");
+
+    expect(states(worker.send({ type: "job_finished", at: 310, jobId: "b" }))).toEqual(["idle"]);
+    expect(worker.state()).toBe("idle");
+    expect(worker.snap().context.jobs).toEqual([]);
+  });
+});
+
+describe("worker actor: heartbeats and loss", () => {
+  it("moves the deadline on every heartbeat", () => {
+    const worker = connected();
+    expect(worker.send({ type: "heartbeat", at: 10_000 })).toEqual([]);
+    expect(worker.snap().context).toMatchObject({ deadline: 40_000, lastHeartbeatAt: 10_000 });
+    worker.send({ type: "heartbeat", at: 25_000 });
+    expect(worker.snap().context.deadline).toBe(55_000);
+  });
+
+  it("does nothing on a tick before the deadline, and is lost at the deadline", () => {
+    const worker = connected(["a", "b"]);
+    worker.send({ type: "heartbeat", at: 1_000 });
+    const before = frozen(worker);
+    expect(worker.send({ type: "tick", at: 30_999 })).toEqual([]);
+    expect(frozen(worker)).toBe(before);
+
+    const effects = worker.send({ type: "tick", at: 31_000 });
+    expect(effects).toEqual([
+      { type: "worker.transitioned", workerId: "w1", state: "lost", jobs: ["a", "b"], at: 31_000 },
+      { type: "worker.lost", workerId: "w1", jobs: ["a", "b"], at: 31_000 },
+    ]);
+    expect(worker.state()).toBe("lost");
+    expect(worker.snap().context.jobs).toEqual([]);
+  });
+
+  it("is lost when it never finishes registering", () => {
+    const worker = spawn();
+    expect(worker.send({ type: "tick", at: 29_999 })).toEqual([]);
+    const effects = worker.send({ type: "tick", at: 30_000 });
+    expect(effects).toContainEqual({ type: "worker.lost", workerId: "w1", jobs: [], at: 30_000 });
+    expect(worker.state()).toBe("lost");
+  });
+
+  it("ignores heartbeats and ticks once lost", () => {
+    const worker = connected(["a"]);
+    worker.send({ type: "tick", at: 40_000 });
+    const before = frozen(worker);
+    expect(worker.send({ type: "heartbeat", at: 41_000 })).toEqual([]);
+    expect(worker.send({ type: "tick", at: 1_000_000 })).toEqual([]);
+    expect(worker.send({ type: "job_assigned", at: 1_000_001, jobId: "b" })).toEqual([]);
+    expect(frozen(worker)).toBe(before);
+  });
+
+  it("reconnects from lost: connected again, and every job it reports is unknown", () => {
+    const worker = connected(["a", "b"]);
+    worker.send({ type: "tick", at: 40_000 });
+    const effects = worker.send({ type: "registered", at: 50_000, jobs: ["a", "x"] });
+    expect(effects).toEqual([
+      {
+        type: "worker.reconciled",
+        workerId: "w1",
+        kept: [],
+        released: [],
+        unknown: ["a", "x"],
+        at: 50_000,
+      },
+      { type: "worker.transitioned", workerId: "w1", state: "idle", jobs: [], at: 50_000 },
+    ]);
+    expect(worker.state()).toBe("idle");
+    expect(worker.snap().context).toMatchObject({ jobs: [], deadline: 80_000 });
+    expect(worker.snap().context.history.map(([s]) => s)).toEqual([
+      "registering",
+      "idle",
+      "busy",
+      "busy",
+      "lost",
+      "idle",
+    ]);
+  });
+});
+
+describe("worker actor: reconnect while connected", () => {
+  it("keeps the jobs it still reports, releases the rest, lists the unknown ones", () => {
+    const worker = connected(["a", "b", "c"]);
+    const effects = worker.send({ type: "registered", at: 5_000, jobs: ["b", "c", "d"] });
+    expect(effects[0]).toEqual({
+      type: "worker.reconciled",
+      workerId: "w1",
+      kept: ["b", "c"],
+      released: ["a"],
+      unknown: ["d"],
+      at: 5_000,
+    });
+    expect(states(effects)).toEqual(["busy"]);
+    expect(worker.state()).toBe("busy");
+    expect(worker.snap().context).toMatchObject({ jobs: ["b", "c"], deadline: 35_000 });
+  });
+
+  it("is idle when it reports none of its jobs", () => {
+    const worker = connected(["a"]);
+    const effects = worker.send({ type: "registered", at: 5_000, jobs: [] });
+    expect(effects[0]).toMatchObject({ kept: [], released: ["a"], unknown: [] });
+    expect(worker.state()).toBe("idle");
+    expect(worker.snap().context.jobs).toEqual([]);
+  });
+});
+
+describe("worker actor: drain", () => {
+  it("drains with jobs, then goes offline when the last one finishes", () => {
+    const worker = connected(["a", "b"]);
+    const effects = worker.send({ type: "drain", at: 1_000 });
+    expect(effects).toEqual([
+      { type: "worker.drain", workerId: "w1" },
+      {
+        type: "worker.transitioned",
+        workerId: "w1",
+        state: "draining",
+        jobs: ["a", "b"],
+        at: 1_000,
+      },
+    ]);
+    expect(worker.state()).toBe("draining");
+    // No new work while draining.
+    expect(worker.send({ type: "job_assigned", at: 1_100, jobId: "c" })).toEqual([]);
+    expect(worker.snap().context.jobs).toEqual(["a", "b"]);
+    worker.send({ type: "heartbeat", at: 2_000 });
+    expect(worker.snap().context.deadline).toBe(32_000);
+
+    expect(worker.send({ type: "job_finished", at: 3_000, jobId: "a" })).toEqual([]);
+    expect(worker.state()).toBe("draining");
+    expect(states(worker.send({ type: "job_finished", at: 4_000, jobId: "b" }))).toEqual([
+      "offline",
+    ]);
+    expect(worker.state()).toBe("offline");
+    expect(worker.snap().status).toBe("done");
+  });
+
+  it("goes offline at once when drained with no jobs", () => {
+    const worker = connected();
+    const effects = worker.send({ type: "drain", at: 1_000 });
+    expect(effects.map((e) => e.type)).toEqual([
+      "worker.drain",
+      "worker.transitioned",
+      "worker.transitioned",
+    ]);
+    expect(states(effects)).toEqual(["draining", "offline"]);
+    expect(worker.state()).toBe("offline");
+    expect(worker.snap().status).toBe("done");
+  });
+
+  it("goes offline when the agent leaves after draining", () => {
+    const worker = connected(["a"]);
+    worker.send({ type: "drain", at: 1_000 });
+    expect(states(worker.send({ type: "left", at: 2_000 }))).toEqual(["offline"]);
+  });
+
+  it("is lost when the deadline passes while draining, handing its jobs back", () => {
+    const worker = connected(["a", "b"]);
+    worker.send({ type: "drain", at: 1_000 });
+    worker.send({ type: "job_finished", at: 2_000, jobId: "a" });
+    expect(worker.send({ type: "tick", at: 30_099 })).toEqual([]);
+    const effects = worker.send({ type: "tick", at: 30_100 });
+    expect(effects).toContainEqual({
+      type: "worker.lost",
+      workerId: "w1",
+      jobs: ["b"],
+      at: 30_100,
+    });
+    expect(worker.state()).toBe("lost");
+    expect(worker.snap().context.jobs).toEqual([]);
+  });
+
+  it("is absorbing once offline", () => {
+    const worker = connected();
+    worker.send({ type: "drain", at: 1_000 });
+    const before = frozen(worker);
+    const everything: WorkerMessage[] = [
+      { type: "registered", at: 2_000, jobs: ["a"] },
+      { type: "heartbeat", at: 2_000 },
+      { type: "job_assigned", at: 2_000, jobId: "a" },
+      { type: "job_finished", at: 2_000, jobId: "a" },
+      { type: "drain", at: 2_000 },
+      { type: "left", at: 2_000 },
+      { type: "tick", at: Number.MAX_SAFE_INTEGER },
+    ];
+    // XState warns (in development builds) about events sent to an actor that has finished.
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+    try {
+      for (const message of everything) {
+        expect(worker.send(message)).toEqual([]);
+        expect(frozen(worker)).toBe(before);
+      }
+    } finally {
+      warn.mockRestore();
+    }
+  });
+});
