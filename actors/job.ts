@@ -58,6 +58,7 @@ const endedBy: Partial<Record<JobMessage["type"], string>> = {
   timed_out: "timed out on the agent",
   tick: "no report from the agent before the deadline",
   worker_lost: "the worker was lost",
+  cancel: "cancelled",
   cancelled: "cancelled",
 };
 
@@ -76,7 +77,19 @@ const ending = new Set<JobMessage["type"]>([
   "timed_out",
   "tick",
   "worker_lost",
+  "cancel",
+  "cancelled",
 ]);
+
+/**
+ * A result straight from `scheduled` (no start message, the state the last history line
+ * names): the start was folded into the result, so it counts as a run.
+ */
+const foldedStart = (c: JobContext, event: JobMessage): number =>
+  (event.type === "succeeded" || event.type === "failed" || event.type === "timed_out") &&
+  c.history.at(-1)?.[0] === "scheduled"
+    ? 1
+    : 0;
 
 /**
  * What entering `state` changes in the context. One function, one `assign` per transition:
@@ -97,22 +110,26 @@ const onEnter = (state: JobState, c: JobContext, event: JobMessage): Partial<Job
         starts: c.starts + 1,
         deadline: c.timeoutMs === null ? null : now + c.timeoutMs + c.cancelGraceMs,
       };
-    case "retry_wait":
+    case "retry_wait": {
+      const starts = c.starts + foldedStart(c, event);
+      return {
+        ...result,
+        starts,
+        workerId: null,
+        deadline: now + backoffDelayMs(c.retry, starts, c.jobId),
+      };
+    }
+    case "cancelling":
+      return { deadline: now + c.cancelGraceMs };
+    case "succeeded":
+    case "failed":
+    case "timed_out":
       return {
         ...result,
         workerId: null,
-        deadline: now + backoffDelayMs(c.retry, c.starts, c.jobId),
+        deadline: null,
+        starts: c.starts + foldedStart(c, event),
       };
-    case "cancelling":
-      return { deadline: now + c.cancelGraceMs };
-    case "succeeded": {
-      // A result without a start message (straight from `scheduled`, the state the last history
-      // line names): the start was folded into the result, so it counts as a run.
-      const folded = c.history.at(-1)?.[0] === "scheduled";
-      return { ...result, workerId: null, deadline: null, starts: c.starts + (folded ? 1 : 0) };
-    }
-    case "failed":
-    case "timed_out":
     case "cancelled":
       return { ...result, workerId: null, deadline: null };
     default:
@@ -136,7 +153,8 @@ export const jobMachine = setup({
   },
   guards: {
     currentAttempt: ({ context, event }) => (event as Attempted).attempt === context.attempt,
-    canRetry: ({ context }) => context.starts < context.retry.maxAttempts,
+    canRetry: ({ context, event }) =>
+      context.starts + foldedStart(context, event) < context.retry.maxAttempts,
     deadlinePassed: ({ context, event }) =>
       event.type === "tick" && context.deadline !== null && event.at >= context.deadline,
     onThisWorker: ({ context, event }) =>
@@ -221,8 +239,11 @@ export const jobMachine = setup({
       on: {
         started: { guard: "currentAttempt", target: "running" },
         succeeded: { guard: "currentAttempt", target: "succeeded" },
+        failed: { guard: "currentAttempt", target: "attemptEnded" },
+        timed_out: { guard: "currentAttempt", target: "attemptEnded" },
         rejected: { guard: "currentAttempt", target: "queued" },
-        tick: { guard: "deadlinePassed", target: "queued" },
+        // Not started in time: whatever the agent does with it now, it is not this job's run.
+        tick: { guard: "deadlinePassed", target: "queued", actions: "cancelOnAgent" },
         worker_lost: { guard: "onThisWorker", target: "queued" },
         cancel: { target: "cancelled", actions: "cancelOnAgent" },
       },

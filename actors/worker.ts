@@ -43,6 +43,10 @@ const entered = (state: WorkerState) =>
     { type: "announce", params: { state } },
   ] as const;
 
+/** What the agent reports, once each: a report is a set, whatever the wire repeated. */
+const reported = (event: WorkerMessage): ReadonlyArray<string> =>
+  event.type === "registered" ? [...new Set(event.jobs)] : [];
+
 const without = (jobs: ReadonlyArray<string>, jobId: string) => jobs.filter((j) => j !== jobId);
 
 export const workerMachine = setup({
@@ -90,17 +94,16 @@ export const workerMachine = setup({
     reconcile: emit(({ context, event }) => ({
       type: "worker.reconciled" as const,
       workerId: context.workerId,
-      kept: event.type === "registered" ? event.jobs.filter((j) => context.jobs.includes(j)) : [],
+      kept: reported(event).filter((j) => context.jobs.includes(j)),
       released:
         event.type === "registered" ? context.jobs.filter((j) => !event.jobs.includes(j)) : [],
-      unknown:
-        event.type === "registered" ? event.jobs.filter((j) => !context.jobs.includes(j)) : [],
+      unknown: reported(event).filter((j) => !context.jobs.includes(j)),
       at: at(event),
     })),
     adoptReported: assign({
       jobs: ({ context, event }) =>
         event.type === "registered"
-          ? event.jobs.filter((j) => context.jobs.includes(j))
+          ? reported(event).filter((j) => context.jobs.includes(j))
           : context.jobs,
     }),
     handBack: emit(({ context, event }) => ({
@@ -163,9 +166,15 @@ export const workerMachine = setup({
       always: { guard: ({ context }) => context.jobs.length === 0, target: "offline" },
       on: {
         heartbeat: { actions: "alive" },
+        // A new session while draining: reconcile, and keep draining.
+        registered: { actions: ["alive", "reconcile", "adoptReported"] },
         job_finished: { actions: "removeJob" },
         tick: { guard: "deadlinePassed", target: "lost" },
-        left: { target: "offline" },
+        // Left with jobs still on it (the agent gave up waiting): they must be placed again.
+        left: [
+          { guard: "hasJobs", target: "offline", actions: ["handBack", assign({ jobs: [] })] },
+          { target: "offline" },
+        ],
       },
     },
     lost: {

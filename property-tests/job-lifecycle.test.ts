@@ -84,18 +84,22 @@ const step = (m: Model, e: JobMessage, input: JobInput): Step => {
   const cancelled = (before: string[] = []): Step =>
     go({ ...m, ...free, state: "cancelled" }, before);
   // The attempt is over: another one if the policy has starts left, else the end.
-  const attemptEnded = (byTimeout: boolean, before: string[] = []): Step =>
-    m.starts < input.retry.maxAttempts
+  // A report straight from `scheduled` folds the start message into it: one more run.
+  const attemptEnded = (byTimeout: boolean, before: string[] = [], folded = 0): Step => {
+    const starts = m.starts + folded;
+    return starts < input.retry.maxAttempts
       ? go(
           {
             ...m,
+            starts,
             state: "retry_wait",
             workerId: null,
-            deadline: e.at + backoffDelayMs(input.retry, m.starts, input.jobId),
+            deadline: e.at + backoffDelayMs(input.retry, starts, input.jobId),
           },
           before,
         )
-      : go({ ...m, ...free, state: byTimeout ? "timed_out" : "failed" }, before);
+      : go({ ...m, ...free, starts, state: byTimeout ? "timed_out" : "failed" }, before);
+  };
 
   if ("attempt" in e && e.attempt !== m.attempt) return refuse("stale_attempt");
   switch (e.type) {
@@ -124,6 +128,7 @@ const step = (m: Model, e: JobMessage, input: JobInput): Step => {
     case "failed":
     case "timed_out":
       if (m.state === "running") return attemptEnded(e.type === "timed_out");
+      if (m.state === "scheduled") return attemptEnded(e.type === "timed_out", [], 1);
       return m.state === "cancelling" ? cancelled() : refuse("not_applicable");
     case "rejected":
       return m.state === "scheduled" ? queued() : refuse("not_applicable");
@@ -150,7 +155,8 @@ const step = (m: Model, e: JobMessage, input: JobInput): Step => {
       return m.state === "cancelling" ? cancelled() : stay;
     case "tick":
       if (m.deadline === null || e.at < m.deadline) return stay;
-      if (m.state === "scheduled" || m.state === "retry_wait") return queued();
+      if (m.state === "scheduled") return go({ ...m, ...free, state: "queued" }, [cancelOnAgent]);
+      if (m.state === "retry_wait") return queued();
       if (m.state === "running") return attemptEnded(true, [cancelOnAgent]);
       return m.state === "cancelling" ? cancelled() : stay;
   }
@@ -389,6 +395,8 @@ const edges = [
   "queued -cancel-> cancelled",
   "scheduled -started-> running",
   "scheduled -succeeded-> succeeded",
+  "scheduled -failed-> retry_wait",
+  "scheduled -failed-> failed",
   "scheduled -rejected-> queued",
   "scheduled -tick-> queued",
   "scheduled -worker_lost-> queued",

@@ -71,18 +71,26 @@ const step = (m: Model, e: WorkerMessage, input: WorkerInput): Step => {
   const deadline = m.aliveAt + input.heartbeatTimeoutMs;
   switch (e.type) {
     case "registered": {
-      if (m.state === "draining" || m.state === "offline") return stay;
+      if (m.state === "offline") return stay;
       // The agent's report is the truth: what it still runs is kept, the rest released.
-      const kept = e.jobs.filter((j) => m.jobs.includes(j));
+      const report = [...new Set(e.jobs)];
+      const kept = report.filter((j) => m.jobs.includes(j));
       const released = m.jobs.filter((j) => !e.jobs.includes(j));
-      const unknown = e.jobs.filter((j) => !m.jobs.includes(j));
+      const unknown = report.filter((j) => !m.jobs.includes(j));
+      const reconciled = `reconciled:kept${list(kept)}:released${list(released)}:unknown${list(unknown)}@${e.at}`;
+      if (m.state === "draining") {
+        // Still draining: done at once when nothing it runs is left.
+        return kept.length > 0
+          ? { next: { ...m, jobs: kept, aliveAt: e.at }, effects: [reconciled] }
+          : {
+              next: { state: "offline", jobs: kept, aliveAt: e.at },
+              effects: [reconciled, entered("offline", kept)],
+            };
+      }
       const state = kept.length > 0 ? "busy" : "idle";
       return {
         next: { state, jobs: kept, aliveAt: e.at },
-        effects: [
-          `reconciled:kept${list(kept)}:released${list(released)}:unknown${list(unknown)}@${e.at}`,
-          entered(state, kept),
-        ],
+        effects: [reconciled, entered(state, kept)],
       };
     }
     case "heartbeat":
@@ -110,9 +118,15 @@ const step = (m: Model, e: WorkerMessage, input: WorkerInput): Step => {
         : { next: { ...m, state: "offline" }, effects: [...effects, entered("offline", m.jobs)] };
     }
     case "left":
-      return m.state === "draining"
-        ? { next: { ...m, state: "offline" }, effects: [entered("offline", m.jobs)] }
-        : stay;
+      // Jobs it still had are handed back for re-placement.
+      if (m.state !== "draining") return stay;
+      return {
+        next: { ...m, state: "offline", jobs: [] },
+        effects: [
+          ...(m.jobs.length > 0 ? [`lost${list(m.jobs)}@${e.at}`] : []),
+          entered("offline", []),
+        ],
+      };
     case "tick":
       if (m.state === "lost" || m.state === "offline" || e.at < deadline) return stay;
       return {

@@ -228,13 +228,37 @@ describe("job actor: retries", () => {
 });
 
 describe("job actor: placement that does not start", () => {
+  it("counts a failure reported straight from scheduled as a run (the start was folded in)", () => {
+    const job = spawn({ retry: { ...retry, maxAttempts: 2 } });
+    job.send(schedule(10));
+    expect(
+      transitioned(job.send({ type: "failed", at: 20, attempt: 1, error: "no such file" })),
+    ).toEqual(["retry_wait"]);
+    expect(job.snap().context.starts).toBe(1);
+    job.send({ type: "tick", at: 100_000 });
+    job.send(schedule(100_010));
+    expect(
+      transitioned(job.send({ type: "failed", at: 100_020, attempt: 2, error: "again" })),
+    ).toEqual(["failed"]);
+    expect(job.snap().context).toMatchObject({ starts: 2, result: { error: "again" } });
+  });
+
   it("goes back to queued when the acceptance deadline passes, without using a start", () => {
     const job = spawn();
     job.send(schedule(10, "w1", 1_000));
     expect(job.send({ type: "tick", at: 999 })).toEqual([]);
     expect(job.snap().value).toBe("scheduled");
 
-    expect(transitioned(job.send({ type: "tick", at: 1_000 }))).toEqual(["queued"]);
+    const expired = job.send({ type: "tick", at: 1_000 });
+    expect(transitioned(expired)).toEqual(["queued"]);
+    // The agent may still hold the assignment: it is told to drop it.
+    expect(expired).toContainEqual({
+      type: "job.cancel_on_agent",
+      jobId: "job-1",
+      workerId: "w1",
+      attempt: 1,
+      graceMs: 1_000,
+    });
     expect(job.snap().context).toMatchObject({
       attempt: 1,
       starts: 0,

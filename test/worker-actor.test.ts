@@ -271,6 +271,35 @@ describe("worker actor: drain", () => {
     expect(worker.snap().context.jobs).toEqual([]);
   });
 
+  it("hands back the jobs it still had when the agent leaves before they finished", () => {
+    const worker = connected(["a", "b"]);
+    worker.send({ type: "drain", at: 200 });
+    const effects = worker.send({ type: "left", at: 300 });
+    expect(effects).toContainEqual({
+      type: "worker.lost",
+      workerId: "w1",
+      jobs: ["a", "b"],
+      at: 300,
+    });
+    expect(worker.state()).toBe("offline");
+  });
+
+  it("reconciles a new session while draining, and counts a repeated job once", () => {
+    const worker = connected(["a", "b"]);
+    worker.send({ type: "drain", at: 200 });
+    const effects = worker.send({ type: "registered", at: 300, jobs: ["a", "a", "z"] });
+    expect(effects).toContainEqual({
+      type: "worker.reconciled",
+      workerId: "w1",
+      kept: ["a"],
+      released: ["b"],
+      unknown: ["z"],
+      at: 300,
+    });
+    expect(worker.state()).toBe("draining");
+    expect(worker.snap().context.jobs).toEqual(["a"]);
+  });
+
   it("is absorbing once offline", () => {
     const worker = connected();
     worker.send({ type: "drain", at: 1_000 });
