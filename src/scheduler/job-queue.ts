@@ -1,0 +1,155 @@
+/**
+ * The queue of jobs waiting for placement: one FIFO per priority, merged at read time.
+ *
+ * Jobs are kept in buckets of one group (see `push`) and one priority, each a FIFO.
+ * Order: the highest *effective* priority first, the oldest first among equals. Effective
+ * priority is the job's priority plus an aging bonus of `agingStep` per `agingMs` waited, so a
+ * low-priority job climbs past newer high-priority ones in time and is never starved. Within
+ * one priority the head is always the oldest, so the best job overall is the best of the heads.
+ *
+ * Removal (placed, cancelled) is lazy: the entry is marked and skipped, and a FIFO is compacted
+ * once most of it is dead (never during an iteration), so removing from the middle of a
+ * 100,000-job queue stays O(1).
+ */
+import type { Constraint } from "../domain/constraint.ts";
+import type { Labels } from "../domain/primitives.ts";
+import type { Demand } from "./cluster-state.ts";
+
+export type Strategy = "binpack" | "spread";
+
+export interface QueuedJob {
+  readonly jobId: string;
+  readonly demand: Demand;
+  readonly labels: Labels;
+  readonly constraints: ReadonlyArray<Constraint>;
+  readonly handler: string | undefined;
+  readonly priority: number;
+  readonly concurrencyKey: string | undefined;
+  readonly strategy: Strategy | undefined;
+  readonly enqueuedAt: number;
+}
+
+interface Entry {
+  readonly job: QueuedJob;
+  readonly group: string;
+  readonly seq: number;
+  dead: boolean;
+}
+
+/** One FIFO: the jobs of one group (same requirements and demand) at one priority. */
+class Bucket {
+  items: Entry[] = [];
+  live = 0;
+  cursor = 0;
+
+  constructor(
+    readonly group: string,
+    readonly priority: number,
+  ) {}
+
+  compact(): void {
+    if (this.items.length > 1024 && this.live < this.items.length / 2) {
+      this.items = this.items.filter((e) => !e.dead);
+    }
+  }
+}
+
+export interface Aging {
+  readonly agingMs: number;
+  readonly agingStep: number;
+}
+
+/** What a pass does with the job it is shown. */
+export type Verdict = "placed" | "skip" | "block";
+
+export class JobQueue {
+  private readonly buckets = new Map<string, Bucket>();
+  private readonly entries = new Map<string, Entry>();
+  private seq = 0;
+
+  constructor(private readonly aging: Aging) {}
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  has(jobId: string): boolean {
+    return this.entries.has(jobId);
+  }
+
+  get(jobId: string): QueuedJob | undefined {
+    return this.entries.get(jobId)?.job;
+  }
+
+  /**
+   * `group` names the jobs that are interchangeable for placement (same requirements, demand
+   * and strategy): when one of them cannot be placed, none of them can, in the same pass.
+   */
+  push(job: QueuedJob, group: string): boolean {
+    if (this.entries.has(job.jobId)) return false;
+    const key = `${group}\u0000${job.priority}`;
+    let bucket = this.buckets.get(key);
+    if (bucket === undefined) {
+      bucket = new Bucket(group, job.priority);
+      this.buckets.set(key, bucket);
+    }
+    const entry: Entry = { job, group, seq: this.seq++, dead: false };
+    bucket.items.push(entry);
+    bucket.live++;
+    this.entries.set(job.jobId, entry);
+    return true;
+  }
+
+  remove(jobId: string): QueuedJob | undefined {
+    const entry = this.entries.get(jobId);
+    if (entry === undefined) return undefined;
+    entry.dead = true;
+    this.entries.delete(jobId);
+    this.buckets.get(`${entry.group}\u0000${entry.job.priority}`)!.live--;
+    return entry.job;
+  }
+
+  effectivePriority(job: QueuedJob, now: number): number {
+    if (this.aging.agingMs <= 0) return job.priority;
+    const waited = Math.max(0, now - job.enqueuedAt);
+    return job.priority + Math.floor(waited / this.aging.agingMs) * this.aging.agingStep;
+  }
+
+  /**
+   * Shows every queued job once, best first, to `visit`: "placed" removes it, "skip" leaves it
+   * queued, "block" leaves it and every other job of its group queued for the rest of the pass.
+   * The cost is the jobs placed or skipped plus the number of buckets, not the queue's length.
+   */
+  pass(now: number, visit: (job: QueuedJob) => Verdict): void {
+    const open = [...this.buckets.values()].filter((b) => b.live > 0);
+    for (const b of open) b.cursor = 0;
+    const blocked = new Set<string>();
+    for (;;) {
+      let best: Bucket | undefined;
+      let bestScore = -Infinity;
+      let bestSeq = Infinity;
+      for (const b of open) {
+        if (blocked.has(b.group)) continue;
+        while (b.cursor < b.items.length && b.items[b.cursor]!.dead) b.cursor++;
+        const e = b.items[b.cursor];
+        if (e === undefined) continue;
+        const score = this.effectivePriority(e.job, now);
+        if (score > bestScore || (score === bestScore && e.seq < bestSeq)) {
+          best = b;
+          bestScore = score;
+          bestSeq = e.seq;
+        }
+      }
+      if (best === undefined) break;
+      const entry = best.items[best.cursor]!;
+      best.cursor++;
+      const verdict = visit(entry.job);
+      if (verdict === "placed") this.remove(entry.job.jobId);
+      else if (verdict === "block") blocked.add(entry.group);
+    }
+    for (const [key, b] of this.buckets) {
+      if (b.live === 0) this.buckets.delete(key);
+      else b.compact();
+    }
+  }
+}

@@ -1,0 +1,208 @@
+/**
+ * The scheduler: the only owner of ClusterState and the queue. Synchronous and free of I/O:
+ * `handle` takes one message, `schedule` runs a placement pass and returns what it decided.
+ * `service.ts` gives it a mailbox and a fiber, which makes it the scheduler actor.
+ *
+ * A placement and its reservation are one step: `schedule` reserves the job's resources on the
+ * chosen worker before it returns the placement, so no two jobs can take the same capacity.
+ * The reservation lasts until `release` (the job ended, went back to the queue, or was lost
+ * with its worker).
+ */
+import { createActor } from "xstate";
+import { schedulerMachine } from "../../actors/scheduler.ts";
+import type { SchedulerMessage, SchedulerEvent, Placement } from "./messages.ts";
+import { ClusterState, type WorkerView } from "./cluster-state.ts";
+import { explain, type Explanation } from "./explain.ts";
+import { JobQueue, type QueuedJob, type Strategy } from "./job-queue.ts";
+import { Placer, requirementKey } from "./placement.ts";
+
+export type { SchedulerMessage, SchedulerEvent, Placement } from "./messages.ts";
+
+export interface SchedulerConfig {
+  readonly strategy: Strategy;
+  /** Random feasible workers ranked per decision in a large class; 0 ranks every worker. */
+  readonly samples: number;
+  readonly agingMs: number;
+  readonly agingStep: number;
+  /** At most this many jobs with the same concurrency key hold reservations at once. */
+  readonly concurrencyLimits: Readonly<Record<string, number>>;
+  readonly defaultConcurrencyLimit: number;
+}
+
+export const defaultSchedulerConfig: SchedulerConfig = {
+  strategy: "spread",
+  samples: 16,
+  agingMs: 60_000,
+  agingStep: 50,
+  concurrencyLimits: {},
+  defaultConcurrencyLimit: 1,
+};
+
+export class Scheduler {
+  readonly state = new ClusterState();
+  readonly queue: JobQueue;
+  private readonly placer: Placer;
+  private readonly control = createActor(schedulerMachine).start();
+  /** Jobs holding a reservation, with what they asked for: a lost worker's jobs are re-queued from it. */
+  private readonly placed = new Map<string, QueuedJob & { readonly placedAt: number }>();
+  private readonly perKey = new Map<string, number>();
+  private readonly everPlaced = new Set<string>();
+  /** Capacity grew (release, new or recovered worker) since the last pass. */
+  private capacityChanged = false;
+  private fresh: QueuedJob[] = [];
+  events: SchedulerEvent[] = [];
+
+  constructor(readonly config: SchedulerConfig = defaultSchedulerConfig) {
+    this.queue = new JobQueue(config);
+    this.placer = new Placer(this.state, config.samples);
+  }
+
+  get mode(): "running" | "paused" | "draining" {
+    return this.control.getSnapshot().value as "running" | "paused" | "draining";
+  }
+
+  handle(m: SchedulerMessage): void {
+    switch (m.type) {
+      case "enqueue":
+        if (!this.placed.has(m.job.jobId) && this.queue.push(m.job, this.groupOf(m.job))) {
+          this.fresh.push(m.job);
+        }
+        return;
+      case "dequeue":
+        this.queue.remove(m.jobId);
+        return;
+      case "release":
+        this.release(m.jobId);
+        return;
+      case "register":
+        this.state.upsert(m.workerId, m.capacity, m.labels, m.handlers, m.at);
+        this.capacityChanged = true;
+        return;
+      case "heartbeat":
+        this.heartbeat(m.workerId, m.telemetry, m.at);
+        return;
+      case "lost":
+        this.lost(m.workerId, m.at);
+        return;
+      case "drain_worker": {
+        const slot = this.state.slot(m.workerId);
+        if (slot !== undefined) this.state.setDraining(slot, true);
+        return;
+      }
+      case "remove_worker":
+        this.state.remove(m.workerId);
+        return;
+      default:
+        this.control.send(m);
+    }
+  }
+
+  /** Kept out of `handle`'s switch for the hot path: a heartbeat only writes a few numbers. */
+  heartbeat(
+    workerId: string,
+    telemetry: Parameters<ClusterState["heartbeat"]>[1],
+    at: number,
+  ): boolean {
+    const slot = this.state.slot(workerId);
+    if (slot === undefined) return false;
+    this.state.heartbeat(slot, telemetry, at);
+    return true;
+  }
+
+  /** The worker missed its deadline: it takes nothing more, and its jobs are queued again. */
+  lost(workerId: string, at: number): string[] {
+    const slot = this.state.slot(workerId);
+    if (slot === undefined) return [];
+    this.state.setHealthy(slot, false);
+    const jobs = this.state.jobsOn(slot);
+    for (const jobId of jobs) {
+      const job = this.placed.get(jobId);
+      this.release(jobId);
+      if (job !== undefined) this.handle({ type: "enqueue", job: { ...job, enqueuedAt: at } });
+    }
+    this.events.push({ type: "worker_lost", workerId, jobs, at });
+    return jobs;
+  }
+
+  release(jobId: string): void {
+    const r = this.state.release(jobId);
+    this.placed.delete(jobId);
+    if (r === undefined) return;
+    if (r.concurrencyKey !== undefined)
+      this.perKey.set(r.concurrencyKey, (this.perKey.get(r.concurrencyKey) ?? 1) - 1);
+    this.capacityChanged = true;
+  }
+
+  /**
+   * One placement pass. After a capacity change every queued job is considered; otherwise
+   * only the jobs queued since the last pass (nothing else could have become placeable).
+   */
+  schedule(now: number): Placement[] {
+    const out: Placement[] = [];
+    if (this.mode !== "running") return out;
+    const visit = (job: QueuedJob) => this.tryPlace(job, now, out);
+    if (this.capacityChanged) {
+      this.capacityChanged = false;
+      this.fresh = [];
+      this.queue.pass(now, visit);
+    } else if (this.fresh.length > 0) {
+      const fresh = this.fresh;
+      this.fresh = [];
+      const blocked = new Set<string>();
+      for (const job of fresh) {
+        if (!this.queue.has(job.jobId) || blocked.has(this.groupOf(job))) continue;
+        const verdict = visit(job);
+        if (verdict === "placed") this.queue.remove(job.jobId);
+        else if (verdict === "block") blocked.add(this.groupOf(job));
+      }
+    }
+    return out;
+  }
+
+  private tryPlace(job: QueuedJob, now: number, out: Placement[]): "placed" | "skip" | "block" {
+    const key = job.concurrencyKey;
+    if (key !== undefined && (this.perKey.get(key) ?? 0) >= this.limitOf(key)) return "skip";
+    const slot = this.placer.place(job, job.demand, job.strategy ?? this.config.strategy);
+    if (slot < 0) return "block";
+    this.state.reserve(job.jobId, slot, job.demand, key);
+    if (key !== undefined) this.perKey.set(key, (this.perKey.get(key) ?? 0) + 1);
+    this.placed.set(job.jobId, { ...job, placedAt: now });
+    const workerId = this.state.ids[slot]!;
+    const replaced = this.everPlaced.has(job.jobId);
+    this.everPlaced.add(job.jobId);
+    out.push({
+      jobId: job.jobId,
+      workerId,
+      at: now,
+      waitedMs: now - job.enqueuedAt,
+      priority: job.priority,
+      replaced,
+    });
+    return "placed";
+  }
+
+  /** Forget a job that reached a terminal state (its re-placement history included). */
+  forget(jobId: string): void {
+    this.release(jobId);
+    this.queue.remove(jobId);
+    this.everPlaced.delete(jobId);
+  }
+
+  explain(jobId: string): Explanation | undefined {
+    const job = this.queue.get(jobId);
+    return job === undefined ? undefined : explain(this.state, job);
+  }
+
+  workers(): WorkerView[] {
+    return this.state.views();
+  }
+
+  private limitOf(key: string): number {
+    return this.config.concurrencyLimits[key] ?? this.config.defaultConcurrencyLimit;
+  }
+
+  private groupOf(job: QueuedJob): string {
+    const d = job.demand;
+    return `${requirementKey(job)}|${d.cpuMillis}|${d.memoryMb}|${d.gpus}|${job.strategy ?? ""}`;
+  }
+}
