@@ -1,0 +1,94 @@
+/**
+ * Where the supervisor meets its agents, whatever the wire (HWP over gRPC today).
+ *
+ * - `WorkerGateway` (outbound, implemented by src/hwp): push an assignment, a cancel or a
+ *   drain request to an agent over its session. It answers at once whether the agent had a
+ *   session to push to; a push to an agent without one is simply not delivered, and the job's
+ *   acceptance deadline (or the heartbeat deadline) takes care of what happens next.
+ * - `AgentInbound` (inbound, implemented by the supervisor core, called by src/hwp): what the
+ *   agents report. Every report that changes a job resolves only once the change is durable,
+ *   so the transport can acknowledge it to the agent; a report of another attempt fails with
+ *   `StaleAttempt` and changes nothing.
+ */
+import type { Effect } from "effect";
+import type { InvalidInput, NotFound, StaleAttempt } from "../domain/errors.ts";
+import type { JobSpec } from "../domain/job-spec.ts";
+import type { Labels } from "../domain/primitives.ts";
+import type { Telemetry, WorkerCapacity } from "../domain/worker.ts";
+
+export interface Assignment {
+  readonly jobId: string;
+  readonly attempt: number;
+  readonly spec: JobSpec;
+  /** Epoch ms: the agent must report `started` (or refuse) before this. */
+  readonly acceptBy: number;
+}
+
+export interface WorkerGateway {
+  readonly assign: (workerId: string, assignment: Assignment) => boolean;
+  readonly cancel: (
+    workerId: string,
+    cancel: { readonly jobId: string; readonly attempt: number; readonly graceMs: number },
+  ) => boolean;
+  readonly drain: (workerId: string) => boolean;
+}
+
+export interface Registration {
+  /** Set when the agent reconnects: it keeps its identity. Absent on a first registration. */
+  readonly workerId?: string;
+  readonly name: string;
+  readonly capacity: WorkerCapacity;
+  readonly labels: Labels;
+  readonly handlers: ReadonlyArray<string>;
+  /** What the agent runs now: how a reconnect after a supervisor restart is reconciled. */
+  readonly running: ReadonlyArray<{ readonly jobId: string; readonly attempt: number }>;
+}
+
+export interface Registered {
+  readonly workerId: string;
+  readonly heartbeatIntervalMs: number;
+  readonly heartbeatTimeoutMs: number;
+}
+
+export type Outcome =
+  | { readonly kind: "succeeded"; readonly exitCode?: number; readonly output?: unknown }
+  | { readonly kind: "failed"; readonly exitCode?: number; readonly error: string }
+  | { readonly kind: "timed_out" }
+  | { readonly kind: "cancelled" }
+  /** The agent will not run it (draining, no room): place it elsewhere. */
+  | { readonly kind: "rejected"; readonly reason: string };
+
+export interface LogLine {
+  /** Per job and attempt, from 1, without gaps: the store keeps lines in this order. */
+  readonly seq: number;
+  readonly stream: "stdout" | "stderr";
+  readonly line: string;
+  readonly at: number;
+}
+
+export interface AgentInbound {
+  readonly register: (r: Registration) => Effect.Effect<Registered, InvalidInput>;
+  readonly heartbeat: (workerId: string, telemetry: Telemetry) => Effect.Effect<void, NotFound>;
+  readonly started: (
+    workerId: string,
+    jobId: string,
+    attempt: number,
+  ) => Effect.Effect<void, NotFound | StaleAttempt>;
+  /** Resolves once the outcome is committed: then, and only then, may the agent forget it. */
+  readonly result: (
+    workerId: string,
+    jobId: string,
+    attempt: number,
+    outcome: Outcome,
+  ) => Effect.Effect<void, NotFound | StaleAttempt>;
+  readonly logs: (
+    workerId: string,
+    jobId: string,
+    attempt: number,
+    lines: ReadonlyArray<LogLine>,
+  ) => Effect.Effect<void, NotFound | StaleAttempt>;
+  /** The session closed (the worker may come back before its heartbeat deadline). */
+  readonly disconnected: (workerId: string) => void;
+  /** The agent finished draining and leaves for good. */
+  readonly left: (workerId: string) => Effect.Effect<void>;
+}
