@@ -206,6 +206,50 @@ describe("actor system", () => {
   });
 });
 
+describe("ask", () => {
+  it.scoped(
+    "answers after the commit with the effects the message caused, or why it was refused",
+    () =>
+      Effect.gen(function* () {
+        const { system, store } = yield* harness();
+        const a = jobAddress("A1");
+        yield* system.spawn(a, jobInput("A1", 0));
+        const taken = yield* system.ask(a, {
+          type: "schedule",
+          at: 1,
+          workerId: "w1",
+          acceptBy: 9,
+        });
+        expect(taken._tag).toBe("taken");
+        // Answered after the commit: the store already holds the new state.
+        expect((yield* store.load(a))?.snapshot.value).toBe("scheduled");
+        const stale = yield* system.ask(a, { type: "started", at: 2, attempt: 7 });
+        expect(stale).toMatchObject({
+          _tag: "taken",
+          effects: [{ type: "job.refused", reason: "stale_attempt", attempt: 7, current: 1 }],
+        });
+        const unknown = yield* system.ask(jobAddress("none"), { type: "cancel", at: 3 });
+        expect(unknown).toEqual({ _tag: "dead", reason: "no such actor" });
+      }),
+  );
+
+  it.scoped("does not commit volatile messages (heartbeats) on their own", () =>
+    Effect.gen(function* () {
+      const { system, store } = yield* harness();
+      const w = workerAddress("w9");
+      yield* system.spawn(w, { workerId: "w9", heartbeatTimeoutMs: 1_000, at: 0 });
+      yield* system.tell(w, { type: "registered", at: 0, jobs: [] });
+      yield* system.settled;
+      const commits = store.commits();
+      for (let i = 1; i <= 10; i++) yield* system.tell(w, { type: "heartbeat", at: i * 500 });
+      yield* system.settled;
+      expect(store.commits()).toBe(commits);
+      const live = (yield* system.snapshot(w)) as { context: { deadline: number } };
+      expect(live.context.deadline).toBe(6_000);
+    }),
+  );
+});
+
 describe("recovery", () => {
   it.effect("re-creates unfinished actors from the store, and their passed deadlines fire", () =>
     Effect.gen(function* () {

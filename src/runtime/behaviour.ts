@@ -30,6 +30,12 @@ export interface Behaviour<M extends AnyStateMachine = AnyStateMachine> {
   readonly deadlineOf: (context: ContextFrom<M>) => number | null;
   /** The message delivered when the runtime clock passes that deadline. */
   readonly tick: (at: number) => EventFromLogic<M>;
+  /**
+   * Messages whose changes need no commit of their own (a heartbeat that only moves a
+   * deadline): they change the live snapshot, and reach the store with the next real change.
+   * Their effects are not performed, so a volatile message must not emit any.
+   */
+  readonly volatile?: (message: EventFromLogic<M>) => boolean;
 }
 
 export type AnyBehaviour = Behaviour<AnyStateMachine>;

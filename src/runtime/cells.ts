@@ -40,6 +40,11 @@ export interface Cell {
   waiters: Array<() => void>;
 }
 
+/** What an `ask` learns: the effects its message caused, or why it was not taken. */
+export type Answer =
+  | { readonly _tag: "taken"; readonly effects: ReadonlyArray<unknown> }
+  | { readonly _tag: "dead"; readonly reason: string };
+
 export interface Hooks {
   readonly deadLetter: (address: string, message: unknown, reason: string) => void;
   readonly escalate: (address: string, cause: unknown) => void;
@@ -52,6 +57,9 @@ export class Cells {
   private dirty: Cell[] = [];
   activating: Cell[] = [];
   effects: Array<readonly [string, unknown]> = [];
+  /** Asks waiting for their message: answered after the commit of the round that took it. */
+  readonly asks = new Map<unknown, (answer: Answer) => void>();
+  answers: Array<readonly [(answer: Answer) => void, Answer]> = [];
   processed = 0;
   restarts = 0;
   deadLetters = 0;
@@ -154,8 +162,7 @@ export class Cells {
           ? "no such actor"
           : `snapshot of version ${record.version}, behaviour is ${cell.driver.behaviour.version}`;
       for (let m = cell.mailbox.shift(); m !== undefined; m = cell.mailbox.shift()) {
-        this.deadLetters++;
-        this.hooks.deadLetter(cell.address, m, reason);
+        this.dead(cell.address, m, reason);
       }
       this.cells.delete(cell.address);
       this.wake(cell);
@@ -190,15 +197,25 @@ export class Cells {
 
   private deliver(cell: Cell, message: unknown, now: number): void {
     if (cell.driver.isDone(cell.snapshot as never)) {
-      this.deadLetters++;
-      this.hooks.deadLetter(cell.address, message, "the actor has finished");
+      this.dead(cell.address, message, "the actor has finished");
       return;
     }
     try {
       const step = cell.driver.step(cell.snapshot as never, message as never);
       this.processed++;
-      if (step.snapshot !== cell.snapshot || step.effects.length > 0) {
+      if (cell.driver.behaviour.volatile?.(message as never) === true) {
+        // Kept in memory only (a heartbeat): no commit, no effects of its own.
+        cell.snapshot = step.snapshot;
+        this.track(cell, cell.driver.deadline(step.snapshot as never));
+      } else if (step.snapshot !== cell.snapshot || step.effects.length > 0) {
         this.applied(cell, step.snapshot, step.effects);
+      }
+      if (this.asks.size > 0) {
+        const reply = this.asks.get(message);
+        if (reply !== undefined) {
+          this.asks.delete(message);
+          this.answers.push([reply, { _tag: "taken", effects: step.effects }]);
+        }
       }
     } catch (cause) {
       this.failed(cell, message, cause, now);
@@ -221,15 +238,13 @@ export class Cells {
   }
 
   private failed(cell: Cell, message: unknown, cause: unknown, now: number): void {
-    this.deadLetters++;
-    this.hooks.deadLetter(cell.address, message, `the actor failed: ${String(cause)}`);
+    this.dead(cell.address, message, `the actor failed: ${String(cause)}`);
     const decision = decideRestart(this.supervision, cell.failures, now);
     cell.failures = decision.failures;
     if (decision._tag === "escalate") {
       cell.status = "stopped";
       for (let m = cell.mailbox.shift(); m !== undefined; m = cell.mailbox.shift()) {
-        this.deadLetters++;
-        this.hooks.deadLetter(cell.address, m, "the actor was stopped");
+        this.dead(cell.address, m, "the actor was stopped");
       }
       this.hooks.escalate(cell.address, cause);
       return;
@@ -279,6 +294,22 @@ export class Cells {
         this.cells.delete(cell.address);
       }
     }
+  }
+
+  private dead(address: string, message: unknown, reason: string): void {
+    this.deadLetters++;
+    this.hooks.deadLetter(address, message, reason);
+    const reply = this.asks.get(message);
+    if (reply !== undefined) {
+      this.asks.delete(message);
+      this.answers.push([reply, { _tag: "dead", reason }]);
+    }
+  }
+
+  takeAnswers(): Array<readonly [(answer: Answer) => void, Answer]> {
+    const answers = this.answers;
+    this.answers = [];
+    return answers;
   }
 
   takeEffects(): Array<readonly [string, unknown]> {

@@ -29,6 +29,9 @@ export const workerBehaviour = behaviour({
   machine: workerMachine,
   deadlineOf: (context) => context.deadline,
   tick: (at) => ({ type: "tick" as const, at }),
+  // A heartbeat only moves the deadline: not worth a commit each. After a crash, recovered
+  // workers get a fresh deadline anyway (they wait for their agents to reconnect).
+  volatile: (m) => m.type === "heartbeat",
 });
 
 export const hodeiBehaviours = { job: jobBehaviour, worker: workerBehaviour } as const;

@@ -22,7 +22,9 @@ import {
   type MessageOf,
   type SnapshotOf,
 } from "./behaviour.ts";
-import { Cells, fireDue } from "./cells.ts";
+import { Cells, fireDue, type Answer } from "./cells.ts";
+
+export type { Answer } from "./cells.ts";
 import { defaultSupervision, type SupervisionPolicy } from "./supervision.ts";
 
 export class ActorExists extends Data.TaggedError("ActorExists")<{ readonly address: string }> {}
@@ -59,6 +61,14 @@ export interface ActorSystem<K extends Kinds> {
     to: Address<T>,
     message: MessageOf<K[T]>,
   ) => Effect.Effect<void, ActorUnavailable>;
+  /**
+   * Delivers a message and waits until its consequences are committed: the answer carries
+   * the effects it caused (a `job.refused`, say), or why it was not taken.
+   */
+  readonly ask: <T extends keyof K & string>(
+    to: Address<T>,
+    message: MessageOf<K[T]>,
+  ) => Effect.Effect<Answer, ActorUnavailable>;
   /** Synchronous fast path: false when the mailbox is full (then use `tell`) or unavailable. */
   readonly offer: <T extends keyof K & string>(to: Address<T>, message: MessageOf<K[T]>) => boolean;
   /** The live snapshot, or the committed one for a passivated actor. */
@@ -131,8 +141,10 @@ export const makeActorSystem = <K extends Kinds>(
       if (records.length > 0) yield* commit(records);
       cells.committed(records);
       const effects = cells.takeEffects();
-      if (options.onEffect)
+      if (options.onEffect) {
         for (const [from, e] of effects) options.onEffect(from, e as KindEffect<K>);
+      }
+      for (const [reply, answer] of cells.takeAnswers()) reply(answer);
     }).pipe(Effect.uninterruptible);
 
     const dispatcher = Effect.gen(function* () {
@@ -221,6 +233,18 @@ export const makeActorSystem = <K extends Kinds>(
           return Effect.void;
         }),
       tell: (to, message) => tell(to, message),
+      ask: (to, message) =>
+        Effect.async<Answer, ActorUnavailable>((resume) => {
+          cells.asks.set(message, (answer) => resume(Effect.succeed(answer)));
+          Effect.runFork(
+            tell(to, message).pipe(
+              Effect.catchAll((e) => {
+                cells.asks.delete(message);
+                return Effect.sync(() => resume(Effect.fail(e)));
+              }),
+            ),
+          );
+        }),
       recover: (kind) =>
         options.store.loadActive(kind).pipe(
           Effect.map((records) => {
