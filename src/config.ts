@@ -1,0 +1,107 @@
+/**
+ * One typed configuration for the supervisor, from (highest first) command-line flags,
+ * `HODEI_*` environment variables, a config file (JSON or YAML, `--config` / `HODEI_CONFIG`),
+ * and the defaults below. One schema checks the merged result: a bad value is reported with
+ * its name and where it came from, and the process exits with code 2.
+ *
+ * Defaults (a single machine, nothing to set up):
+ * - HTTP API on 127.0.0.1:8080, worker protocol (gRPC) on 127.0.0.1:50051;
+ * - LMDB in `./.hodei`; PostgreSQL instead when `databaseUrl` is set;
+ * - agents heartbeat every 5 s and are lost after 30 s of silence.
+ */
+import { readFileSync } from "node:fs";
+import { Either, Schema } from "effect";
+import { parse as parseYaml } from "yaml";
+import { decodeWith } from "./domain/decode.ts";
+import type { InvalidInput } from "./domain/errors.ts";
+
+const Address = Schema.String.pipe(
+  Schema.pattern(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, {
+    message: () => "Expected host:port, e.g. 127.0.0.1:8080",
+  }),
+);
+const Millis = Schema.NumberFromString.pipe(Schema.int(), Schema.between(1, 86_400_000));
+const Count = Schema.NumberFromString.pipe(Schema.int(), Schema.between(0, 1_000));
+const Text = Schema.String.pipe(Schema.minLength(1));
+
+/** Every setting as text, as flags and the environment give it; numbers parsed by the schema. */
+export const HodeiConfig = Schema.Struct({
+  http: Address,
+  grpc: Address,
+  dataDir: Text,
+  databaseUrl: Schema.optional(Text),
+  databaseSchema: Text,
+  apiToken: Schema.optional(Text),
+  workerToken: Schema.optional(Text),
+  jwtSecret: Schema.optional(Text),
+  tlsCert: Schema.optional(Text),
+  tlsKey: Schema.optional(Text),
+  tlsCa: Schema.optional(Text),
+  heartbeatIntervalMs: Millis,
+  heartbeatTimeoutMs: Millis,
+  acceptTimeoutMs: Millis,
+  cancelGraceMs: Millis,
+  shutdownGraceMs: Millis,
+  strategy: Schema.Literal("spread", "binpack"),
+  localWorkers: Count,
+  logLevel: Schema.Literal("debug", "info", "warn", "error"),
+});
+export type HodeiConfig = typeof HodeiConfig.Type;
+type Raw = Partial<Record<keyof HodeiConfig, string>>;
+
+export const defaults: Raw = {
+  http: "127.0.0.1:8080",
+  grpc: "127.0.0.1:50051",
+  dataDir: "./.hodei",
+  databaseSchema: "hodei",
+  heartbeatIntervalMs: "5000",
+  heartbeatTimeoutMs: "30000",
+  acceptTimeoutMs: "30000",
+  cancelGraceMs: "10000",
+  shutdownGraceMs: "30000",
+  strategy: "spread",
+  localWorkers: "0",
+  logLevel: "info",
+};
+
+const keys = Object.keys(HodeiConfig.fields) as Array<keyof HodeiConfig>;
+/** `heartbeatTimeoutMs` ↔ `HODEI_HEARTBEAT_TIMEOUT_MS`; `http` ↔ `HODEI_HTTP_ADDR`. */
+export const envName = (key: keyof HodeiConfig): string =>
+  key === "http" || key === "grpc"
+    ? `HODEI_${key.toUpperCase()}_ADDR`
+    : `HODEI_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
+
+const fromEnv = (env: NodeJS.ProcessEnv): Raw =>
+  Object.fromEntries(keys.flatMap((k) => (env[envName(k)] ? [[k, env[envName(k)]!]] : [])));
+
+const fromFile = (path: string): Raw => {
+  const text = readFileSync(path, "utf8");
+  const data: unknown = path.endsWith(".json") ? JSON.parse(text) : parseYaml(text);
+  if (typeof data !== "object" || data === null || Array.isArray(data)) {
+    throw new Error(`${path}: expected a mapping of settings`);
+  }
+  const unknown = Object.keys(data).filter((k) => !keys.includes(k as keyof HodeiConfig));
+  if (unknown.length > 0) throw new Error(`${path}: unknown setting(s) ${unknown.join(", ")}`);
+  return Object.fromEntries(Object.entries(data).map(([k, v]) => [k, String(v)]));
+};
+
+/** Flags over environment over file over defaults; Left with every bad setting named. */
+export const loadConfig = (
+  flags: Raw & { readonly config?: string },
+  env: NodeJS.ProcessEnv = process.env,
+): Either.Either<HodeiConfig, InvalidInput | Error> => {
+  try {
+    const path = flags.config ?? env["HODEI_CONFIG"];
+    const merged: Raw = {
+      ...defaults,
+      ...(path ? fromFile(path) : {}),
+      ...fromEnv(env),
+      ...Object.fromEntries(
+        Object.entries(flags).filter(([k, v]) => v !== undefined && k !== "config"),
+      ),
+    };
+    return decodeWith(HodeiConfig)(merged);
+  } catch (e) {
+    return Either.left(e instanceof Error ? e : new Error(String(e)));
+  }
+};

@@ -1,0 +1,51 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Either } from "effect";
+import { describe, expect, it } from "vitest";
+import { envName, loadConfig } from "../src/config.ts";
+
+describe("configuration", () => {
+  it("uses the defaults of a single machine", () => {
+    const c = Either.getOrThrow(loadConfig({}, {}));
+    expect(c).toMatchObject({
+      http: "127.0.0.1:8080",
+      grpc: "127.0.0.1:50051",
+      dataDir: "./.hodei",
+      heartbeatTimeoutMs: 30_000,
+      strategy: "spread",
+    });
+    expect(c.databaseUrl).toBeUndefined();
+  });
+
+  it("takes flags over the environment over the file over defaults", () => {
+    const dir = mkdtempSync(join(tmpdir(), "hodei-config-"));
+    const file = join(dir, "hodei.yaml");
+    writeFileSync(file, "grpc: 127.0.0.1:6000\nhttp: 127.0.0.1:7000\nheartbeatTimeoutMs: 1000\n");
+    const env = { HODEI_HTTP_ADDR: "127.0.0.1:7001", HODEI_HEARTBEAT_TIMEOUT_MS: "2000" };
+    const c = Either.getOrThrow(loadConfig({ config: file, heartbeatTimeoutMs: "3000" }, env));
+    expect(c).toMatchObject({
+      grpc: "127.0.0.1:6000",
+      http: "127.0.0.1:7001",
+      heartbeatTimeoutMs: 3000,
+    });
+  });
+
+  it("names the bad setting and the reason", () => {
+    const bad = loadConfig(
+      {},
+      { [envName("heartbeatTimeoutMs")]: "soon", HODEI_HTTP_ADDR: "nowhere" },
+    );
+    expect(Either.isLeft(bad)).toBe(true);
+    const message = Either.isLeft(bad) ? bad.left.message : "";
+    expect(message).toMatch(/http|heartbeatTimeoutMs/);
+  });
+
+  it("refuses unknown settings in a file", () => {
+    const dir = mkdtempSync(join(tmpdir(), "hodei-config-"));
+    const file = join(dir, "hodei.json");
+    writeFileSync(file, JSON.stringify({ htp: "127.0.0.1:1" }));
+    const bad = loadConfig({ config: file }, {});
+    expect(Either.isLeft(bad) && bad.left.message).toMatch(/unknown setting\(s\) htp/);
+  });
+});
