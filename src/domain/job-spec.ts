@@ -11,6 +11,7 @@
  * - `priority`: 0–1000 or a level name (see priority.ts).
  * - `concurrencyKey`: the scheduler runs at most one job per key at a time, on any worker.
  * - `idempotencyKey`: the API answers a second submission with this key with the first job.
+ * - `strategy`: overrides the scheduler's placement strategy for this job.
  *
  * Everything optional has its default applied at decode time, so the rest of the system reads
  * a complete spec and never re-implements a default. Encoding writes the defaults out, which
@@ -100,6 +101,12 @@ const JobSpecFields = Schema.Struct({
   priority: Schema.optionalWith(Priority, { exact: true, default: () => defaultPriority }),
   concurrencyKey: opt(Key),
   idempotencyKey: opt(Key),
+  strategy: opt(
+    Schema.Literal("binpack", "spread").annotations({
+      description:
+        "placement for this job: fill busy workers (binpack) or the least loaded (spread)",
+    }),
+  ),
 }).annotations(objectExpected("a job spec object"));
 type JobSpecFields = typeof JobSpecFields.Type;
 

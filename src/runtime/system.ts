@@ -80,6 +80,8 @@ export interface ActorSystem<K extends Kinds> {
    * supervisor does at start. Returns how many were recovered.
    */
   readonly recover: (kind: keyof K & string) => Effect.Effect<number, StoreError>;
+  /** True while mailboxes, loads or commits are pending. */
+  readonly busy: () => boolean;
   /** Waits until every mailbox is empty and every change committed. */
   readonly settled: Effect.Effect<void>;
   readonly stats: () => {
@@ -277,6 +279,7 @@ export const makeActorSystem = <K extends Kinds>(
         if (cells.hasWork) kick();
         return cells.hasWork ? idle.await : Effect.void;
       }),
+      busy: () => cells.hasWork,
       stats: () => ({
         live: cells.cells.size,
         processed: cells.processed,

@@ -28,6 +28,11 @@ export type SchedulerMessage =
       readonly telemetry: Telemetry | null;
       readonly at: number;
     }
+  /**
+   * After a supervisor restart: a job that was already placed on `workerId` before the crash
+   * takes its reservation back there, without a placement.
+   */
+  | { readonly type: "adopt"; readonly job: QueuedJob; readonly workerId: string }
   /** The worker actor declared the worker lost. */
   | { readonly type: "lost"; readonly workerId: string; readonly at: number }
   | { readonly type: "drain_worker"; readonly workerId: string }

@@ -74,6 +74,17 @@ export class Scheduler {
       case "release":
         this.release(m.jobId);
         return;
+      case "adopt": {
+        const slot = this.state.slot(m.workerId);
+        if (slot === undefined || this.placed.has(m.job.jobId)) return;
+        this.queue.remove(m.job.jobId);
+        this.state.reserve(m.job.jobId, slot, m.job.demand, m.job.concurrencyKey);
+        const key = m.job.concurrencyKey;
+        if (key !== undefined) this.perKey.set(key, (this.perKey.get(key) ?? 0) + 1);
+        this.placed.set(m.job.jobId, { ...m.job, placedAt: m.job.enqueuedAt });
+        this.everPlaced.add(m.job.jobId);
+        return;
+      }
       case "register":
         this.state.upsert(m.workerId, m.capacity, m.labels, m.handlers, m.at);
         this.capacityChanged = true;
@@ -89,9 +100,15 @@ export class Scheduler {
         if (slot !== undefined) this.state.setDraining(slot, true);
         return;
       }
-      case "remove_worker":
+      case "remove_worker": {
+        // Release through the scheduler, not only ClusterState: its placed jobs and their
+        // concurrency keys must be freed too, or the keys stay taken and the jobs can never be
+        // enqueued again.
+        const slot = this.state.slot(m.workerId);
+        if (slot !== undefined) for (const jobId of this.state.jobsOn(slot)) this.release(jobId);
         this.state.remove(m.workerId);
         return;
+      }
       default:
         this.control.send(m);
     }
@@ -109,8 +126,12 @@ export class Scheduler {
     return true;
   }
 
-  /** The worker missed its deadline: it takes nothing more, and its jobs are queued again. */
-  lost(workerId: string, at: number): string[] {
+  /**
+   * The worker missed its deadline: it takes nothing more, its reservations are released and,
+   * with `requeue`, its jobs are queued again at once from what they asked for. The supervisor
+   * passes `requeue: false` and lets each job's actor decide (another attempt, or the end).
+   */
+  lost(workerId: string, at: number, requeue = true): string[] {
     const slot = this.state.slot(workerId);
     if (slot === undefined) return [];
     this.state.setHealthy(slot, false);
@@ -118,7 +139,9 @@ export class Scheduler {
     for (const jobId of jobs) {
       const job = this.placed.get(jobId);
       this.release(jobId);
-      if (job !== undefined) this.handle({ type: "enqueue", job: { ...job, enqueuedAt: at } });
+      if (requeue && job !== undefined) {
+        this.handle({ type: "enqueue", job: { ...job, enqueuedAt: at } });
+      }
     }
     this.events.push({ type: "worker_lost", workerId, jobs, at });
     return jobs;
@@ -148,9 +171,16 @@ export class Scheduler {
     } else if (this.fresh.length > 0) {
       const fresh = this.fresh;
       this.fresh = [];
+      // In the order a full pass would show them: the highest effective priority first, then
+      // arrival order (the sort is stable), so a newer high-priority job is not placed after
+      // an older low-priority one, nor left queued behind it.
+      const eff = (job: QueuedJob) => this.queue.effectivePriority(job, now);
+      fresh.sort((a, b) => eff(b) - eff(a));
       const blocked = new Set<string>();
       for (const job of fresh) {
-        if (!this.queue.has(job.jobId) || blocked.has(this.groupOf(job))) continue;
+        // Identity, not the id: a job dequeued and enqueued again (maybe changed) since it
+        // entered `fresh` is visited once, as it is queued now, at its new place.
+        if (this.queue.get(job.jobId) !== job || blocked.has(this.groupOf(job))) continue;
         const verdict = visit(job);
         if (verdict === "placed") this.queue.remove(job.jobId);
         else if (verdict === "block") blocked.add(this.groupOf(job));
