@@ -75,6 +75,7 @@ export class ClusterState {
     at: number,
   ): number {
     let slot = this.slotOf.get(id);
+    const fresh = slot === undefined;
     const cls = this.classFor(labels, handlers);
     if (slot === undefined) {
       slot = this.free.pop() ?? this.ids.length;
@@ -89,9 +90,11 @@ export class ClusterState {
       this.classOf[slot] = cls.id;
       cls.members.push(slot);
     }
+    // A reconnect keeps what the worker was told (draining stays draining). A smaller capacity
+    // than it holds leaves its reservations standing; it takes nothing new until they end.
+    if (fresh) this.c.draining[slot] = 0;
     this.c.setCapacity(slot, capacity);
     this.c.healthy[slot] = 1;
-    this.c.draining[slot] = 0;
     this.c.lastHeartbeat[slot] = at;
     return slot;
   }

@@ -220,7 +220,18 @@ export class Scheduler {
 
   explain(jobId: string): Explanation | undefined {
     const job = this.queue.get(jobId);
-    return job === undefined ? undefined : explain(this.state, job);
+    if (job === undefined) return undefined;
+    const key = job.concurrencyKey;
+    const running = key === undefined ? 0 : (this.perKey.get(key) ?? 0);
+    if (key !== undefined && running >= this.limitOf(key)) {
+      const base = explain(this.state, job);
+      return {
+        ...base,
+        never: false,
+        reason: `concurrency key ${key} is at its limit (${running} of ${this.limitOf(key)} running)`,
+      };
+    }
+    return explain(this.state, job);
   }
 
   workers(): WorkerView[] {
