@@ -1,0 +1,209 @@
+/**
+ * Ships one job attempt's output to the supervisor: numbered lines, in batches, over its own
+ * StreamLogs call, until every line is durable.
+ *
+ * - Numbering: `seq` counts from 1 per attempt across stdout and stderr, in arrival order.
+ * - Batching: a batch leaves when it holds `maxLines` lines or `maxBytes` bytes, or `maxDelayMs`
+ *   after its first line, whichever comes first: big batches under a flood, low latency for a
+ *   trickle.
+ * - Durability: batches are kept until a LogAck covers them. If the call breaks (supervisor
+ *   restart, network), a new one is opened on the next session and every unacknowledged batch
+ *   is sent again; the supervisor skips lines it already has.
+ * - Backpressure: past `highWaterBytes` unacknowledged, `onPressure(true)` asks the producer
+ *   to pause (the child's pipes are paused, so the child blocks on write), and `onPressure(false)`
+ *   resumes it below `lowWaterBytes`. Memory stays bounded however fast a job prints.
+ * - `finish()` flushes, half-closes and resolves once the supervisor has ended the call OK (all
+ *   lines durable): only then is the result reported, so the last lines are never lost.
+ */
+import { status, type ClientDuplexStream, type StatusObject } from "@grpc/grpc-js";
+import type { LogBatch, LogEntry } from "../hwp/wire.ts";
+
+export interface LogBatchOptions {
+  readonly maxLines: number;
+  readonly maxBytes: number;
+  readonly maxDelayMs: number;
+  readonly highWaterBytes: number;
+  readonly lowWaterBytes: number;
+}
+
+export const defaultLogBatch: LogBatchOptions = {
+  maxLines: 256,
+  maxBytes: 64 * 1024,
+  maxDelayMs: 20,
+  highWaterBytes: 8 * 1024 * 1024,
+  lowWaterBytes: 2 * 1024 * 1024,
+};
+
+/** Opens a StreamLogs call once a session is up; rejects when the agent is stopping. */
+export type LogTransport = () => Promise<ClientDuplexStream<LogBatch, unknown>>;
+
+/** `ok`: every line durable. `refused`: the supervisor refused them. `aborted`: agent stopping. */
+export type ShipResult =
+  | { readonly kind: "ok" }
+  | { readonly kind: "refused"; readonly code: number; readonly message: string }
+  | { readonly kind: "aborted" };
+
+/** Codes after which sending again cannot help: the lines are dropped. */
+const refusals = new Set<number>([
+  status.FAILED_PRECONDITION,
+  status.NOT_FOUND,
+  status.INVALID_ARGUMENT,
+  status.PERMISSION_DENIED,
+  status.UNAUTHENTICATED,
+]);
+
+const entryBytes = (line: string): number => line.length + 24;
+
+/** A batch sent and not yet covered by a LogAck. */
+interface Sent {
+  readonly batch: LogBatch;
+  readonly bytes: number;
+  readonly lastSeq: number;
+}
+
+export class LogShipper {
+  private seq = 0;
+  private pending: LogEntry[] = [];
+  private pendingBytes = 0;
+  private unacked: Sent[] = [];
+  private unackedBytes = 0;
+  private stream: ClientDuplexStream<LogBatch, unknown> | undefined;
+  private opening = false;
+  private timer: NodeJS.Timeout | undefined;
+  private finishing = false;
+  private paused = false;
+  private settled: ShipResult | undefined;
+  private resolveDone!: (r: ShipResult) => void;
+  private readonly done = new Promise<ShipResult>((resolve) => (this.resolveDone = resolve));
+
+  /** Called with `true` to pause the producer and `false` to resume it. */
+  onPressure: (paused: boolean) => void = () => {};
+  /** Called once if the supervisor refuses the lines (a stale attempt, say). */
+  onRefused: (code: number, message: string) => void = () => {};
+
+  constructor(
+    private readonly jobId: string,
+    private readonly attempt: number,
+    private readonly transport: LogTransport,
+    private readonly options: LogBatchOptions = defaultLogBatch,
+  ) {}
+
+  push(stream: "stdout" | "stderr", line: string): void {
+    if (this.settled !== undefined) return;
+    this.seq++;
+    this.pending.push({
+      seq: this.seq,
+      stream: stream === "stdout" ? "STDOUT" : "STDERR",
+      line,
+      atMs: Date.now(),
+    });
+    this.pendingBytes += entryBytes(line);
+    const { maxLines, maxBytes } = this.options;
+    if (this.pending.length >= maxLines || this.pendingBytes >= maxBytes) this.flush();
+    else if (this.timer === undefined) {
+      this.timer = setTimeout(() => this.flush(), this.options.maxDelayMs);
+    }
+    this.checkPressure();
+  }
+
+  finish(): Promise<ShipResult> {
+    this.finishing = true;
+    this.flush();
+    // Nothing ever needed a call (or every line was acknowledged and the call is gone).
+    const callless = this.stream === undefined && !this.opening;
+    if (callless && this.unacked.length === 0) this.settle({ kind: "ok" });
+    this.stream?.end();
+    return this.done;
+  }
+
+  abort(): void {
+    this.settle({ kind: "aborted" });
+  }
+
+  private flush(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.pending.length === 0 || this.settled !== undefined) return;
+    const entries = this.pending;
+    const bytes = this.pendingBytes;
+    this.pending = [];
+    this.pendingBytes = 0;
+    const batch: LogBatch = { jobId: this.jobId, attempt: this.attempt, entries };
+    this.unacked.push({ batch, bytes, lastSeq: entries[entries.length - 1]!.seq });
+    this.unackedBytes += bytes;
+    if (this.stream !== undefined) this.stream.write(batch);
+    else this.open();
+  }
+
+  private open(): void {
+    if (this.stream !== undefined || this.opening || this.settled !== undefined) return;
+    this.opening = true;
+    this.transport().then(
+      (s) => {
+        this.opening = false;
+        if (this.settled !== undefined) return void s.cancel();
+        this.stream = s;
+        s.on("data", (ack: unknown) => this.acked(ack));
+        s.on("error", () => {});
+        s.on("status", (st: StatusObject) => this.closed(s, st));
+        for (const u of this.unacked) s.write(u.batch);
+        if (this.finishing) s.end();
+      },
+      () => {
+        this.opening = false;
+        this.settle({ kind: "aborted" });
+      },
+    );
+  }
+
+  private acked(ack: unknown): void {
+    const seq = Number((ack as { seq?: unknown } | null)?.seq);
+    if (!Number.isSafeInteger(seq)) return;
+    while (this.unacked.length > 0 && this.unacked[0]!.lastSeq <= seq) {
+      this.unackedBytes -= this.unacked.shift()!.bytes;
+    }
+    this.checkPressure();
+  }
+
+  private closed(s: ClientDuplexStream<LogBatch, unknown>, st: StatusObject): void {
+    if (this.stream !== s) return;
+    this.stream = undefined;
+    if (this.settled !== undefined) return;
+    if (refusals.has(st.code)) {
+      this.onRefused(st.code, st.details);
+      return this.settle({ kind: "refused", code: st.code, message: st.details });
+    }
+    const empty = this.unacked.length === 0 && this.pending.length === 0;
+    if (empty && this.finishing) return this.settle({ kind: "ok" });
+    // Broken (or ended early): send what is unacknowledged again, on the next session.
+    if (!empty) this.open();
+  }
+
+  private checkPressure(): void {
+    const held = this.unackedBytes + this.pendingBytes;
+    if (!this.paused && held > this.options.highWaterBytes) {
+      this.paused = true;
+      this.onPressure(true);
+    } else if (this.paused && held < this.options.lowWaterBytes) {
+      this.paused = false;
+      this.onPressure(false);
+    }
+  }
+
+  private settle(result: ShipResult): void {
+    if (this.settled !== undefined) return;
+    this.settled = result;
+    clearTimeout(this.timer);
+    this.pending = [];
+    this.unacked = [];
+    this.unackedBytes = this.pendingBytes = 0;
+    const s = this.stream;
+    this.stream = undefined;
+    if (result.kind !== "ok") s?.cancel();
+    if (this.paused) {
+      this.paused = false;
+      this.onPressure(false);
+    }
+    this.resolveDone(result);
+  }
+}

@@ -1,0 +1,161 @@
+/**
+ * One agent's Session call, from Hello to its end.
+ *
+ * Modes of a session:
+ * - awaiting Hello: nothing but a Hello naming a registered worker is accepted, within
+ *   `helloTimeoutMs`; anything else ends the call (INVALID_ARGUMENT, FAILED_PRECONDITION,
+ *   DEADLINE_EXCEEDED, or RESOURCE_EXHAUSTED when the server holds too many sessions).
+ * - open: bound to its worker; Welcome sent. Reports go to the core; a refusal of one report is
+ *   an Error message naming the job, and the session goes on. Reports about one attempt are run
+ *   one after another (accepted before result), so the core sees them in the agent's order.
+ *   A result is acknowledged (ResultAck) only once the core's Effect has resolved: durable.
+ * - closed: after Leave (the core was told the worker left), after the call ended or failed
+ *   (the core is told it disconnected, unless a newer session had replaced this one), or when
+ *   the server ends it.
+ */
+import { status, type ServerDuplexStream } from "@grpc/grpc-js";
+import { Either } from "effect";
+import type { AgentInbound } from "../supervisor/gateway.ts";
+import type { Authenticator } from "./auth.ts";
+import { decodeAgentMessage, type AgentReport } from "./agent-messages.ts";
+import type { LogProgress } from "./log-progress.ts";
+import { invalidArgument, runReport, serviceError, type Refusal } from "./refusal.ts";
+import type { SessionHandle, SessionRegistry } from "./sessions.ts";
+import type { SupervisorMessage } from "./wire.ts";
+
+export interface SessionDeps {
+  readonly inbound: AgentInbound;
+  readonly registry: SessionRegistry;
+  readonly authenticate: Authenticator;
+  readonly logProgress: LogProgress;
+  readonly helloTimeoutMs: number;
+}
+
+type Call = ServerDuplexStream<unknown, SupervisorMessage>;
+
+/** Job id and attempt of a message the decoder refused, when they can be read: the agent drops it. */
+const jobOf = (raw: unknown): { jobId: string; attempt: number } => {
+  const r = raw as Record<string, Record<string, unknown> | undefined> | null;
+  const body = r?.["jobResult"] ?? r?.["jobAccepted"];
+  const jobId = body?.["jobId"];
+  const attempt = body?.["attempt"];
+  return {
+    jobId: typeof jobId === "string" ? jobId : "",
+    attempt: typeof attempt === "number" ? attempt : 0,
+  };
+};
+
+export const handleSession = (deps: SessionDeps) => async (call: Call) => {
+  const verdict = await deps.authenticate(call.metadata);
+  if (!verdict.ok) {
+    call.emit("error", serviceError(verdict));
+    return;
+  }
+  if (call.cancelled) return;
+
+  let handle: SessionHandle | undefined;
+  let closed = false;
+  const chains = new Map<string, Promise<void>>();
+
+  const push = (message: SupervisorMessage): void => {
+    if (!closed) call.write(message);
+  };
+  const end = (refusal: Refusal | undefined): void => {
+    if (closed) return;
+    closed = true;
+    clearTimeout(helloTimer);
+    if (handle !== undefined && deps.registry.unbind(handle))
+      deps.inbound.disconnected(handle.workerId);
+    if (refusal === undefined) call.end();
+    else call.emit("error", serviceError(refusal));
+  };
+  const pushError = (refusal: Refusal, job = { jobId: "", attempt: 0 }): void =>
+    push({ error: { code: refusal.code, message: refusal.message, ...job } });
+
+  const helloTimer = setTimeout(
+    () => end({ code: status.DEADLINE_EXCEEDED, message: "no Hello received in time" }),
+    deps.helloTimeoutMs,
+  );
+
+  /** Runs `task` after every earlier report about the same attempt. */
+  const serially = (key: string, task: () => Promise<void>): void => {
+    const next = (chains.get(key) ?? Promise.resolve()).then(task);
+    chains.set(key, next);
+    void next.then(() => {
+      if (chains.get(key) === next) chains.delete(key);
+    });
+  };
+
+  const hello = (report: AgentReport): void => {
+    if (report.kind !== "hello") {
+      return end({
+        code: status.INVALID_ARGUMENT,
+        message: "the first message of a session must be Hello",
+      });
+    }
+    const { workerId } = report;
+    if (!deps.registry.isRegistered(workerId)) {
+      return end({
+        code: status.FAILED_PRECONDITION,
+        message: `worker ${workerId} has not registered with this supervisor: register first`,
+      });
+    }
+    clearTimeout(helloTimer);
+    const candidate: SessionHandle = { workerId, push, close: (r) => end(r) };
+    const refused = deps.registry.bind(candidate);
+    if (refused !== undefined) return end(refused);
+    handle = candidate;
+    push({ welcome: { workerId } });
+  };
+
+  const dispatch = (workerId: string, report: AgentReport): void => {
+    const { inbound } = deps;
+    switch (report.kind) {
+      case "hello":
+        return pushError({ code: status.INVALID_ARGUMENT, message: "Hello was already received" });
+      case "heartbeat":
+        void runReport(inbound.heartbeat(workerId, report.telemetry)).then((r) => {
+          if (!r.ok) end(r.refusal);
+        });
+        return;
+      case "accepted": {
+        const job = { jobId: report.jobId, attempt: report.attempt };
+        return serially(`${job.jobId}/${job.attempt}`, async () => {
+          const r = await runReport(inbound.started(workerId, job.jobId, job.attempt));
+          if (!r.ok) pushError(r.refusal, job);
+        });
+      }
+      case "result": {
+        const job = { jobId: report.jobId, attempt: report.attempt };
+        return serially(`${job.jobId}/${job.attempt}`, async () => {
+          const r = await runReport(
+            inbound.result(workerId, job.jobId, job.attempt, report.outcome),
+          );
+          if (!r.ok) return pushError(r.refusal, job);
+          deps.logProgress.finished(workerId, job.jobId, job.attempt);
+          push({ resultAck: job });
+        });
+      }
+      case "leave":
+        void runReport(inbound.left(workerId)).then(() => {
+          deps.registry.forget(workerId);
+          if (handle !== undefined && deps.registry.unbind(handle)) handle = undefined;
+          end(undefined);
+        });
+        return;
+    }
+  };
+
+  call.on("data", (raw: unknown) => {
+    if (closed) return;
+    const decoded = decodeAgentMessage(raw);
+    if (handle === undefined) {
+      return Either.isLeft(decoded) ? end(invalidArgument(decoded.left)) : hello(decoded.right);
+    }
+    if (Either.isLeft(decoded)) return pushError(invalidArgument(decoded.left), jobOf(raw));
+    dispatch(handle.workerId, decoded.right);
+  });
+  call.on("end", () => end(undefined));
+  call.on("cancelled", () => end(undefined));
+  call.on("error", () => end(undefined));
+};

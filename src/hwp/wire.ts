@@ -1,0 +1,131 @@
+/**
+ * The messages of `proto/hwp.proto` as TypeScript writes them (camelCased, see proto.ts).
+ *
+ * These are the shapes each side *sends*; what a side receives is `unknown` until decoded by a
+ * schema (agent-messages.ts on the supervisor, src/agent/supervisor-messages.ts on the agent).
+ * int64 fields are written as numbers and read back as strings (`longs: String`).
+ */
+import type { Outcome } from "../supervisor/gateway.ts";
+
+export interface WireCapacity {
+  readonly cpuMillis: number;
+  readonly memoryMb: number;
+  readonly gpus: number;
+  readonly maxJobs: number;
+}
+
+export interface JobRef {
+  readonly jobId: string;
+  readonly attempt: number;
+}
+
+export interface RegisterWorkerRequest {
+  /** Empty on a first registration. */
+  readonly workerId: string;
+  readonly name: string;
+  readonly capacity: WireCapacity;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly handlers: ReadonlyArray<string>;
+  readonly running: ReadonlyArray<JobRef>;
+}
+
+export interface RegisterWorkerResponse {
+  readonly workerId: string;
+  readonly heartbeatIntervalMs: number;
+  readonly heartbeatTimeoutMs: number;
+}
+
+export interface WireTelemetry {
+  readonly cpuPercent: number;
+  readonly memoryUsedMb: number;
+  readonly memoryTotalMb: number;
+  readonly load1: number;
+  readonly diskFreeMb: number;
+  readonly runningJobs: number;
+  readonly atMs: number;
+}
+
+export type WireOutcome =
+  | { readonly succeeded: { readonly exitCode?: number; readonly outputJson: string } }
+  | { readonly failed: { readonly exitCode?: number; readonly error: string } }
+  | { readonly timedOut: Record<string, never> }
+  | { readonly cancelled: Record<string, never> }
+  | { readonly rejected: { readonly reason: string } };
+
+export type JobResult = JobRef & WireOutcome;
+
+export type AgentMessage =
+  | { readonly hello: { readonly workerId: string } }
+  | { readonly heartbeat: { readonly telemetry: WireTelemetry } }
+  | { readonly jobAccepted: JobRef }
+  | { readonly jobResult: JobResult }
+  | { readonly leave: Record<string, never> };
+
+export interface AssignJob extends JobRef {
+  readonly specJson: string;
+  readonly acceptByMs: number;
+}
+
+export interface CancelJob extends JobRef {
+  readonly graceMs: number;
+}
+
+/** A refusal of one session message; `jobId`/`attempt` are empty/0 unless it is about a job. */
+export interface WireError {
+  readonly code: number;
+  readonly message: string;
+  readonly jobId: string;
+  readonly attempt: number;
+}
+
+export type SupervisorMessage =
+  | { readonly welcome: { readonly workerId: string } }
+  | { readonly assignJob: AssignJob }
+  | { readonly cancelJob: CancelJob }
+  | { readonly drain: Record<string, never> }
+  | { readonly resultAck: JobRef }
+  | { readonly error: WireError };
+
+export type WireLogStream = "STDOUT" | "STDERR";
+
+export interface LogEntry {
+  readonly seq: number;
+  readonly stream: WireLogStream;
+  readonly line: string;
+  readonly atMs: number;
+}
+
+export interface LogBatch extends JobRef {
+  readonly entries: ReadonlyArray<LogEntry>;
+}
+
+export interface LogAck {
+  readonly seq: number;
+}
+
+/** Metadata key naming the worker on a StreamLogs call (the session names it in Hello). */
+export const workerIdHeader = "hodei-worker-id";
+
+const exitCodeOf = (exitCode: number | undefined): { exitCode?: number } =>
+  exitCode === undefined ? {} : { exitCode };
+
+/** The agent's side of the outcome oneof. A handler's output travels as JSON text. */
+export const outcomeToWire = (outcome: Outcome): WireOutcome => {
+  switch (outcome.kind) {
+    case "succeeded":
+      return {
+        succeeded: {
+          ...exitCodeOf(outcome.exitCode),
+          outputJson: outcome.output === undefined ? "" : JSON.stringify(outcome.output),
+        },
+      };
+    case "failed":
+      return { failed: { ...exitCodeOf(outcome.exitCode), error: outcome.error } };
+    case "timed_out":
+      return { timedOut: {} };
+    case "cancelled":
+      return { cancelled: {} };
+    case "rejected":
+      return { rejected: { reason: outcome.reason } };
+  }
+};

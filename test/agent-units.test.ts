@@ -1,0 +1,56 @@
+/**
+ * The agent's small pure pieces: the line splitter (UTF-8 split across chunks, CRLF, overlong
+ * lines, a last line without a newline) and the reconnect backoff (exponential window, cap,
+ * full jitter, reset).
+ */
+import { describe, expect, it } from "vitest";
+import { Backoff } from "../src/agent/backoff.ts";
+import { LineSplitter } from "../src/agent/lines.ts";
+
+const split = (chunks: Buffer[], max?: number): string[] => {
+  const lines: string[] = [];
+  const s = new LineSplitter((l) => lines.push(l), max);
+  for (const c of chunks) s.push(c);
+  s.end();
+  return lines;
+};
+
+describe("LineSplitter", () => {
+  it("keeps a character split across chunks whole, drops CR of CRLF, keeps empty lines", () => {
+    const bytes = Buffer.from("héllo\r\n\nwörld\n");
+    const chunks = [bytes.subarray(0, 2), bytes.subarray(2, 9), bytes.subarray(9)];
+    expect(split(chunks)).toEqual(["héllo", "", "wörld"]);
+  });
+
+  it("emits the last line even without a final newline", () => {
+    expect(split([Buffer.from("a\nb")])).toEqual(["a", "b"]);
+    expect(split([Buffer.from("")])).toEqual([]);
+  });
+
+  it("cuts a line longer than the limit rather than buffering it without bound", () => {
+    expect(split([Buffer.from("abcdefg"), Buffer.from("h\nij")], 3)).toEqual([
+      "abc",
+      "def",
+      "gh",
+      "ij",
+    ]);
+  });
+});
+
+describe("Backoff", () => {
+  it("widens the window exponentially up to the cap, drawing uniformly within it", () => {
+    const top = new Backoff({ initialMs: 100, maxMs: 1000 }, () => 0.999_999);
+    expect(Array.from({ length: 6 }, () => top.next())).toEqual([99, 199, 399, 799, 999, 999]);
+    const bottom = new Backoff({ initialMs: 100, maxMs: 1000 }, () => 0);
+    expect(bottom.next()).toBe(0);
+  });
+
+  it("starts again from the first window after a reset", () => {
+    const b = new Backoff({ initialMs: 100, maxMs: 1000 }, () => 0.5);
+    b.next();
+    b.next();
+    b.next();
+    b.reset();
+    expect(b.next()).toBe(50);
+  });
+});
