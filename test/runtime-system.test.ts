@@ -273,3 +273,37 @@ describe("recovery", () => {
     }),
   );
 });
+
+describe("spawning while a commit is in flight", () => {
+  it.live("keeps the new actor for the next commit and performs its effects only after it", () =>
+    Effect.gen(function* () {
+      const inner = makeMemorySnapshotStore();
+      const committed = new Set<string>();
+      // A slow store: each commit takes a while, so spawns land while one is in flight.
+      const store: SnapshotStore = {
+        ...inner,
+        saveBatch: (records) =>
+          Effect.sleep("20 millis").pipe(
+            Effect.zipRight(inner.saveBatch(records)),
+            Effect.tap(() => records.forEach((r) => committed.add(r.address))),
+          ),
+      };
+      const early: string[] = [];
+      const system = yield* makeActorSystem({
+        behaviours: hodeiBehaviours,
+        store,
+        onEffect: (from) => {
+          if (!committed.has(from)) early.push(from);
+        },
+      });
+      yield* system.spawn(jobAddress("S1"), jobInput("S1", 0));
+      yield* Effect.sleep("5 millis");
+      yield* system.spawn(jobAddress("S2"), jobInput("S2", 0));
+      yield* system.settled;
+      yield* system.tell(jobAddress("S2"), { type: "cancel", at: 1 });
+      yield* system.settled;
+      expect(early).toEqual([]);
+      expect((yield* inner.load("job/S2"))?.snapshot.value).toBe("cancelled");
+    }).pipe(Effect.scoped),
+  );
+});

@@ -60,6 +60,8 @@ export class Cells {
   /** Asks waiting for their message: answered after the commit of the round that took it. */
   readonly asks = new Map<unknown, (answer: Answer) => void>();
   answers: Array<readonly [(answer: Answer) => void, Answer]> = [];
+  /** How many of `effects` belong to the commit in flight (see `pendingRecords`). */
+  private effectsCommitted = 0;
   processed = 0;
   restarts = 0;
   deadLetters = 0;
@@ -269,6 +271,7 @@ export class Cells {
 
   /** The records of one commit; the cells stay dirty until `committed` is called. */
   pendingRecords(): SnapshotRecord[] {
+    this.effectsCommitted = this.effects.length;
     return this.dirty.map((cell) => {
       const snapshot = cell.driver.persist(cell.snapshot as never);
       return {
@@ -284,8 +287,8 @@ export class Cells {
 
   /** After a commit: remember what was committed and passivate the actors that finished. */
   committed(records: ReadonlyArray<SnapshotRecord>): void {
-    const cells = this.dirty;
-    this.dirty = [];
+    // Cells spawned while the commit was in flight are not in it: they stay dirty.
+    const cells = this.dirty.splice(0, records.length);
     for (let i = 0; i < cells.length; i++) {
       const cell = cells[i]!;
       cell.dirty = false;
@@ -312,9 +315,10 @@ export class Cells {
     return answers;
   }
 
+  /** The effects of what was committed; those of later changes wait for their own commit. */
   takeEffects(): Array<readonly [string, unknown]> {
-    const effects = this.effects;
-    this.effects = [];
+    const effects = this.effects.splice(0, this.effectsCommitted);
+    this.effectsCommitted = 0;
     return effects;
   }
 
