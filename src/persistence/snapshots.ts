@@ -5,8 +5,16 @@
  * every snapshot that changed in one round of its mailboxes into a single call (group commit),
  * and performs the effects of that round only after it returns. An adapter must make the
  * whole batch durable, or fail it whole.
+ *
+ * Records of kind "job" do more in the persistent adapters: the job's queryable status (state,
+ * attempt, worker, result, transitions) is derived from the snapshot and written in the same
+ * transaction, so one commit makes both the actor's state and what the API lists durable.
  */
-import { Data, type Effect } from "effect";
+import { Schema, type Effect } from "effect";
+import type { ParseResult } from "effect";
+import type { StoreError } from "./errors.ts";
+
+export { StoreError } from "./errors.ts";
 
 /** The JSON-able form of an XState machine snapshot. */
 export interface PersistedSnapshot {
@@ -28,14 +36,27 @@ export interface SnapshotRecord {
   readonly done: boolean;
 }
 
-export class StoreError extends Data.TaggedError("StoreError")<{
-  readonly operation: string;
-  readonly cause: unknown;
-}> {}
-
 export interface SnapshotStore {
   readonly saveBatch: (records: ReadonlyArray<SnapshotRecord>) => Effect.Effect<void, StoreError>;
   readonly load: (address: string) => Effect.Effect<SnapshotRecord | undefined, StoreError>;
   /** Every actor of `kind` not in a final state: what recovery re-creates. */
   readonly loadActive: (kind: string) => Effect.Effect<ReadonlyArray<SnapshotRecord>, StoreError>;
 }
+
+/** A record as read back from a store: checked before the runtime restores an actor from it. */
+export const SnapshotRecordSchema = Schema.Struct({
+  address: Schema.String,
+  kind: Schema.String,
+  version: Schema.String,
+  snapshot: Schema.Struct(
+    { status: Schema.String, value: Schema.Unknown, context: Schema.Unknown },
+    Schema.Record({ key: Schema.String, value: Schema.Unknown }),
+  ),
+  deadline: Schema.NullOr(Schema.Number),
+  done: Schema.Boolean,
+}).annotations({ identifier: "SnapshotRecord" });
+
+export const decodeSnapshotRecord: (
+  u: unknown,
+) => Effect.Effect<SnapshotRecord, ParseResult.ParseError> =
+  Schema.decodeUnknown(SnapshotRecordSchema);

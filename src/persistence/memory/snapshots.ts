@@ -11,6 +11,8 @@ export interface MemorySnapshotStore extends SnapshotStore {
   readonly bytes: () => number;
   /** How many batches were committed: group commit makes this far less than the writes. */
   readonly commits: () => number;
+  /** Forgets the records of these addresses (retention). */
+  readonly remove: (addresses: ReadonlyArray<string>) => void;
 }
 
 export const makeMemorySnapshotStore = (): MemorySnapshotStore => {
@@ -40,5 +42,11 @@ export const makeMemorySnapshotStore = (): MemorySnapshotStore => {
     size: () => records.size,
     bytes: () => bytes,
     commits: () => commits,
+    remove: (addresses) => {
+      for (const a of addresses) {
+        bytes -= records.get(a)?.length ?? 0;
+        records.delete(a);
+      }
+    },
   };
 };

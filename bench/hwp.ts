@@ -1,0 +1,221 @@
+/**
+ * `npm run bench -- hwp`: the whole loop — supervisor (core + HWP server, in this process) and
+ * 2 agent processes on loopback — on LMDB and on PostgreSQL.
+ *   (a) 20,000 no-op handler jobs: jobs/s from submit to result committed; and submit→start
+ *       latency (one job at a time, agents idle and waiting);
+ *   (b) 2,000 command jobs running `true`: jobs/s;
+ *   (c) 10,000 simulated agents heartbeating once a second for 30 s: this process's CPU %;
+ *   (d) one job printing 1,000,000 lines: lines/s into the store.
+ * One JSON line per store.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { Effect, Either, Exit, Scope } from "effect";
+import pg from "pg";
+import { loadConfig } from "../src/config.ts";
+import { makeLogger } from "../src/supervisor/logger.ts";
+import { startSupervisor } from "../src/supervisor/process.ts";
+import { jobEvents, type JobEvent } from "../src/supervisor/topics.ts";
+import { percentile, printJson, printTable, round } from "./report.ts";
+
+const HANDLER_JOBS = 20_000;
+const COMMAND_JOBS = 2_000;
+const LATENCY_SAMPLES = 300;
+const SIM_AGENTS = Number(process.env["HODEI_BENCH_SIM_AGENTS"] ?? 10_000);
+const SIM_SECONDS = Number(process.env["HODEI_BENCH_SIM_SECONDS"] ?? 30);
+const LOG_LINES = 1_000_000;
+const TOKEN = "bench-token";
+const pgUrl = process.env["HODEI_TEST_PG_URL"] ?? "postgres://postgres@127.0.0.1:5432/postgres";
+
+const child = (
+  args: string[],
+  env: Record<string, string> = {},
+): [ChildProcess, Promise<void>, Promise<void>] => {
+  const p = spawn(process.execPath, ["--import", "tsx", ...args], {
+    stdio: ["ignore", "pipe", "inherit"],
+    env: { ...process.env, ...env },
+  });
+  const lines = createInterface({ input: p.stdout! });
+  const ready = new Promise<void>((resolve) => lines.on("line", (l) => l === "ready" && resolve()));
+  const done = new Promise<void>((resolve) => lines.on("line", (l) => l === "done" && resolve()));
+  return [p, ready, done];
+};
+
+/** Resolves when a job reaches a state: what the bus tells live followers. */
+class Waiter {
+  private readonly waiting = new Map<string, Array<[string, (e: JobEvent) => void]>>();
+  seen(e: JobEvent): void {
+    const list = this.waiting.get(e.jobId);
+    if (list === undefined) return;
+    for (const [state, resolve] of list.filter(([s]) => s === e.state)) resolve(e);
+    const rest = list.filter(([s]) => s !== e.state);
+    if (rest.length === 0) this.waiting.delete(e.jobId);
+    else this.waiting.set(e.jobId, rest);
+  }
+  when(jobId: string, state: string): Promise<JobEvent> {
+    return new Promise((resolve) => {
+      const list = this.waiting.get(jobId) ?? [];
+      list.push([state, resolve]);
+      this.waiting.set(jobId, list);
+    });
+  }
+}
+
+const runOn = async (store: "lmdb" | "postgres") => {
+  const dir = mkdtempSync(join(tmpdir(), "hodei-bench-hwp-"));
+  const schema = `bench_hwp_${process.pid}`;
+  const config = Either.getOrThrow(
+    loadConfig(
+      {
+        grpc: "127.0.0.1:0",
+        dataDir: dir,
+        workerToken: TOKEN,
+        logLevel: "warn",
+        shutdownGraceMs: "1000",
+        ...(store === "postgres" ? { databaseUrl: pgUrl, databaseSchema: schema } : {}),
+      },
+      {},
+    ),
+  );
+  const scope = Effect.runSync(Scope.make());
+  const agents: ChildProcess[] = [];
+  try {
+    const running = await Effect.runPromise(
+      Scope.extend(startSupervisor(config, makeLogger("warn")), scope),
+    );
+    const { core } = running;
+    const waiter = new Waiter();
+    const sub = await Effect.runPromise(
+      Scope.extend(core.bus.subscribe(jobEvents, { capacity: 1 << 22 }), scope),
+    );
+    Effect.runFork(
+      Effect.forever(
+        Effect.zipRight(
+          sub.awaitMessages,
+          Effect.sync(() => sub.drain(1 << 20, (e) => waiter.seen(e))),
+        ),
+      ).pipe(Effect.ignore),
+    );
+    const env = { HODEI_URL: running.grpcAddress, HODEI_WORKER_TOKEN: TOKEN };
+    const started = [1, 2].map((i) =>
+      child(["bench/fixtures/noop-agent.ts"], { ...env, HODEI_BENCH_NAME: `bench-${i}` }),
+    );
+    agents.push(...started.map(([p]) => p));
+    await Promise.all(started.map(([, ready]) => ready));
+
+    const submit = (spec: unknown) => Effect.runPromise(core.submit(spec)).then((r) => r.job.id);
+    const noop = { name: "noop", handler: { name: "noop", input: null } };
+
+    // (a) latency, one job at a time with idle agents.
+    const latencies: number[] = [];
+    for (let i = 0; i < LATENCY_SAMPLES; i++) {
+      const t0 = performance.now();
+      const id = await submit(noop);
+      await waiter.when(id, "running");
+      latencies.push(performance.now() - t0);
+      await waiter.when(id, "succeeded");
+    }
+    latencies.sort((a, b) => a - b);
+
+    const throughput = async (n: number, spec: unknown) => {
+      const t0 = performance.now();
+      const finished: Promise<JobEvent>[] = [];
+      let next = 0;
+      const lanes = Array.from({ length: 128 }, async () => {
+        while (next < n) {
+          next++;
+          const id = await submit(spec);
+          finished.push(waiter.when(id, "succeeded"));
+        }
+      });
+      await Promise.all(lanes);
+      await Promise.all(finished);
+      return n / ((performance.now() - t0) / 1000);
+    };
+    const handlerPerS = await throughput(HANDLER_JOBS, noop);
+    const commandPerS = await throughput(COMMAND_JOBS, {
+      name: "true",
+      command: { argv: ["true"] },
+    });
+
+    // (d) one job printing a million lines: every line durable before the result is.
+    const printer = await submit({
+      name: "seq",
+      command: { argv: ["seq", "1", String(LOG_LINES)] },
+    });
+    const startedAt = (await waiter.when(printer, "running")).at;
+    const doneAt = (await waiter.when(printer, "succeeded")).at;
+    const linesPerS = LOG_LINES / Math.max(0.001, (doneAt - startedAt) / 1000);
+
+    // (c) simulated agents heartbeating: this process's CPU while they do.
+    let heartbeatCpu: number | null = null;
+    if (SIM_AGENTS > 0) {
+      const [sim, ready, done] = child([
+        "bench/fixtures/heartbeat-sim.ts",
+        running.grpcAddress,
+        TOKEN,
+        String(SIM_AGENTS),
+        String(SIM_SECONDS),
+      ]);
+      agents.push(sim);
+      await ready;
+      const cpu0 = process.cpuUsage();
+      const t0 = performance.now();
+      await done;
+      const cpu = process.cpuUsage(cpu0);
+      heartbeatCpu = ((cpu.user + cpu.system) / 1000 / (performance.now() - t0)) * 100;
+    }
+    return {
+      store,
+      handlerPerS,
+      p50: percentile(latencies, 50),
+      p99: percentile(latencies, 99),
+      commandPerS,
+      heartbeatCpu,
+      linesPerS,
+    };
+  } finally {
+    for (const a of agents) a.kill("SIGKILL");
+    await Effect.runPromise(Scope.close(scope, Exit.void));
+    rmSync(dir, { recursive: true, force: true });
+    if (store === "postgres") {
+      const client = new pg.Client({ connectionString: pgUrl });
+      await client.connect();
+      await client.query(`drop schema if exists ${schema} cascade`);
+      await client.end();
+    }
+  }
+};
+
+export const run = async (): Promise<void> => {
+  const results = [];
+  for (const store of ["lmdb", "postgres"] as const) results.push(await runOn(store));
+  printTable(
+    "hwp: supervisor + 2 agent processes on loopback",
+    results.map((r) => ({
+      store: r.store,
+      "handler jobs/s": Math.round(r.handlerPerS),
+      "submit→start p50 ms": round(r.p50),
+      "submit→start p99 ms": round(r.p99),
+      "command jobs/s": Math.round(r.commandPerS),
+      [`${SIM_AGENTS} heartbeating agents, CPU %`]:
+        r.heartbeatCpu === null ? "-" : round(r.heartbeatCpu, 1),
+      "log lines/s": Math.round(r.linesPerS),
+    })),
+  );
+  for (const r of results) {
+    printJson({
+      bench: "hwp",
+      handler_jobs_per_s: Math.round(r.handlerPerS),
+      submit_to_start_p50_ms: round(r.p50),
+      submit_to_start_p99_ms: round(r.p99),
+      command_jobs_per_s: Math.round(r.commandPerS),
+      heartbeat_10k_cpu_pct: r.heartbeatCpu === null ? null : round(r.heartbeatCpu, 1),
+      log_lines_per_s: Math.round(r.linesPerS),
+      store: r.store,
+    });
+  }
+};

@@ -1,0 +1,183 @@
+/**
+ * A job's status as the job actor's snapshot says it, and a job record as head + status.
+ *
+ * Adapters call `statusOfSnapshot` inside the commit of a job actor's snapshot (records of kind
+ * "job"), so the queryable status and the snapshot become durable together. It reads the
+ * snapshot of actors/job.ts: `value` is the JobState (the machine never rests in its transient
+ * state) and `context` holds `attempt`, `workerId`, `result` and `history`.
+ *
+ * It is a hand-written check, not a Schema decode: it runs for every transition of every job in
+ * the commit path, and the snapshot comes from our own machine; rows read back from disk are
+ * decoded with the domain's `Job` schema instead (`decodeJob`).
+ */
+import { Either } from "effect";
+import { decodeWith } from "../domain/decode.ts";
+import { Conflict } from "../domain/errors.ts";
+import { Job, type JobResult, type JobTransition } from "../domain/job.ts";
+import { isTerminalJobState, jobStates, type JobState } from "../domain/job-state.ts";
+import { Limits } from "../domain/primitives.ts";
+import { StoreError } from "./errors.ts";
+import type { StatusPatch } from "./jobs.ts";
+import type { SnapshotRecord } from "./snapshots.ts";
+
+/** What never changes after create. */
+export interface JobHead {
+  readonly id: string;
+  readonly spec: Job["spec"];
+  readonly createdAt: number;
+  readonly pipelineRunId?: string;
+  readonly pipelineStep?: string;
+}
+
+/** Where the job is: written at create, then by every snapshot commit of its actor. */
+export interface JobStatus {
+  readonly state: JobState;
+  readonly attempt: number;
+  readonly updatedAt: number;
+  readonly transitions: ReadonlyArray<JobTransition>;
+  readonly workerId?: string;
+  readonly result?: JobResult;
+}
+
+const states: ReadonlySet<string> = new Set(jobStates);
+const jobPrefix = "job/";
+
+/** The job id of a job actor's address, or undefined for another kind of actor. */
+export const jobIdOfRecord = (record: SnapshotRecord): string | undefined =>
+  record.kind === "job" && record.address.startsWith(jobPrefix)
+    ? record.address.slice(jobPrefix.length)
+    : undefined;
+
+const malformed = (record: SnapshotRecord, why: string) =>
+  new StoreError({
+    operation: "snapshots.saveBatch",
+    cause: new Error(`job snapshot ${record.address} is malformed: ${why}`),
+  });
+
+const clip = (s: string): string =>
+  s.length <= Limits.messageLength ? s : s.slice(0, Limits.messageLength);
+
+/** The actor's result ({ exitCode|null, output, error|null }) as the domain's JobResult. */
+const resultOf = (r: unknown): JobResult | undefined => {
+  if (typeof r !== "object" || r === null) return undefined;
+  const { exitCode, output, error } = r as Record<string, unknown>;
+  return {
+    ...(typeof exitCode === "number" ? { exitCode } : {}),
+    ...(output !== undefined && output !== null ? { output: output as never } : {}),
+    ...(typeof error === "string" ? { error: clip(error) } : {}),
+  };
+};
+
+/**
+ * The status a job actor's snapshot describes. `attempt` of each transition is counted from
+ * the history: the machine numbers an attempt exactly when it enters `scheduled`.
+ */
+export const statusOfSnapshot = (record: SnapshotRecord): JobStatus => {
+  const { value, context } = record.snapshot;
+  if (typeof value !== "string" || !states.has(value)) {
+    throw malformed(record, `value ${JSON.stringify(value)} is not a job state`);
+  }
+  const c = context as Record<string, unknown> | null;
+  if (typeof c !== "object" || c === null || !Array.isArray(c.history)) {
+    throw malformed(record, "its context has no history");
+  }
+  let attempt = 0;
+  const transitions: JobTransition[] = [];
+  for (const entry of c.history as ReadonlyArray<unknown>) {
+    const [state, at] = entry as [unknown, unknown];
+    if (typeof state !== "string" || !states.has(state) || typeof at !== "number") {
+      throw malformed(record, `history entry ${JSON.stringify(entry)}`);
+    }
+    if (state === "scheduled") attempt++;
+    transitions.push({ state: state as JobState, at, attempt });
+  }
+  const result = resultOf(c.result);
+  return {
+    state: value as JobState,
+    attempt: typeof c.attempt === "number" ? c.attempt : attempt,
+    updatedAt: transitions.at(-1)?.at ?? 0,
+    transitions,
+    ...(typeof c.workerId === "string" ? { workerId: c.workerId } : {}),
+    ...(result !== undefined ? { result } : {}),
+  };
+};
+
+export const headOf = (job: Job): JobHead => ({
+  id: job.id,
+  spec: job.spec,
+  createdAt: job.createdAt,
+  ...(job.pipelineRunId !== undefined ? { pipelineRunId: job.pipelineRunId } : {}),
+  ...(job.pipelineStep !== undefined ? { pipelineStep: job.pipelineStep } : {}),
+});
+
+export const statusOf = (job: Job): JobStatus => ({
+  state: job.state,
+  attempt: job.attempt,
+  updatedAt: job.updatedAt,
+  transitions: job.transitions,
+  ...(job.workerId !== undefined ? { workerId: job.workerId } : {}),
+  ...(job.result !== undefined ? { result: job.result } : {}),
+});
+
+const decode = decodeWith(Job);
+
+/** A stored head and status, decoded as a Job: a row that does not decode is a StoreError. */
+export const decodeJob = (
+  operation: string,
+  head: unknown,
+  status: unknown,
+): Either.Either<Job, StoreError> =>
+  decode({ ...(head as object), ...(status as object) }).pipe(
+    Either.mapLeft(
+      (e) =>
+        new StoreError({
+          operation,
+          cause: new Error(`stored job ${(head as { id?: unknown }).id} is corrupt: ${e.message}`),
+        }),
+    ),
+  );
+
+/**
+ * The status after a compare-and-set, or the Conflict that refuses it: the job is not in
+ * `expected`, or it is terminal (terminal states are absorbing, whatever the caller expected).
+ */
+export const compareAndSetStatus = (
+  id: string,
+  current: JobStatus,
+  expected: JobState,
+  patch: StatusPatch,
+): Either.Either<JobStatus, Conflict> => {
+  if (current.state !== expected) {
+    return Either.left(new Conflict({ message: `job ${id} is ${current.state}, not ${expected}` }));
+  }
+  if (isTerminalJobState(current.state)) {
+    return Either.left(new Conflict({ message: `job ${id} is ${current.state}: it is final` }));
+  }
+  const attempt = patch.attempt ?? current.attempt;
+  const workerId = patch.workerId === undefined ? current.workerId : patch.workerId;
+  const result = patch.result === undefined ? current.result : patch.result;
+  return Either.right({
+    state: patch.state,
+    attempt,
+    updatedAt: patch.at,
+    transitions: [...current.transitions, { state: patch.state, at: patch.at, attempt }],
+    ...(workerId != null ? { workerId } : {}),
+    ...(result != null ? { result } : {}),
+  });
+};
+
+/**
+ * The state and the time it was entered, from a job snapshot: all a commit needs to keep its
+ * indexes, checked as cheaply as the hot path allows. The full status is derived when read.
+ */
+export const stateOfSnapshot = (record: SnapshotRecord): { state: JobState; at: number } => {
+  const { value, context } = record.snapshot;
+  if (typeof value !== "string" || !states.has(value)) {
+    throw malformed(record, `value ${JSON.stringify(value)} is not a job state`);
+  }
+  const history = (context as { history?: unknown } | null)?.history;
+  const last = Array.isArray(history) ? (history[history.length - 1] as unknown) : undefined;
+  const at = Array.isArray(last) ? (last[1] as unknown) : undefined;
+  if (typeof at !== "number") throw malformed(record, "its context has no history");
+  return { state: value as JobState, at };
+};

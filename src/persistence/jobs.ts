@@ -1,0 +1,83 @@
+/**
+ * Port: the durable job records — what `POST /jobs` writes before it answers, and what the API
+ * lists and the supervisor recovers from.
+ *
+ * Glossary:
+ * - **head**: what never changes after `create` (id, spec, createdAt, pipeline run and step).
+ * - **status**: where the job is (state, attempt, worker, result, updatedAt, transitions). It is
+ *   written by the job actor's snapshot commits (see snapshots.ts), or by `compareAndSet` for a
+ *   job no actor holds.
+ * - **acknowledged**: `create` returned. The job row is durable (the commit that holds it is
+ *   flushed), so the job survives any crash from then on. The actor is spawned after that.
+ *
+ * `create` is idempotent: a job whose id, or whose `spec.idempotencyKey`, is already stored is
+ * not written again, and the stored job comes back with `created: false`. Creates made at the
+ * same time (one tick, or while a commit is in flight) share one commit (group commit).
+ *
+ * `list` pages in creation order (ULIDs sort by time): `cursor` is opaque, taken from the page
+ * before. Recovery lists the non-terminal states (`unfinishedJobStates`) and spawns a fresh actor
+ * for every job that has no snapshot.
+ */
+import type { Effect } from "effect";
+import type { InvalidInput, NotFound, Conflict } from "../domain/errors.ts";
+import type { Job, JobResult } from "../domain/job.ts";
+import { jobStates, isTerminalJobState, type JobState } from "../domain/job-state.ts";
+import type { StoreError } from "./errors.ts";
+
+export interface CreateResult {
+  readonly job: Job;
+  /** False when an existing job was returned for a repeated id or idempotency key. */
+  readonly created: boolean;
+}
+
+export interface JobFilter {
+  /** One state or any of several. */
+  readonly state?: JobState | ReadonlyArray<JobState>;
+  readonly pipelineRunId?: string;
+  /** Jobs whose `spec.labels` has this entry. */
+  readonly label?: { readonly key: string; readonly value: string };
+  /** Page size, 1 to `maxPageSize`; `defaultPageSize` when absent. */
+  readonly limit?: number;
+  readonly cursor?: string;
+}
+
+export interface JobPage {
+  readonly jobs: ReadonlyArray<Job>;
+  /** The cursor of the next page, or null when this page is the last. */
+  readonly next: string | null;
+}
+
+/** A status written directly, for a job that no actor holds. */
+export interface StatusPatch {
+  readonly state: JobState;
+  readonly at: number;
+  readonly attempt?: number;
+  readonly workerId?: string | null;
+  readonly result?: JobResult | null;
+}
+
+export interface JobStore {
+  readonly create: (job: Job) => Effect.Effect<CreateResult, StoreError>;
+  /** Many jobs in one commit, results in the same order. */
+  readonly createBatch: (
+    jobs: ReadonlyArray<Job>,
+  ) => Effect.Effect<ReadonlyArray<CreateResult>, StoreError>;
+  readonly get: (id: string) => Effect.Effect<Job, NotFound | StoreError>;
+  readonly list: (filter?: JobFilter) => Effect.Effect<JobPage, InvalidInput | StoreError>;
+  /**
+   * Moves the job to `patch.state` if it is in `expected` now, in one atomic step; fails with
+   * Conflict (naming the actual state) otherwise. A terminal job never moves.
+   */
+  readonly compareAndSet: (
+    id: string,
+    expected: JobState,
+    patch: StatusPatch,
+  ) => Effect.Effect<Job, NotFound | Conflict | StoreError>;
+}
+
+export const unfinishedJobStates: ReadonlyArray<JobState> = jobStates.filter(
+  (s) => !isTerminalJobState(s),
+);
+
+export const defaultPageSize = 100;
+export const maxPageSize = 1000;

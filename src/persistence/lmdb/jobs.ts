@@ -1,0 +1,146 @@
+/**
+ * LMDB JobStore. Creates go through a group commit (group-commit.ts): the creates made in one
+ * tick, or while the previous batch commits, run in one write transaction, and each caller waits
+ * for the flush of that commit (`root.flushed`), so an acknowledged job is on disk, not only in
+ * the page cache. (lmdb-js would group one transaction per create by itself, but each of them
+ * costs a callback, a promise and a flush wait: the batch pays those once.)
+ *
+ * A list picks one index — pipeline run, else label, else state, else all jobs — walks it in
+ * id order from the cursor, and checks the other filters on each job it reads.
+ */
+import { Effect, Either } from "effect";
+import type { RootDatabase } from "lmdb";
+import { Conflict, NotFound } from "../../domain/errors.ts";
+import type { Job } from "../../domain/job.ts";
+import { isTerminalJobState, type JobState } from "../../domain/job-state.ts";
+import { decodeCursor, pageLimit, pageOf } from "../cursor.ts";
+import { StoreError, storeError } from "../errors.ts";
+import { makeGroupCommit } from "../group-commit.ts";
+import { compareAndSetStatus } from "../job-status.ts";
+import type { CreateResult, JobFilter, JobStore } from "../jobs.ts";
+import type { Durable } from "./durable.ts";
+import { moveIndexes, readJob, snapshotOf, writeNewJob, type JobRow } from "./job-rows.ts";
+import type { Databases } from "./layout.ts";
+import { after, mergeSorted } from "./merge.ts";
+
+export const makeLmdbJobStore = (
+  root: RootDatabase,
+  dbs: Databases,
+  durable: Durable,
+  maxBatch: number,
+): JobStore => {
+  const createIn = (job: Job): Either.Either<CreateResult, StoreError> => {
+    const key = job.spec.idempotencyKey;
+    const existingId = (key !== undefined ? dbs.idempotency.get(key) : undefined) ?? job.id;
+    return readJob(dbs, existingId, "jobs.create").pipe(
+      Either.map((existing) => {
+        if (existing !== undefined) return { job: existing, created: false };
+        writeNewJob(dbs, job);
+        return { job, created: true };
+      }),
+    );
+  };
+
+  const creates = makeGroupCommit(
+    (jobs: ReadonlyArray<Job>) => durable.promise(() => root.transaction(() => jobs.map(createIn))),
+    maxBatch,
+  );
+
+  const candidates = (filter: JobFilter, from: string | undefined): Iterable<string> => {
+    const start = from ?? "";
+    if (filter.pipelineRunId !== undefined) {
+      const run = filter.pipelineRunId;
+      return dbs.jobsByRun.getKeys({ start: [run, start], end: [run, "\uffff"] }).map((k) => k[1]);
+    }
+    if (filter.label !== undefined) {
+      const { key, value } = filter.label;
+      return dbs.jobsByLabel
+        .getKeys({ start: [key, value, start], end: [key, value, "\uffff"] })
+        .map((k) => k[2]);
+    }
+    if (filter.state === undefined) return dbs.jobs.getKeys({ start });
+    const states = typeof filter.state === "string" ? [filter.state] : filter.state;
+    const open: ReadonlyArray<JobState> = states.filter((s) => !isTerminalJobState(s));
+    const sources: Array<Iterable<string>> = states
+      .filter(isTerminalJobState)
+      .map((s) => dbs.jobsDone.getKeys({ start: [s, start], end: [s, "\uffff"] }).map((k) => k[1]));
+    if (open.length > 0) {
+      sources.push(
+        dbs.jobsOpen
+          .getRange({ start })
+          .filter(({ value }) => open.includes(value as JobState))
+          .map(({ key }) => key),
+      );
+    }
+    return mergeSorted(sources);
+  };
+
+  const matches = (job: Job, filter: JobFilter): boolean => {
+    const states = filter.state;
+    return (
+      (states === undefined ||
+        (typeof states === "string" ? states === job.state : states.includes(job.state))) &&
+      (filter.pipelineRunId === undefined || job.pipelineRunId === filter.pipelineRunId) &&
+      (filter.label === undefined ||
+        (Object.hasOwn(job.spec.labels, filter.label.key) &&
+          job.spec.labels[filter.label.key] === filter.label.value))
+    );
+  };
+
+  const unwrap = <A>(e: Either.Either<A, StoreError>): A =>
+    Either.getOrThrowWith(e, (error) => error);
+
+  return {
+    create: (job) =>
+      durable("jobs.create", () => root.transaction(() => createIn(job))).pipe(Effect.flatten),
+    createBatch: (jobs) =>
+      durable("jobs.createBatch", () =>
+        root.transaction(() => Either.all(jobs.map(createIn))),
+      ).pipe(Effect.flatten),
+    get: (id) =>
+      Effect.suspend(() => readJob(dbs, id, "jobs.get")).pipe(
+        Effect.flatMap((job) =>
+          job === undefined ? Effect.fail(new NotFound({ kind: "job", id })) : Effect.succeed(job),
+        ),
+      ),
+    list: (filter = {}) =>
+      Effect.gen(function* () {
+        const from = yield* decodeCursor(filter.cursor);
+        const limit = yield* pageLimit(filter.limit);
+        const found = yield* Effect.try({
+          try: () => {
+            const jobs: Job[] = [];
+            for (const id of after(candidates(filter, from), from)) {
+              const job = unwrap(readJob(dbs, id, "jobs.list"));
+              if (job !== undefined && matches(job, filter)) jobs.push(job);
+              if (jobs.length > limit) break;
+            }
+            return jobs;
+          },
+          catch: (e) =>
+            e instanceof StoreError ? e : new StoreError({ operation: "jobs.list", cause: e }),
+        });
+        const page = pageOf(found, limit, (j) => j.id);
+        return { jobs: page.items, next: page.next };
+      }),
+    compareAndSet: (id, expected, patch) =>
+      durable("jobs.compareAndSet", () =>
+        root.transaction((): Either.Either<Job, NotFound | Conflict | StoreError> => {
+          const row = dbs.jobs.get(id) as JobRow | undefined;
+          if (row === undefined) return Either.left(new NotFound({ kind: "job", id }));
+          if (snapshotOf(dbs, id) !== undefined) {
+            return Either.left(
+              new Conflict({ message: `job ${id} is held by its actor: send it a message` }),
+            );
+          }
+          return compareAndSetStatus(id, row.status, expected, patch).pipe(
+            Either.flatMap((status) => {
+              void dbs.jobs.put(id, { ...row, status });
+              moveIndexes(dbs, id, row.status.state, status.state, status.updatedAt);
+              return readJob(dbs, id, "jobs.compareAndSet") as Either.Either<Job, StoreError>;
+            }),
+          );
+        }),
+      ).pipe(Effect.flatten),
+  };
+};

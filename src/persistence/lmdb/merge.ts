@@ -1,0 +1,28 @@
+/**
+ * Merging id-ordered index scans. A filter on several states reads one range per state; the
+ * page is their union in id order, produced lazily so a page of 100 reads about 100 keys per
+ * range, not the whole ranges.
+ */
+export function* mergeSorted(sources: ReadonlyArray<Iterable<string>>): Generator<string> {
+  const iterators = sources.map((s) => s[Symbol.iterator]());
+  const heads = iterators.map((it) => it.next());
+  for (;;) {
+    let min = -1;
+    for (let i = 0; i < heads.length; i++) {
+      const h = heads[i]!;
+      if (!h.done && (min === -1 || h.value < (heads[min]!.value as string))) min = i;
+    }
+    if (min === -1) return;
+    const value = heads[min]!.value as string;
+    yield value;
+    // The same id in two ranges (a stale key) comes out once.
+    for (let i = 0; i < heads.length; i++) {
+      while (!heads[i]!.done && heads[i]!.value === value) heads[i] = iterators[i]!.next();
+    }
+  }
+}
+
+/** `ids` without `after` itself: ranges start at the cursor's id, inclusive. */
+export function* after(ids: Iterable<string>, id: string | undefined): Generator<string> {
+  for (const x of ids) if (id === undefined || x > id) yield x;
+}

@@ -1,0 +1,80 @@
+/**
+ * LMDB SnapshotStore. One `saveBatch` is one write transaction: every snapshot of the round, and
+ * for a job actor the index keys its state implies (layout.ts), committed and flushed together.
+ *
+ * Unfinished actors are found again by two routes: jobs that have a row are the `jobs_open`
+ * index (which the job's own commits keep), and every other actor is `snapshots_active`. So a
+ * job transition writes no extra "active" key, and recovery of jobs walks one index.
+ */
+import { Effect } from "effect";
+import type { RootDatabase } from "lmdb";
+import type { JobState } from "../../domain/job-state.ts";
+import { storeError } from "../errors.ts";
+import { jobIdOfRecord, stateOfSnapshot } from "../job-status.ts";
+import { decodeSnapshotRecord, type SnapshotRecord, type SnapshotStore } from "../snapshots.ts";
+import type { Durable } from "./durable.ts";
+import { jobAddressOf, moveIndexes } from "./job-rows.ts";
+import type { Databases } from "./layout.ts";
+
+export const makeLmdbSnapshotStore = (
+  root: RootDatabase,
+  dbs: Databases,
+  durable: Durable,
+): SnapshotStore => {
+  /** A job record's id and state, checked before the transaction: a bad one fails it whole. */
+  const prepare = (records: ReadonlyArray<SnapshotRecord>) =>
+    records.map((record) => {
+      const id = jobIdOfRecord(record);
+      return { record, id, ...(id === undefined ? undefined : stateOfSnapshot(record)) };
+    });
+
+  const saveIn = ({ record, id, state, at }: ReturnType<typeof prepare>[number]): void => {
+    void dbs.snapshots.put(record.address, record);
+    const open = id === undefined ? undefined : (dbs.jobsOpen.get(id) as JobState | undefined);
+    if (open !== undefined) {
+      moveIndexes(dbs, id!, open, state!, at!);
+      return;
+    }
+    if (record.done) void dbs.snapshotsActive.remove([record.kind, record.address]);
+    else void dbs.snapshotsActive.put([record.kind, record.address], null);
+  };
+
+  const decoded = (operation: string, u: unknown) =>
+    Effect.mapError(decodeSnapshotRecord(u), storeError(operation));
+
+  return {
+    saveBatch: (records) =>
+      Effect.try({ try: () => prepare(records), catch: storeError("snapshots.saveBatch") }).pipe(
+        Effect.flatMap((prepared) =>
+          durable("snapshots.saveBatch", () =>
+            root.transaction(() => {
+              for (const p of prepared) saveIn(p);
+            }),
+          ),
+        ),
+      ),
+    load: (address) =>
+      Effect.suspend(() => {
+        const u = dbs.snapshots.get(address);
+        return u === undefined ? Effect.succeed(undefined) : decoded("snapshots.load", u);
+      }),
+    loadActive: (kind) =>
+      Effect.suspend(() => {
+        const found: unknown[] = [];
+        for (const [, address] of dbs.snapshotsActive.getKeys({
+          start: [kind, ""],
+          end: [kind, "\uffff"],
+        })) {
+          const u = dbs.snapshots.get(address);
+          if (u !== undefined) found.push(u);
+        }
+        if (kind === "job") {
+          for (const id of dbs.jobsOpen.getKeys({})) {
+            const u = dbs.snapshots.get(jobAddressOf(id)) as SnapshotRecord | undefined;
+            if (u !== undefined && !u.done) found.push(u);
+          }
+        }
+        return Effect.forEach(found, (u) => decoded("snapshots.loadActive", u));
+      }),
+  };
+};

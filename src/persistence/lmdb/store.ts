@@ -1,0 +1,98 @@
+/**
+ * The LMDB Store: the default, embedded in the supervisor, one data directory (`./.hodei` unless
+ * configured). See layout.ts for what is stored where, open.ts for what is refused at open.
+ */
+import { Effect, Layer } from "effect";
+import type { StoreError, StoreUnusable } from "../errors.ts";
+import { StoreService, type Store } from "../index.ts";
+import { normalizeStoreOptions, type StoreOptions } from "../options.ts";
+import { makeDurable } from "./durable.ts";
+import { removeJob } from "./job-rows.ts";
+import { makeLmdbJobStore } from "./jobs.ts";
+import { makeLmdbLogStore } from "./logs.ts";
+import { openLmdbEnvironment } from "./open.ts";
+import { makeLmdbPipelineStore, makeLmdbWorkerStore } from "./registry.ts";
+import { makeLmdbSnapshotStore } from "./snapshots.ts";
+
+/** Where the supervisor keeps its data when nothing else is configured. */
+export const defaultLmdbPath = "./.hodei";
+
+export interface LmdbStoreOptions extends StoreOptions {
+  /** The data directory, created when missing; `defaultLmdbPath` when absent. */
+  readonly path?: string;
+  /** Wait for each commit's flush to disk before a write returns (durable.ts). Default true. */
+  readonly flush?: boolean;
+}
+
+/** Jobs purged per transaction: a retention pass never holds the write lock for long. */
+const purgeChunk = 500;
+
+export const openLmdbStore = (
+  options: LmdbStoreOptions = {},
+): Effect.Effect<Store, StoreUnusable> =>
+  Effect.gen(function* () {
+    const { logCap, maxBatch } = normalizeStoreOptions(options);
+    const { root, dbs } = yield* openLmdbEnvironment(options.path ?? defaultLmdbPath);
+    const durable = makeDurable(root, options.flush ?? true);
+    const firstTxn = (root.getStats() as { lastTxnId: number }).lastTxnId;
+
+    /** Finished jobs in `purgeChunk`s, each chunk one transaction, until none is left. */
+    const purgeJobs = (before: number, total = 0): Effect.Effect<number, StoreError> =>
+      durable("store.purgeFinished", () =>
+        root.transaction(() => {
+          const keys = [...dbs.jobsFinished.getKeys({ end: [before], limit: purgeChunk })];
+          let removed = 0;
+          for (const key of keys) {
+            if (removeJob(dbs, key[1])) removed++;
+            void dbs.jobsFinished.remove(key);
+          }
+          return { scanned: keys.length, removed };
+        }),
+      ).pipe(
+        Effect.flatMap(({ scanned, removed }) =>
+          scanned < purgeChunk
+            ? Effect.succeed(total + removed)
+            : purgeJobs(before, total + removed),
+        ),
+      );
+
+    const store: Store = {
+      jobs: makeLmdbJobStore(root, dbs, durable, maxBatch),
+      snapshots: makeLmdbSnapshotStore(root, dbs, durable),
+      logs: makeLmdbLogStore(root, dbs, durable, logCap),
+      pipelines: makeLmdbPipelineStore(root, dbs, durable),
+      workers: makeLmdbWorkerStore(dbs, durable),
+      purgeFinished: (before) =>
+        Effect.gen(function* () {
+          const jobs = yield* purgeJobs(before);
+          const runs = yield* durable("store.purgeFinished", () =>
+            root.transaction(() => {
+              let n = 0;
+              for (const { key, value } of [...dbs.runs.getRange({})]) {
+                const r = value as { state: string; updatedAt: number };
+                if (r.state !== "running" && r.updatedAt < before) {
+                  void dbs.runs.remove(key);
+                  n++;
+                }
+              }
+              return n;
+            }),
+          );
+          return { jobs, runs };
+        }),
+      stats: () => ({
+        commits: (root.getStats() as { lastTxnId: number }).lastTxnId - firstTxn,
+      }),
+      close: Effect.promise(() => root.close()),
+    };
+    return store;
+  });
+
+/** The Store service on LMDB, closed with the layer's scope. */
+export const lmdbStoreLayer = (
+  options: LmdbStoreOptions = {},
+): Layer.Layer<StoreService, StoreUnusable> =>
+  Layer.scoped(
+    StoreService,
+    Effect.acquireRelease(openLmdbStore(options), (store) => store.close),
+  );

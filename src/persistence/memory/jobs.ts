@@ -1,0 +1,135 @@
+/**
+ * In-memory JobStore: the reference behaviour of the port, for tests. Heads and statuses are
+ * kept apart as in the persistent adapters, so `applySnapshot` (called by the memory Store's
+ * snapshot commits) rewrites a status exactly as LMDB and PostgreSQL do.
+ */
+import { Effect, Either } from "effect";
+import { Conflict, NotFound } from "../../domain/errors.ts";
+import type { Job } from "../../domain/job.ts";
+import { isTerminalJobState, type JobState } from "../../domain/job-state.ts";
+import { decodeCursor, pageLimit, pageOf } from "../cursor.ts";
+import type { StoreError } from "../errors.ts";
+import {
+  compareAndSetStatus,
+  decodeJob,
+  headOf,
+  statusOf,
+  type JobHead,
+  type JobStatus,
+} from "../job-status.ts";
+import type { CreateResult, JobFilter, JobStore } from "../jobs.ts";
+
+export interface MemoryJobStore extends JobStore {
+  /** A status derived from a job actor's snapshot; ignored for a job that is not stored. */
+  readonly applyStatus: (id: string, status: JobStatus) => void;
+  /** Removes jobs finished before `before`; returns their ids. */
+  readonly purge: (before: number) => ReadonlyArray<string>;
+  readonly commits: () => number;
+}
+
+interface Row {
+  readonly head: JobHead;
+  status: JobStatus;
+  /** Its actor has committed a snapshot: the status is the actor's alone. */
+  held: boolean;
+}
+
+export const makeMemoryJobStore = (): MemoryJobStore => {
+  const rows = new Map<string, Row>();
+  const byKey = new Map<string, string>();
+  let commits = 0;
+
+  const read = (row: Row): Either.Either<Job, StoreError> =>
+    decodeJob("jobs.get", row.head, row.status);
+
+  const createOne = (job: Job): CreateResult => {
+    const key = job.spec.idempotencyKey;
+    const existing = rows.get((key !== undefined ? byKey.get(key) : undefined) ?? job.id);
+    if (existing !== undefined) return { job: Either.getOrThrow(read(existing)), created: false };
+    rows.set(job.id, { head: headOf(job), status: statusOf(job), held: false });
+    if (key !== undefined) byKey.set(key, job.id);
+    return { job, created: true };
+  };
+
+  const matches = (row: Row, filter: JobFilter, states: ReadonlySet<JobState> | undefined) =>
+    (states === undefined || states.has(row.status.state)) &&
+    (filter.pipelineRunId === undefined || row.head.pipelineRunId === filter.pipelineRunId) &&
+    (filter.label === undefined ||
+      (Object.hasOwn(row.head.spec.labels, filter.label.key) &&
+        row.head.spec.labels[filter.label.key] === filter.label.value));
+
+  return {
+    create: (job) =>
+      Effect.sync(() => {
+        commits++;
+        return createOne(job);
+      }),
+    createBatch: (jobs) =>
+      Effect.sync(() => {
+        commits++;
+        return jobs.map(createOne);
+      }),
+    get: (id) =>
+      Effect.suspend((): Effect.Effect<Job, NotFound | StoreError> => {
+        const row = rows.get(id);
+        return row === undefined ? Effect.fail(new NotFound({ kind: "job", id })) : read(row);
+      }),
+    list: (filter = {}) =>
+      Effect.gen(function* () {
+        const after = yield* decodeCursor(filter.cursor);
+        const limit = yield* pageLimit(filter.limit);
+        const states =
+          filter.state === undefined
+            ? undefined
+            : new Set<JobState>(typeof filter.state === "string" ? [filter.state] : filter.state);
+        const ids = [...rows.keys()].filter((id) => after === undefined || id > after).sort();
+        const found: Row[] = [];
+        for (const id of ids) {
+          const row = rows.get(id)!;
+          if (matches(row, filter, states)) found.push(row);
+          if (found.length > limit) break;
+        }
+        const page = pageOf(found, limit, (r) => r.head.id);
+        const jobs = yield* Effect.forEach(page.items, read);
+        return { jobs, next: page.next };
+      }),
+    compareAndSet: (id, expected, patch) =>
+      Effect.suspend((): Effect.Effect<Job, NotFound | Conflict | StoreError> => {
+        const row = rows.get(id);
+        if (row === undefined) return Effect.fail(new NotFound({ kind: "job", id }));
+        if (row.held) {
+          return Effect.fail(
+            new Conflict({ message: `job ${id} is held by its actor: send it a message` }),
+          );
+        }
+        return compareAndSetStatus(id, row.status, expected, patch).pipe(
+          Either.map((status) => {
+            commits++;
+            row.status = status;
+            return row;
+          }),
+          Either.flatMap(read),
+        );
+      }),
+    applyStatus: (id, status) => {
+      const row = rows.get(id);
+      if (row !== undefined) {
+        row.status = status;
+        row.held = true;
+      }
+    },
+    purge: (before) => {
+      const gone: string[] = [];
+      for (const [id, row] of rows) {
+        if (isTerminalJobState(row.status.state) && row.status.updatedAt < before) {
+          rows.delete(id);
+          const key = row.head.spec.idempotencyKey;
+          if (key !== undefined && byKey.get(key) === id) byKey.delete(key);
+          gone.push(id);
+        }
+      }
+      return gone;
+    },
+    commits: () => commits,
+  };
+};

@@ -1,0 +1,58 @@
+/**
+ * The in-memory Store: every port in maps, for tests and for embedding without durability.
+ * Its snapshot commits derive job statuses like the persistent adapters, so the conformance
+ * suite holds it to the same behaviour.
+ */
+import { Effect } from "effect";
+import { storeError } from "../errors.ts";
+import type { Store } from "../index.ts";
+import { jobIdOfRecord, statusOfSnapshot } from "../job-status.ts";
+import { normalizeStoreOptions, type StoreOptions } from "../options.ts";
+import type { SnapshotStore } from "../snapshots.ts";
+import { makeMemoryJobStore } from "./jobs.ts";
+import { makeMemoryLogStore } from "./logs.ts";
+import { makeMemoryPipelineStore, makeMemoryWorkerStore } from "./registry.ts";
+import { makeMemorySnapshotStore } from "./snapshots.ts";
+
+export const makeMemoryStore = (options: StoreOptions = {}): Store => {
+  const { logCap } = normalizeStoreOptions(options);
+  const jobs = makeMemoryJobStore();
+  const logs = makeMemoryLogStore(logCap);
+  const pipelines = makeMemoryPipelineStore();
+  const inner = makeMemorySnapshotStore();
+  const snapshots: SnapshotStore = {
+    load: inner.load,
+    loadActive: inner.loadActive,
+    saveBatch: (records) =>
+      Effect.try({
+        // Derived first: a malformed job snapshot fails the commit before anything is written.
+        try: () =>
+          records.flatMap((r) => {
+            const id = jobIdOfRecord(r);
+            return id === undefined ? [] : [[id, statusOfSnapshot(r)] as const];
+          }),
+        catch: storeError("snapshots.saveBatch"),
+      }).pipe(
+        Effect.tap(() => inner.saveBatch(records)),
+        Effect.map((statuses) => {
+          for (const [id, status] of statuses) jobs.applyStatus(id, status);
+        }),
+      ),
+  };
+  return {
+    jobs,
+    logs,
+    pipelines,
+    workers: makeMemoryWorkerStore(),
+    snapshots,
+    purgeFinished: (before) =>
+      Effect.sync(() => {
+        const gone = jobs.purge(before);
+        logs.purge(gone);
+        inner.remove(gone.map((id) => `job/${id}`));
+        return { jobs: gone.length, runs: pipelines.purge(before) };
+      }),
+    stats: () => ({ commits: jobs.commits() + inner.commits() }),
+    close: Effect.void,
+  };
+};

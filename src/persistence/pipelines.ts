@@ -1,0 +1,62 @@
+/**
+ * Port: pipeline definitions, and the runs started from them.
+ *
+ * A definition is stored under its name and version (`version` absent is stored as ""), so a
+ * run restored after a restart finds the definition it was started from even when a newer one
+ * was stored since. `getDefinition(name)` without a version returns the one stored last.
+ *
+ * A run record is what the API lists: which definition, its state, and the job started for each
+ * step. The pipeline actor's own state lives in its snapshot (kind "pipeline"); the record is
+ * its queryable summary, written by whoever drives the run.
+ */
+import { Schema, type Effect } from "effect";
+import type { InvalidInput, NotFound } from "../domain/errors.ts";
+import { JobId, PipelineName, PipelineRunId } from "../domain/ids.ts";
+import type { PipelineDefinition } from "../domain/pipeline.ts";
+import { StepName } from "../domain/pipeline.ts";
+import { boundedString, literals, Timestamp } from "../domain/primitives.ts";
+import type { StoreError } from "./errors.ts";
+
+export const pipelineRunStates = ["running", "succeeded", "failed", "cancelled"] as const;
+export const PipelineRunState = literals(...pipelineRunStates);
+export type PipelineRunState = typeof PipelineRunState.Type;
+
+export const PipelineRun = Schema.Struct({
+  id: PipelineRunId,
+  pipeline: PipelineName,
+  /** The definition's version, "" when it has none. */
+  version: boundedString(0, 64),
+  state: PipelineRunState,
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+  /** The job started for each step so far. */
+  jobs: Schema.Record({ key: StepName, value: JobId }),
+}).annotations({ identifier: "PipelineRun", description: "one run of a pipeline definition" });
+export type PipelineRun = typeof PipelineRun.Type;
+
+export interface RunFilter {
+  readonly pipeline?: string;
+  readonly state?: PipelineRunState;
+  readonly limit?: number;
+  readonly cursor?: string;
+}
+
+export interface RunPage {
+  readonly runs: ReadonlyArray<PipelineRun>;
+  readonly next: string | null;
+}
+
+export interface PipelineStore {
+  /** Stores (or replaces) the definition under its name and version. */
+  readonly putDefinition: (definition: PipelineDefinition) => Effect.Effect<void, StoreError>;
+  readonly getDefinition: (
+    name: string,
+    version?: string,
+  ) => Effect.Effect<PipelineDefinition, NotFound | StoreError>;
+  /** The last stored definition of every name, by name. */
+  readonly listDefinitions: () => Effect.Effect<ReadonlyArray<PipelineDefinition>, StoreError>;
+  /** Writes a run record, new or updated. */
+  readonly putRun: (run: PipelineRun) => Effect.Effect<void, StoreError>;
+  readonly getRun: (id: string) => Effect.Effect<PipelineRun, NotFound | StoreError>;
+  readonly listRuns: (filter?: RunFilter) => Effect.Effect<RunPage, InvalidInput | StoreError>;
+}

@@ -1,0 +1,177 @@
+/**
+ * PostgreSQL JobStore. Creates go through a group commit (group-commit.ts): every create that
+ * arrives while the previous batch commits becomes one statement — a data-modifying CTE inserts
+ * the heads (`on conflict do nothing`) and the statuses of the heads it inserted — so one
+ * transaction and one WAL flush for the lot. The rows that conflicted (a repeated id or
+ * idempotency key, possibly within the same batch) are read back and returned as existing jobs.
+ */
+import { Effect, Either } from "effect";
+import { sql, type Kysely } from "kysely";
+import { Conflict, NotFound } from "../../domain/errors.ts";
+import type { Job } from "../../domain/job.ts";
+import { decodeCursor, pageLimit, pageOf } from "../cursor.ts";
+import { storeError, type StoreError } from "../errors.ts";
+import { makeGroupCommit } from "../group-commit.ts";
+import { compareAndSetStatus, statusOf } from "../job-status.ts";
+import type { CreateResult, JobStore } from "../jobs.ts";
+import {
+  headColumns,
+  headRow,
+  jobOfRow,
+  selectJobs,
+  statusColumns,
+  statusOfRow,
+  statusRow,
+  type JobRow,
+} from "./rows.ts";
+import type { Database } from "./tables.ts";
+
+const unwrap = <A>(e: Either.Either<A, StoreError>): A => Either.getOrThrowWith(e, (x) => x);
+
+export const makePostgresJobStore = (
+  db: Kysely<Database>,
+  schema: string,
+  maxBatch: number,
+  committed: () => void,
+): JobStore => {
+  const t = (name: string) => sql.table(`${schema}.${name}`);
+
+  /** Existing jobs by `id:<id>` and `key:<idempotency key>`, for the creates that conflicted. */
+  const existing = async (jobs: ReadonlyArray<Job>) => {
+    const ids = jobs.map((j) => j.id);
+    const keys = jobs.flatMap((j) => (j.spec.idempotencyKey ? [j.spec.idempotencyKey] : []));
+    const rows = await selectJobs(db)
+      .where((eb) =>
+        eb.or([
+          eb("j.id", "in", ids),
+          ...(keys.length > 0 ? [eb("j.idempotency_key", "in", keys)] : []),
+        ]),
+      )
+      .execute();
+    const found = new Map<string, JobRow>();
+    for (const row of rows) {
+      found.set(`id:${row.id}`, row);
+      if (row.idempotency_key !== null) found.set(`key:${row.idempotency_key}`, row);
+    }
+    return found;
+  };
+
+  const insert = async (jobs: ReadonlyArray<Job>): Promise<ReadonlyArray<CreateResult>> => {
+    committed();
+    const rows = jobs.map((j) => ({ ...headRow(j), ...statusRow(j.id, statusOf(j)) }));
+    const { rows: inserted } = await sql<{ id: string }>`
+      with input as (
+        select * from json_to_recordset(${JSON.stringify(rows)}::json)
+          as r(${headColumns}, ${sql.raw("state text, attempt int, updated_at bigint, transitions jsonb, worker_id text, result jsonb")})),
+      heads as (
+        insert into ${t("jobs")} (id, spec, created_at, pipeline_run_id, pipeline_step, labels, idempotency_key)
+        select id, spec, created_at, pipeline_run_id, pipeline_step, labels, idempotency_key from input
+        on conflict do nothing
+        returning id)
+      insert into ${t("job_status")} (id, state, attempt, updated_at, transitions, worker_id, result)
+      select distinct on (i.id) i.id, i.state, i.attempt, i.updated_at, i.transitions, i.worker_id, i.result
+      from input i join heads h on h.id = i.id
+      returning id`.execute(db);
+    const fresh = new Set(inserted.map((r) => r.id));
+    const found = fresh.size < jobs.length ? await existing(jobs) : new Map<string, JobRow>();
+    const claimed = new Set<string>();
+    return jobs.map((job) => {
+      if (fresh.has(job.id) && !claimed.has(job.id)) {
+        claimed.add(job.id);
+        return { job, created: true };
+      }
+      const key = job.spec.idempotencyKey;
+      const row =
+        (key !== undefined ? found.get(`key:${key}`) : undefined) ?? found.get(`id:${job.id}`);
+      if (row === undefined) throw new Error(`job ${job.id} was neither inserted nor found`);
+      return { job: unwrap(jobOfRow("jobs.create", row)), created: false };
+    });
+  };
+
+  const creates = makeGroupCommit(insert, maxBatch);
+
+  return {
+    create: (job) =>
+      Effect.tryPromise({ try: () => creates.submit(job), catch: storeError("jobs.create") }),
+    createBatch: (jobs) =>
+      Effect.tryPromise({ try: () => insert(jobs), catch: storeError("jobs.createBatch") }),
+    get: (id) =>
+      Effect.tryPromise({
+        try: () => selectJobs(db).where("j.id", "=", id).executeTakeFirst(),
+        catch: storeError("jobs.get"),
+      }).pipe(
+        Effect.flatMap((row): Effect.Effect<Job, NotFound | StoreError> =>
+          row === undefined
+            ? Effect.fail(new NotFound({ kind: "job", id }))
+            : jobOfRow("jobs.get", row),
+        ),
+      ),
+    list: (filter = {}) =>
+      Effect.gen(function* () {
+        const after = yield* decodeCursor(filter.cursor);
+        const limit = yield* pageLimit(filter.limit);
+        let q = selectJobs(db)
+          .orderBy("j.id")
+          .limit(limit + 1);
+        if (after !== undefined) q = q.where("j.id", ">", after);
+        if (filter.state !== undefined) {
+          const states = typeof filter.state === "string" ? [filter.state] : [...filter.state];
+          q = states.length === 0 ? q.where(sql<boolean>`false`) : q.where("s.state", "in", states);
+        }
+        if (filter.pipelineRunId !== undefined)
+          q = q.where("j.pipeline_run_id", "=", filter.pipelineRunId);
+        if (filter.label !== undefined) {
+          const entry = JSON.stringify({ [filter.label.key]: filter.label.value });
+          q = q.where(sql<boolean>`j.labels @> ${entry}::jsonb`);
+        }
+        const rows = yield* Effect.tryPromise({
+          try: () => q.execute(),
+          catch: storeError("jobs.list"),
+        });
+        const page = pageOf(rows, limit, (r) => r.id);
+        const jobs = yield* Effect.forEach(page.items, (r) => jobOfRow("jobs.list", r));
+        return { jobs, next: page.next };
+      }),
+    compareAndSet: (id, expected, patch) =>
+      Effect.tryPromise({
+        try: () => {
+          committed();
+          type Outcome = Either.Either<Job, NotFound | Conflict | StoreError>;
+          return db.transaction().execute(async (trx): Promise<Outcome> => {
+            const row = await selectJobs(trx)
+              .where("j.id", "=", id)
+              .forUpdate("s")
+              .executeTakeFirst();
+            if (row === undefined) return Either.left(new NotFound({ kind: "job", id }));
+            if (row.held) {
+              return Either.left(
+                new Conflict({ message: `job ${id} is held by its actor: send it a message` }),
+              );
+            }
+            const next = compareAndSetStatus(id, statusOfRow(row), expected, patch);
+            if (Either.isLeft(next)) return Either.left(next.left);
+            const s = statusRow(id, next.right);
+            await trx
+              .updateTable("job_status")
+              .set({
+                state: s.state,
+                attempt: s.attempt,
+                worker_id: s.worker_id,
+                result: s.result === null ? null : JSON.stringify(s.result),
+                updated_at: s.updated_at,
+                transitions: JSON.stringify(s.transitions),
+              })
+              .where("id", "=", id)
+              .execute();
+            return jobOfRow("jobs.compareAndSet", {
+              ...row,
+              ...s,
+              transitions: s.transitions,
+              result: s.result,
+            });
+          });
+        },
+        catch: storeError("jobs.compareAndSet"),
+      }).pipe(Effect.flatten),
+  };
+};

@@ -1,0 +1,25 @@
+/**
+ * The supervisor core's timing and placement settings, with the defaults a single machine
+ * wants. The process configuration (flags, environment, file) is normalised into this.
+ */
+import { defaultSchedulerConfig, type SchedulerConfig } from "../scheduler/scheduler.ts";
+
+export interface CoreConfig {
+  /** How often agents heartbeat; the supervisor tells them at registration. */
+  readonly heartbeatIntervalMs: number;
+  /** A worker silent for this long is lost, and its jobs are placed again. */
+  readonly heartbeatTimeoutMs: number;
+  /** An assignment not started within this is taken back and placed again. */
+  readonly acceptTimeoutMs: number;
+  /** A cancelled running job may take this long to stop before it is declared cancelled. */
+  readonly cancelGraceMs: number;
+  readonly scheduler: SchedulerConfig;
+}
+
+export const defaultCoreConfig: CoreConfig = {
+  heartbeatIntervalMs: 5_000,
+  heartbeatTimeoutMs: 30_000,
+  acceptTimeoutMs: 30_000,
+  cancelGraceMs: 10_000,
+  scheduler: defaultSchedulerConfig,
+};

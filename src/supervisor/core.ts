@@ -1,0 +1,234 @@
+/**
+ * The supervisor core: the actor system, the scheduler actor, the store and the bus, wired
+ * together. Transport-free: the HTTP API calls its methods, the worker protocol calls its
+ * `inbound` and gives it a `WorkerGateway`.
+ *
+ * A job's way through it: `submit` writes the job row (the acknowledgement: durable), spawns
+ * the job actor, whose `queued` effect reaches the scheduler after its snapshot commits; the
+ * scheduler reserves capacity and sends `schedule`; the job's `job.assign` effect goes out to
+ * the agent; the agent's reports come back through `inbound` and are acknowledged once
+ * committed; the final state releases the reservation and frees the worker.
+ *
+ * Start-up recovers: job and worker actors from their snapshots (timers re-armed), job rows
+ * that never got an actor, the queue, and where jobs were placed (their reservations come back
+ * when their agents reconnect; workers that do not come back are lost at their deadline).
+ */
+import { Effect, Either, type Scope } from "effect";
+import type { Bus } from "../bus/index.ts";
+import { decodeJobSpec } from "../domain/decode.ts";
+import { InvalidInput, NotFound } from "../domain/errors.ts";
+import { newJobId } from "../domain/ids.ts";
+import { newJob, type Job } from "../domain/job.ts";
+import type { JobSpec } from "../domain/job-spec.ts";
+import { isTerminalJobState } from "../domain/job-state.ts";
+import {
+  unfinishedJobStates,
+  type Store,
+  type StoreError,
+  type CreateResult,
+} from "../persistence/index.ts";
+import { hodeiBehaviours, jobAddress, workerAddress, type HodeiKinds } from "../runtime/kinds.ts";
+import { makeActorSystem, type ActorSystem } from "../runtime/system.ts";
+import { defaultCoreConfig, type CoreConfig } from "./config.ts";
+import type { AgentInbound, WorkerGateway } from "./gateway.ts";
+import { makeInbound } from "./inbound.ts";
+import { queuedJobOf, routeJobEffect, routeWorkerEffect, type RoutingContext } from "./routing.ts";
+import { makeSchedulerActor, type SchedulerActor } from "./scheduler-actor.ts";
+import { placementEvents } from "./topics.ts";
+
+export interface SupervisorCore {
+  readonly inbound: AgentInbound;
+  readonly attachGateway: (gateway: WorkerGateway) => void;
+  readonly submit: (spec: unknown) => Effect.Effect<CreateResult, InvalidInput | StoreError>;
+  readonly submitBatch: (
+    specs: ReadonlyArray<unknown>,
+  ) => Effect.Effect<ReadonlyArray<CreateResult>, InvalidInput | StoreError>;
+  readonly cancel: (jobId: string) => Effect.Effect<void, NotFound>;
+  readonly drainWorker: (workerId: string) => Effect.Effect<void, NotFound>;
+  readonly scheduler: SchedulerActor;
+  readonly system: ActorSystem<HodeiKinds>;
+  readonly store: Store;
+  readonly bus: Bus;
+  readonly config: CoreConfig;
+  /** Waits until the actors and the scheduler have nothing left to do. */
+  readonly settled: Effect.Effect<void>;
+  /** Jobs not yet final that this supervisor holds. */
+  readonly liveJobs: () => number;
+}
+
+const noGateway: WorkerGateway = { assign: () => false, cancel: () => false, drain: () => false };
+
+export const makeSupervisorCore = (options: {
+  readonly store: Store;
+  readonly bus: Bus;
+  readonly config?: Partial<CoreConfig>;
+}): Effect.Effect<SupervisorCore, StoreError, Scope.Scope> =>
+  Effect.gen(function* () {
+    const config: CoreConfig = { ...defaultCoreConfig, ...options.config };
+    const { store, bus } = options;
+    let gateway = noGateway;
+    const specs = new Map<string, JobSpec>();
+    const placedOn = new Map<string, string>();
+    // Filled in below: the router and the system refer to each other.
+    let system!: ActorSystem<HodeiKinds>;
+
+    const scheduler = yield* makeSchedulerActor(
+      config.scheduler,
+      () => system.now(),
+      (placements) => {
+        for (const p of placements) {
+          bus.tryPublish(placementEvents, p);
+          const message = {
+            type: "schedule" as const,
+            at: p.at,
+            workerId: p.workerId,
+            acceptBy: p.at + config.acceptTimeoutMs,
+          };
+          if (!system.offer(jobAddress(p.jobId), message))
+            Effect.runFork(system.tell(jobAddress(p.jobId), message));
+        }
+      },
+    );
+
+    const send = <T extends "job" | "worker">(to: `${T}/${string}`, message: never) => {
+      if (!system.offer(to as never, message))
+        Effect.runFork(Effect.ignore(system.tell(to as never, message)));
+    };
+    const routing: RoutingContext = {
+      scheduler,
+      gateway: () => gateway,
+      bus,
+      now: () => system.now(),
+      specs,
+      placedOn,
+      toJob: (jobId, m) => send(jobAddress(jobId), m as never),
+      toWorker: (workerId, m) => send(workerAddress(workerId), m as never),
+      finished: (jobId) => {
+        specs.delete(jobId);
+        placedOn.delete(jobId);
+      },
+    };
+
+    system = yield* makeActorSystem({
+      behaviours: hodeiBehaviours,
+      store: store.snapshots,
+      passivateIdleAfterMs: 5 * 60_000,
+      onEffect: (from, effect) => {
+        if (from.startsWith("job/")) routeJobEffect(routing, effect as never);
+        else routeWorkerEffect(routing, effect as never);
+      },
+    });
+
+    const spawnJob = (job: Job) =>
+      system
+        .spawn(jobAddress(job.id), {
+          jobId: job.id,
+          retry: job.spec.retry,
+          timeoutMs: job.spec.timeoutMs ?? null,
+          cancelGraceMs: config.cancelGraceMs,
+          at: system.now(),
+        })
+        .pipe(Effect.ignore);
+
+    const accept = (results: ReadonlyArray<CreateResult>) =>
+      Effect.forEach(
+        results,
+        (r) =>
+          Effect.suspend(() => {
+            if (!r.created || isTerminalJobState(r.job.state)) return Effect.void;
+            specs.set(r.job.id, r.job.spec);
+            return spawnJob(r.job);
+          }),
+        { discard: true },
+      ).pipe(Effect.as(results));
+
+    const decodeAll = (inputs: ReadonlyArray<unknown>) =>
+      Effect.suspend(() => {
+        const jobs: Job[] = [];
+        for (const [i, input] of inputs.entries()) {
+          const spec = decodeJobSpec(input);
+          if (Either.isLeft(spec)) {
+            const e = spec.left;
+            return Effect.fail(
+              inputs.length === 1
+                ? e
+                : new InvalidInput({
+                    message: `jobs.${i}: ${e.message}`,
+                    issues: e.issues.map((x) => ({ ...x, path: `jobs.${i}.${x.path}` })),
+                  }),
+            );
+          }
+          jobs.push(newJob(newJobId(system.now()), spec.right, system.now()));
+        }
+        return Effect.succeed(jobs);
+      });
+
+    // Recovery: actors first (their snapshots are the truth), then rows that never got one.
+    yield* system.recover("job");
+    yield* system.recover("worker");
+    let cursor: string | undefined;
+    do {
+      const page = yield* store.jobs
+        .list({ state: unfinishedJobStates, limit: 1000, ...(cursor ? { cursor } : {}) })
+        .pipe(Effect.orDie);
+      for (const job of page.jobs) {
+        specs.set(job.id, job.spec);
+        const snapshot = (yield* system.snapshot(jobAddress(job.id))) as
+          { value: string; context: { workerId: string | null } } | undefined;
+        if (snapshot === undefined) yield* spawnJob(job);
+        else if (snapshot.value === "queued") {
+          scheduler.send({ type: "enqueue", job: queuedJobOf(job.id, job.spec, system.now()) });
+        } else if (snapshot.context.workerId !== null)
+          placedOn.set(job.id, snapshot.context.workerId);
+      }
+      cursor = page.next ?? undefined;
+    } while (cursor !== undefined);
+    // Recovered workers get a full heartbeat timeout from now to reconnect.
+    for (const worker of yield* store.workers.list().pipe(Effect.orElseSucceed(() => []))) {
+      system.offer(workerAddress(worker.id), { type: "heartbeat", at: system.now() });
+    }
+
+    const inbound = makeInbound({ system, store, bus, config, routing, gateway: () => gateway });
+
+    return {
+      inbound,
+      attachGateway: (g) => {
+        gateway = g;
+      },
+      submit: (input) =>
+        decodeAll([input]).pipe(
+          Effect.flatMap((jobs) => store.jobs.create(jobs[0]!)),
+          Effect.flatMap((r) => accept([r])),
+          Effect.map((rs) => rs[0]!),
+        ),
+      submitBatch: (inputs) =>
+        decodeAll(inputs).pipe(
+          Effect.flatMap((jobs) => store.jobs.createBatch(jobs)),
+          Effect.flatMap(accept),
+        ),
+      cancel: (jobId) =>
+        Effect.suspend(() =>
+          specs.has(jobId)
+            ? system
+                .tell(jobAddress(jobId), { type: "cancel", at: system.now() })
+                .pipe(Effect.ignore)
+            : Effect.fail(new NotFound({ kind: "job", id: jobId })),
+        ),
+      drainWorker: (workerId) =>
+        system
+          .tell(workerAddress(workerId), { type: "drain", at: system.now() })
+          .pipe(Effect.mapError(() => new NotFound({ kind: "worker", id: workerId }))),
+      scheduler,
+      system,
+      store,
+      bus,
+      config,
+      liveJobs: () => specs.size,
+      settled: Effect.gen(function* () {
+        do {
+          yield* system.settled;
+          yield* scheduler.settled;
+        } while (system.busy() || scheduler.busy());
+      }),
+    };
+  });

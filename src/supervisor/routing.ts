@@ -1,0 +1,141 @@
+/**
+ * Where the actors' effects go once their snapshot is committed: the scheduler, the agents
+ * (through the gateway), the other actors, and the bus for live followers.
+ *
+ * Reservations follow the job's state: a job holds one only while `scheduled`, `running` or
+ * `cancelling`. Any other state releases it (and takes the job out of the queue), `queued` puts
+ * it back in the queue, a final state makes the scheduler forget it.
+ */
+import type { JobEffect, JobMessage } from "../../actors/job.ts";
+import type { WorkerEffect, WorkerMessage } from "../../actors/worker.ts";
+import type { Bus } from "../bus/index.ts";
+import { isTerminalJobState } from "../domain/job-state.ts";
+import type { JobSpec } from "../domain/job-spec.ts";
+import type { QueuedJob } from "../scheduler/job-queue.ts";
+import type { WorkerGateway } from "./gateway.ts";
+import type { SchedulerActor } from "./scheduler-actor.ts";
+import { jobEvents, workerEvents } from "./topics.ts";
+
+/** What the router needs of the live system, kept narrow so it can be tested on its own. */
+export interface RoutingContext {
+  readonly scheduler: SchedulerActor;
+  readonly gateway: () => WorkerGateway;
+  readonly bus: Bus;
+  readonly now: () => number;
+  readonly specs: Map<string, JobSpec>;
+  /** Where each job was last assigned: a finished job's worker is told it is free. */
+  readonly placedOn: Map<string, string>;
+  readonly toJob: (jobId: string, message: JobMessage) => void;
+  readonly toWorker: (workerId: string, message: WorkerMessage) => void;
+  readonly finished: (
+    jobId: string,
+    effect: Extract<JobEffect, { type: "job.transitioned" }>,
+  ) => void;
+}
+
+export const queuedJobOf = (jobId: string, spec: JobSpec, at: number): QueuedJob => ({
+  jobId,
+  demand: spec.resources,
+  labels: spec.labels,
+  constraints: spec.constraints,
+  handler: spec.handler?.name,
+  priority: spec.priority,
+  concurrencyKey: spec.concurrencyKey,
+  strategy: spec.strategy,
+  enqueuedAt: at,
+});
+
+const reserving = new Set(["scheduled", "running", "cancelling"]);
+
+export const routeJobEffect = (ctx: RoutingContext, effect: JobEffect): void => {
+  switch (effect.type) {
+    case "job.transitioned": {
+      const { jobId, state, at } = effect;
+      if (!reserving.has(state)) {
+        ctx.scheduler.send({ type: "release", jobId });
+        const worker = ctx.placedOn.get(jobId);
+        if (worker !== undefined) {
+          ctx.placedOn.delete(jobId);
+          ctx.toWorker(worker, { type: "job_finished", at, jobId });
+        }
+      }
+      if (state === "queued") {
+        const spec = ctx.specs.get(jobId);
+        if (spec !== undefined)
+          ctx.scheduler.send({ type: "enqueue", job: queuedJobOf(jobId, spec, at) });
+      } else if (state === "retry_wait" || state === "cancelled") {
+        ctx.scheduler.send({ type: "dequeue", jobId });
+      }
+      if (isTerminalJobState(state)) ctx.finished(jobId, effect);
+      ctx.bus.tryPublish(jobEvents, {
+        jobId,
+        state,
+        attempt: effect.attempt,
+        workerId: effect.workerId,
+        at,
+      });
+      return;
+    }
+    case "job.assign": {
+      const spec = ctx.specs.get(effect.jobId);
+      if (spec === undefined) return;
+      ctx.placedOn.set(effect.jobId, effect.workerId);
+      ctx.toWorker(effect.workerId, {
+        type: "job_assigned",
+        at: ctx.now(),
+        jobId: effect.jobId,
+      });
+      ctx.gateway().assign(effect.workerId, {
+        jobId: effect.jobId,
+        attempt: effect.attempt,
+        spec,
+        acceptBy: effect.acceptBy,
+      });
+      return;
+    }
+    case "job.cancel_on_agent":
+      ctx.gateway().cancel(effect.workerId, {
+        jobId: effect.jobId,
+        attempt: effect.attempt,
+        graceMs: effect.graceMs,
+      });
+      return;
+    case "job.refused":
+      // A placement that arrived after the job moved on (cancelled meanwhile): give it back.
+      if (effect.eventType === "schedule")
+        ctx.scheduler.send({ type: "release", jobId: effect.jobId });
+      return;
+  }
+};
+
+export const routeWorkerEffect = (ctx: RoutingContext, effect: WorkerEffect): void => {
+  switch (effect.type) {
+    case "worker.transitioned":
+      if (effect.state === "offline")
+        ctx.scheduler.send({ type: "remove_worker", workerId: effect.workerId });
+      if (effect.state === "draining")
+        ctx.scheduler.send({ type: "drain_worker", workerId: effect.workerId });
+      ctx.bus.tryPublish(workerEvents, {
+        workerId: effect.workerId,
+        state: effect.state,
+        at: effect.at,
+      });
+      return;
+    case "worker.lost":
+      ctx.scheduler.send({ type: "lost", workerId: effect.workerId, at: effect.at });
+      for (const jobId of effect.jobs) {
+        ctx.placedOn.delete(jobId);
+        ctx.toJob(jobId, { type: "worker_lost", at: effect.at, workerId: effect.workerId });
+      }
+      return;
+    case "worker.reconciled":
+      // Jobs the supervisor had on this worker that the agent no longer runs: place them again.
+      for (const jobId of effect.released) {
+        ctx.toJob(jobId, { type: "worker_lost", at: effect.at, workerId: effect.workerId });
+      }
+      return;
+    case "worker.drain":
+      ctx.gateway().drain(effect.workerId);
+      return;
+  }
+};

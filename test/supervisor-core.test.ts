@@ -1,0 +1,130 @@
+/**
+ * The supervisor core without a transport: a scripted agent stands in for HWP (it answers the
+ * gateway's pushes by calling `inbound`), on the memory store and the TestClock.
+ */
+import { describe, expect, it } from "@effect/vitest";
+import { Effect, Either, TestClock } from "effect";
+import { makeMemoryBus } from "../src/bus/index.ts";
+import { makeMemoryStore } from "../src/persistence/memory/store.ts";
+import type { Assignment, WorkerGateway } from "../src/supervisor/gateway.ts";
+import { makeSupervisorCore } from "../src/supervisor/core.ts";
+
+const capacity = { cpuMillis: 4_000, memoryMb: 8_192, gpus: 0, maxJobs: 4 };
+const spec = (name: string, extra: object = {}) => ({
+  name,
+  command: { argv: ["true"] },
+  ...extra,
+});
+
+const setup = (config: object = {}) =>
+  Effect.gen(function* () {
+    const store = makeMemoryStore();
+    const bus = yield* makeMemoryBus;
+    const core = yield* makeSupervisorCore({ store, bus, config });
+    const assigned: Array<[string, Assignment]> = [];
+    const cancelled: string[] = [];
+    const gateway: WorkerGateway = {
+      assign: (workerId, a) => (assigned.push([workerId, a]), true),
+      cancel: (_w, c) => (cancelled.push(c.jobId), true),
+      drain: () => true,
+    };
+    core.attachGateway(gateway);
+    const register = (name: string) =>
+      core.inbound.register({ name, capacity, labels: {}, handlers: [], running: [] });
+    const state = (id: string) => store.jobs.get(id).pipe(Effect.map((j) => j.state));
+    return { core, store, assigned, cancelled, register, state };
+  });
+
+describe("supervisor core", () => {
+  it.scoped("runs a job from submit to a durable success through an agent's reports", () =>
+    Effect.gen(function* () {
+      const { core, assigned, register, state } = yield* setup();
+      const { workerId } = yield* register("agent-1");
+      const { job, created } = yield* core.submit(spec("hello"));
+      expect(created).toBe(true);
+      yield* core.settled;
+      expect(assigned.map(([w, a]) => [w, a.jobId, a.attempt])).toEqual([[workerId, job.id, 1]]);
+      yield* core.inbound.started(workerId, job.id, 1);
+      expect(yield* state(job.id)).toBe("running");
+      yield* core.inbound.result(workerId, job.id, 1, { kind: "succeeded", exitCode: 0 });
+      // The result is acknowledged only once durable: the row already says so.
+      expect(yield* state(job.id)).toBe("succeeded");
+      expect(core.liveJobs()).toBe(0);
+      expect(core.scheduler.reservations()).toBe(0);
+      // The agent missed the acknowledgement and sends the result again: acknowledged again.
+      yield* core.inbound.result(workerId, job.id, 1, { kind: "succeeded", exitCode: 0 });
+      const other = yield* Effect.either(
+        core.inbound.result(workerId, job.id, 2, { kind: "failed", error: "x" }),
+      );
+      expect(Either.isLeft(other) && other.left._tag).toBe("StaleAttempt");
+      expect(yield* state(job.id)).toBe("succeeded");
+    }),
+  );
+
+  it.scoped("refuses a stale attempt's result and bad specs, changing nothing", () =>
+    Effect.gen(function* () {
+      const { core, register, state } = yield* setup();
+      const { workerId } = yield* register("agent-1");
+      const { job } = yield* core.submit(spec("x"));
+      yield* core.settled;
+      const stale = yield* Effect.either(
+        core.inbound.result(workerId, job.id, 7, { kind: "succeeded" }),
+      );
+      expect(Either.isLeft(stale) && stale.left._tag).toBe("StaleAttempt");
+      expect(yield* state(job.id)).toBe("scheduled");
+      const bad = yield* Effect.either(core.submit({ name: "x", comand: { argv: ["true"] } }));
+      expect(Either.isLeft(bad) && bad.left._tag).toBe("InvalidInput");
+      const unknown = yield* Effect.either(
+        core.inbound.started(workerId, "01ARZ3NDEKTSV4RRFFQ69G5FAV", 1),
+      );
+      expect(Either.isLeft(unknown) && unknown.left._tag).toBe("NotFound");
+    }),
+  );
+
+  it.scoped("places a lost worker's job again on another worker after the heartbeat timeout", () =>
+    Effect.gen(function* () {
+      const { core, assigned, register, state } = yield* setup({ heartbeatTimeoutMs: 10_000 });
+      const first = yield* register("agent-1");
+      const { job } = yield* core.submit(spec("survivor", { retry: { maxAttempts: 2 } }));
+      yield* core.settled;
+      yield* core.inbound.started(first.workerId, job.id, 1);
+      const second = yield* register("agent-2");
+      // Only the second agent keeps heartbeating.
+      for (let t = 0; t < 3; t++) {
+        yield* TestClock.adjust("4 seconds");
+        yield* core.inbound.heartbeat(second.workerId, {
+          cpuPercent: 5,
+          memoryUsedMb: 100,
+          memoryTotalMb: 8192,
+          load1: 0.1,
+          diskFreeMb: 1000,
+          runningJobs: 0,
+          at: 0,
+        });
+        yield* core.settled;
+      }
+      const last = assigned.at(-1)!;
+      expect(last[0]).toBe(second.workerId);
+      expect(last[1].attempt).toBe(2);
+      yield* core.inbound.started(second.workerId, job.id, 2);
+      yield* core.inbound.result(second.workerId, job.id, 2, { kind: "succeeded" });
+      expect(yield* state(job.id)).toBe("succeeded");
+    }),
+  );
+
+  it.scoped("cancels a running job on its agent and ends cancelled when the agent confirms", () =>
+    Effect.gen(function* () {
+      const { core, cancelled, register, state } = yield* setup();
+      const { workerId } = yield* register("agent-1");
+      const { job } = yield* core.submit(spec("long"));
+      yield* core.settled;
+      yield* core.inbound.started(workerId, job.id, 1);
+      yield* core.cancel(job.id);
+      yield* core.settled;
+      expect(cancelled).toEqual([job.id]);
+      expect(yield* state(job.id)).toBe("cancelling");
+      yield* core.inbound.result(workerId, job.id, 1, { kind: "cancelled" });
+      expect(yield* state(job.id)).toBe("cancelled");
+    }),
+  );
+});
