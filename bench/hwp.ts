@@ -24,6 +24,8 @@ import { percentile, printJson, printTable, round } from "./report.ts";
 const HANDLER_JOBS = 20_000;
 const COMMAND_JOBS = 2_000;
 const LATENCY_SAMPLES = 300;
+/** Submissions in flight at once (as many clients submitting concurrently). */
+const LANES = Number(process.env["HODEI_BENCH_LANES"] ?? 1024);
 const SIM_AGENTS = Number(process.env["HODEI_BENCH_SIM_AGENTS"] ?? 10_000);
 const SIM_SECONDS = Number(process.env["HODEI_BENCH_SIM_SECONDS"] ?? 30);
 const LOG_LINES = 1_000_000;
@@ -124,7 +126,7 @@ const runOn = async (store: "lmdb" | "postgres") => {
       const t0 = performance.now();
       const finished: Promise<JobEvent>[] = [];
       let next = 0;
-      const lanes = Array.from({ length: 128 }, async () => {
+      const lanes = Array.from({ length: LANES }, async () => {
         while (next < n) {
           next++;
           const id = await submit(spec);

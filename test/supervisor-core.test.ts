@@ -10,6 +10,15 @@ import type { Assignment, WorkerGateway } from "../src/supervisor/gateway.ts";
 import { makeSupervisorCore } from "../src/supervisor/core.ts";
 
 const capacity = { cpuMillis: 4_000, memoryMb: 8_192, gpus: 0, maxJobs: 4 };
+const telemetry = {
+  cpuPercent: 5,
+  memoryUsedMb: 100,
+  memoryTotalMb: 8192,
+  load1: 0.1,
+  diskFreeMb: 1000,
+  runningJobs: 0,
+  at: 0,
+};
 const spec = (name: string, extra: object = {}) => ({
   name,
   command: { argv: ["true"] },
@@ -29,8 +38,11 @@ const setup = (config: object = {}) =>
       drain: () => true,
     };
     core.attachGateway(gateway);
+    // Registered, then the session's first heartbeat: only then does the scheduler place on it.
     const register = (name: string) =>
-      core.inbound.register({ name, capacity, labels: {}, handlers: [], running: [] });
+      core.inbound
+        .register({ name, capacity, labels: {}, handlers: [], running: [] })
+        .pipe(Effect.tap((r) => core.inbound.heartbeat(r.workerId, telemetry)));
     const state = (id: string) => store.jobs.get(id).pipe(Effect.map((j) => j.state));
     return { core, store, assigned, cancelled, register, state };
   });
@@ -58,6 +70,25 @@ describe("supervisor core", () => {
       );
       expect(Either.isLeft(other) && other.left._tag).toBe("StaleAttempt");
       expect(yield* state(job.id)).toBe("succeeded");
+    }),
+  );
+
+  it.scoped("places nothing on a registered worker until its session is up", () =>
+    Effect.gen(function* () {
+      const { core, assigned } = yield* setup();
+      const r = yield* core.inbound.register({
+        name: "a",
+        capacity,
+        labels: {},
+        handlers: [],
+        running: [],
+      });
+      yield* core.submit(spec("waits"));
+      yield* core.settled;
+      expect(assigned).toEqual([]);
+      yield* core.inbound.heartbeat(r.workerId, telemetry);
+      yield* core.settled;
+      expect(assigned.map(([w]) => w)).toEqual([r.workerId]);
     }),
   );
 

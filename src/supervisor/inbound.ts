@@ -19,6 +19,7 @@ import type { ActorSystem, Answer } from "../runtime/system.ts";
 import { jobAddress, workerAddress, type HodeiKinds } from "../runtime/kinds.ts";
 import type { CoreConfig } from "./config.ts";
 import type { AgentInbound, Outcome, WorkerGateway } from "./gateway.ts";
+import type { SchedulerMessage } from "../scheduler/messages.ts";
 import { queuedJobOf, type RoutingContext } from "./routing.ts";
 import { logEvents } from "./topics.ts";
 
@@ -69,6 +70,8 @@ const messageOf = (attempt: number, at: number, o: Outcome): JobMessage => {
 
 export const makeInbound = (ctx: InboundContext): AgentInbound => {
   const { system, routing } = ctx;
+  /** Registered workers whose session has not said anything yet, with what to tell the scheduler then. */
+  const awaitingSession = new Map<string, SchedulerMessage[]>();
 
   /** One report to a job, answered once durable; refused ones become StaleAttempt. */
   /**
@@ -130,14 +133,19 @@ export const makeInbound = (ctx: InboundContext): AgentInbound => {
             .spawn(address, { workerId, heartbeatTimeoutMs: ctx.config.heartbeatTimeoutMs, at })
             .pipe(Effect.ignore);
         }
-        routing.scheduler.send({
-          type: "register",
-          workerId,
-          capacity: fields.right.capacity,
-          labels: fields.right.labels,
-          handlers: fields.right.handlers,
-          at,
-        });
+        // The scheduler learns of the worker when its session is up (its first heartbeat):
+        // placed before that, an assignment would have no session to go out on.
+        const onSession: SchedulerMessage[] = [
+          {
+            type: "register",
+            workerId,
+            capacity: fields.right.capacity,
+            labels: fields.right.labels,
+            handlers: fields.right.handlers,
+            at,
+          },
+        ];
+        awaitingSession.set(workerId, onSession);
         const answer = yield* system
           .ask(address, { type: "registered", at, jobs: r.running.map((j) => j.jobId) })
           .pipe(Effect.orElseSucceed((): Answer => ({ _tag: "dead", reason: "unavailable" })));
@@ -149,11 +157,7 @@ export const makeInbound = (ctx: InboundContext): AgentInbound => {
             for (const jobId of e.kept) {
               const spec = routing.specs.get(jobId);
               if (spec !== undefined) {
-                routing.scheduler.send({
-                  type: "adopt",
-                  job: queuedJobOf(jobId, spec, at),
-                  workerId,
-                });
+                onSession.push({ type: "adopt", job: queuedJobOf(jobId, spec, at), workerId });
               }
             }
             for (const jobId of e.unknown) {
@@ -180,7 +184,11 @@ export const makeInbound = (ctx: InboundContext): AgentInbound => {
     heartbeat: (workerId, telemetry) =>
       Effect.suspend(() => {
         const at = system.now();
-        if (!routing.scheduler.heartbeat(workerId, telemetry, at)) {
+        const first = awaitingSession.get(workerId);
+        if (first !== undefined) {
+          awaitingSession.delete(workerId);
+          for (const m of first) routing.scheduler.send(m);
+        } else if (!routing.scheduler.heartbeat(workerId, telemetry, at)) {
           return Effect.fail(new NotFound({ kind: "worker", id: workerId }));
         }
         const message = { type: "heartbeat" as const, at };
