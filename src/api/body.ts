@@ -1,0 +1,99 @@
+/**
+ * Reading a request body under a size limit, before any parsing.
+ *
+ * - A declared `Content-Length` over the limit is refused without reading (and, for
+ *   `Expect: 100-continue`, before the client sends it: see server.ts).
+ * - A body that passes the limit while arriving (chunked, or a lying length) stops being kept:
+ *   the rest is read and thrown away, so memory never holds more than the limit.
+ * - The 413 is answered once the client has finished sending (it reads answers only then);
+ *   a client that goes on past `discardLimit` is answered at once and disconnected.
+ */
+import type { IncomingMessage } from "node:http";
+import { ApiFailure } from "./errors.ts";
+
+export type BodyResult =
+  | { readonly ok: true; readonly text: string }
+  | { readonly ok: false; readonly failure: ApiFailure; readonly destroy: boolean };
+
+export const tooLarge = (limit: number) =>
+  new ApiFailure(
+    413,
+    "payload_too_large",
+    `the body is over the limit of ${limit} bytes`,
+    {
+      limit,
+    },
+    { connection: "close" },
+  );
+
+/** Calls `done` once, with the body text or the failure to answer. */
+export const readBody = (
+  req: IncomingMessage,
+  limit: number,
+  discardLimit: number,
+  done: (result: BodyResult) => void,
+): void => {
+  const declared = req.headers["content-length"];
+  if (declared !== undefined && Number(declared) > discardLimit) {
+    done({ ok: false, failure: tooLarge(limit), destroy: true });
+    return;
+  }
+  let chunks: Buffer[] = [];
+  let size = 0;
+  let over = declared !== undefined && Number(declared) > limit;
+  let finished = false;
+  const finish = (result: BodyResult) => {
+    if (finished) return;
+    finished = true;
+    done(result);
+  };
+  req.on("data", (chunk: Buffer) => {
+    size += chunk.length;
+    if (over || size > limit) {
+      over = true;
+      chunks = [];
+      if (size > discardLimit) finish({ ok: false, failure: tooLarge(limit), destroy: true });
+      return;
+    }
+    chunks.push(chunk);
+  });
+  req.on("end", () => {
+    if (over) finish({ ok: false, failure: tooLarge(limit), destroy: false });
+    else {
+      const buffer = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+      finish({ ok: true, text: buffer.toString("utf8") });
+    }
+  });
+  req.on("error", () =>
+    finish({
+      ok: false,
+      failure: new ApiFailure(400, "invalid_input", "the request body could not be read"),
+      destroy: true,
+    }),
+  );
+};
+
+/** JSON.parse, with a 400 that says where the text broke. */
+export const parseJson = (
+  text: string,
+): { ok: true; value: unknown } | { ok: false; failure: ApiFailure } => {
+  if (text.length === 0) {
+    return {
+      ok: false,
+      failure: new ApiFailure(400, "invalid_json", "the body is empty; expected JSON", [
+        { path: "", message: "Expected a JSON body" },
+      ]),
+    };
+  }
+  try {
+    return { ok: true, value: JSON.parse(text) as unknown };
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    return {
+      ok: false,
+      failure: new ApiFailure(400, "invalid_json", `the body is not valid JSON: ${message}`, [
+        { path: "", message },
+      ]),
+    };
+  }
+};

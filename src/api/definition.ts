@@ -1,0 +1,191 @@
+/**
+ * The HTTP API, declared once with @effect/platform's HttpApi: every route with its method,
+ * path, parameters, body and answers. It is the single source of truth — the router
+ * (router.ts) is compiled from it and `openApiDocument` is generated from it, so the
+ * document cannot list a route the server does not answer, nor miss one it does.
+ *
+ * Routes needing a token carry the `Authorization` middleware (a bearer security scheme in the
+ * document); `/health` and `/ready` do not, so probes work without one.
+ */
+// Modules, not the package's index: the index loads all of @effect/platform (a third of a
+// second at start-up) for the few modules used here.
+import * as HttpApi from "@effect/platform/HttpApi";
+import * as HttpApiEndpoint from "@effect/platform/HttpApiEndpoint";
+import * as HttpApiGroup from "@effect/platform/HttpApiGroup";
+import * as HttpApiMiddleware from "@effect/platform/HttpApiMiddleware";
+import * as HttpApiSchema from "@effect/platform/HttpApiSchema";
+import * as HttpApiSecurity from "@effect/platform/HttpApiSecurity";
+import * as OpenApi from "@effect/platform/OpenApi";
+import { Schema } from "effect";
+import { Job } from "../domain/job.ts";
+import { JobSpec } from "../domain/job-spec.ts";
+import { Key } from "../domain/primitives.ts";
+import { errorAt } from "./errors.ts";
+import { tidy } from "./openapi.ts";
+import * as S from "./schemas.ts";
+
+export class Authorization extends HttpApiMiddleware.Tag<Authorization>()("hodei/Authorization", {
+  security: { bearer: HttpApiSecurity.bearer },
+  failure: errorAt(401, "missing or wrong bearer token"),
+}) {}
+
+const invalid = errorAt(400, "invalid JSON, or input that breaks the schema (details: the issues)");
+const tooLarge = errorAt(413, "the body is over the limit (1 MiB unless configured)");
+const unavailable = errorAt(503, "shutting down: not accepting new jobs");
+const noJob = errorAt(404, "no such job");
+const noWorker = errorAt(404, "no such worker");
+
+const Created = (schema: Schema.Schema.Any, description: string) =>
+  schema.annotations(HttpApiSchema.annotations({ status: 201, description }));
+const Accepted = (schema: Schema.Schema.Any, description: string) =>
+  schema.annotations(HttpApiSchema.annotations({ status: 202, description }));
+
+const jobs = HttpApiGroup.make("jobs")
+  .add(
+    HttpApiEndpoint.post("submitJob", "/jobs")
+      .setPayload(JobSpec)
+      .setUrlParams(S.SubmitQuery)
+      .setHeaders(
+        Schema.Struct({
+          "idempotency-key": Schema.optionalWith(Key, { exact: true }).annotations({
+            description: "same as the spec's idempotencyKey (the spec's wins)",
+          }),
+        }),
+      )
+      .addSuccess(Job.annotations({ description: "the job already submitted with this key" }))
+      .addSuccess(Created(Job, "created, durable; Location names it"))
+      .addError(invalid)
+      .addError(tooLarge)
+      .addError(errorAt(422, "no registered worker could ever take it (requirePlaceable=1)"))
+      .addError(unavailable),
+  )
+  .add(
+    HttpApiEndpoint.post("submitBatch", "/jobs/batch")
+      .setPayload(S.BatchRequest)
+      .addSuccess(S.BatchResult.annotations({ description: "every job already existed" }))
+      .addSuccess(Created(S.BatchResult, "at least one job created; all durable, one commit"))
+      .addError(invalid)
+      .addError(tooLarge)
+      .addError(unavailable),
+  )
+  .add(
+    HttpApiEndpoint.get("listJobs", "/jobs")
+      .setUrlParams(S.ListJobsQuery)
+      .addSuccess(S.JobPage)
+      .addError(invalid),
+  )
+  .add(HttpApiEndpoint.get("getJob", "/jobs/:id").setPath(S.IdPath).addSuccess(Job).addError(noJob))
+  .add(
+    HttpApiEndpoint.post("cancelJob", "/jobs/:id/cancel")
+      .setPath(S.IdPath)
+      .addSuccess(Accepted(Job, "cancel requested; the job as it is now"))
+      .addError(noJob)
+      .addError(errorAt(409, "the job already finished")),
+  )
+  .add(
+    HttpApiEndpoint.post("retryJob", "/jobs/:id/retry")
+      .setPath(S.IdPath)
+      .addSuccess(
+        Created(S.RetriedJob, "a new job from the same spec; Hodei-Retry-Of names the old"),
+      )
+      .addError(noJob)
+      .addError(errorAt(409, "the job has not finished: terminal states only"))
+      .addError(unavailable),
+  )
+  .add(
+    HttpApiEndpoint.get("jobLogs", "/jobs/:id/logs")
+      .setPath(S.IdPath)
+      .setUrlParams(S.LogsQuery)
+      .addSuccess(S.LogPage)
+      .addError(invalid)
+      .addError(noJob),
+  )
+  .add(
+    HttpApiEndpoint.get("streamJobLogs", "/jobs/:id/logs/stream")
+      .setPath(S.IdPath)
+      .setUrlParams(S.StreamQuery)
+      .addSuccess(
+        HttpApiSchema.Text({ contentType: "text/event-stream" }).annotations({
+          description:
+            "Server-Sent Events: `log` (id = seq, data = a LogChunk), then `end` (data = { state }) once the job is final",
+        }),
+      )
+      .addError(invalid)
+      .addError(noJob),
+  )
+  .add(
+    HttpApiEndpoint.get("jobPlacement", "/jobs/:id/placement")
+      .setPath(S.IdPath)
+      .addSuccess(S.PlacementInfo)
+      .addError(noJob),
+  )
+  .middleware(Authorization)
+  .prefix("/api/v1");
+
+const workers = HttpApiGroup.make("workers")
+  .add(HttpApiEndpoint.get("listWorkers", "/workers").addSuccess(S.WorkerList))
+  .add(
+    HttpApiEndpoint.get("getWorker", "/workers/:id")
+      .setPath(S.IdPath)
+      .addSuccess(S.WorkerSummary)
+      .addError(noWorker),
+  )
+  .add(
+    HttpApiEndpoint.post("drainWorker", "/workers/:id/drain")
+      .setPath(S.IdPath)
+      .addSuccess(Accepted(S.WorkerSummary, "drain requested"))
+      .addError(noWorker),
+  )
+  .middleware(Authorization)
+  .prefix("/api/v1");
+
+const pipelines = HttpApiGroup.make("pipelines")
+  .add(HttpApiEndpoint.get("listPipelines", "/pipelines").addSuccess(S.PipelineList))
+  .middleware(Authorization)
+  .prefix("/api/v1");
+
+const meta = HttpApiGroup.make("meta")
+  .add(
+    HttpApiEndpoint.get("metrics", "/metrics").addSuccess(
+      HttpApiSchema.Text({ contentType: "text/plain; version=0.0.4" }).annotations({
+        description: "Prometheus exposition",
+      }),
+    ),
+  )
+  .add(
+    HttpApiEndpoint.get("openApi", "/openapi.json").addSuccess(
+      Schema.Record({ key: Schema.String, value: Schema.Unknown }).annotations({
+        description: "this document",
+      }),
+    ),
+  )
+  .middleware(Authorization)
+  .prefix("/api/v1");
+
+const probes = HttpApiGroup.make("probes")
+  .add(HttpApiEndpoint.get("health", "/health").addSuccess(S.Health))
+  .add(
+    HttpApiEndpoint.get("ready", "/ready")
+      .addSuccess(S.Readiness)
+      .addError(errorAt(503, "not ready: details.checks says what is missing")),
+  );
+
+export const hodeiApi = HttpApi.make("hodei")
+  .add(jobs)
+  .add(workers)
+  .add(pipelines)
+  .add(meta)
+  .add(probes)
+  .addError(errorAt(500, "an unexpected error; the message says what failed"))
+  .annotate(OpenApi.Title, "Hodei")
+  .annotate(OpenApi.Version, "v1")
+  .annotate(
+    OpenApi.Description,
+    "Jobs, workers and pipelines of a Hodei supervisor. Errors: { error: { code, message, details } }.",
+  )
+  .annotate(OpenApi.Transform, tidy);
+
+export type HodeiApi = typeof hodeiApi;
+
+/** The OpenAPI 3.1 document of the API, as served at /api/v1/openapi.json. */
+export const openApiDocument = (): OpenApi.OpenAPISpec => OpenApi.fromApi(hodeiApi);

@@ -1,0 +1,192 @@
+/**
+ * The job routes. Decisions worth knowing:
+ * - Submits answer 201 once the job is durable, 200 with the existing job for a repeated
+ *   idempotency key (from the spec, or the `Idempotency-Key` header when the spec has none).
+ * - A job no worker could ever take is accepted and queued unless `requirePlaceable=1` (422).
+ * - Cancel answers 202 with the job as it is: the cancel is on its way to the job's actor, and
+ *   a running job ends `cancelled` once its agent confirms. A final job answers 409.
+ * - Retry makes a new job from the old one's spec (without its idempotency key, which would
+ *   return the old job): final states are absorbing, the old job stays as it ended. Only final
+ *   jobs can be retried (409 otherwise). The answer names the old job in `retryOf` and in the
+ *   `Hodei-Retry-Of` header; nothing in the new job's own record does.
+ */
+import { Effect, Schema } from "effect";
+import { InvalidInput } from "../../domain/errors.ts";
+import { JobSpec } from "../../domain/job-spec.ts";
+import { isTerminalJobState } from "../../domain/job-state.ts";
+import type { Job } from "../../domain/job.ts";
+import { ApiFailure, notFound } from "../errors.ts";
+import type { Handlers } from "../router.ts";
+import { maxBatchSize } from "../schemas.ts";
+import { shuttingDown, type ApiContext } from "./context.ts";
+import { requirePlaceable } from "./placeable.ts";
+
+const location = (id: string) => `/api/v1/jobs/${id}`;
+
+const withHeaderKey = (payload: unknown, header: string | string[] | undefined): unknown => {
+  const key = Array.isArray(header) ? header[0] : header;
+  if (key === undefined || typeof payload !== "object" || payload === null) return payload;
+  if (Array.isArray(payload) || "idempotencyKey" in payload) return payload;
+  return { ...payload, idempotencyKey: key };
+};
+
+const batchOf = (payload: unknown): ReadonlyArray<unknown> | InvalidInput => {
+  const jobs =
+    typeof payload === "object" && payload !== null && !Array.isArray(payload)
+      ? (payload as { jobs?: unknown }).jobs
+      : undefined;
+  const extra =
+    typeof payload === "object" && payload !== null
+      ? Object.keys(payload).filter((k) => k !== "jobs")
+      : [];
+  const problem =
+    extra.length > 0
+      ? { path: extra[0]!, message: "is unexpected" }
+      : !Array.isArray(jobs)
+        ? { path: "jobs", message: "Expected { jobs: [job spec, ...] }" }
+        : jobs.length === 0 || jobs.length > maxBatchSize
+          ? { path: "jobs", message: `Expected 1 to ${maxBatchSize} jobs, actual ${jobs.length}` }
+          : undefined;
+  if (problem === undefined) return jobs as ReadonlyArray<unknown>;
+  return new InvalidInput({ message: `${problem.path}: ${problem.message}`, issues: [problem] });
+};
+
+const getJob = (ctx: ApiContext, id: string) => ctx.core.store.jobs.get(id);
+
+const finished = (job: Job) =>
+  new ApiFailure(409, "conflict", `job ${job.id} already ended ${job.state}`, { state: job.state });
+
+export const jobHandlers = (
+  ctx: ApiContext,
+): Pick<
+  Handlers,
+  | "submitJob"
+  | "submitBatch"
+  | "listJobs"
+  | "getJob"
+  | "cancelJob"
+  | "retryJob"
+  | "jobLogs"
+  | "streamJobLogs"
+  | "jobPlacement"
+> => {
+  const { core } = ctx;
+  const stream = (id: string, fromSeq: number | undefined, lastEventId: unknown) =>
+    getJob(ctx, id).pipe(
+      Effect.map(() => {
+        const resumed = Number(lastEventId);
+        const from = Math.max(fromSeq ?? 1, Number.isInteger(resumed) ? resumed + 1 : 1);
+        return from;
+      }),
+    );
+
+  return {
+    submitJob: ({ payload, query, req }) => {
+      if (!ctx.accepting()) return Effect.fail(shuttingDown());
+      const body = withHeaderKey(payload, req.headers["idempotency-key"]);
+      const submit = Effect.map(ctx.submit(body), ({ job, created }) => ({
+        status: created ? 201 : 200,
+        body: job,
+        headers: { location: location(job.id) },
+      }));
+      return query.requirePlaceable === true
+        ? Effect.zipRight(requirePlaceable(core, body), submit)
+        : submit;
+    },
+    submitBatch: ({ payload }) => {
+      if (!ctx.accepting()) return Effect.fail(shuttingDown());
+      const jobs = batchOf(payload);
+      if (jobs instanceof InvalidInput) return Effect.fail(jobs);
+      return Effect.map(core.submitBatch(jobs), (results) => ({
+        status: results.some((r) => r.created) ? 201 : 200,
+        body: {
+          jobs: results.map((r) => ({ id: r.job.id, created: r.created, state: r.job.state })),
+        },
+      }));
+    },
+    listJobs: ({ query }) =>
+      Effect.map(
+        core.store.jobs.list({
+          ...(query.state !== undefined ? { state: query.state } : {}),
+          ...(query.label !== undefined ? { label: query.label } : {}),
+          ...(query.pipelineRunId !== undefined ? { pipelineRunId: query.pipelineRunId } : {}),
+          ...(query.limit !== undefined ? { limit: query.limit } : {}),
+          ...(query.cursor !== undefined ? { cursor: query.cursor } : {}),
+        }),
+        (page) => ({ status: 200, body: { jobs: page.jobs, next: page.next } }),
+      ),
+    getJob: ({ path }) => Effect.map(getJob(ctx, path.id), (job) => ({ status: 200, body: job })),
+    cancelJob: ({ path }) =>
+      Effect.gen(function* () {
+        const job = yield* getJob(ctx, path.id);
+        if (isTerminalJobState(job.state)) return yield* finished(job);
+        const sent = yield* Effect.either(core.cancel(job.id));
+        const now = yield* getJob(ctx, path.id);
+        // Ended meanwhile: its actor no longer takes messages.
+        if (sent._tag === "Left") {
+          return yield* isTerminalJobState(now.state) ? finished(now) : notFound("job", path.id);
+        }
+        return { status: 202, body: now };
+      }),
+    retryJob: ({ path }) =>
+      Effect.gen(function* () {
+        if (!ctx.accepting()) return yield* shuttingDown();
+        const old = yield* getJob(ctx, path.id);
+        if (!isTerminalJobState(old.state)) {
+          return yield* new ApiFailure(
+            409,
+            "conflict",
+            `job ${old.id} is ${old.state}: only a finished job can be retried`,
+            { state: old.state },
+          );
+        }
+        const { idempotencyKey: _, ...spec } = Schema.encodeSync(JobSpec)(old.spec);
+        const { job } = yield* core.submit(spec);
+        return {
+          status: 201,
+          body: { retryOf: old.id, job },
+          headers: { location: location(job.id), "hodei-retry-of": old.id },
+        };
+      }),
+    jobLogs: ({ path, query, req, res }) =>
+      query.follow === true
+        ? Effect.map(stream(path.id, query.fromSeq, req.headers["last-event-id"]), (from) => {
+            ctx.logs.follow(path.id, from, res);
+            return { streamed: true as const, status: 200 };
+          })
+        : getJob(ctx, path.id).pipe(
+            Effect.zipRight(
+              core.store.logs.read(path.id, {
+                ...(query.fromSeq !== undefined ? { fromSeq: query.fromSeq } : {}),
+                ...(query.limit !== undefined ? { limit: query.limit } : {}),
+              }),
+            ),
+            Effect.map((page) => ({ status: 200, body: page })),
+          ),
+    streamJobLogs: ({ path, query, req, res }) =>
+      Effect.map(stream(path.id, query.fromSeq, req.headers["last-event-id"]), (from) => {
+        ctx.logs.follow(path.id, from, res);
+        return { streamed: true as const, status: 200 };
+      }),
+    jobPlacement: ({ path }) =>
+      Effect.map(getJob(ctx, path.id), (job) => {
+        const queued = job.state === "queued";
+        const why = queued ? core.scheduler.explain(job.id) : undefined;
+        const onWorker = ["scheduled", "running", "cancelling"].includes(job.state);
+        return {
+          status: 200,
+          body: {
+            jobId: job.id,
+            state: job.state,
+            placed: job.workerId !== undefined,
+            workerId: onWorker ? (job.workerId ?? null) : null,
+            reason: queued
+              ? (why?.reason ?? "entering the queue: the scheduler has not seen it yet")
+              : null,
+            never: why?.never ?? false,
+            rejected: why?.rejected ?? null,
+          },
+        };
+      }),
+  };
+};

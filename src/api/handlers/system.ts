@@ -1,0 +1,69 @@
+/**
+ * The routes about the supervisor itself: pipelines (definitions only; running them is the
+ * pipeline API's), metrics, the OpenAPI document and the probes.
+ *
+ * `/health` answers while the process serves at all. `/ready` answers 200 when every readiness
+ * check passes and the API still accepts jobs, 503 (details: the checks) otherwise.
+ */
+import { Effect } from "effect";
+import { openApiDocument } from "../definition.ts";
+import { ApiFailure } from "../errors.ts";
+import type { Handlers } from "../router.ts";
+import type { ApiContext } from "./context.ts";
+
+export const systemHandlers = (
+  ctx: ApiContext,
+): Pick<Handlers, "listPipelines" | "metrics" | "openApi" | "health" | "ready"> => {
+  const document = JSON.stringify(openApiDocument());
+  return {
+    listPipelines: () =>
+      Effect.map(ctx.core.store.pipelines.listDefinitions(), (pipelines) => ({
+        status: 200,
+        body: { pipelines },
+      })),
+    metrics: ({ res }) =>
+      Effect.map(
+        Effect.promise(() => ctx.metrics.render()),
+        (text) => {
+          res.writeHead(200, {
+            "content-type": ctx.metrics.contentType,
+            "content-length": Buffer.byteLength(text),
+          });
+          res.end(text);
+          return { streamed: true as const, status: 200 };
+        },
+      ),
+    openApi: ({ res }) =>
+      Effect.sync(() => {
+        res.writeHead(200, {
+          "content-type": "application/json",
+          "content-length": Buffer.byteLength(document),
+        });
+        res.end(document);
+        return { streamed: true as const, status: 200 };
+      }),
+    health: () =>
+      Effect.sync(() => ({
+        status: 200,
+        body: { status: "ok", uptimeSeconds: (Date.now() - ctx.startedAt) / 1000 },
+      })),
+    ready: () =>
+      Effect.flatMap(
+        Effect.promise(async () => ctx.options.readiness()),
+        (given) => {
+          const checks = { ...given, accepting: ctx.accepting() };
+          const missing = Object.entries(checks)
+            .filter(([, ok]) => !ok)
+            .map(([name]) => name);
+          return missing.length === 0
+            ? Effect.succeed({ status: 200, body: { ready: true, checks } })
+            : Effect.fail(
+                new ApiFailure(503, "not_ready", `not ready: ${missing.join(", ")}`, {
+                  ready: false,
+                  checks,
+                }),
+              );
+        },
+      ),
+  };
+};

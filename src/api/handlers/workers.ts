@@ -1,0 +1,102 @@
+/**
+ * The worker routes. A worker as the API shows it joins three sources: the stored record (name,
+ * registration time), the scheduler's view (capacity, reservations, health, telemetry, last
+ * heartbeat) and the worker actor (its lifecycle state). A worker the scheduler has forgotten
+ * (offline) still shows from its record, with nothing reserved and not healthy.
+ */
+import { Effect } from "effect";
+import type { WorkerInfo, WorkerState } from "../../domain/worker.ts";
+import { workerStates } from "../../domain/worker.ts";
+import { workerAddress } from "../../runtime/kinds.ts";
+import type { WorkerView } from "../../scheduler/cluster-state.ts";
+import type { SupervisorCore } from "../../supervisor/core.ts";
+import { notFound } from "../errors.ts";
+import type { Handlers } from "../router.ts";
+import type { WorkerSummary } from "../schemas.ts";
+import type { ApiContext } from "./context.ts";
+
+/** The worker machine's state value (`"lost"`, `{ connected: "busy" }`) as a WorkerState. */
+const stateOf = (snapshot: unknown): WorkerState | "unknown" => {
+  const value = (snapshot as { value?: unknown } | undefined)?.value;
+  if (typeof value === "string") {
+    return (workerStates as ReadonlyArray<string>).includes(value)
+      ? (value as WorkerState)
+      : "unknown";
+  }
+  if (typeof value === "object" && value !== null && "connected" in value) {
+    return (value as { connected: string }).connected === "busy" ? "busy" : "idle";
+  }
+  return "unknown";
+};
+
+const summarize = (
+  core: SupervisorCore,
+  id: string,
+  view: WorkerView | undefined,
+  info: WorkerInfo | undefined,
+) =>
+  Effect.map(
+    core.system.snapshot(workerAddress(id)).pipe(Effect.orElseSucceed(() => undefined)),
+    (snapshot): WorkerSummary => {
+      const capacity = view?.capacity ??
+        info?.capacity ?? { cpuMillis: 0, memoryMb: 0, gpus: 0, maxJobs: 1 };
+      const reserved = view?.reserved ?? { cpuMillis: 0, memoryMb: 0, gpus: 0, jobs: 0 };
+      return {
+        id,
+        name: info?.name ?? id,
+        state: stateOf(snapshot),
+        capacity,
+        reserved,
+        free: {
+          cpuMillis: capacity.cpuMillis - reserved.cpuMillis,
+          memoryMb: capacity.memoryMb - reserved.memoryMb,
+          gpus: capacity.gpus - reserved.gpus,
+          jobs: capacity.maxJobs - reserved.jobs,
+        },
+        labels: view?.labels ?? info?.labels ?? {},
+        handlers: view?.handlers ?? info?.handlers ?? [],
+        healthy: view?.healthy ?? false,
+        draining: view?.draining ?? false,
+        registeredAt: info?.registeredAt ?? null,
+        lastHeartbeatAt: view?.lastHeartbeatAt ?? info?.lastHeartbeatAt ?? 0,
+        telemetry: view?.telemetry ?? null,
+      };
+    },
+  );
+
+const one = (core: SupervisorCore, id: string) =>
+  Effect.gen(function* () {
+    const view = core.scheduler.workers().find((w) => w.id === id);
+    const info = yield* core.store.workers
+      .get(id)
+      .pipe(Effect.catchTag("NotFound", () => Effect.succeed(undefined)));
+    if (view === undefined && info === undefined) return yield* notFound("worker", id);
+    return yield* summarize(core, id, view, info);
+  });
+
+export const workerHandlers = (
+  ctx: ApiContext,
+): Pick<Handlers, "listWorkers" | "getWorker" | "drainWorker"> => {
+  const { core } = ctx;
+  return {
+    listWorkers: () =>
+      Effect.gen(function* () {
+        const views = new Map(core.scheduler.workers().map((w) => [w.id, w]));
+        const infos = new Map<string, WorkerInfo>(
+          (yield* core.store.workers.list()).map((w) => [w.id, w]),
+        );
+        const ids = [...new Set([...infos.keys(), ...views.keys()])].sort();
+        const workers = yield* Effect.forEach(ids, (id) =>
+          summarize(core, id, views.get(id), infos.get(id)),
+        );
+        return { status: 200, body: { workers } };
+      }),
+    getWorker: ({ path }) => Effect.map(one(core, path.id), (w) => ({ status: 200, body: w })),
+    drainWorker: ({ path }) =>
+      Effect.gen(function* () {
+        yield* one(core, path.id);
+        yield* core.drainWorker(path.id);
+        return { status: 202, body: yield* one(core, path.id) };
+      }),
+  };
+};

@@ -1,0 +1,139 @@
+/**
+ * A small typed client of the supervisor's HTTP API, for the CLI. Errors come back as the
+ * API's `{ error: { code, message } }` and are thrown as ApiError with that message.
+ * Follows a job's log with the API's Server-Sent Events stream (`log` events, then `end`).
+ */
+import type { Job } from "../domain/job.ts";
+import type { LogChunk } from "../persistence/logs.ts";
+import type { WorkerSummary } from "../api/schemas.ts";
+
+export type JobView = Job;
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export class ApiClient {
+  constructor(
+    private readonly base: string,
+    private readonly token: string | undefined,
+  ) {}
+
+  private async call<A>(
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; data: A }> {
+    const response = await fetch(`${this.base.replace(/\/$/, "")}/api/v1${path}`, {
+      method,
+      headers: {
+        ...(body !== undefined ? { "content-type": "application/json" } : {}),
+        ...(this.token !== undefined ? { authorization: `Bearer ${this.token}` } : {}),
+      },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    }).catch((cause: unknown) => {
+      throw new ApiError(
+        0,
+        "unreachable",
+        `cannot reach ${this.base}: ${String((cause as { cause?: unknown }).cause ?? cause)}`,
+      );
+    });
+    const data = (await response.json()) as A & { error?: { code: string; message: string } };
+    if (!response.ok) {
+      throw new ApiError(
+        response.status,
+        data.error?.code ?? "error",
+        data.error?.message ?? response.statusText,
+      );
+    }
+    return { status: response.status, data };
+  }
+
+  async submit(spec: unknown): Promise<{ job: JobView; created: boolean }> {
+    const r = await this.call<JobView>("POST", "/jobs", spec);
+    return { job: r.data, created: r.status === 201 };
+  }
+
+  job = async (id: string): Promise<JobView> =>
+    (await this.call<JobView>("GET", `/jobs/${encodeURIComponent(id)}`)).data;
+
+  cancel = async (id: string): Promise<JobView> =>
+    (await this.call<JobView>("POST", `/jobs/${encodeURIComponent(id)}/cancel`)).data;
+
+  retry = async (id: string): Promise<JobView> =>
+    (await this.call<{ job: JobView }>("POST", `/jobs/${encodeURIComponent(id)}/retry`)).data.job;
+
+  jobs = async (q: Record<string, string>): Promise<{ jobs: JobView[]; next: string | null }> =>
+    (
+      await this.call<{ jobs: JobView[]; next: string | null }>(
+        "GET",
+        `/jobs?${new URLSearchParams(q)}`,
+      )
+    ).data;
+
+  logs = async (id: string): Promise<LogChunk[]> => {
+    const out: LogChunk[] = [];
+    let fromSeq = 1;
+    for (;;) {
+      const page = (
+        await this.call<{ chunks: LogChunk[]; nextSeq: number }>(
+          "GET",
+          `/jobs/${encodeURIComponent(id)}/logs?fromSeq=${fromSeq}`,
+        )
+      ).data;
+      out.push(...page.chunks);
+      if (page.chunks.length === 0) return out;
+      fromSeq = page.nextSeq;
+    }
+  };
+
+  workers = async (): Promise<WorkerSummary[]> =>
+    (await this.call<{ workers: WorkerSummary[] }>("GET", "/workers")).data.workers;
+
+  /** The job's log as it is written, until the job is final. */
+  async *followLogs(id: string): AsyncGenerator<LogChunk> {
+    const response = await fetch(
+      `${this.base.replace(/\/$/, "")}/api/v1/jobs/${encodeURIComponent(id)}/logs/stream`,
+      {
+        headers: {
+          accept: "text/event-stream",
+          ...(this.token !== undefined ? { authorization: `Bearer ${this.token}` } : {}),
+        },
+      },
+    );
+    if (!response.ok || response.body === null) {
+      const data = (await response.json().catch(() => ({}))) as {
+        error?: { code: string; message: string };
+      };
+      throw new ApiError(
+        response.status,
+        data.error?.code ?? "error",
+        data.error?.message ?? response.statusText,
+      );
+    }
+    const decoder = new TextDecoder();
+    let buffer = "";
+    for await (const bytes of response.body) {
+      buffer += decoder.decode(bytes as Uint8Array, { stream: true });
+      let end: number;
+      while ((end = buffer.indexOf("\n\n")) >= 0) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const event = /^event: (.*)$/m.exec(block)?.[1] ?? "message";
+        const data = block
+          .split("\n")
+          .filter((l) => l.startsWith("data:"))
+          .map((l) => l.slice(5).trimStart())
+          .join("\n");
+        if (event === "log") yield JSON.parse(data) as LogChunk;
+        if (event === "end") return;
+      }
+    }
+  }
+}

@@ -1,0 +1,15 @@
+/** The HTTP side of `hodei serve`: the API of src/api on the configured address. */
+import { Effect } from "effect";
+import { serveHttp } from "../api/index.ts";
+import type { HttpStarter } from "../supervisor/process.ts";
+
+export const httpStarter: HttpStarter = (core, config, readiness) => {
+  const i = config.http.lastIndexOf(":");
+  return serveHttp({
+    core,
+    host: config.http.slice(0, i).replace(/^\[|\]$/g, ""),
+    port: Number(config.http.slice(i + 1)),
+    ...(config.apiToken !== undefined ? { auth: { token: config.apiToken } } : {}),
+    readiness: () => readiness().checks,
+  }).pipe(Effect.map((s) => ({ address: `${s.host}:${s.port}` })));
+};

@@ -1,0 +1,69 @@
+/**
+ * `hodei serve`: the supervisor process. With `--local-workers N` it also starts N agent
+ * processes on this machine (`hodei worker`), stopped with it.
+ *
+ * Signals: the first SIGTERM/SIGINT starts the graceful shutdown (see supervisor/process.ts);
+ * a second one exits at once.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import type { HodeiConfig } from "../config.ts";
+import { makeLogger, type Level } from "../supervisor/logger.ts";
+import { runSupervisor, type HttpStarter } from "../supervisor/process.ts";
+
+const bin = fileURLToPath(new URL("../../bin/hodei.mjs", import.meta.url));
+
+const startLocalWorkers = (config: HodeiConfig, grpc: string, n: number): ChildProcess[] =>
+  Array.from({ length: n }, (_, i) =>
+    spawn(process.execPath, [bin, "worker", "--url", grpc, "--name", `local-${i + 1}`], {
+      stdio: ["ignore", "inherit", "inherit"],
+      env: {
+        ...process.env,
+        ...(config.workerToken !== undefined ? { HODEI_WORKER_TOKEN: config.workerToken } : {}),
+      },
+    }),
+  );
+
+const exited = (w: ChildProcess): Promise<void> =>
+  w.exitCode !== null || w.signalCode !== null
+    ? Promise.resolve()
+    : new Promise((resolve) => w.once("exit", () => resolve()));
+
+export const serve = async (config: HodeiConfig, http?: HttpStarter): Promise<void> => {
+  const log = makeLogger(config.logLevel as Level);
+  let workers: ChildProcess[] = [];
+  const stop = new Promise<void>((resolve) => {
+    let signalled = false;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (signalled) {
+        log.warn("second signal: exiting now", { signal });
+        for (const w of workers) w.kill("SIGKILL");
+        process.exit(130);
+      }
+      signalled = true;
+      log.info("shutting down", { signal });
+      // Local agents drain first (finish their jobs, leave) while the supervisor still
+      // listens; whatever still runs after the grace period is left to recovery.
+      for (const w of workers) w.kill("SIGTERM");
+      const grace = new Promise<void>((r) => setTimeout(r, config.shutdownGraceMs).unref());
+      void Promise.race([Promise.all(workers.map(exited)), grace]).then(() => resolve());
+    };
+    process.on("SIGTERM", onSignal);
+    process.on("SIGINT", onSignal);
+  });
+  await runSupervisor(config, log, stop, http, (running) => {
+    const grpc = running.grpcAddress;
+    workers = startLocalWorkers(config, grpc, config.localWorkers);
+    const lines = [
+      `hodei supervisor ready`,
+      `  API      http://${running.httpAddress ?? "(disabled)"}/api/v1`,
+      `  metrics  http://${running.httpAddress ?? "(disabled)"}/api/v1/metrics`,
+      `  gRPC     ${grpc}`,
+      `  store    ${config.databaseUrl !== undefined ? "postgres" : config.dataDir}`,
+      ...(config.localWorkers > 0 ? [`  workers  ${config.localWorkers} local agent(s)`] : []),
+    ];
+    process.stdout.write(`${lines.join("\n")}\n`);
+  });
+  for (const w of workers) if (w.exitCode === null) w.kill("SIGKILL");
+  await Promise.all(workers.map(exited));
+};

@@ -1,0 +1,158 @@
+/**
+ * A real API server on an ephemeral port over a real core (memory store, memory bus), with a
+ * scripted agent standing in for HWP: it records assignments and reports what the test tells
+ * it to. Used by the api-* and metrics-* tests.
+ */
+import { Effect, Exit, Scope } from "effect";
+import { makeMemoryBus } from "../src/bus/index.ts";
+import { serveHttp, type HttpServing } from "../src/api/server.ts";
+import type { ApiOptions } from "../src/api/options.ts";
+import type { Telemetry } from "../src/domain/worker.ts";
+import { makeMemoryStore } from "../src/persistence/memory/store.ts";
+import type { Store } from "../src/persistence/index.ts";
+import type { CoreConfig } from "../src/supervisor/config.ts";
+import { makeSupervisorCore, type SupervisorCore } from "../src/supervisor/core.ts";
+import type { Assignment, Outcome } from "../src/supervisor/gateway.ts";
+
+export const capacity = { cpuMillis: 4_000, memoryMb: 8_192, gpus: 0, maxJobs: 4 };
+
+export const command = (name: string, extra: object = {}) => ({
+  name,
+  command: { argv: ["true"] },
+  ...extra,
+});
+
+export interface Harness {
+  readonly url: string;
+  readonly serving: HttpServing;
+  readonly core: SupervisorCore;
+  readonly store: Store;
+  readonly assigned: Array<readonly [workerId: string, assignment: Assignment]>;
+  readonly cancelled: string[];
+  readonly run: <A, E>(effect: Effect.Effect<A, E>) => Promise<A>;
+  readonly register: (name: string, extra?: { labels?: Record<string, string> }) => Promise<string>;
+  /** Waits until the job is assigned and returns the worker and attempt. */
+  readonly assignment: (jobId: string) => Promise<{ workerId: string; attempt: number }>;
+  readonly start: (jobId: string) => Promise<void>;
+  readonly finish: (jobId: string, outcome?: Outcome) => Promise<void>;
+  readonly log: (jobId: string, lines: ReadonlyArray<string>) => Promise<void>;
+  readonly heartbeat: (workerId: string, telemetry?: Partial<Telemetry>) => Promise<void>;
+  readonly fetch: (path: string, init?: RequestInit) => Promise<Response>;
+  readonly json: (path: string, init?: RequestInit) => Promise<{ status: number; body: any }>;
+  readonly close: () => Promise<void>;
+}
+
+/** Polls `check` until it returns a value (not undefined) or the deadline passes. */
+export const eventually = async <A>(
+  check: () => A | undefined | Promise<A | undefined>,
+  what = "condition",
+  timeoutMs = 5_000,
+): Promise<A> => {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+};
+
+export const startApi = async (
+  options: ApiOptions & { readonly config?: Partial<CoreConfig> } = {},
+): Promise<Harness> => {
+  const scope = Effect.runSync(Scope.make());
+  const run = <A, E>(effect: Effect.Effect<A, E>) => Effect.runPromise(effect);
+  const inScope = <A, E>(effect: Effect.Effect<A, E, Scope.Scope>) =>
+    Effect.runPromise(Scope.extend(effect, scope));
+  const store = makeMemoryStore();
+  const bus = await inScope(makeMemoryBus);
+  const core = await inScope(makeSupervisorCore({ store, bus, config: options.config ?? {} }));
+  const assigned: Array<readonly [string, Assignment]> = [];
+  const cancelled: string[] = [];
+  core.attachGateway({
+    assign: (workerId, a) => (assigned.push([workerId, a]), true),
+    cancel: (_w, c) => (cancelled.push(c.jobId), true),
+    drain: () => true,
+  });
+  const serving = await inScope(serveHttp({ ...options, core, port: 0, closeGraceMs: 1_000 }));
+  const url = serving.url;
+  const token = options.auth?.token;
+
+  const assignment = (jobId: string) =>
+    eventually(() => {
+      const found = assigned.findLast(([, a]) => a.jobId === jobId);
+      return found ? { workerId: found[0], attempt: found[1].attempt } : undefined;
+    }, `an assignment of ${jobId}`);
+
+  const fetchApi = (path: string, init: RequestInit = {}) =>
+    fetch(`${url}${path}`, {
+      ...init,
+      headers: {
+        ...(token !== undefined ? { authorization: `Bearer ${token}` } : {}),
+        ...(init.body !== undefined ? { "content-type": "application/json" } : {}),
+        ...(init.headers as Record<string, string> | undefined),
+      },
+    });
+
+  return {
+    url,
+    serving,
+    core,
+    store,
+    assigned,
+    cancelled,
+    run,
+    register: async (name, extra = {}) =>
+      (
+        await run(
+          core.inbound.register({
+            name,
+            capacity,
+            labels: extra.labels ?? {},
+            handlers: [],
+            running: [],
+          }),
+        )
+      ).workerId,
+    assignment,
+    start: async (jobId) => {
+      const { workerId, attempt } = await assignment(jobId);
+      await run(core.inbound.started(workerId, jobId, attempt));
+    },
+    finish: async (jobId, outcome = { kind: "succeeded", exitCode: 0 }) => {
+      const { workerId, attempt } = await assignment(jobId);
+      await run(core.inbound.result(workerId, jobId, attempt, outcome));
+    },
+    log: async (jobId, lines) => {
+      const { workerId, attempt } = await assignment(jobId);
+      await run(
+        core.inbound.logs(
+          workerId,
+          jobId,
+          attempt,
+          lines.map((line, i) => ({ seq: i + 1, stream: "stdout", line, at: Date.now() })),
+        ),
+      );
+    },
+    heartbeat: (workerId, telemetry = {}) =>
+      run(
+        core.inbound.heartbeat(workerId, {
+          cpuPercent: 12.5,
+          memoryUsedMb: 1024,
+          memoryTotalMb: 8192,
+          load1: 0.5,
+          diskFreeMb: 10_000,
+          runningJobs: 0,
+          at: Date.now(),
+          ...telemetry,
+        }),
+      ),
+    fetch: fetchApi,
+    json: async (path, init) => {
+      const res = await fetchApi(path, init);
+      const text = await res.text();
+      return { status: res.status, body: text.length > 0 ? JSON.parse(text) : undefined };
+    },
+    close: () => Effect.runPromise(Scope.close(scope, Exit.void)),
+  };
+};
