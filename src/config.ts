@@ -7,7 +7,8 @@
  * Defaults (a single machine, nothing to set up):
  * - HTTP API on 127.0.0.1:8080, worker protocol (gRPC) on 127.0.0.1:50051;
  * - LMDB in `./.hodei`; PostgreSQL instead when `databaseUrl` is set;
- * - agents heartbeat every 5 s and are lost after 30 s of silence.
+ * - agents heartbeat every 5 s and are lost after 30 s of silence;
+ * - finished jobs and their logs are kept 7 days; a job's log is capped at 16 MiB.
  */
 import { readFileSync } from "node:fs";
 import { Either, Schema } from "effect";
@@ -44,6 +45,12 @@ export const HodeiConfig = Schema.Struct({
   shutdownGraceMs: Millis,
   strategy: Schema.Literal("spread", "binpack"),
   localWorkers: Count,
+  /** Finished jobs (with their logs) are purged this long after they finished. */
+  retentionMs: Schema.NumberFromString.pipe(
+    Schema.int(),
+    Schema.between(60_000, 3_650 * 86_400_000),
+  ),
+  logMaxBytes: Schema.NumberFromString.pipe(Schema.int(), Schema.between(1024, 2 ** 40)),
   logLevel: Schema.Literal("debug", "info", "warn", "error"),
 });
 export type HodeiConfig = typeof HodeiConfig.Type;
@@ -61,6 +68,8 @@ export const defaults: Raw = {
   shutdownGraceMs: "30000",
   strategy: "spread",
   localWorkers: "0",
+  retentionMs: String(7 * 86_400_000),
+  logMaxBytes: String(16 * 2 ** 20),
   logLevel: "info",
 };
 

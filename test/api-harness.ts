@@ -102,18 +102,30 @@ export const startApi = async (
     assigned,
     cancelled,
     run,
-    register: async (name, extra = {}) =>
-      (
-        await run(
-          core.inbound.register({
-            name,
-            capacity,
-            labels: extra.labels ?? {},
-            handlers: [],
-            running: [],
-          }),
-        )
-      ).workerId,
+    // Registered, then the session's first heartbeat, as an agent does: only then is it placeable.
+    register: async (name, extra = {}) => {
+      const { workerId } = await run(
+        core.inbound.register({
+          name,
+          capacity,
+          labels: extra.labels ?? {},
+          handlers: [],
+          running: [],
+        }),
+      );
+      await run(
+        core.inbound.heartbeat(workerId, {
+          cpuPercent: 1,
+          memoryUsedMb: 100,
+          memoryTotalMb: capacity.memoryMb,
+          load1: 0,
+          diskFreeMb: 10_000,
+          runningJobs: 0,
+          at: Date.now(),
+        }),
+      );
+      return workerId;
+    },
     assignment,
     start: async (jobId) => {
       const { workerId, attempt } = await assignment(jobId);

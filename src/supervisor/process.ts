@@ -9,7 +9,7 @@
  * next supervisor), the worker protocol closes, mailboxes drain, snapshots flush, the store
  * closes.
  */
-import { Effect, Exit, Scope } from "effect";
+import { Effect, Exit, Schedule, Scope } from "effect";
 import { makeMemoryBus } from "../bus/index.ts";
 import type { HodeiConfig } from "../config.ts";
 import { hwpServer, readTlsFiles } from "../hwp/index.ts";
@@ -36,8 +36,12 @@ export type HttpStarter = (
 const openStore = (config: HodeiConfig): Effect.Effect<Store, unknown, Scope.Scope> =>
   Effect.acquireRelease(
     config.databaseUrl !== undefined
-      ? openPostgresStore({ connectionString: config.databaseUrl, schema: config.databaseSchema })
-      : openLmdbStore({ path: config.dataDir }),
+      ? openPostgresStore({
+          connectionString: config.databaseUrl,
+          schema: config.databaseSchema,
+          logCap: { maxBytes: config.logMaxBytes },
+        })
+      : openLmdbStore({ path: config.dataDir, logCap: { maxBytes: config.logMaxBytes } }),
     (store) => store.close,
   );
 
@@ -65,6 +69,21 @@ export const startSupervisor = (
     });
     checks.recovered = true;
     log.info("recovered", { liveJobs: core.liveJobs() });
+
+    // Retention: finished jobs, their logs and snapshots go once they are older than
+    // `retentionMs`; checked at start and then every tenth of the retention (at most hourly).
+    const purge = Effect.suspend(() => store.purgeFinished(Date.now() - config.retentionMs)).pipe(
+      Effect.tap((r) =>
+        r.jobs + r.runs > 0
+          ? Effect.sync(() => log.info("purged", { jobs: r.jobs, runs: r.runs }))
+          : Effect.void,
+      ),
+      Effect.catchAll((e) => Effect.sync(() => log.warn("purge failed", { error: String(e) }))),
+    );
+    const every = Math.min(3_600_000, Math.max(60_000, Math.floor(config.retentionMs / 10)));
+    yield* Effect.forkScoped(
+      Effect.repeat(purge, Schedule.spaced(every)).pipe(Effect.delay(1_000)),
+    );
 
     // Shutdown, part one (finalizers run in reverse): stop placing, give running jobs their
     // grace period, then let the scopes below close the servers and flush.
