@@ -5,36 +5,8 @@
  */
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { WorkerCapacity } from "../src/domain/worker.ts";
-import {
-  defaultSchedulerConfig,
-  Scheduler,
-  type QueuedJob,
-  type SchedulerConfig,
-} from "../src/scheduler/index.ts";
-
-const cap = (over: Partial<WorkerCapacity> = {}): WorkerCapacity => ({
-  cpuMillis: 4000,
-  memoryMb: 8192,
-  gpus: 0,
-  maxJobs: 8,
-  ...over,
-});
-
-const job = (jobId: string, over: Partial<QueuedJob> = {}): QueuedJob => ({
-  jobId,
-  demand: { cpuMillis: 100, memoryMb: 128, gpus: 0 },
-  labels: {},
-  constraints: [],
-  handler: undefined,
-  priority: 0,
-  concurrencyKey: undefined,
-  strategy: undefined,
-  enqueuedAt: 0,
-  ...over,
-});
-
-const make = (over: Partial<SchedulerConfig> = {}) =>
-  new Scheduler({ ...defaultSchedulerConfig, ...over });
+import { Scheduler, type QueuedJob, type SchedulerConfig } from "../src/scheduler/index.ts";
+import { cap, job, make } from "./fixtures/scheduler.ts";
 
 const register = (s: Scheduler, workerId: string, capacity: WorkerCapacity = cap()) =>
   s.handle({ type: "register", workerId, capacity, labels: {}, handlers: [], at: 0 });

@@ -5,36 +5,13 @@
  */
 import { describe, expect, it } from "vitest";
 import type { Telemetry, WorkerCapacity } from "../src/domain/worker.ts";
-import {
-  defaultSchedulerConfig,
-  Scheduler,
-  type QueuedJob,
-  type SchedulerConfig,
-} from "../src/scheduler/index.ts";
+import { Scheduler, type QueuedJob } from "../src/scheduler/index.ts";
+import { cap as baseCap, job as baseJob, make } from "./fixtures/scheduler.ts";
 
-const cap = (over: Partial<WorkerCapacity> = {}): WorkerCapacity => ({
-  cpuMillis: 4000,
-  memoryMb: 8192,
-  gpus: 2,
-  maxJobs: 8,
-  ...over,
-});
-
-const job = (jobId: string, over: Partial<QueuedJob> = {}): QueuedJob => ({
-  jobId,
-  demand: { cpuMillis: 500, memoryMb: 1024, gpus: 1 },
-  labels: {},
-  constraints: [],
-  handler: undefined,
-  priority: 0,
-  concurrencyKey: undefined,
-  strategy: undefined,
-  enqueuedAt: 0,
-  ...over,
-});
-
-const make = (over: Partial<SchedulerConfig> = {}) =>
-  new Scheduler({ ...defaultSchedulerConfig, ...over });
+// Workers with GPUs and jobs that take one: reservations then show in every dimension.
+const cap = (over: Partial<WorkerCapacity> = {}): WorkerCapacity => baseCap({ gpus: 2, ...over });
+const job = (jobId: string, over: Partial<QueuedJob> = {}): QueuedJob =>
+  baseJob(jobId, { demand: { cpuMillis: 500, memoryMb: 1024, gpus: 1 }, ...over });
 
 const register = (s: Scheduler, workerId: string, capacity: WorkerCapacity = cap(), at = 0) =>
   s.handle({ type: "register", workerId, capacity, labels: {}, handlers: [], at });

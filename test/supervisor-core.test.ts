@@ -123,15 +123,7 @@ describe("supervisor core", () => {
       // Only the second agent keeps heartbeating.
       for (let t = 0; t < 3; t++) {
         yield* TestClock.adjust("4 seconds");
-        yield* core.inbound.heartbeat(second.workerId, {
-          cpuPercent: 5,
-          memoryUsedMb: 100,
-          memoryTotalMb: 8192,
-          load1: 0.1,
-          diskFreeMb: 1000,
-          runningJobs: 0,
-          at: 0,
-        });
+        yield* core.inbound.heartbeat(second.workerId, telemetry);
         yield* core.settled;
       }
       const last = assigned.at(-1)!;
