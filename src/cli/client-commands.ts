@@ -8,6 +8,7 @@ import { readFileSync } from "node:fs";
 import { Command, Option } from "commander";
 import { parse as parseYaml } from "yaml";
 import { ApiClient, type JobView } from "./api-client.ts";
+import { labels } from "./options.ts";
 
 const api = (o: { api: string }) => new ApiClient(o.api, process.env["HODEI_API_TOKEN"]);
 
@@ -71,11 +72,6 @@ const specFromFlags = (o: Record<string, unknown>): Record<string, unknown> => {
       ? { priority: /^\d+$/.test(String(o["priority"])) ? Number(o["priority"]) : o["priority"] }
       : {}),
   };
-};
-
-const labels = (v: string, previous: Record<string, string> = {}) => {
-  const i = v.indexOf("=");
-  return i <= 0 ? previous : { ...previous, [v.slice(0, i)]: v.slice(i + 1) };
 };
 
 export const registerClientCommands = (program: Command): void => {

@@ -10,6 +10,7 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import { Either } from "effect";
 import { loadConfig } from "../config.ts";
 import { registerClientCommands } from "./client-commands.ts";
+import { labels } from "./options.ts";
 
 const usageError = (message: string): never => {
   process.stderr.write(`hodei: ${message}\n`);
@@ -63,12 +64,6 @@ const number = (name: string) => (v: string) => {
   if (!Number.isInteger(n) || n < 0)
     throw new InvalidArgumentError(`${name} must be a whole number`);
   return n;
-};
-
-const labels = (v: string, previous: Record<string, string> = {}) => {
-  const i = v.indexOf("=");
-  if (i <= 0) throw new InvalidArgumentError(`expected key=value, got ${JSON.stringify(v)}`);
-  return { ...previous, [v.slice(0, i)]: v.slice(i + 1) };
 };
 
 program

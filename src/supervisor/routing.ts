@@ -9,7 +9,7 @@
 import type { JobEffect, JobMessage } from "../../actors/job.ts";
 import type { WorkerEffect, WorkerMessage } from "../../actors/worker.ts";
 import type { Bus } from "../bus/index.ts";
-import { isTerminalJobState } from "../domain/job-state.ts";
+import { holdsReservation, isTerminalJobState } from "../domain/job-state.ts";
 import type { JobSpec } from "../domain/job-spec.ts";
 import type { QueuedJob } from "../scheduler/job-queue.ts";
 import type { WorkerGateway } from "./gateway.ts";
@@ -45,13 +45,11 @@ export const queuedJobOf = (jobId: string, spec: JobSpec, at: number): QueuedJob
   enqueuedAt: at,
 });
 
-const reserving = new Set(["scheduled", "running", "cancelling"]);
-
 export const routeJobEffect = (ctx: RoutingContext, effect: JobEffect): void => {
   switch (effect.type) {
     case "job.transitioned": {
       const { jobId, state, at } = effect;
-      if (!reserving.has(state)) {
+      if (!holdsReservation(state)) {
         ctx.scheduler.send({ type: "release", jobId });
         const worker = ctx.placedOn.get(jobId);
         if (worker !== undefined) {
