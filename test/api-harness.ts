@@ -10,6 +10,7 @@ import type { ApiOptions } from "../src/api/options.ts";
 import type { Telemetry } from "../src/domain/worker.ts";
 import { makeMemoryStore } from "../src/persistence/memory/store.ts";
 import type { Store } from "../src/persistence/index.ts";
+import type { Pipeline } from "../src/pipeline/pipeline.ts";
 import type { CoreConfig } from "../src/supervisor/config.ts";
 import { makeSupervisorCore, type SupervisorCore } from "../src/supervisor/core.ts";
 import type { Assignment, Outcome } from "../src/supervisor/gateway.ts";
@@ -58,15 +59,26 @@ export const eventually = async <A>(
 };
 
 export const startApi = async (
-  options: ApiOptions & { readonly config?: Partial<CoreConfig> } = {},
+  options: ApiOptions & {
+    readonly config?: Partial<CoreConfig>;
+    readonly pipelines?: ReadonlyArray<Pipeline>;
+    readonly store?: Store;
+  } = {},
 ): Promise<Harness> => {
   const scope = Effect.runSync(Scope.make());
   const run = <A, E>(effect: Effect.Effect<A, E>) => Effect.runPromise(effect);
   const inScope = <A, E>(effect: Effect.Effect<A, E, Scope.Scope>) =>
     Effect.runPromise(Scope.extend(effect, scope));
-  const store = makeMemoryStore();
+  const store = options.store ?? makeMemoryStore();
   const bus = await inScope(makeMemoryBus);
-  const core = await inScope(makeSupervisorCore({ store, bus, config: options.config ?? {} }));
+  const core = await inScope(
+    makeSupervisorCore({
+      store,
+      bus,
+      config: options.config ?? {},
+      pipelines: options.pipelines ?? [],
+    }),
+  );
   const assigned: Array<readonly [string, Assignment]> = [];
   const cancelled: string[] = [];
   core.attachGateway({

@@ -17,6 +17,7 @@ import {
 } from "../src/api/schemas.ts";
 import { Job } from "../src/domain/job.ts";
 import { decodePipeline } from "../src/domain/decode.ts";
+import { makeMemoryStore } from "../src/persistence/memory/store.ts";
 import { command, eventually, startApi, type Harness } from "./api-harness.ts";
 
 const post = (body: unknown, headers: Record<string, string> = {}): RequestInit => ({
@@ -290,16 +291,23 @@ describe("API routes", () => {
     expect((await h.json(`/api/v1/workers/${workerId}`)).body.state).toBe("draining");
   });
 
-  it("lists pipeline definitions from the store", async () => {
-    h = await startApi();
-    expect((await h.json("/api/v1/pipelines")).body).toEqual({ pipelines: [] });
+  it("lists the pipelines, with the declarative ones stored before the start", async () => {
+    const store = makeMemoryStore();
     const definition = Either.getOrThrow(
       decodePipeline({ name: "build", steps: [{ name: "compile", job: command("compile") }] }),
     );
-    await h.run(h.store.pipelines.putDefinition(definition));
+    await Effect.runPromise(store.pipelines.putDefinition(definition));
+    h = await startApi({ store });
     const { status, body } = await h.json("/api/v1/pipelines");
     expect(status).toBe(200);
-    expect(body.pipelines.map((p: { name: string }) => p.name)).toEqual(["build"]);
+    expect(body.pipelines).toEqual([
+      {
+        name: "build",
+        version: expect.stringMatching(/^[0-9a-f]{12}$/),
+        source: "declarative",
+        steps: [{ name: "compile", needs: [] }],
+      },
+    ]);
   });
 
   it("serves metrics, the OpenAPI document, health and readiness", async () => {

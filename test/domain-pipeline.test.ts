@@ -46,9 +46,22 @@ describe("valid pipelines", () => {
     expect(def.steps[0]?.job.resources.memoryMb).toBe(64);
   });
 
-  it("keeps `when` as an opaque string", () => {
-    const def = ok({ name: "p", steps: [{ ...step("a"), when: "branch == 'main'" }] });
-    expect(def.steps[0]?.when).toBe("branch == 'main'");
+  it("decodes a structured `when` and an optional failFast", () => {
+    const def = ok({
+      name: "p",
+      failFast: false,
+      steps: [
+        { ...step("a"), when: { input: "git.branch", eq: "main" } },
+        { ...step("b", ["a"]), when: { output: "a.version", exists: true } },
+        { ...step("c", ["a"]), when: { input: "env", in: ["dev", "prod", 1, null] } },
+      ],
+    });
+    expect(def.failFast).toBe(false);
+    expect(def.steps.map((s) => s.when)).toEqual([
+      { input: "git.branch", eq: "main" },
+      { output: "a.version", exists: true },
+      { input: "env", in: ["dev", "prod", 1, null] },
+    ]);
   });
 });
 
@@ -100,6 +113,19 @@ describe("invalid pipelines", () => {
     expect(error.issues.map((i) => i.path)).toEqual(
       expect.arrayContaining(["name", "steps.0.needz"]),
     );
+  });
+
+  it("refuses a `when` that is not one test on one value, naming the field", () => {
+    const when = (w: unknown) => fail({ name: "p", steps: [{ ...step("a"), when: w }] });
+    expect(when("branch == 'main'").issues[0]?.path).toBe("steps.0.when");
+    expect(when({ input: "b", output: "a.b", eq: 1 }).message).toBe(
+      'steps.0.when.output: is not allowed with "input": a condition takes one of "input" or "output"',
+    );
+    expect(when({ eq: 1 }).message).toBe(
+      'steps.0.when.input: is missing: a condition needs one of "input" or "output"',
+    );
+    expect(when({ input: "b", in: [] }).issues[0]?.path).toBe("steps.0.when.in");
+    expect(when({ input: "b", exists: "yes" }).issues[0]?.path).toBe("steps.0.when.exists");
   });
 
   it("refuses an empty pipeline and a step whose job has neither command nor handler", () => {

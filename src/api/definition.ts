@@ -22,6 +22,9 @@ import { JobSpec } from "../domain/job-spec.ts";
 import { Key } from "../domain/primitives.ts";
 import { errorAt } from "./errors.ts";
 import { tidy } from "./openapi.ts";
+import { PipelineDefinition } from "../domain/pipeline.ts";
+import { PipelineRun } from "../persistence/pipelines.ts";
+import * as P from "./pipeline-schemas.ts";
 import * as S from "./schemas.ts";
 
 export class Authorization extends HttpApiMiddleware.Tag<Authorization>()("hodei/Authorization", {
@@ -139,8 +142,64 @@ const workers = HttpApiGroup.make("workers")
   .middleware(Authorization)
   .prefix("/api/v1");
 
+const noPipeline = errorAt(404, "no such pipeline");
+const noRun = errorAt(404, "no such run");
+
 const pipelines = HttpApiGroup.make("pipelines")
-  .add(HttpApiEndpoint.get("listPipelines", "/pipelines").addSuccess(S.PipelineList))
+  .add(HttpApiEndpoint.get("listPipelines", "/pipelines").addSuccess(P.PipelineSummaryList))
+  .add(
+    HttpApiEndpoint.post("registerPipeline", "/pipelines")
+      .setPayload(PipelineDefinition)
+      .addSuccess(Created(P.PipelineSummary, "registered and stored; runs can start"))
+      .addError(invalid)
+      .addError(tooLarge)
+      .addError(errorAt(409, "a pipeline of this name is defined in code")),
+  )
+  .add(
+    HttpApiEndpoint.get("getPipeline", "/pipelines/:name")
+      .setPath(P.NamePath)
+      .addSuccess(P.PipelineSummary)
+      .addError(noPipeline),
+  )
+  .add(
+    HttpApiEndpoint.post("startRun", "/pipelines/:name/runs")
+      .setPath(P.NamePath)
+      .setPayload(P.StartRunRequest)
+      .addSuccess(Created(PipelineRun, "the run is recorded (durable) and started"))
+      .addError(invalid)
+      .addError(noPipeline)
+      .addError(unavailable),
+  )
+  .add(
+    HttpApiEndpoint.get("listRuns", "/runs")
+      .setUrlParams(P.ListRunsQuery)
+      .addSuccess(P.RunPage)
+      .addError(invalid),
+  )
+  .add(
+    HttpApiEndpoint.get("getRun", "/runs/:id")
+      .setPath(S.IdPath)
+      .addSuccess(PipelineRun)
+      .addError(noRun),
+  )
+  .add(
+    HttpApiEndpoint.post("cancelRun", "/runs/:id/cancel")
+      .setPath(S.IdPath)
+      .addSuccess(Accepted(PipelineRun, "cancel requested; the run as it is now"))
+      .addError(noRun)
+      .addError(errorAt(409, "the run already finished")),
+  )
+  .add(
+    HttpApiEndpoint.post("signalRun", "/runs/:id/signal")
+      .setPath(S.IdPath)
+      .setPayload(P.SignalRequest)
+      .addSuccess(Accepted(PipelineRun, "the signal is delivered to the run's machine"))
+      .addError(invalid)
+      .addError(noRun)
+      .addError(
+        errorAt(409, "the run is finished, or its machine does not accept this signal now"),
+      ),
+  )
   .middleware(Authorization)
   .prefix("/api/v1");
 

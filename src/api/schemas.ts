@@ -11,7 +11,6 @@ import { JobId } from "../domain/ids.ts";
 import { Job } from "../domain/job.ts";
 import { JobSpec } from "../domain/job-spec.ts";
 import { JobState } from "../domain/job-state.ts";
-import { PipelineDefinition } from "../domain/pipeline.ts";
 import { Labels } from "../domain/primitives.ts";
 import { WorkerCapacity, WorkerState } from "../domain/worker.ts";
 import { LogChunk } from "../persistence/logs.ts";
@@ -161,7 +160,6 @@ export const WorkerSummary = Schema.Struct({
 export type WorkerSummary = typeof WorkerSummary.Type;
 
 export const WorkerList = Schema.Struct({ workers: Schema.Array(WorkerSummary) });
-export const PipelineList = Schema.Struct({ pipelines: Schema.Array(PipelineDefinition) });
 
 export const Health = Schema.Struct({
   status: Schema.Literal("ok"),

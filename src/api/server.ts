@@ -17,6 +17,7 @@ import { makeSubmitCoalescer } from "./coalesce.ts";
 import { hodeiApi, openApiDocument } from "./definition.ts";
 import type { ApiContext } from "./handlers/context.ts";
 import { jobHandlers } from "./handlers/jobs.ts";
+import { pipelineHandlers } from "./handlers/pipelines.ts";
 import { systemHandlers } from "./handlers/system.ts";
 import { workerHandlers } from "./handlers/workers.ts";
 import { makeListener } from "./listener.ts";
@@ -62,6 +63,7 @@ export const makeHttpApi = (
       ...jobHandlers(ctx),
       ...workerHandlers(ctx),
       ...systemHandlers(ctx),
+      ...pipelineHandlers(ctx),
     };
     const router = compileRouter(hodeiApi);
     const { listener, checkContinue } = makeListener({

@@ -6,8 +6,11 @@
  * would leave its steps waiting on each other forever). The cycle is reported as the path that
  * closes it, arrows following `needs`: "a -> b -> c -> a" reads "a needs b, b needs c, c needs a".
  *
- * `when` is an opaque condition kept for the pipeline actor, which decides what it means; here it
- * is only bounded in size. `version` tells a restored pipeline run which definition it belongs to.
+ * `when` is a structured condition on the run's input or an earlier step's output, with the
+ * operators of constraint.ts: `{ "input": "branch", "eq": "main" }`, `{ "output": "build.version",
+ * "exists": true }`. No expression language: the schema checks it all. `failFast` (default true)
+ * cancels the other steps when one fails. `version` tells a restored run which definition it
+ * belongs to.
  */
 import { Either, Schema } from "effect";
 import type { Issue } from "./errors.ts";
@@ -22,6 +25,53 @@ export const StepName = patternString(
   "a step name: a letter or digit, then letters, digits, '.', '_', '-', at most 64",
 ).annotations({ identifier: "StepName" });
 
+const Scalar = Schema.Union(
+  boundedString(0, Limits.labelValueLength),
+  Schema.Number,
+  Schema.Boolean,
+  Schema.Null,
+).annotations(expected("a string, number, boolean or null"));
+
+const one = (names: ReadonlyArray<string>, what: string) => (c: object) => {
+  const present = names.filter((n) => (c as Record<string, unknown>)[n] !== undefined);
+  if (present.length === 1) return undefined;
+  const [first = names[0]!, second] = present;
+  return second === undefined
+    ? { path: [first], message: `is missing: a condition needs one of ${what}` }
+    : {
+        path: [second],
+        message: `is not allowed with "${first}": a condition takes one of ${what}`,
+      };
+};
+
+/** Runs the step only if the value at `input` (a path) or `output` (`step.key`) passes one test. */
+export const StepCondition = Schema.Struct({
+  input: Schema.optionalWith(
+    patternString(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 256, "an input path: keys joined by '.'"),
+    { exact: true },
+  ),
+  output: Schema.optionalWith(
+    patternString(/^[A-Za-z0-9][A-Za-z0-9._-]*\.[A-Za-z0-9_-]+$/, 256, "a step and key: step.key"),
+    { exact: true },
+  ),
+  eq: Schema.optionalWith(Scalar, { exact: true }),
+  neq: Schema.optionalWith(Scalar, { exact: true }),
+  in: Schema.optionalWith(Schema.Array(Scalar).pipe(Schema.minItems(1), Schema.maxItems(64)), {
+    exact: true,
+  }),
+  exists: Schema.optionalWith(Schema.Boolean, { exact: true }),
+})
+  .annotations(objectExpected("a condition object { input | output, eq | neq | in | exists }"))
+  .pipe(
+    Schema.filter(one(["input", "output"], '"input" or "output"')),
+    Schema.filter(one(["eq", "neq", "in", "exists"], '"eq", "neq", "in", "exists"')),
+    Schema.annotations({
+      identifier: "StepCondition",
+      description: "a test on the run's input or a step's output: eq, neq, in or exists",
+    }),
+  );
+export type StepCondition = typeof StepCondition.Type;
+
 export const PipelineStep = Schema.Struct({
   name: StepName,
   job: JobSpec,
@@ -33,7 +83,7 @@ export const PipelineStep = Schema.Struct({
     ),
     { exact: true, default: () => [] },
   ),
-  when: Schema.optionalWith(boundedString(1, 4096), { exact: true }),
+  when: Schema.optionalWith(StepCondition, { exact: true }),
 }).annotations({
   identifier: "PipelineStep",
   description: "one job of a pipeline, started once every step it needs has succeeded",
@@ -46,6 +96,7 @@ export const PipelineDefinition = Schema.Struct({
     expected("a pipeline name: lowercase letters, digits, '_', '-', at most 64"),
   ),
   version: Schema.optionalWith(boundedString(1, 64), { exact: true }),
+  failFast: Schema.optionalWith(Schema.Boolean, { exact: true }),
   steps: Schema.Array(PipelineStep).pipe(
     Schema.minItems(1, { message: () => "Expected at least one step" }),
     Schema.maxItems(Limits.stepCount, {

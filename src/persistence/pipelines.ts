@@ -14,12 +14,36 @@ import type { InvalidInput, NotFound } from "../domain/errors.ts";
 import { JobId, PipelineName, PipelineRunId } from "../domain/ids.ts";
 import type { PipelineDefinition } from "../domain/pipeline.ts";
 import { StepName } from "../domain/pipeline.ts";
-import { boundedString, literals, Timestamp } from "../domain/primitives.ts";
+import { JsonValue } from "../domain/json.ts";
+import { boundedString, Limits, literals, Timestamp } from "../domain/primitives.ts";
 import type { StoreError } from "./errors.ts";
 
 export const pipelineRunStates = ["running", "succeeded", "failed", "cancelled"] as const;
 export const PipelineRunState = literals(...pipelineRunStates);
 export type PipelineRunState = typeof PipelineRunState.Type;
+
+export const runStepStates = [
+  "waiting",
+  "running",
+  "succeeded",
+  "failed",
+  "skipped",
+  "cancelled",
+] as const;
+export const RunStepState = literals(...runStepStates);
+export type RunStepState = typeof RunStepState.Type;
+
+/** One step of a run as the API shows it: a planned DAG step, or a job the machine invoked. */
+export const RunStep = Schema.Struct({
+  name: StepName,
+  state: RunStepState,
+  needs: Schema.optionalWith(Schema.Array(StepName), { exact: true }),
+  jobId: Schema.optionalWith(JobId, { exact: true }),
+  startedAt: Schema.optionalWith(Timestamp, { exact: true }),
+  finishedAt: Schema.optionalWith(Timestamp, { exact: true }),
+  error: Schema.optionalWith(boundedString(0, Limits.messageLength), { exact: true }),
+}).annotations({ identifier: "RunStep", description: "one step of a pipeline run" });
+export type RunStep = typeof RunStep.Type;
 
 export const PipelineRun = Schema.Struct({
   id: PipelineRunId,
@@ -31,6 +55,13 @@ export const PipelineRun = Schema.Struct({
   updatedAt: Timestamp,
   /** The job started for each step so far. */
   jobs: Schema.Record({ key: StepName, value: JobId }),
+  /** The input the run was started with. */
+  input: Schema.optionalWith(JsonValue, { exact: true }),
+  /** Why the run failed or was cancelled. */
+  reason: Schema.optionalWith(boundedString(0, Limits.messageLength), { exact: true }),
+  /** The pipeline machine's output, once it finished. */
+  output: Schema.optionalWith(JsonValue, { exact: true }),
+  steps: Schema.optionalWith(Schema.Array(RunStep), { exact: true }),
 }).annotations({ identifier: "PipelineRun", description: "one run of a pipeline definition" });
 export type PipelineRun = typeof PipelineRun.Type;
 

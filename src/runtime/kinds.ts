@@ -8,6 +8,7 @@
 import { createHash } from "node:crypto";
 import type { AnyStateMachine } from "xstate";
 import { jobMachine } from "../../actors/job.ts";
+import { makePipelineMachine, type PipelineResolver } from "../../actors/pipeline.ts";
 import { workerMachine } from "../../actors/worker.ts";
 import { address, type Address } from "./address.ts";
 import { behaviour } from "./behaviour.ts";
@@ -34,8 +35,28 @@ export const workerBehaviour = behaviour({
   volatile: (m) => m.type === "heartbeat",
 });
 
+/**
+ * The pipeline actor runs whatever pipeline its run names, found through `resolve`; its own
+ * machine does not change with them, and it checks a run's pipeline version itself.
+ */
+export const pipelineBehaviour = (resolve: PipelineResolver) => {
+  const machine = makePipelineMachine(resolve);
+  return behaviour({
+    kind: "pipeline",
+    version: versionOf(1, machine),
+    machine,
+    deadlineOf: (context) => context.deadline,
+    tick: (at) => ({ type: "tick" as const, at }),
+  });
+};
+
 export const hodeiBehaviours = { job: jobBehaviour, worker: workerBehaviour } as const;
 export type HodeiKinds = typeof hodeiBehaviours;
+/** Every kind a supervisor runs: jobs, workers and pipeline runs. */
+export type SupervisorKinds = HodeiKinds & {
+  readonly pipeline: ReturnType<typeof pipelineBehaviour>;
+};
 
 export const jobAddress = (id: string): Address<"job"> => address("job", id);
 export const workerAddress = (id: string): Address<"worker"> => address("worker", id);
+export const pipelineAddress = (runId: string): Address<"pipeline"> => address("pipeline", runId);

@@ -17,7 +17,7 @@ import { Effect, Either, type Scope } from "effect";
 import type { Bus } from "../bus/index.ts";
 import { decodeJobSpec } from "../domain/decode.ts";
 import { InvalidInput, NotFound } from "../domain/errors.ts";
-import { newJobId } from "../domain/ids.ts";
+import { newJobId, type PipelineRunId } from "../domain/ids.ts";
 import { newJob, type Job } from "../domain/job.ts";
 import type { JobSpec } from "../domain/job-spec.ts";
 import { isTerminalJobState } from "../domain/job-state.ts";
@@ -27,11 +27,23 @@ import {
   type StoreError,
   type CreateResult,
 } from "../persistence/index.ts";
-import { hodeiBehaviours, jobAddress, workerAddress, type HodeiKinds } from "../runtime/kinds.ts";
+import {
+  hodeiBehaviours,
+  jobAddress,
+  pipelineBehaviour,
+  workerAddress,
+  type SupervisorKinds,
+} from "../runtime/kinds.ts";
+import {
+  makePipelineRegistry,
+  type Pipeline,
+  type PipelineRegistry,
+} from "../pipeline/pipeline.ts";
 import { makeActorSystem, type ActorSystem } from "../runtime/system.ts";
 import { defaultCoreConfig, type CoreConfig } from "./config.ts";
 import type { AgentInbound, WorkerGateway } from "./gateway.ts";
 import { makeInbound } from "./inbound.ts";
+import { makePipelineHost, type PipelineHost } from "./pipeline-host.ts";
 import { queuedJobOf, routeJobEffect, routeWorkerEffect, type RoutingContext } from "./routing.ts";
 import { makeSchedulerActor, type SchedulerActor } from "./scheduler-actor.ts";
 import { placementEvents } from "./topics.ts";
@@ -46,7 +58,9 @@ export interface SupervisorCore {
   readonly cancel: (jobId: string) => Effect.Effect<void, NotFound>;
   readonly drainWorker: (workerId: string) => Effect.Effect<void, NotFound>;
   readonly scheduler: SchedulerActor;
-  readonly system: ActorSystem<HodeiKinds>;
+  readonly system: ActorSystem<SupervisorKinds>;
+  readonly pipelines: PipelineHost;
+  readonly registry: PipelineRegistry;
   readonly store: Store;
   readonly bus: Bus;
   readonly config: CoreConfig;
@@ -62,6 +76,8 @@ export const makeSupervisorCore = (options: {
   readonly store: Store;
   readonly bus: Bus;
   readonly config?: Partial<CoreConfig>;
+  /** Pipelines defined in code; more can be registered later (declarative ones, by the API). */
+  readonly pipelines?: ReadonlyArray<Pipeline>;
 }): Effect.Effect<SupervisorCore, StoreError, Scope.Scope> =>
   Effect.gen(function* () {
     const config: CoreConfig = { ...defaultCoreConfig, ...options.config };
@@ -70,7 +86,8 @@ export const makeSupervisorCore = (options: {
     const specs = new Map<string, JobSpec>();
     const placedOn = new Map<string, string>();
     // Filled in below: the router and the system refer to each other.
-    let system!: ActorSystem<HodeiKinds>;
+    let system!: ActorSystem<SupervisorKinds>;
+    const registry = makePipelineRegistry(options.pipelines ?? []);
 
     const scheduler = yield* makeSchedulerActor(
       config.scheduler,
@@ -103,21 +120,44 @@ export const makeSupervisorCore = (options: {
       placedOn,
       toJob: (jobId, m) => send(jobAddress(jobId), m as never),
       toWorker: (workerId, m) => send(workerAddress(workerId), m as never),
-      finished: (jobId) => {
+      finished: (jobId, effect) => {
+        pipelines.onJobFinished(specs.get(jobId), effect);
         specs.delete(jobId);
         placedOn.delete(jobId);
       },
     };
 
+    const pipelines: PipelineHost = makePipelineHost({
+      registry,
+      store,
+      bus,
+      system: () => system,
+      submitStep: (input, step) =>
+        decodeAll([input], step).pipe(
+          Effect.flatMap((jobs) => store.jobs.create(jobs[0]!)),
+          Effect.flatMap((r) => accept([r])),
+          Effect.map((rs) => rs[0]!),
+        ),
+      cancelJob: (jobId) => cancel(jobId),
+    });
+
     system = yield* makeActorSystem({
-      behaviours: hodeiBehaviours,
+      behaviours: { ...hodeiBehaviours, pipeline: pipelineBehaviour(pipelines.resolve) },
       store: store.snapshots,
       passivateIdleAfterMs: 5 * 60_000,
       onEffect: (from, effect) => {
         if (from.startsWith("job/")) routeJobEffect(routing, effect as never);
+        else if (from.startsWith("pipeline/")) pipelines.onEffect(effect as never);
         else routeWorkerEffect(routing, effect as never);
       },
     });
+
+    const cancel = (jobId: string) =>
+      Effect.suspend(() =>
+        specs.has(jobId)
+          ? system.tell(jobAddress(jobId), { type: "cancel", at: system.now() }).pipe(Effect.ignore)
+          : Effect.fail(new NotFound({ kind: "job", id: jobId })),
+      );
 
     const spawnJob = (job: Job) =>
       system
@@ -142,7 +182,10 @@ export const makeSupervisorCore = (options: {
         { discard: true },
       ).pipe(Effect.as(results));
 
-    const decodeAll = (inputs: ReadonlyArray<unknown>) =>
+    const decodeAll = (
+      inputs: ReadonlyArray<unknown>,
+      step?: { readonly runId: PipelineRunId; readonly step: string },
+    ) =>
       Effect.suspend(() => {
         const jobs: Job[] = [];
         for (const [i, input] of inputs.entries()) {
@@ -158,7 +201,7 @@ export const makeSupervisorCore = (options: {
                   }),
             );
           }
-          jobs.push(newJob(newJobId(system.now()), spec.right, system.now()));
+          jobs.push(newJob(newJobId(system.now()), spec.right, system.now(), step));
         }
         return Effect.succeed(jobs);
       });
@@ -188,6 +231,8 @@ export const makeSupervisorCore = (options: {
       system.offer(workerAddress(worker.id), { type: "heartbeat", at: system.now() });
     }
 
+    yield* pipelines.recover;
+
     const inbound = makeInbound({ system, store, bus, config, routing, gateway: () => gateway });
 
     return {
@@ -206,20 +251,15 @@ export const makeSupervisorCore = (options: {
           Effect.flatMap((jobs) => store.jobs.createBatch(jobs)),
           Effect.flatMap(accept),
         ),
-      cancel: (jobId) =>
-        Effect.suspend(() =>
-          specs.has(jobId)
-            ? system
-                .tell(jobAddress(jobId), { type: "cancel", at: system.now() })
-                .pipe(Effect.ignore)
-            : Effect.fail(new NotFound({ kind: "job", id: jobId })),
-        ),
+      cancel,
       drainWorker: (workerId) =>
         system
           .tell(workerAddress(workerId), { type: "drain", at: system.now() })
           .pipe(Effect.mapError(() => new NotFound({ kind: "worker", id: workerId }))),
       scheduler,
       system,
+      pipelines,
+      registry,
       store,
       bus,
       config,
@@ -228,6 +268,7 @@ export const makeSupervisorCore = (options: {
         do {
           yield* system.settled;
           yield* scheduler.settled;
+          yield* pipelines.settled;
         } while (system.busy() || scheduler.busy());
       }),
     };

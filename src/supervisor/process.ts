@@ -14,6 +14,7 @@ import { makeMemoryBus } from "../bus/index.ts";
 import type { HodeiConfig } from "../config.ts";
 import { hwpServer, readTlsFiles } from "../hwp/index.ts";
 import type { Store } from "../persistence/index.ts";
+import type { Pipeline } from "../pipeline/pipeline.ts";
 import { openLmdbStore } from "../persistence/lmdb/store.ts";
 import { openPostgresStore } from "../persistence/postgres/store.ts";
 import { makeSupervisorCore, type SupervisorCore } from "./core.ts";
@@ -49,6 +50,7 @@ export const startSupervisor = (
   config: HodeiConfig,
   log: Logger,
   http?: HttpStarter,
+  pipelines: ReadonlyArray<Pipeline> = [],
 ): Effect.Effect<RunningSupervisor, unknown, Scope.Scope> =>
   Effect.gen(function* () {
     const checks = { store: false, recovered: false, grpc: false, http: http === undefined };
@@ -60,6 +62,7 @@ export const startSupervisor = (
     const core = yield* makeSupervisorCore({
       store,
       bus,
+      pipelines,
       config: {
         heartbeatIntervalMs: config.heartbeatIntervalMs,
         heartbeatTimeoutMs: config.heartbeatTimeoutMs,
@@ -138,11 +141,12 @@ export const runSupervisor = async (
   stop: Promise<void>,
   http?: HttpStarter,
   onStarted?: (s: RunningSupervisor) => void,
+  pipelines: ReadonlyArray<Pipeline> = [],
 ): Promise<void> => {
   const scope = Effect.runSync(Scope.make());
   try {
     const running = await Effect.runPromise(
-      Scope.extend(startSupervisor(config, log, http), scope),
+      Scope.extend(startSupervisor(config, log, http, pipelines), scope),
     );
     onStarted?.(running);
     await stop;

@@ -45,4 +45,11 @@ export const placementEvents = defineTopic<PlacementEvent>("placements", {
   capacity: 4096,
   overflow: "drop-oldest",
 });
+export interface RunEvent {
+  readonly runId: string;
+  readonly state: "running" | "succeeded" | "failed" | "cancelled";
+  readonly at: number;
+}
+
+export const runEvents = defineTopic<RunEvent>("runs", { capacity: 4096, overflow: "drop-oldest" });
 export const logEvents = defineTopic<LogEvent>("logs", { capacity: 4096, overflow: "drop-oldest" });

@@ -1,6 +1,5 @@
 /**
- * The routes about the supervisor itself: pipelines (definitions only; running them is the
- * pipeline API's), metrics, the OpenAPI document and the probes.
+ * The routes about the supervisor itself: metrics, the OpenAPI document and the probes.
  *
  * `/health` answers while the process serves at all. `/ready` answers 200 when every readiness
  * check passes and the API still accepts jobs, 503 (details: the checks) otherwise.
@@ -13,14 +12,9 @@ import type { ApiContext } from "./context.ts";
 
 export const systemHandlers = (
   ctx: ApiContext,
-): Pick<Handlers, "listPipelines" | "metrics" | "openApi" | "health" | "ready"> => {
+): Pick<Handlers, "metrics" | "openApi" | "health" | "ready"> => {
   const document = JSON.stringify(openApiDocument());
   return {
-    listPipelines: () =>
-      Effect.map(ctx.core.store.pipelines.listDefinitions(), (pipelines) => ({
-        status: 200,
-        body: { pipelines },
-      })),
     metrics: ({ res }) =>
       Effect.map(
         Effect.promise(() => ctx.metrics.render()),

@@ -129,9 +129,17 @@ const initial: Migration = {
   },
 };
 
+/** A run's input, output, reason and steps: what the run view shows beyond its columns. */
+const runDetails: Migration = {
+  async up(db: Kysely<any>) {
+    await db.schema.alterTable("pipeline_runs").addColumn("details", "jsonb").execute();
+  },
+};
+
 /** Every migration this build knows, by name. */
 export const migrations: Readonly<Record<string, Migration>> = {
   "0001_initial": initial,
+  "0002_run_details": runDetails,
 };
 
 export const migrationProvider: MigrationProvider = {

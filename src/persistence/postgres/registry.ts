@@ -36,7 +36,9 @@ const runOfRow = (r: {
   created_at: number;
   updated_at: number;
   jobs: unknown;
+  details: unknown;
 }) => ({
+  ...(typeof r.details === "object" && r.details !== null ? r.details : {}),
   id: r.id,
   pipeline: r.pipeline,
   version: r.version,
@@ -105,6 +107,12 @@ export const makePostgresPipelineStore = (
         created_at: r.createdAt,
         updated_at: r.updatedAt,
         jobs: JSON.stringify(r.jobs),
+        details: JSON.stringify({
+          ...(r.input !== undefined ? { input: r.input } : {}),
+          ...(r.reason !== undefined ? { reason: r.reason } : {}),
+          ...(r.output !== undefined ? { output: r.output } : {}),
+          ...(r.steps !== undefined ? { steps: r.steps } : {}),
+        }),
       };
       return db
         .insertInto("pipeline_runs")

@@ -12,7 +12,7 @@
  * | `log_chunks`           | (job_id, seq)        | LogChunk                                            |
  * | `log_heads`            | job_id               | next_seq, bytes, lines, truncated                   |
  * | `pipeline_definitions` | (name, version)      | definition; `stored_seq` orders "stored last"       |
- * | `pipeline_runs`        | id                   | PipelineRun columns                                 |
+ * | `pipeline_runs`        | id                   | PipelineRun columns, the rest as `details`          |
  * | `workers`              | id                   | WorkerInfo as `info`                                |
  * | `kysely_migration`, `kysely_migration_lock` | | Kysely's Migrator bookkeeping                 |
  *
@@ -95,6 +95,8 @@ export interface PipelineRunsTable {
   created_at: number;
   updated_at: number;
   jobs: Json;
+  /** Null for a run written before migration 0002. */
+  details: ColumnType<unknown, string | null, string | null>;
 }
 
 export interface WorkersTable {

@@ -1,0 +1,149 @@
+/**
+ * Declarative pipelines: a JSON or YAML document compiled by the same builder as code.
+ *
+ *   name: ci
+ *   steps:
+ *     - { name: build, job: { name: build, command: { argv: [make] } } }
+ *     - name: deploy
+ *       needs: [build]
+ *       when: { input: branch, eq: main }
+ *       job: { name: deploy, command: { argv: [deploy, "${{ outputs.build.artifact }}"] } }
+ *
+ * In order: parse the text, decode it with the domain's `PipelineDefinition` (every field
+ * checked, `when` included), check its graph with `validatePipeline` (duplicates, unknown needs,
+ * cycles, with their paths), then check what the schema cannot see: every `${{ ... }}` in a job
+ * and every `when.output` is well formed and reads only steps among its transitive needs (any
+ * other step may not have run yet). The steps go to the builder in dependency order, a job with
+ * templates as a function that renders it when the step starts (outputs.ts).
+ *
+ * Refusals are the domain's `InvalidInput` (not parseable, or not a definition) and
+ * `PipelineInvalid` (a wrong graph or reference), each naming the path of the problem.
+ */
+import { Either, Schema } from "effect";
+import { parse as parseYaml } from "yaml";
+import { decodePipeline, invalidInput, summarize } from "../domain/decode.ts";
+import { InvalidInput, PipelineInvalid, type Issue } from "../domain/errors.ts";
+import { JobSpec } from "../domain/job-spec.ts";
+import type { PipelineDefinition, PipelineStep } from "../domain/pipeline.ts";
+import { pipelineFromSource } from "./dag.ts";
+import {
+  conditionHolds,
+  conditionRef,
+  expressionsIn,
+  parseExpression,
+  render,
+  type Ref,
+} from "./outputs.ts";
+import type { Pipeline } from "./pipeline.ts";
+import type { RunJobInput } from "./run-job.ts";
+
+const parseText = (text: string, format: "json" | "yaml"): Either.Either<unknown, InvalidInput> => {
+  try {
+    return Either.right(format === "json" ? JSON.parse(text) : parseYaml(text));
+  } catch (e) {
+    const reason = e instanceof Error ? e.message : String(e);
+    return Either.left(invalidInput([{ path: "", message: `not valid ${format}: ${reason}` }]));
+  }
+};
+
+/** Every string value inside `value`, with its dotted path below `path`. */
+const stringsIn = (value: unknown, path: string): ReadonlyArray<readonly [string, string]> => {
+  if (typeof value === "string") return [[path, value]];
+  if (typeof value !== "object" || value === null) return [];
+  return Object.entries(value).flatMap(([k, v]) => stringsIn(v, `${path}.${k}`));
+};
+
+/** Each step's needs, direct or through other needs. */
+const transitiveNeeds = (steps: ReadonlyArray<PipelineStep>): ReadonlyMap<string, Set<string>> => {
+  const byName = new Map(steps.map((s) => [s.name, s]));
+  const memo = new Map<string, Set<string>>();
+  const of = (name: string): Set<string> => {
+    const known = memo.get(name);
+    if (known) return known;
+    const all = new Set<string>();
+    for (const need of byName.get(name)?.needs ?? [])
+      [need, ...of(need)].forEach((n) => all.add(n));
+    memo.set(name, all);
+    return all;
+  };
+  steps.forEach((s) => of(s.name));
+  return memo;
+};
+
+/** The issues of templates and conditions: malformed, or reading a step that is not a need. */
+const referenceIssues = (def: PipelineDefinition): ReadonlyArray<Issue> => {
+  const names = def.steps.map((s) => s.name);
+  const needs = transitiveNeeds(def.steps);
+  const issues: Issue[] = [];
+  const check = (step: PipelineStep, path: string, ref: Ref | string, what: string) => {
+    if (typeof ref === "string") issues.push({ path, message: `${what}${ref}` });
+    else if (ref.from === "output" && !needs.get(step.name)?.has(ref.step)) {
+      const message = `${what}step "${step.name}" reads the outputs of "${ref.step}", which it does not need (directly or through its needs)`;
+      issues.push({ path, message });
+    }
+  };
+  def.steps.forEach((step, i) => {
+    if (step.job.idempotencyKey !== undefined) {
+      const message = "a step's job gets its idempotency key from the run; remove it";
+      issues.push({ path: `steps.${i}.job.idempotencyKey`, message });
+    }
+    for (const [path, text] of stringsIn(step.job, `steps.${i}.job`)) {
+      for (const expr of expressionsIn(text)) {
+        check(step, path, parseExpression(expr, names), `\${{ ${expr} }}: `);
+      }
+    }
+    if (step.when !== undefined) {
+      check(step, `steps.${i}.when.output`, conditionRef(step.when, names), "");
+    }
+  });
+  return issues;
+};
+
+/** The steps in dependency order, otherwise in the order written. */
+const ordered = (steps: ReadonlyArray<PipelineStep>): ReadonlyArray<PipelineStep> => {
+  const done = new Set<string>();
+  const out: PipelineStep[] = [];
+  while (out.length < steps.length) {
+    const next = steps.find((s) => !done.has(s.name) && s.needs.every((n) => done.has(n)))!;
+    done.add(next.name);
+    out.push(next);
+  }
+  return out;
+};
+
+const encodeJob = Schema.encodeSync(JobSpec);
+
+/** A decoded, validated definition as a pipeline; refuses bad references (see the header). */
+export const compileDefinition = (
+  def: PipelineDefinition,
+): Either.Either<Pipeline, PipelineInvalid> => {
+  const issues = referenceIssues(def);
+  if (issues.length > 0)
+    return Either.left(new PipelineInvalid({ message: summarize(issues), issues }));
+  const names = def.steps.map((s) => s.name);
+  let builder = pipelineFromSource(def.name, { failFast: def.failFast ?? true }, def);
+  for (const step of ordered(def.steps)) {
+    const spec = encodeJob(step.job) as RunJobInput;
+    const templated = stringsIn(spec, "").some(([, text]) => expressionsIn(text).length > 0);
+    const cond = step.when;
+    const ref = cond === undefined ? undefined : (conditionRef(cond, names) as Ref);
+    builder = builder.step(step.name, {
+      needs: step.needs,
+      job: templated ? (ctx) => render(spec, ctx, names) as RunJobInput : spec,
+      ...(cond !== undefined && ref !== undefined
+        ? { when: (ctx) => conditionHolds(cond, ref, ctx) }
+        : {}),
+    });
+  }
+  return Either.right(builder);
+};
+
+/** Parses, decodes, validates and compiles a pipeline document. */
+export const parsePipelineDocument = (
+  text: string,
+  format: "json" | "yaml",
+): Either.Either<Pipeline, InvalidInput | PipelineInvalid> =>
+  parseText(text, format).pipe(
+    Either.flatMap(decodePipeline),
+    Either.flatMap((def) => compileDefinition(def)),
+  );

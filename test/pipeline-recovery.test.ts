@@ -1,0 +1,98 @@
+/**
+ * Pipeline runs across a supervisor restart (same store, new core): a run resumes where its
+ * last commit left it, its steps' jobs are neither lost nor doubled, a job that ended while the
+ * supervisor was down is seen; a run whose pipeline changed meanwhile fails with that reason.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { makeMemoryStore } from "../src/persistence/memory/store.ts";
+import { pipeline } from "../src/pipeline/dag.ts";
+import { eventually, startApi, type Harness } from "./api-harness.ts";
+
+const sh = (script: string) => ({ command: { shell: script } });
+const chain = pipeline("chain")
+  .step("a", sh("echo a"))
+  .step("b", { needs: ["a"], ...sh("echo b") })
+  .step("c", { needs: ["b"], ...sh("echo c") });
+const changed = pipeline("chain")
+  .step("a", sh("echo a"))
+  .step("b", { needs: ["a"], ...sh("echo B") })
+  .step("c", { needs: ["b"], ...sh("echo c") });
+
+const open: Harness[] = [];
+afterEach(async () => {
+  for (const h of open.splice(0)) await h.close();
+});
+
+// Workers of the first supervisor never come back: they are lost after a short heartbeat timeout
+// and their jobs placed again on the second one's worker.
+const boot = async (store: ReturnType<typeof makeMemoryStore>, p = chain) => {
+  const h = await startApi({ store, pipelines: [p], config: { heartbeatTimeoutMs: 1_000 } });
+  open.push(h);
+  return h;
+};
+
+const run = (h: Harness, runId: string) => h.json(`/api/v1/runs/${runId}`).then((r) => r.body);
+const jobOf = (h: Harness, runId: string, step: string) =>
+  eventually(async () => (await run(h, runId)).jobs[step] as string | undefined, `job ${step}`);
+const until = (h: Harness, runId: string, state: string) =>
+  eventually(async () => {
+    const r = await run(h, runId);
+    return r.state === state ? r : undefined;
+  }, `run ${state}`);
+
+describe("pipeline runs across a restart", () => {
+  it("resume where they were: the running step keeps its job, the next ones follow", async () => {
+    const store = makeMemoryStore();
+    const h1 = await boot(store);
+    const w1 = await h1.register("w1");
+    const { body } = await h1.json("/api/v1/pipelines/chain/runs", { method: "POST", body: "{}" });
+    const runId = body.id as string;
+    const a = await jobOf(h1, runId, "a");
+    await h1.heartbeat(w1);
+    await h1.finish(a);
+    const b = await jobOf(h1, runId, "b");
+    await h1.run(h1.core.settled);
+    await open.shift()!.close();
+
+    const h2 = await boot(store);
+    const w2 = await h2.register("w2");
+    const r = await run(h2, runId);
+    expect(r.state).toBe("running");
+    expect(r.jobs.b).toBe(b);
+    // w2 stays alive while w1, silent, is lost and b is placed again, on w2.
+    await eventually(async () => {
+      await h2.heartbeat(w2);
+      return h2.assigned.some(([w, a]) => w === w2 && a.jobId === b) ? true : undefined;
+    }, "b placed on w2");
+    await h2.finish(b);
+    await h2.finish(await jobOf(h2, runId, "c"));
+    const done = await until(h2, runId, "succeeded");
+    const jobs = await h2.json(`/api/v1/jobs?pipelineRunId=${runId}`);
+    expect(jobs.body.jobs).toHaveLength(3);
+    expect(done.steps.map((s: { state: string }) => s.state)).toEqual([
+      "succeeded",
+      "succeeded",
+      "succeeded",
+    ]);
+  });
+
+  it("fail a run whose pipeline changed while the supervisor was down, with the reason", async () => {
+    const store = makeMemoryStore();
+    const h1 = await boot(store);
+    await h1.register("w1");
+    const { body } = await h1.json("/api/v1/pipelines/chain/runs", { method: "POST", body: "{}" });
+    const runId = body.id as string;
+    const a = await jobOf(h1, runId, "a");
+    await h1.run(h1.core.settled);
+    await open.shift()!.close();
+
+    const h2 = await boot(store, changed);
+    const failed = await until(h2, runId, "failed");
+    expect(failed.reason).toContain("changed since this run started");
+    expect(failed.steps[0]).toMatchObject({ name: "a", state: "cancelled" });
+    await eventually(async () => {
+      const job = await h2.json(`/api/v1/jobs/${a}`);
+      return job.body.state === "cancelled" ? true : undefined;
+    }, "job a cancelled");
+  });
+});
