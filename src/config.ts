@@ -8,7 +8,8 @@
  * - HTTP API on 127.0.0.1:8080, worker protocol (gRPC) on 127.0.0.1:50051;
  * - LMDB in `./.hodei`; PostgreSQL instead when `databaseUrl` is set;
  * - agents heartbeat every 5 s and are lost after 30 s of silence;
- * - finished jobs and their logs are kept 7 days; a job's log is capped at 16 MiB.
+ * - finished jobs and their logs are kept 7 days; a job's log is capped at 16 MiB;
+ * - no pipelines from code unless `pipelines` names a module exporting them.
  */
 import { readFileSync } from "node:fs";
 import { Either, Schema } from "effect";
@@ -52,6 +53,8 @@ export const HodeiConfig = Schema.Struct({
   ),
   logMaxBytes: Schema.NumberFromString.pipe(Schema.int(), Schema.between(1024, 2 ** 40)),
   logLevel: Schema.Literal("debug", "info", "warn", "error"),
+  /** A module whose exported pipelines `hodei serve` registers (a path, relative to the cwd). */
+  pipelines: Schema.optional(Text),
 });
 export type HodeiConfig = typeof HodeiConfig.Type;
 type Raw = Partial<Record<keyof HodeiConfig, string>>;

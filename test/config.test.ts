@@ -41,6 +41,20 @@ describe("configuration", () => {
     expect(message).toMatch(/http|heartbeatTimeoutMs/);
   });
 
+  it("takes the pipelines module from --pipelines, HODEI_PIPELINES or the file's `pipelines`", () => {
+    expect(Either.getOrThrow(loadConfig({}, {})).pipelines).toBeUndefined();
+    const dir = mkdtempSync(join(tmpdir(), "hodei-config-"));
+    const file = join(dir, "hodei.yaml");
+    writeFileSync(file, "pipelines: ./from-file.ts\n");
+    expect(Either.getOrThrow(loadConfig({ config: file }, {})).pipelines).toBe("./from-file.ts");
+    const env = { [envName("pipelines")]: "./from-env.ts" };
+    expect(envName("pipelines")).toBe("HODEI_PIPELINES");
+    expect(Either.getOrThrow(loadConfig({ config: file }, env)).pipelines).toBe("./from-env.ts");
+    const flags = { config: file, pipelines: "./from-flag.ts" };
+    expect(Either.getOrThrow(loadConfig(flags, env)).pipelines).toBe("./from-flag.ts");
+    expect(Either.isLeft(loadConfig({ pipelines: "" }, {}))).toBe(true);
+  });
+
   it("refuses unknown settings in a file", () => {
     const dir = mkdtempSync(join(tmpdir(), "hodei-config-"));
     const file = join(dir, "hodei.json");

@@ -4,6 +4,7 @@
  * children started or stopped and what `context.steps` says. No timers, no I/O.
  */
 import { describe, expect, it } from "vitest";
+import type { JsonValue } from "../src/domain/json.ts";
 import { pipeline } from "../src/pipeline/dag.ts";
 import { isPipeline, type Pipeline } from "../src/pipeline/pipeline.ts";
 import { doneEvent, errorEvent, type StepChild } from "../src/pipeline/run-job.ts";
@@ -28,7 +29,7 @@ const drive = (p: Pipeline, input: unknown = {}, from?: MachineState) => {
   };
   return {
     started: ids(first),
-    done: (step: string, outputs: Record<string, unknown> = {}) =>
+    done: (step: string, outputs: Record<string, JsonValue> = {}) =>
       send(doneEvent(step, { jobId: `job-${step}`, outputs, exitCode: 0 })),
     fail: (step: string) =>
       send(

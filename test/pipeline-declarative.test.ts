@@ -5,6 +5,7 @@
  */
 import { Either } from "effect";
 import { describe, expect, it } from "vitest";
+import type { JsonValue } from "../src/domain/json.ts";
 import { parsePipelineDocument } from "../src/pipeline/declarative.ts";
 import { isPipeline, type Pipeline } from "../src/pipeline/pipeline.ts";
 import { doneEvent, type StepChild } from "../src/pipeline/run-job.ts";
@@ -34,7 +35,7 @@ const drive = (p: Pipeline, input: unknown) => {
   let state = first.state;
   return {
     started: first.started,
-    done: (step: string, outputs: Record<string, unknown> = {}): ReadonlyArray<StepChild> => {
+    done: (step: string, outputs: Record<string, JsonValue> = {}): ReadonlyArray<StepChild> => {
       const r = ok(stepper.send(state, doneEvent(step, { jobId: step, outputs, exitCode: 0 }), 1));
       state = r.state;
       return r.started;
@@ -153,7 +154,7 @@ describe("compiling a document", () => {
         failFast: false,
         steps: [step("build"), step("after", ["build"], { when })],
       });
-    const runs = (when: object, outputs: Record<string, unknown>) => {
+    const runs = (when: object, outputs: Record<string, JsonValue>) => {
       const run = drive(compile(doc(when)), {});
       return run.done("build", outputs).map((c) => c.id);
     };

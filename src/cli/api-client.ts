@@ -1,6 +1,7 @@
 /**
  * A small typed client of the supervisor's HTTP API, for the CLI. Errors come back as the
- * API's `{ error: { code, message } }` and are thrown as ApiError with that message.
+ * API's `{ error: { code, message, details } }` and are thrown as ApiError with that message
+ * (and, for a 400, the issues in `details`). The pipeline routes are in pipeline-client.ts.
  * Follows a job's log with the API's Server-Sent Events stream (`log` events, then `end`).
  */
 import type { Job } from "../domain/job.ts";
@@ -14,6 +15,7 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    readonly details: unknown = null,
   ) {
     super(message);
   }
@@ -25,7 +27,7 @@ export class ApiClient {
     private readonly token: string | undefined,
   ) {}
 
-  private async call<A>(
+  protected async call<A>(
     method: string,
     path: string,
     body?: unknown,
@@ -44,12 +46,15 @@ export class ApiClient {
         `cannot reach ${this.base}: ${String((cause as { cause?: unknown }).cause ?? cause)}`,
       );
     });
-    const data = (await response.json()) as A & { error?: { code: string; message: string } };
+    const data = (await response.json().catch(() => ({}))) as A & {
+      error?: { code: string; message: string; details?: unknown };
+    };
     if (!response.ok) {
       throw new ApiError(
         response.status,
         data.error?.code ?? "error",
         data.error?.message ?? response.statusText,
+        data.error?.details ?? null,
       );
     }
     return { status: response.status, data };

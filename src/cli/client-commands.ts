@@ -5,20 +5,12 @@
  * makes the command exit non-zero.
  */
 import { readFileSync } from "node:fs";
-import { Command, Option } from "commander";
+import type { Command } from "commander";
 import { parse as parseYaml } from "yaml";
 import { ApiClient, type JobView } from "./api-client.ts";
-import { labels } from "./options.ts";
+import { apiOption, labels, print } from "./options.ts";
 
 const api = (o: { api: string }) => new ApiClient(o.api, process.env["HODEI_API_TOKEN"]);
-
-const apiOption = () =>
-  new Option("--api <url>", "supervisor HTTP API")
-    .env("HODEI_API_URL")
-    .default("http://127.0.0.1:8080");
-
-const print = (json: boolean, value: unknown, human: () => string) =>
-  process.stdout.write(`${json ? JSON.stringify(value, null, 2) : human()}\n`);
 
 const jobLine = (j: JobView) =>
   `${j.id}  ${j.state.padEnd(10)}  attempt ${j.attempt}  ${j.spec.name}${j.workerId ? `  on ${j.workerId}` : ""}`;

@@ -2,20 +2,16 @@
  * The `hodei` command line (commander). Subcommands:
  * - `serve`: the supervisor (and, with --local-workers, agents on this machine);
  * - `worker`: an agent that runs command jobs;
- * - client commands talking to a supervisor's HTTP API (see client-commands.ts).
+ * - client commands talking to a supervisor's HTTP API: jobs and workers (client-commands.ts),
+ *   `run` (run-command.ts), `pipelines`, `runs` and `signal` (pipeline-commands.ts).
  * A bad flag or configuration prints a precise message and exits with code 2.
  */
 import { randomBytes } from "node:crypto";
 import { Command, InvalidArgumentError, Option } from "commander";
-import { Either } from "effect";
-import { loadConfig } from "../config.ts";
 import { registerClientCommands } from "./client-commands.ts";
-import { labels } from "./options.ts";
-
-const usageError = (message: string): never => {
-  process.stderr.write(`hodei: ${message}\n`);
-  process.exit(2);
-};
+import { labels, usageError } from "./options.ts";
+import { registerPipelineCommands } from "./pipeline-commands.ts";
+import { registerRunCommand } from "./run-command.ts";
 
 const program = new Command("hodei")
   .description("Hodei: jobs and pipelines on remote worker agents")
@@ -39,10 +35,31 @@ program
   .option("--heartbeat-interval-ms <ms>", "how often agents heartbeat, default 5000")
   .option("--strategy <spread|binpack>", "placement strategy, default spread")
   .option("--log-level <level>", "debug, info, warn or error")
+  .option(
+    "--pipelines <module>",
+    "register the pipelines a .ts/.js module exports (HODEI_PIPELINES)",
+  )
   .action(async (flags: Record<string, string | undefined>) => {
+    // Loaded on demand (effect alone takes a second to load): a client command should not pay
+    // for the server's modules.
+    const [{ Either }, { loadConfig }] = await Promise.all([
+      import("effect"),
+      import("../config.ts"),
+    ]);
     const config = loadConfig(flags);
     if (Either.isLeft(config)) return usageError(`invalid configuration: ${config.left.message}`);
     let c = config.right;
+    const [{ serve }, { httpStarter }, { loadPipelines }] = await Promise.all([
+      import("./serve.ts"),
+      import("./http.ts"),
+      import("./load-pipelines.ts"),
+    ]);
+    const pipelines =
+      c.pipelines === undefined
+        ? []
+        : await loadPipelines(c.pipelines).catch((e: unknown) =>
+            usageError(e instanceof Error ? e.message : String(e)),
+          );
     // Agents must authenticate. Without a token or JWT secret configured, a random token
     // keeps the worker port private to the local agents this process starts.
     if (c.workerToken === undefined && c.jwtSecret === undefined) {
@@ -51,12 +68,7 @@ program
         "hodei: no HODEI_WORKER_TOKEN or HODEI_JWT_SECRET set: only local agents can connect\n",
       );
     }
-    // Loaded on demand: a client command should not pay for the server's modules.
-    const [{ serve }, { httpStarter }] = await Promise.all([
-      import("./serve.ts"),
-      import("./http.ts"),
-    ]);
-    await serve(c, httpStarter);
+    await serve(c, httpStarter, pipelines);
   });
 
 const number = (name: string) => (v: string) => {
@@ -106,6 +118,8 @@ program
   });
 
 registerClientCommands(program);
+registerRunCommand(program);
+registerPipelineCommands(program);
 
 try {
   await program.parseAsync(process.argv);

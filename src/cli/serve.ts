@@ -1,6 +1,7 @@
 /**
  * `hodei serve`: the supervisor process. With `--local-workers N` it also starts N agent
- * processes on this machine (`hodei worker`), stopped with it.
+ * processes on this machine (`hodei worker`), stopped with it; with `--pipelines <module>` it
+ * runs the pipelines that module exports (loaded by main.ts with load-pipelines.ts).
  *
  * Signals: the first SIGTERM/SIGINT starts the graceful shutdown (see supervisor/process.ts);
  * a second one exits at once.
@@ -8,8 +9,9 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { HodeiConfig } from "../config.ts";
+import type { Pipeline } from "../pipeline/pipeline.ts";
 import { makeLogger, type Level } from "../supervisor/logger.ts";
-import { runSupervisor, type HttpStarter } from "../supervisor/process.ts";
+import { runSupervisor, type HttpStarter, type RunningSupervisor } from "../supervisor/process.ts";
 
 const bin = fileURLToPath(new URL("../../bin/hodei.mjs", import.meta.url));
 
@@ -29,7 +31,11 @@ const exited = (w: ChildProcess): Promise<void> =>
     ? Promise.resolve()
     : new Promise((resolve) => w.once("exit", () => resolve()));
 
-export const serve = async (config: HodeiConfig, http?: HttpStarter): Promise<void> => {
+export const serve = async (
+  config: HodeiConfig,
+  http?: HttpStarter,
+  pipelines: ReadonlyArray<Pipeline> = [],
+): Promise<void> => {
   const log = makeLogger(config.logLevel as Level);
   let workers: ChildProcess[] = [];
   const stop = new Promise<void>((resolve) => {
@@ -51,7 +57,7 @@ export const serve = async (config: HodeiConfig, http?: HttpStarter): Promise<vo
     process.on("SIGTERM", onSignal);
     process.on("SIGINT", onSignal);
   });
-  await runSupervisor(config, log, stop, http, (running) => {
+  const onStarted = (running: RunningSupervisor) => {
     const grpc = running.grpcAddress;
     workers = startLocalWorkers(config, grpc, config.localWorkers);
     const lines = [
@@ -61,9 +67,11 @@ export const serve = async (config: HodeiConfig, http?: HttpStarter): Promise<vo
       `  gRPC     ${grpc}`,
       `  store    ${config.databaseUrl !== undefined ? "postgres" : config.dataDir}`,
       ...(config.localWorkers > 0 ? [`  workers  ${config.localWorkers} local agent(s)`] : []),
+      ...(pipelines.length > 0 ? [`  pipelines  ${pipelines.map((p) => p.name).join(", ")}`] : []),
     ];
     process.stdout.write(`${lines.join("\n")}\n`);
-  });
+  };
+  await runSupervisor(config, log, stop, http, onStarted, pipelines);
   for (const w of workers) if (w.exitCode === null) w.kill("SIGKILL");
   await Promise.all(workers.map(exited));
 };

@@ -22,13 +22,14 @@
  */
 import { setup, type AnyStateMachine } from "xstate";
 import { prepare, type DagPlan, type DagStep, type Prepared } from "./dag-plan.ts";
+import type { StepOutputs } from "./outputs.ts";
 import { runJob, type RunJobInput, type StepError, type StepOutput } from "./run-job.ts";
 
 export type StepState = "waiting" | "running" | "succeeded" | "failed" | "skipped" | "cancelled";
 
 export interface DagContext {
   readonly input: unknown;
-  readonly outputs: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+  readonly outputs: StepOutputs;
   readonly steps: Readonly<Record<string, StepState>>;
   /** Why each failed step failed: its job's error, or what its `job`/`when` function threw. */
   readonly errors: Readonly<Record<string, string>>;

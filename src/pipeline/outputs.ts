@@ -12,9 +12,10 @@
  * prefixes it. A reference that finds nothing when the step starts is an error naming it, not
  * an empty string: an argv with a silently missing argument fails far from its cause.
  */
+import type { JsonValue } from "../domain/json.ts";
 import type { StepCondition } from "../domain/pipeline.ts";
 
-export type StepOutputs = Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+export type StepOutputs = Readonly<Record<string, Readonly<Record<string, JsonValue>>>>;
 
 /** What `job` and `when` are given: the run's input and the outputs of the succeeded steps. */
 export interface StepContext<I = unknown> {

@@ -16,6 +16,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { ActorLogic, AnyEventObject, Snapshot } from "xstate";
+import type { JsonValue } from "../domain/json.ts";
 import type { JobSpecInput } from "../domain/job-spec.ts";
 
 /** Marks a child snapshot as a `runJob` child: the pipeline actor looks for it. */
@@ -24,7 +25,7 @@ export const runJobMarker = "hodei.runJob";
 /** What a step's job produced. `outputs` are the handler's JSON result, or a command's outputs. */
 export interface StepOutput {
   readonly jobId: string;
-  readonly outputs: Readonly<Record<string, unknown>>;
+  readonly outputs: Readonly<Record<string, JsonValue>>;
   readonly exitCode: number | null;
 }
 

@@ -103,6 +103,8 @@ export const makeStepper = (machine: AnyStateMachine): Stepper => {
     timers = before ? [...before.timers] : [];
     try {
       const next = f();
+      // XState catches what an action or guard throws and stops the machine with it.
+      if (next.status === "error") throw next.error;
       const snapshot = machine.getPersistedSnapshot(next) as unknown as PersistedSnapshot;
       const changes = stepChanges(
         before ? stepChildren(before.snapshot as never) : new Map(),

@@ -6,6 +6,7 @@
 import type { PipelineContext } from "../../actors/pipeline.ts";
 import type { StepOutcome } from "../../actors/pipeline-messages.ts";
 import type { JobState } from "../domain/job-state.ts";
+import type { JsonValue } from "../domain/json.ts";
 import { Limits } from "../domain/primitives.ts";
 import type { PipelineRun, RunStep, RunStepState } from "../persistence/pipelines.ts";
 import type { Pipeline } from "../pipeline/pipeline.ts";
@@ -103,10 +104,10 @@ export const outcomeOf = (
     const o = result?.output;
     const outputs =
       typeof o === "object" && o !== null && !Array.isArray(o)
-        ? (o as Record<string, unknown>)
+        ? (o as Record<string, JsonValue>)
         : o === undefined || o === null
           ? {}
-          : { value: o };
+          : { value: o as JsonValue };
     return { ok: true, output: { jobId, outputs, exitCode } };
   }
   return {
