@@ -127,6 +127,8 @@ describe("pipeline runs through the API", () => {
     expect((await signal({ by: "x" })).status).toBe(400);
     const ok = await signal({ type: "approve", by: "ana" });
     expect(ok.status).toBe(202);
+    // Answered after the run's next state was committed: deploy has started.
+    expect(ok.body.steps.map((s: { name: string }) => s.name)).toEqual(["build", "deploy"]);
     await h.finish(await jobOf(runId, "deploy"));
     const done = await runState(runId, "succeeded");
     expect(done.steps.map((s: { name: string }) => s.name)).toEqual(["build", "deploy"]);

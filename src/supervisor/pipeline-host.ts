@@ -85,7 +85,6 @@ export const makePipelineHost = (deps: PipelineHostDeps) => {
     store,
     system: deps.system,
     resolve,
-    tell,
     contextOf,
   });
   const waiters = new Map<string, Array<() => void>>();

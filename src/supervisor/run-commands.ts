@@ -22,7 +22,6 @@ export interface RunCommandDeps {
   readonly store: Store;
   readonly system: () => ActorSystem<SupervisorKinds>;
   readonly resolve: PipelineResolver;
-  readonly tell: (runId: string, message: PipelineMessage) => void;
   readonly contextOf: (runId: string) => Effect.Effect<PipelineContext | undefined, StoreError>;
 }
 
@@ -33,8 +32,16 @@ const reserved = (type: string) =>
   });
 
 export const makeRunCommands = (deps: RunCommandDeps) => {
-  const { registry, store, tell, contextOf } = deps;
+  const { registry, store, contextOf } = deps;
   const now = () => deps.system().now();
+  // Answered once the run's next state is committed, so what the caller reads next shows it.
+  const settle = (runId: string, message: PipelineMessage) =>
+    deps
+      .system()
+      .ask(pipelineAddress(runId), message)
+      .pipe(
+        Effect.catchAll(() => Effect.fail(new Conflict({ message: `run ${runId} is not live` }))),
+      );
   return {
     /** Records the run (durable: what the 201 promises), then starts its actor. */
     start: (name: string, input: unknown): Effect.Effect<PipelineRun, NotFound | StoreError> =>
@@ -70,7 +77,7 @@ export const makeRunCommands = (deps: RunCommandDeps) => {
         const state = (yield* contextOf(runId))?.outcome ?? run.state;
         if (state !== "running")
           return yield* Effect.fail(new Conflict({ message: `run ${runId} already ${state}` }));
-        tell(runId, { type: "cancel", at: now(), reason: "cancelled on request" });
+        yield* settle(runId, { type: "cancel", at: now(), reason: "cancelled on request" });
       }),
     signal: (
       runId: string,
@@ -94,7 +101,7 @@ export const makeRunCommands = (deps: RunCommandDeps) => {
             }),
           );
         }
-        tell(runId, { type: "signal", at: now(), event });
+        yield* settle(runId, { type: "signal", at: now(), event });
       }),
   };
 };
