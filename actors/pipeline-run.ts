@@ -12,128 +12,18 @@
  * the run started on; if not, the run fails with that reason and its steps are cancelled. A run
  * is never continued on a machine it was not started with.
  */
-import type { MachineState, Stepper, Stepped } from "../src/pipeline/stepper.ts";
 import { doneEvent, errorEvent } from "../src/pipeline/run-job.ts";
-import type {
-  PipelineEffect,
-  PipelineMessage,
-  RunOutcome,
-  StepRecord,
-} from "./pipeline-messages.ts";
+import { apply, end } from "./pipeline-apply.ts";
+import type { PipelineContext, PipelineResolver, Reduced } from "./pipeline-context.ts";
+import type { PipelineEffect, PipelineMessage, StepRecord } from "./pipeline-messages.ts";
 
-export interface PipelineInput {
-  readonly runId: string;
-  readonly pipeline: string;
-  readonly version: string;
-  readonly input: unknown;
-  readonly at: number;
-}
-
-export interface PipelineContext extends Omit<PipelineInput, "at"> {
-  readonly startedAt: number;
-  readonly machine: MachineState | null;
-  /** Each step (by invoke id) as of its latest invocation. */
-  readonly steps: Readonly<Record<string, StepRecord>>;
-  readonly outcome: RunOutcome;
-  readonly reason: string | null;
-  readonly output: unknown;
-  readonly deadline: number | null;
-}
-
-export const initialContext = (input: PipelineInput): PipelineContext => ({
-  runId: input.runId,
-  pipeline: input.pipeline,
-  version: input.version,
-  input: input.input,
-  startedAt: input.at,
-  machine: null,
-  steps: {},
-  outcome: "running",
-  reason: null,
-  output: null,
-  deadline: null,
-});
-
-/** The machine a pipeline of this name runs now, or undefined when there is none. */
-export type PipelineResolver = (
-  pipeline: string,
-) => { readonly version: string; readonly stepper: Stepper } | undefined;
-
-export interface Reduced {
-  readonly context: PipelineContext;
-  readonly effects: ReadonlyArray<PipelineEffect>;
-}
-
-const running = (steps: PipelineContext["steps"]) =>
-  Object.entries(steps).filter(([, s]) => s.state === "running");
-
-const end = (ctx: PipelineContext, outcome: RunOutcome, reason: string | null, at: number) => {
-  const steps = { ...ctx.steps };
-  const effects: PipelineEffect[] = [];
-  for (const [id, s] of running(ctx.steps)) {
-    steps[id] = { ...s, state: "cancelled", finishedAt: at };
-    effects.push({ type: "pipeline.cancel_step", runId: ctx.runId, key: s.key, jobId: s.jobId });
-  }
-  const context = { ...ctx, steps, outcome, reason, deadline: null };
-  effects.push({ type: "pipeline.transitioned", runId: ctx.runId, state: outcome, at });
-  return { context, effects };
-};
-
-const apply = (ctx: PipelineContext, stepped: Stepped, stepper: Stepper, at: number): Reduced => {
-  if (!stepped.ok) return end(ctx, "failed", stepped.reason, at);
-  const steps: Record<string, StepRecord> = { ...ctx.steps };
-  const effects: PipelineEffect[] = [];
-  for (const child of stepped.stopped) {
-    const s = steps[child.id];
-    if (s === undefined || s.key !== child.key || s.state !== "running") continue;
-    steps[child.id] = { ...s, state: "cancelled", finishedAt: at };
-    effects.push({ type: "pipeline.cancel_step", runId: ctx.runId, key: s.key, jobId: s.jobId });
-  }
-  for (const child of stepped.started) {
-    steps[child.id] = {
-      key: child.key,
-      state: "running",
-      jobId: null,
-      startedAt: at,
-      finishedAt: null,
-      error: null,
-    };
-    effects.push({
-      type: "pipeline.submit",
-      runId: ctx.runId,
-      step: child.id,
-      key: child.key,
-      spec: child.spec,
-    });
-  }
-  const { snapshot } = stepped.state;
-  let outcome: RunOutcome = "running";
-  let reason: string | null = null;
-  const output = (snapshot as { output?: unknown }).output ?? null;
-  if (snapshot.status === "done") {
-    outcome = snapshot.value === "failed" ? "failed" : "succeeded";
-    if (outcome === "failed") {
-      const given = (output as { reason?: unknown } | null)?.reason;
-      reason = typeof given === "string" ? given : 'the pipeline ended in its "failed" state';
-    }
-  } else if (snapshot.status !== "active") {
-    outcome = "failed";
-    reason = `the pipeline machine stopped with status ${snapshot.status}`;
-  }
-  const next: PipelineContext = {
-    ...ctx,
-    machine: stepped.state,
-    steps,
-    output,
-    deadline: outcome === "running" ? stepper.nextTimer(stepped.state) : null,
-  };
-  if (outcome !== "running") {
-    const ended = end(next, outcome, reason, at);
-    return { context: ended.context, effects: [...effects, ...ended.effects] };
-  }
-  effects.push({ type: "pipeline.transitioned", runId: ctx.runId, state: "running", at });
-  return { context: next, effects };
-};
+export {
+  initialContext,
+  type PipelineContext,
+  type PipelineInput,
+  type PipelineResolver,
+  type Reduced,
+} from "./pipeline-context.ts";
 
 const stepWithKey = (ctx: PipelineContext, key: string) =>
   Object.entries(ctx.steps).find(([, s]) => s.key === key);
@@ -166,13 +56,24 @@ export const reduce = (
   switch (m.type) {
     case "resume": {
       // The steps in flight are submitted again: their keys find the jobs already created.
-      const effects: PipelineEffect[] = running(ctx.steps).map(([step, s]) => ({
-        type: "pipeline.submit",
-        runId: ctx.runId,
-        step,
-        key: s.key,
-        spec: stepChildSpec(ctx, step),
-      }));
+      // Steps stopped before their job was known are cancelled again: the cancel may not have
+      // been carried out before the restart (the host finds the job by its key).
+      const effects: PipelineEffect[] = Object.entries(ctx.steps).flatMap(
+        ([step, s]): PipelineEffect[] =>
+          s.state === "running"
+            ? [
+                {
+                  type: "pipeline.submit",
+                  runId: ctx.runId,
+                  step,
+                  key: s.key,
+                  spec: stepChildSpec(ctx, step),
+                },
+              ]
+            : s.state === "cancelled" && s.jobId === null
+              ? [{ type: "pipeline.cancel_step", runId: ctx.runId, key: s.key, jobId: null }]
+              : [],
+      );
       const fired = apply(ctx, stepper.fire(ctx.machine, m.at), stepper, m.at);
       return { context: fired.context, effects: [...effects, ...fired.effects] };
     }
@@ -188,10 +89,19 @@ export const reduce = (
       const [id, s] = found;
       const context = { ...ctx, steps: { ...ctx.steps, [id]: { ...s, jobId: m.jobId } } };
       // Stopped before its job was known: cancel it now that it is.
-      const effects: PipelineEffect[] =
-        s.state === "running"
-          ? []
-          : [{ type: "pipeline.cancel_step", runId: ctx.runId, key: s.key, jobId: m.jobId }];
+      const effects: PipelineEffect[] = [
+        ...(s.state === "cancelled"
+          ? [
+              {
+                type: "pipeline.cancel_step" as const,
+                runId: ctx.runId,
+                key: s.key,
+                jobId: m.jobId,
+              },
+            ]
+          : []),
+        { type: "pipeline.transitioned", runId: ctx.runId, state: ctx.outcome, at: m.at },
+      ];
       return { context, effects };
     }
     case "step_finished": {
@@ -210,7 +120,7 @@ export const reduce = (
           };
       const marked = { ...ctx, steps: { ...ctx.steps, [id]: record } };
       const event = o.ok ? doneEvent(id, o.output) : errorEvent(id, o.error);
-      return apply(marked, stepper.send(ctx.machine, event, m.at), stepper, m.at);
+      return apply(marked, stepper.send(ctx.machine, event, m.at), stepper, m.at, true);
     }
   }
 };

@@ -9,13 +9,16 @@
  *
  * Baselines measured in the same run, interleaved with the above: a bare node:http server under
  * the same load (the ceiling of HTTP on this machine) and the core alone, in process (what the
- * API can at best pass through).
+ * API can at best pass through). And the parts of a batch submit, each alone, so that the core's
+ * cost can be split: decoding a spec (the fast path and the schema alone), and the store's
+ * `createBatch` of 100 jobs on LMDB (no actors); what the core costs beyond those two is the
+ * job actors (spawn, first snapshot commit) and the scheduler.
  *
  * The load comes from a worker thread (its own event loop, like a separate client process)
  * speaking HTTP/1.1 over raw sockets: Node's own HTTP client costs more CPU per request than
  * the server, and on a 2-core machine it would measure itself.
  */
-import { Effect, Exit, Scope } from "effect";
+import { Effect, Either, Exit, Scope } from "effect";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -26,6 +29,10 @@ import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { serveHttp } from "../src/api/server.ts";
 import { makeMemoryBus } from "../src/bus/index.ts";
+import { decodeJobSpec, decodeJobSpecWithSchema } from "../src/domain/decode.ts";
+import { newJobId } from "../src/domain/ids.ts";
+import { newJob } from "../src/domain/job.ts";
+import type { JobSpec } from "../src/domain/job-spec.ts";
 import { openLmdbStore } from "../src/persistence/lmdb/store.ts";
 import { makeSupervisorCore, type SupervisorCore } from "../src/supervisor/core.ts";
 import { gc, median, percentile, printJson, printTable, round } from "./report.ts";
@@ -226,6 +233,49 @@ const coreAlone = async (
   return { perS, usPerJob };
 };
 
+/** Main-thread µs per spec of `decode` over the bench's specs. */
+const decodeCost = (decode: (u: unknown) => unknown): number => {
+  const specs = Array.from({ length: 1000 }, (_, i) => spec(i));
+  const rounds = 20;
+  for (const s of specs) decode(s);
+  const t0 = performance.now();
+  for (let r = 0; r < rounds; r++) for (const s of specs) decode(s);
+  return ((performance.now() - t0) * 1000) / (rounds * specs.length);
+};
+
+/** `store.jobs.createBatch` of `batchSize` decoded jobs on LMDB, alone: no core, no actors. */
+const storeAlone = async (dir: string, batchSize: number, concurrency: number, total: number) => {
+  const scope = Effect.runSync(Scope.make());
+  const store = await Effect.runPromise(
+    Scope.extend(
+      Effect.acquireRelease(openLmdbStore({ path: dir }), (s) => s.close),
+      scope,
+    ),
+  );
+  const specs = Array.from({ length: batchSize }, (_, i) =>
+    Either.getOrThrow(decodeJobSpec(spec(i))),
+  ) as JobSpec[];
+  const once = (n: number) =>
+    Effect.forEach(
+      Array.from({ length: n / batchSize }, (_, i) => i),
+      () =>
+        Effect.suspend(() => {
+          const now = Date.now();
+          return store.jobs.createBatch(specs.map((s) => newJob(newJobId(now), s, now)));
+        }),
+      { concurrency, discard: true },
+    );
+  await Effect.runPromise(once(total / 10));
+  gc();
+  const elu = performance.eventLoopUtilization();
+  const t0 = performance.now();
+  await Effect.runPromise(once(total));
+  const perS = (total / (performance.now() - t0)) * 1000;
+  const usPerJob = (performance.eventLoopUtilization(elu).active * 1000) / total;
+  await Effect.runPromise(Scope.close(scope, Exit.void));
+  return { perS, usPerJob };
+};
+
 const row = (measure: string, values: number[], target: string, digits = 0) => ({
   measure,
   median: round(median(values), digits),
@@ -277,7 +327,7 @@ export async function run(): Promise<void> {
       };
     };
 
-    const kinds = ["single", "batch", "floor", "coreSingle", "coreBatch"] as const;
+    const kinds = ["single", "batch", "floor", "coreSingle", "coreBatch", "storeBatch"] as const;
     type Kind = (typeof kinds)[number];
     const rate = Object.fromEntries(kinds.map((k) => [k, [] as number[]])) as Record<
       Kind,
@@ -289,6 +339,8 @@ export async function run(): Promise<void> {
       us[k].push(m.usPerJob);
     };
     const singleP99: number[] = [];
+    const decodeFast: number[] = [];
+    const decodeSchema: number[] = [];
     let last = { dir: "", held: 0 };
     // Interleaved, so that a noisy neighbour spreads over every figure alike.
     for (let r = 0; r < RUNS; r++) {
@@ -300,6 +352,9 @@ export async function run(): Promise<void> {
       record("floor", await httpFloor(singles, SINGLE));
       record("coreSingle", await coreAlone(fresh(), 1, CLIENTS, SINGLE));
       record("coreBatch", await coreAlone(fresh(), 100, BATCH_CLIENTS, BATCHES * 100));
+      record("storeBatch", await storeAlone(fresh(), 100, BATCH_CLIENTS, BATCHES * 100));
+      decodeFast.push(decodeCost(decodeJobSpec));
+      decodeSchema.push(decodeCost(decodeJobSpecWithSchema));
     }
 
     // Ready again on a directory holding the jobs of a single run, all unfinished.
@@ -321,6 +376,9 @@ export async function run(): Promise<void> {
       throughput("baseline: bare node:http, fixed answer, req/s", "floor", "ceiling"),
       throughput("baseline: core.submit in process, jobs/s", "coreSingle", "bound"),
       throughput("baseline: core.submitBatch(100) in process, jobs/s", "coreBatch", "bound"),
+      throughput("part: store createBatch(100) alone on LMDB, jobs/s", "storeBatch", ""),
+      row("part: decodeJobSpec µs/spec (fast path)", decodeFast, "", 2),
+      row("part: JobSpec schema decode alone µs/spec", decodeSchema, "", 2),
       row("HTTP single p99 latency ms", singleP99, "", 1),
       row("start to /ready ms, empty store", readyEmpty, "< 300", 1),
       row("same, from spawning node (tsx) ms", readyFromSpawn, "", 1),
@@ -337,6 +395,10 @@ export async function run(): Promise<void> {
       core_single_us_per_job: round(median(us.coreSingle), 1),
       batch_us_per_job: round(median(us.batch), 1),
       core_batch_us_per_job: round(median(us.coreBatch), 1),
+      store_batch_jobs_per_s: round(median(rate.storeBatch), 0),
+      store_batch_us_per_job: round(median(us.storeBatch), 1),
+      decode_us_per_spec: round(median(decodeFast), 2),
+      decode_schema_us_per_spec: round(median(decodeSchema), 2),
       ready_process_ms: round(median(readyFromSpawn), 1),
       ready_ms_recovering: round(median(readyRecovering), 1),
       recovered_jobs: last.held,

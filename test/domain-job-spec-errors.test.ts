@@ -158,3 +158,19 @@ describe("invalid job specs name the field and the reason", () => {
     });
   });
 });
+
+/**
+ * Null where a record or list goes: the count limits' messages once read `issue.actual` as a
+ * container and threw on null, so the decode died (500, and a coalesced batch of single
+ * submits failed with it). Now it is refused, with its path.
+ */
+describe("null where a record or list goes", () => {
+  it.each([
+    ["labels", { ...minimal, labels: null }, "labels"],
+    ["env", { name: "x", command: { argv: ["a"], env: null } }, "command.env"],
+    ["argv", { name: "x", command: { argv: null } }, "command.argv"],
+    ["constraints", { ...minimal, constraints: null }, "constraints"],
+  ])("%s: null is refused with its path", (_what, input, path) => {
+    expect(issueAt(input, path).message).toMatch(/actual null/);
+  });
+});

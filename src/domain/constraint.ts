@@ -10,7 +10,7 @@
  * its hot path and the API can explain a refusal with `describeConstraint`.
  */
 import { Schema } from "effect";
-import { LabelKey, Labels, LabelValue, Limits, objectExpected } from "./primitives.ts";
+import { atMost, LabelKey, Labels, LabelValue, Limits, objectExpected } from "./primitives.ts";
 
 // One member per operator: a single literal per member lets Effect pick the member by `op`, so
 // an error speaks of that member's fields only instead of listing every alternative.
@@ -38,8 +38,7 @@ export type Constraint = typeof Constraint.Type;
 
 export const Constraints = Schema.Array(Constraint).pipe(
   Schema.maxItems(Limits.constraintCount, {
-    message: (issue) =>
-      `Expected at most ${Limits.constraintCount} constraints, actual ${(issue.actual as ReadonlyArray<unknown>).length}`,
+    message: atMost(Limits.constraintCount, "constraints", "an array of constraints"),
   }),
 );
 

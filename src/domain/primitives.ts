@@ -45,6 +45,20 @@ export const describeActual = (u: unknown): string => {
   return keys.length <= 8 ? `an object with keys [${keys.join(", ")}]` : `an object`;
 };
 
+/**
+ * The message of a "at most n items" check. Effect also uses it when the value is not a list or
+ * record at all (null, say), so it says what the value is then instead of counting it.
+ */
+export const atMost =
+  (max: number, items: string, kind: string) =>
+  (issue: ParseResult.ParseIssue): string => {
+    const u = issue.actual;
+    if (Array.isArray(u)) return `Expected at most ${max} ${items}, actual ${u.length}`;
+    if (typeof u === "object" && u !== null)
+      return `Expected at most ${max} ${items}, actual ${Object.keys(u).length}`;
+    return `Expected ${kind}, actual ${describeActual(u)}`;
+  };
+
 /** A message annotation that replaces Effect's default wording with `Expected <what>, actual ...`. */
 export const expected = (what: string) => ({
   description: what,
@@ -131,8 +145,7 @@ export const LabelValue = boundedString(0, Limits.labelValueLength);
 
 export const Labels = Schema.Record({ key: LabelKey, value: LabelValue }).pipe(
   Schema.filter((r) => Object.keys(r).length <= Limits.labelCount, {
-    message: (issue) =>
-      `Expected at most ${Limits.labelCount} labels, actual ${Object.keys(issue.actual as object).length}`,
+    message: atMost(Limits.labelCount, "labels", "an object of labels"),
     jsonSchema: { maxProperties: Limits.labelCount },
   }),
   Schema.annotations({ identifier: "Labels", description: "string labels, key to value" }),

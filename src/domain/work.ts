@@ -10,7 +10,14 @@
 import { Schema } from "effect";
 import { isNonEmptyReadonlyArray, type NonEmptyReadonlyArray } from "effect/Array";
 import { boundedJson } from "./json.ts";
-import { boundedString, HandlerName, Limits, objectExpected, patternString } from "./primitives.ts";
+import {
+  atMost,
+  boundedString,
+  HandlerName,
+  Limits,
+  objectExpected,
+  patternString,
+} from "./primitives.ts";
 
 /** A FilterOutput naming the missing or the extra field, for "exactly one of `a` and `b`". */
 export const exactlyOneOf =
@@ -36,8 +43,7 @@ export const Env = Schema.Record({
   value: boundedString(0, Limits.envValueLength),
 }).pipe(
   Schema.filter((r) => Object.keys(r).length <= Limits.envCount, {
-    message: (issue) =>
-      `Expected at most ${Limits.envCount} variables, actual ${Object.keys(issue.actual as object).length}`,
+    message: atMost(Limits.envCount, "variables", "an object of environment variables"),
     jsonSchema: { maxProperties: Limits.envCount },
   }),
   Schema.annotations({ description: "environment variables added to the agent's environment" }),
@@ -46,8 +52,7 @@ export const Env = Schema.Record({
 /** Non-empty: `argv[0]` is the program, so the executor can destructure it without a check. */
 export const Argv = Schema.Array(boundedString(0, Limits.argLength)).pipe(
   Schema.maxItems(Limits.argvCount, {
-    message: (issue) =>
-      `Expected at most ${Limits.argvCount} items, actual ${(issue.actual as ReadonlyArray<unknown>).length}`,
+    message: atMost(Limits.argvCount, "items", "an array of strings"),
   }),
   Schema.filter((argv): argv is NonEmptyReadonlyArray<string> => isNonEmptyReadonlyArray(argv), {
     message: () => "Expected at least one item: the program to run",

@@ -1,20 +1,14 @@
 /**
- * Pipelines in the supervisor: starts runs, carries out the pipeline actors' effects, and tells
- * them when their jobs end.
- *
- * A step's job is created with the idempotency key `pipeline/<runId>/<key>`, so submitting it
- * again (after a crash between the actor's commit and the submit, or at recovery) finds the same
- * job, and a finished job names the run and step it belongs to without any table in memory.
- * Run records are the actors' summaries, written after their commits, coalesced per run.
+ * Pipelines in the supervisor: starts runs (run-commands.ts), carries out the pipeline actors'
+ * effects (step jobs: step-jobs.ts; run records: run-writer.ts), tells runs when their jobs
+ * end, and recovers them at start: declarative definitions from the store, then every run that
+ * was running — resumed, started if it never was, or its record completed if it had ended.
  */
-import { Effect, Either, Schedule } from "effect";
-import type { JobEffect } from "../../actors/job.ts";
+import { Effect, Either } from "effect";
 import type { Bus } from "../bus/index.ts";
 import type { PipelineContext, PipelineEffect, PipelineMessage } from "../../actors/pipeline.ts";
 import type { InvalidInput, NotFound } from "../domain/errors.ts";
 import type { PipelineRunId } from "../domain/ids.ts";
-import type { JobSpec } from "../domain/job-spec.ts";
-import { isTerminalJobState } from "../domain/job-state.ts";
 import type { CreateResult, Store, StoreError } from "../persistence/index.ts";
 import { validatePipeline } from "../domain/pipeline.ts";
 import { compileDefinition } from "../pipeline/declarative.ts";
@@ -23,8 +17,9 @@ import { makeStepper, type Stepper } from "../pipeline/stepper.ts";
 import type { PipelineResolver } from "../../actors/pipeline.ts";
 import { pipelineAddress, type SupervisorKinds } from "../runtime/kinds.ts";
 import type { ActorSystem } from "../runtime/system.ts";
+import { makeStepJobs } from "./step-jobs.ts";
 import { runEvents } from "./topics.ts";
-import { outcomeOf, runOf, stepNameOf } from "./run-view.ts";
+import { runOf } from "./run-view.ts";
 import { makeRunCommands } from "./run-commands.ts";
 import { makeRunWriter } from "./run-writer.ts";
 
@@ -39,17 +34,6 @@ export interface PipelineHostDeps {
   ) => Effect.Effect<CreateResult, InvalidInput | StoreError>;
   readonly cancelJob: (jobId: string) => Effect.Effect<void, NotFound>;
 }
-
-const keyPrefix = "pipeline/";
-export const stepJobKey = (runId: string, key: string): string => `${keyPrefix}${runId}/${key}`;
-
-/** The run and step key of a pipeline step's job, from its idempotency key. */
-const stepOfKey = (idempotencyKey: string | undefined) => {
-  if (idempotencyKey === undefined || !idempotencyKey.startsWith(keyPrefix)) return undefined;
-  const rest = idempotencyKey.slice(keyPrefix.length);
-  const slash = rest.indexOf("/");
-  return slash < 0 ? undefined : { runId: rest.slice(0, slash), key: rest.slice(slash + 1) };
-};
 
 export const makePipelineHost = (deps: PipelineHostDeps) => {
   const { registry, store } = deps;
@@ -88,57 +72,22 @@ export const makePipelineHost = (deps: PipelineHostDeps) => {
     contextOf,
   });
   const waiters = new Map<string, Array<() => void>>();
-  // Keys cancelled before their job was known: cancelled as soon as it is.
-  const cancelledKeys = new Set<string>();
-
-  const submit = (e: Extract<PipelineEffect, { type: "pipeline.submit" }>) => {
-    const spec = {
-      name: stepNameOf(e.step),
-      ...e.spec,
-      idempotencyKey: stepJobKey(e.runId, e.key),
-    };
-    const step = { runId: e.runId as PipelineRunId, step: stepNameOf(e.step) };
-    return deps.submitStep(spec, step).pipe(
-      Effect.retry({
-        while: (x) => x._tag === "StoreError",
-        schedule: Schedule.exponential(50),
-        times: 5,
-      }),
-      Effect.match({
-        onFailure: (x) =>
-          tell(e.runId, {
-            type: "step_finished",
-            at: Date.now(),
-            key: e.key,
-            outcome: {
-              ok: false,
-              error: { jobId: null, state: "invalid", message: x.message, exitCode: null },
-            },
-          }),
-        onSuccess: ({ job }) => {
-          tell(e.runId, { type: "step_started", at: Date.now(), key: e.key, jobId: job.id });
-          if (isTerminalJobState(job.state)) {
-            const outcome = outcomeOf(job.id, job.state, job.result);
-            tell(e.runId, { type: "step_finished", at: Date.now(), key: e.key, outcome });
-          } else if (cancelledKeys.delete(stepJobKey(e.runId, e.key))) {
-            Effect.runFork(Effect.ignore(deps.cancelJob(job.id)));
-          }
-        },
-      }),
-    );
-  };
-
+  const steps = makeStepJobs({
+    store,
+    submitStep: deps.submitStep,
+    cancelJob: deps.cancelJob,
+    tell,
+  });
   return {
     resolve,
     /** Performs a pipeline actor's effect (after its commit). */
     onEffect: (effect: PipelineEffect): void => {
       switch (effect.type) {
         case "pipeline.submit":
-          writer.track(Effect.runPromise(submit(effect)));
+          writer.track(Effect.runPromise(steps.submit(effect)));
           return;
         case "pipeline.cancel_step":
-          if (effect.jobId !== null) Effect.runFork(Effect.ignore(deps.cancelJob(effect.jobId)));
-          else cancelledKeys.add(stepJobKey(effect.runId, effect.key));
+          writer.track(Effect.runPromise(steps.cancel(effect.runId, effect.key, effect.jobId)));
           return;
         case "pipeline.transitioned": {
           writer.dirty(effect.runId);
@@ -156,15 +105,7 @@ export const makePipelineHost = (deps: PipelineHostDeps) => {
       }
     },
     /** A job ended: if it is a step's, its run is told. */
-    onJobFinished: (
-      spec: JobSpec | undefined,
-      effect: Extract<JobEffect, { type: "job.transitioned" }>,
-    ): void => {
-      const step = stepOfKey(spec?.idempotencyKey);
-      if (step === undefined) return;
-      const outcome = outcomeOf(effect.jobId, effect.state, effect.result);
-      tell(step.runId, { type: "step_finished", at: effect.at, key: step.key, outcome });
-    },
+    onJobFinished: steps.jobFinished,
     ...commands,
     /** At start: actors from their snapshots, runs recorded but never started, and records. */
     recover: Effect.gen(function* () {
@@ -195,8 +136,13 @@ export const makePipelineHost = (deps: PipelineHostDeps) => {
               at: system.now(),
             };
             yield* Effect.ignore(system.spawn(pipelineAddress(run.id), input));
-          } else if (ctx.outcome !== "running") writer.dirty(run.id);
-          else tell(run.id, { type: "resume", at: system.now() });
+          } else if (ctx.outcome !== "running") {
+            // Ended before the restart: its record, and the cancels of its stopped steps, may
+            // not have been carried out.
+            writer.dirty(run.id);
+            for (const step of Object.values(ctx.steps))
+              if (step.state === "cancelled") yield* steps.cancel(run.id, step.key, step.jobId);
+          } else tell(run.id, { type: "resume", at: system.now() });
         }
         cursor = page.next ?? undefined;
       } while (cursor !== undefined);
