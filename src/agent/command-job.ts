@@ -4,7 +4,8 @@
  * - Isolation: `detached: true` makes the child a process-group leader, so a signal to `-pid`
  *   reaches everything it started (a shell's pipeline, a build's workers). The environment is
  *   a minimal base (PATH, HOME, locale...) plus the job's `env`: the agent's own secrets (its
- *   token) never leak into jobs.
+ *   token) never leak into jobs. The group is watched (`guard`, group-watchdog.ts) from spawn
+ *   until it is gone, so that it dies with the agent if the agent is killed.
  * - Stopping: cancel and timeout both send SIGTERM to the group, then SIGKILL after the grace
  *   period. When the leader exits, whatever it left in its group is killed, and the outcome
  *   waits until the group is gone: a finished job leaves no process behind.
@@ -12,8 +13,9 @@
  *   they close (or a few seconds after the exit, if some escaped process holds them), so the
  *   last lines, even one without a final newline, are always delivered before the outcome.
  *
- * Outcome: cancelled / timed_out when the agent stopped it; succeeded on exit 0; failed with the
- * exit code otherwise (128 + n when killed by signal n, as a shell reports it).
+ * Outcome: cancelled / timed_out when the agent stopped it; succeeded on exit 0, with the
+ * outputs it printed (outputs.ts); failed with the exit code otherwise (128 + n when killed by
+ * signal n, as a shell reports it).
  */
 import { spawn } from "node:child_process";
 import { stat } from "node:fs/promises";
@@ -22,6 +24,7 @@ import { resolve } from "node:path";
 import type { CommandSpec } from "../domain/work.ts";
 import type { Outcome } from "../supervisor/gateway.ts";
 import { LineSplitter } from "./lines.ts";
+import { OutputCollector } from "./outputs.ts";
 
 export interface RunningJob {
   /** Resolves once the job is over and all its output has been passed to `log`. */
@@ -40,6 +43,13 @@ export interface CommandJobOptions {
   readonly timeoutMs: number | undefined;
   readonly timeoutGraceMs: number;
   readonly log: (stream: "stdout" | "stderr", line: string) => void;
+  /** Kills the job's group if the agent dies first (group-watchdog.ts). */
+  readonly guard?: GroupGuard;
+}
+
+export interface GroupGuard {
+  readonly watch: (pgid: number) => void;
+  readonly release: (pgid: number) => void;
 }
 
 /** How long to wait for the pipes after the exit before giving up on escaped holders. */
@@ -105,8 +115,14 @@ export const runCommand = (o: CommandJobOptions): RunningJob => {
       stdio: ["ignore", "pipe", "pipe"],
     });
     pid = child.pid;
+    if (pid !== undefined) o.guard?.watch(pid);
     streams = [child.stdout, child.stderr];
-    const out = new LineSplitter((line) => o.log("stdout", line));
+    const outputs = new OutputCollector();
+    const out = new LineSplitter((line) => {
+      o.log("stdout", line);
+      const dropped = outputs.see(line);
+      if (dropped !== undefined) o.log("stderr", dropped);
+    });
     const err = new LineSplitter((line) => o.log("stderr", line));
     child.stdout.on("data", (chunk: Buffer) => out.push(chunk));
     child.stderr.on("data", (chunk: Buffer) => err.push(chunk));
@@ -126,6 +142,7 @@ export const runCommand = (o: CommandJobOptions): RunningJob => {
     clearTimeout(timeout);
     clearTimeout(killTimer);
     if (exit instanceof Error) {
+      if (pid !== undefined) o.guard?.release(pid);
       child.stdout.destroy();
       child.stderr.destroy();
       return { kind: "failed", error: `cannot start ${file}: ${exit.message}` };
@@ -145,10 +162,16 @@ export const runCommand = (o: CommandJobOptions): RunningJob => {
     });
     out.end();
     err.end();
-    if (pid !== undefined) await groupGone(pid);
+    if (pid !== undefined) {
+      await groupGone(pid);
+      o.guard?.release(pid);
+    }
 
     if (stopping !== undefined) return { kind: stopping };
-    if (exit.code === 0) return { kind: "succeeded", exitCode: 0 };
+    if (exit.code === 0) {
+      const output = outputs.result();
+      return { kind: "succeeded", exitCode: 0, ...(output !== undefined ? { output } : {}) };
+    }
     if (exit.code !== null) {
       return { kind: "failed", exitCode: exit.code, error: `exited with code ${exit.code}` };
     }
