@@ -96,6 +96,9 @@ describe("pipeline runs through the API", () => {
     expect(done.steps.every((s: { state: string }) => s.state === "succeeded")).toBe(true);
     const stored = await h.run(h.store.pipelines.getRun(runId));
     expect(stored.state).toBe("succeeded");
+    const metrics = await (await h.fetch("/api/v1/metrics")).text();
+    expect(metrics).toContain('hodei_pipeline_runs_finished_total{state="succeeded"} 1');
+    expect(metrics).toContain('hodei_pipeline_runs_finished_total{state="failed"} 0');
   });
 
   it("fails fast: a failed step cancels its running sibling and skips what is left", async () => {
@@ -146,6 +149,8 @@ describe("pipeline runs through the API", () => {
     const run = await runState(runId, "cancelled");
     expect(run.steps[0]).toMatchObject({ name: "build", state: "cancelled" });
     expect((await h.json(`/api/v1/runs/${runId}/cancel`, { method: "POST" })).status).toBe(409);
+    const metrics = await (await h.fetch("/api/v1/metrics")).text();
+    expect(metrics).toContain('hodei_pipeline_runs_finished_total{state="cancelled"} 1');
   });
 
   it("refuses bad requests and changes nothing", async () => {

@@ -20,9 +20,11 @@ import type { SupervisorCore } from "../supervisor/core.ts";
 import {
   jobEvents,
   placementEvents,
+  runEvents,
   workerEvents,
   type JobEvent,
   type PlacementEvent,
+  type RunEvent,
   type WorkerEvent,
 } from "../supervisor/topics.ts";
 import { makeHodeiMetrics, type HodeiMetrics, type MetricsOptions } from "./metrics.ts";
@@ -53,6 +55,10 @@ const onJob = (m: HodeiMetrics) => (e: Message<JobEvent>) => {
 const onWorker = (m: HodeiMetrics) => (e: Message<WorkerEvent>) => {
   if (e.state === "registering") m.workersRegistered.inc();
   else if (e.state === "lost") m.workersLost.inc();
+};
+
+const onRun = (m: HodeiMetrics) => (e: Message<RunEvent>) => {
+  if (e.state !== "running") m.pipelineRunsFinished.inc({ state: e.state });
 };
 
 const onPlacement = (m: HodeiMetrics) => (e: Message<PlacementEvent>) => {
@@ -115,6 +121,7 @@ export const attachMetrics = (
       yield* follow(core, jobEvents, onJob(metrics)),
       yield* follow(core, workerEvents, onWorker(metrics)),
       yield* follow(core, placementEvents, onPlacement(metrics)),
+      yield* follow(core, runEvents, onRun(metrics)),
     );
     return metrics;
   });

@@ -60,6 +60,12 @@ export const makeHodeiMetrics = (source: MetricsSource, options: MetricsOptions 
       help: "Jobs that ended cancelled",
       registers,
     }),
+    pipelineRunsFinished: new Counter({
+      name: "hodei_pipeline_runs_finished_total",
+      help: "Pipeline runs that ended, by final state (succeeded, failed, cancelled)",
+      labelNames: ["state"],
+      registers,
+    }),
     jobRetries: new Counter({
       name: "hodei_job_retries_total",
       help: "Failed attempts followed by another attempt (the job entered retry_wait)",
@@ -165,6 +171,8 @@ export const makeHodeiMetrics = (source: MetricsSource, options: MetricsOptions 
   // Series that exist from the start read 0 rather than missing, so rates and alerts work.
   for (const state of ["failed", "timed_out"]) metrics.jobsFailed.inc({ state }, 0);
   for (const kind of ["first", "replaced"]) metrics.schedulingDecisions.inc({ kind }, 0);
+  for (const state of ["succeeded", "failed", "cancelled"])
+    metrics.pipelineRunsFinished.inc({ state }, 0);
 
   return {
     ...metrics,
