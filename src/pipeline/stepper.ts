@@ -8,8 +8,9 @@
  * makes both durable. Actions with implementations run during the step, as they would in a
  * live actor; one that throws fails the step, and the caller fails the run with its message.
  */
-import { createActor, type AnyEventObject, type AnyStateMachine } from "xstate";
+import type { AnyEventObject, AnyStateMachine } from "xstate";
 import type { PersistedSnapshot } from "../persistence/snapshots.ts";
+import { pureScope, runUserAction } from "../runtime/pure-scope.ts";
 import { stepChanges, stepChildren, type StepChild } from "./run-job.ts";
 
 /** A delayed event waiting for its time. */
@@ -44,52 +45,26 @@ export interface Stepper {
   readonly nextTimer: (state: MachineState) => number | null;
 }
 
-interface ActionRecord {
-  readonly type: string;
-  readonly params?: {
-    readonly event?: unknown;
-    readonly delay?: unknown;
-    readonly id?: unknown;
-    readonly sendId?: unknown;
-    readonly to?: unknown;
-  };
-  readonly info?: unknown;
-  readonly exec?: ((info: unknown, params: unknown) => void) | undefined;
-}
-
 const messageOf = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 export const makeStepper = (machine: AnyStateMachine): Stepper => {
-  const self = createActor(machine);
   let now = 0;
   let timers: Timer[] = [];
   let timerSeq = 0;
-  const scope = {
-    self,
-    id: "",
-    sessionId: "",
-    logger: () => {},
-    defer: () => {},
-    stopChild: () => {},
-    system: self.system,
-    emit: () => {},
-    actionExecutor: (action: ActionRecord) => {
-      const p = action.params;
-      const delayed =
-        (action.type === "xstate.raise" ||
-          (action.type === "xstate.sendTo" && (p?.to === self || p?.to === undefined))) &&
-        typeof p?.delay === "number";
-      if (delayed) {
-        const id = typeof p.id === "string" ? p.id : `timer.${timerSeq++}`;
-        timers = timers.filter((t) => t.id !== id);
-        timers.push({ id, at: now + (p.delay as number), event: p.event as AnyEventObject });
-      } else if (action.type === "xstate.cancel") {
-        timers = timers.filter((t) => t.id !== p?.sendId);
-      } else if (action.exec !== undefined && !action.type.startsWith("xstate.")) {
-        action.exec(action.info, action.params);
-      }
-    },
-  };
+  const scope = pureScope(machine, (action, self) => {
+    const p = action.params;
+    const delayed =
+      (action.type === "xstate.raise" ||
+        (action.type === "xstate.sendTo" && (p?.to === self || p?.to === undefined))) &&
+      typeof p?.delay === "number";
+    if (delayed) {
+      const id = typeof p.id === "string" ? p.id : `timer.${timerSeq++}`;
+      timers = timers.filter((t) => t.id !== id);
+      timers.push({ id, at: now + (p.delay as number), event: p.event as AnyEventObject });
+    } else if (action.type === "xstate.cancel") {
+      timers = timers.filter((t) => t.id !== p?.sendId);
+    } else runUserAction(action);
+  });
 
   const restore = (state: MachineState) =>
     machine.restoreSnapshot(state.snapshot as never, scope as never);

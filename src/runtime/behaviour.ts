@@ -9,7 +9,6 @@
  * step; the driver only collects what it emits, for the runtime to perform after the commit.
  */
 import {
-  createActor,
   type AnyStateMachine,
   type ContextFrom,
   type EmittedFrom,
@@ -18,6 +17,7 @@ import {
   type SnapshotFrom,
 } from "xstate";
 import type { PersistedSnapshot } from "../persistence/snapshots.ts";
+import { pureScope, runUserAction } from "./pure-scope.ts";
 
 export type { PersistedSnapshot } from "../persistence/snapshots.ts";
 
@@ -61,36 +61,15 @@ export interface Driver<B extends AnyBehaviour> {
   readonly isDone: (snapshot: SnapshotOf<B>) => boolean;
 }
 
-interface ActionRecord {
-  readonly type: string;
-  readonly params?: { readonly event?: unknown };
-  readonly info?: unknown;
-  readonly exec?: ((info: unknown, params: unknown) => void) | undefined;
-}
-
 export const makeDriver = <B extends AnyBehaviour>(b: B): Driver<B> => {
   const machine = b.machine;
-  // One inert actor, never started: it only lends the scope its `self` and `system`.
-  const self = createActor(machine as AnyStateMachine);
   let effects: unknown[] = [];
-  const scope = {
-    self,
-    id: "",
-    sessionId: "",
-    logger: () => {},
-    defer: () => {},
-    stopChild: () => {},
-    system: self.system,
-    emit: () => {},
-    // Emitted events are the effects; any other action with an implementation runs here,
-    // during the step, as it would in a live actor (and its defect fails the step).
-    actionExecutor: (action: ActionRecord) => {
-      if (action.type === "xstate.emit") effects.push(action.params?.event);
-      else if (action.exec !== undefined && !action.type.startsWith("xstate.")) {
-        action.exec(action.info, action.params);
-      }
-    },
-  };
+  // Emitted events are the effects; any other action with an implementation runs here,
+  // during the step, as it would in a live actor (and its defect fails the step).
+  const scope = pureScope(machine as AnyStateMachine, (action) => {
+    if (action.type === "xstate.emit") effects.push(action.params?.event);
+    else runUserAction(action);
+  });
   const run = <T>(f: () => T): { value: T; effects: ReadonlyArray<EffectOf<B>> } => {
     effects = [];
     const value = f();
