@@ -38,9 +38,14 @@ export const initialContext = (input: PipelineInput): PipelineContext => ({
   deadline: null,
 });
 
-/** The machine a pipeline of this name runs now, or undefined when there is none. */
+/**
+ * The machine of a pipeline at a version: that version while the registry still holds it (a
+ * declarative pipeline re-registered keeps its earlier versions for the runs started on them),
+ * else the pipeline's current one (whose other version the run then refuses), or undefined.
+ */
 export type PipelineResolver = (
   pipeline: string,
+  version: string,
 ) => { readonly version: string; readonly stepper: Stepper } | undefined;
 
 export interface Reduced {

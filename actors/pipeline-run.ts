@@ -30,7 +30,7 @@ const stepWithKey = (ctx: PipelineContext, key: string) =>
 
 /** The run's first step: start the machine. */
 export const begin = (resolve: PipelineResolver, ctx: PipelineContext, at: number): Reduced => {
-  const p = resolve(ctx.pipeline);
+  const p = resolve(ctx.pipeline, ctx.version);
   if (p === undefined || p.version !== ctx.version) {
     return end(ctx, "failed", `pipeline "${ctx.pipeline}" has no version ${ctx.version} here`, at);
   }
@@ -44,7 +44,7 @@ export const reduce = (
   m: PipelineMessage,
 ): Reduced | undefined => {
   if (ctx.outcome !== "running" || ctx.machine === null) return undefined;
-  const p = resolve(ctx.pipeline);
+  const p = resolve(ctx.pipeline, ctx.version);
   if (p === undefined) {
     return end(ctx, "failed", `pipeline "${ctx.pipeline}" is not registered any more`, m.at);
   }

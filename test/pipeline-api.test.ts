@@ -201,7 +201,19 @@ describe("pipeline runs through the API", () => {
     expect((await h.run(h.store.pipelines.listDefinitions())).map((d) => d.name)).toEqual(["etl"]);
     const runId = await start("etl");
     await h.finish(await jobOf(runId, "extract"));
-    await h.finish(await jobOf(runId, "load"));
+    // A new version while the run is in flight: the run goes on with the version it started on.
+    const v2 = structuredClone(def);
+    v2.steps[1]!.job.command.argv = ["echo", "v2"];
+    const again = await h.json("/api/v1/pipelines", { method: "POST", body: JSON.stringify(v2) });
+    expect(again.status).toBe(201);
+    expect(again.body.version).not.toBe(res.body.version);
+    const load = await jobOf(runId, "load");
+    expect((await h.json(`/api/v1/jobs/${load}`)).body.spec.command.argv).toEqual(["true"]);
+    await h.finish(load);
     await runState(runId, "succeeded");
+    const next = await start("etl");
+    await h.finish(await jobOf(next, "extract"));
+    const load2 = await jobOf(next, "load");
+    expect((await h.json(`/api/v1/jobs/${load2}`)).body.spec.command.argv).toEqual(["echo", "v2"]);
   });
 });

@@ -81,14 +81,20 @@ export const isPipeline = (u: unknown): u is Pipeline =>
 
 /** The pipelines a supervisor knows, by name. */
 export interface PipelineRegistry {
-  readonly get: (name: string) => Pipeline | undefined;
+  /** The pipeline of this name: its current version, or the one asked for if still held. */
+  readonly get: (name: string, version?: string) => Pipeline | undefined;
   readonly list: () => ReadonlyArray<Pipeline>;
   /** Adds or replaces a pipeline; fails if the name is taken by one from code. */
+  /**
+   * Adds a pipeline, or a new version of one (earlier versions stay, for the runs started on
+   * them, until the process ends); fails if the name is taken by a pipeline from code.
+   */
   readonly register: (pipeline: Pipeline) => Either.Either<Pipeline, Conflict>;
 }
 
 export const makePipelineRegistry = (initial: ReadonlyArray<Pipeline> = []): PipelineRegistry => {
   const byName = new Map<string, Pipeline>();
+  const earlier = new Map<string, Pipeline>();
   const fromCode = new Set<string>();
   for (const p of initial) {
     if (byName.has(p.name)) {
@@ -101,7 +107,11 @@ export const makePipelineRegistry = (initial: ReadonlyArray<Pipeline> = []): Pip
     fromCode.add(p.name);
   }
   return {
-    get: (name) => byName.get(name),
+    get: (name, version) => {
+      const current = byName.get(name);
+      if (version === undefined || current?.version === version) return current;
+      return earlier.get(`${name}@${version}`);
+    },
     list: () => [...byName.values()],
     register: (p) => {
       if (fromCode.has(p.name)) {
@@ -111,6 +121,9 @@ export const makePipelineRegistry = (initial: ReadonlyArray<Pipeline> = []): Pip
           }),
         );
       }
+      const previous = byName.get(p.name);
+      if (previous !== undefined && previous.version !== p.version)
+        earlier.set(`${previous.name}@${previous.version}`, previous);
       byName.set(p.name, p);
       return Either.right(p);
     },

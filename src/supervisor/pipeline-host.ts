@@ -38,8 +38,8 @@ export interface PipelineHostDeps {
 export const makePipelineHost = (deps: PipelineHostDeps) => {
   const { registry, store } = deps;
   const steppers = new WeakMap<object, Stepper>();
-  const resolve: PipelineResolver = (name) => {
-    const p = registry.get(name);
+  const resolve: PipelineResolver = (name, version) => {
+    const p = registry.get(name, version) ?? registry.get(name);
     if (p === undefined) return undefined;
     let stepper = steppers.get(p);
     if (stepper === undefined) steppers.set(p, (stepper = makeStepper(p.machine)));

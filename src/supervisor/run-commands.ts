@@ -92,7 +92,7 @@ export const makeRunCommands = (deps: RunCommandDeps) => {
           return yield* Effect.fail(
             new Conflict({ message: `run ${runId} is ${ctx?.outcome ?? "not running"}` }),
           );
-        const r = deps.resolve(ctx.pipeline);
+        const r = deps.resolve(ctx.pipeline, ctx.version);
         if (r === undefined || !r.stepper.accepts(ctx.machine, event)) {
           const value = JSON.stringify(ctx.machine.snapshot.value);
           return yield* Effect.fail(
