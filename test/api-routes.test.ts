@@ -209,6 +209,15 @@ describe("API routes", () => {
     expect(page.chunks.map((c) => [c.seq, c.data])).toEqual([[2, "two"]]);
     expect(page.nextSeq).toBe(3);
 
+    const tail = decode(LogPage, (await h.json(`/api/v1/jobs/${job.id}/logs?tail=2`)).body);
+    expect(tail.chunks.map((c) => [c.seq, c.data])).toEqual([
+      [2, "two"],
+      [3, "three"],
+    ]);
+    expect(tail.nextSeq).toBe(4);
+    const both = await h.json(`/api/v1/jobs/${job.id}/logs?tail=2&fromSeq=1`);
+    expect([both.status, both.body.error.code]).toEqual([400, "invalid_input"]);
+
     const stream = await h.fetch(`/api/v1/jobs/${job.id}/logs/stream?fromSeq=2`);
     expect(stream.status).toBe(200);
     expect(stream.headers.get("content-type")).toContain("text/event-stream");

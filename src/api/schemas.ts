@@ -73,6 +73,7 @@ export const SubmitQuery = Schema.Struct({
 export const LogsQuery = Schema.Struct({
   fromSeq: opt(intFromString(1, Number.MAX_SAFE_INTEGER, "first chunk to return, default 1")),
   limit: opt(intFromString(1, 10_000, "chunks per page, default 1000")),
+  tail: opt(intFromString(1, 10_000, "the last n chunks instead of a page from fromSeq")),
   follow: opt(
     Flag.annotations({ description: "1: stream as Server-Sent Events, as /logs/stream" }),
   ),

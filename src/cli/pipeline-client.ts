@@ -58,18 +58,11 @@ export class PipelineClient extends ApiClient {
    * The last `n` lines of a job's log. The API reads forward from a seq only, so this pages
    * through the log (bounded by the per-job cap) keeping the last `n` chunks.
    */
-  logTail = async (jobId: string, n: number): Promise<ReadonlyArray<LogChunk>> => {
-    let tail: LogChunk[] = [];
-    for (let fromSeq = 1; ;) {
-      const page = (
-        await this.call<{ chunks: LogChunk[]; nextSeq: number }>(
-          "GET",
-          `/jobs/${path(jobId)}/logs?fromSeq=${fromSeq}&limit=10000`,
-        )
-      ).data;
-      if (page.chunks.length === 0) return tail;
-      tail = [...tail, ...page.chunks].slice(-n);
-      fromSeq = page.nextSeq;
-    }
-  };
+  logTail = async (jobId: string, n: number): Promise<ReadonlyArray<LogChunk>> =>
+    (
+      await this.call<{ chunks: LogChunk[] }>(
+        "GET",
+        `/jobs/${path(jobId)}/logs?tail=${Math.max(1, Math.min(n, 10_000))}`,
+      )
+    ).data.chunks;
 }

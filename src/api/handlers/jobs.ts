@@ -15,6 +15,9 @@ import { InvalidInput } from "../../domain/errors.ts";
 import { JobSpec } from "../../domain/job-spec.ts";
 import { isTerminalJobState } from "../../domain/job-state.ts";
 import type { Job } from "../../domain/job.ts";
+import type { LogPage } from "../../persistence/logs.ts";
+import type { StoreError } from "../../persistence/errors.ts";
+import type { SupervisorCore } from "../../supervisor/core.ts";
 import { ApiFailure, notFound } from "../errors.ts";
 import type { Handlers } from "../router.ts";
 import { maxBatchSize } from "../schemas.ts";
@@ -55,6 +58,18 @@ const getJob = (ctx: ApiContext, id: string) => ctx.core.store.jobs.get(id);
 
 const finished = (job: Job) =>
   new ApiFailure(409, "conflict", `job ${job.id} already ended ${job.state}`, { state: job.state });
+
+const invalidQuery = (message: string) =>
+  new ApiFailure(400, "invalid_input", message, [{ path: "query", message }]);
+
+/** The last `n` chunks as a page: `nextSeq` is where following them would go on. */
+const tailPage = (core: SupervisorCore, jobId: string, n: number) =>
+  Effect.gen(function* () {
+    const chunks = yield* core.store.logs.tail(jobId, n);
+    const nextSeq = (chunks.at(-1)?.seq ?? 0) + 1;
+    const { truncated } = yield* core.store.logs.read(jobId, { fromSeq: nextSeq, limit: 1 });
+    return { chunks, nextSeq, truncated };
+  });
 
 export const jobHandlers = (
   ctx: ApiContext,
@@ -155,11 +170,15 @@ export const jobHandlers = (
             return { streamed: true as const, status: 200 };
           })
         : getJob(ctx, path.id).pipe(
-            Effect.zipRight(
-              core.store.logs.read(path.id, {
-                ...(query.fromSeq !== undefined ? { fromSeq: query.fromSeq } : {}),
-                ...(query.limit !== undefined ? { limit: query.limit } : {}),
-              }),
+            Effect.zipRight<LogPage, StoreError | ApiFailure, never>(
+              query.tail === undefined
+                ? core.store.logs.read(path.id, {
+                    ...(query.fromSeq !== undefined ? { fromSeq: query.fromSeq } : {}),
+                    ...(query.limit !== undefined ? { limit: query.limit } : {}),
+                  })
+                : query.fromSeq !== undefined
+                  ? Effect.fail(invalidQuery("tail and fromSeq cannot be combined"))
+                  : tailPage(core, path.id, query.tail),
             ),
             Effect.map((page) => ({ status: 200, body: page })),
           ),
