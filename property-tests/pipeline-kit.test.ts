@@ -13,7 +13,6 @@ import { runJob, type StepOutput } from "../src/pipeline/run-job.ts";
 import {
   checkPipeline,
   makeSimulator,
-  PipelineCheckFailed,
   property,
   scenarioArbitrary,
   type CheckOptions,

@@ -16,7 +16,6 @@
  * `failed` means the last attempt failed and no attempts remain; `timed_out` that the last attempt
  * ran past `timeoutMs` (a timed-out attempt with attempts left goes to `retry_wait` instead).
  */
-import { Schema } from "effect";
 import { literals } from "./primitives.ts";
 
 export const jobStates = [
