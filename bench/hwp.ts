@@ -6,7 +6,8 @@
  *   (b) 2,000 command jobs running `true`: jobs/s;
  *   (c) 10,000 simulated agents heartbeating once a second for 30 s: this process's CPU %;
  *   (d) one job printing 1,000,000 lines: lines/s into the store.
- * One JSON line per store.
+ * One JSON line per store. While working on one part, `HODEI_BENCH_HWP_PARTS=cd` runs only
+ * those (the others print null) and `HODEI_BENCH_HWP_STORES=lmdb` only that store.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -28,21 +29,32 @@ const LATENCY_SAMPLES = 300;
 const LANES = Number(process.env["HODEI_BENCH_LANES"] ?? 1024);
 const SIM_AGENTS = Number(process.env["HODEI_BENCH_SIM_AGENTS"] ?? 10_000);
 const SIM_SECONDS = Number(process.env["HODEI_BENCH_SIM_SECONDS"] ?? 30);
-const LOG_LINES = 1_000_000;
+const LOG_LINES = Number(process.env["HODEI_BENCH_LOG_LINES"] ?? 1_000_000);
+/** Which parts to run (`HODEI_BENCH_HWP_PARTS=cd` while working on one); all by default. */
+const PARTS = process.env["HODEI_BENCH_HWP_PARTS"] ?? "abcd";
+const STORES = (process.env["HODEI_BENCH_HWP_STORES"] ?? "lmdb,postgres").split(",") as Array<
+  "lmdb" | "postgres"
+>;
 const TOKEN = "bench-token";
+/** Extra node flags for the agent processes, e.g. `--cpu-prof` to profile their side. */
+const CHILD_NODE_ARGS = (process.env["HODEI_BENCH_CHILD_NODE_ARGS"] ?? "")
+  .split(" ")
+  .filter(Boolean);
 const pgUrl = process.env["HODEI_TEST_PG_URL"] ?? "postgres://postgres@127.0.0.1:5432/postgres";
 
 const child = (
   args: string[],
   env: Record<string, string> = {},
-): [ChildProcess, Promise<void>, Promise<void>] => {
-  const p = spawn(process.execPath, ["--import", "tsx", ...args], {
+): [ChildProcess, Promise<void>, Promise<string>] => {
+  const p = spawn(process.execPath, [...CHILD_NODE_ARGS, "--import", "tsx", ...args], {
     stdio: ["ignore", "pipe", "inherit"],
     env: { ...process.env, ...env },
   });
   const lines = createInterface({ input: p.stdout! });
   const ready = new Promise<void>((resolve) => lines.on("line", (l) => l === "ready" && resolve()));
-  const done = new Promise<void>((resolve) => lines.on("line", (l) => l === "done" && resolve()));
+  const done = new Promise<string>((resolve) =>
+    lines.on("line", (l) => l.startsWith("done") && resolve(l.slice(4).trim())),
+  );
   return [p, ready, done];
 };
 
@@ -113,7 +125,7 @@ const runOn = async (store: "lmdb" | "postgres") => {
 
     // (a) latency, one job at a time with idle agents.
     const latencies: number[] = [];
-    for (let i = 0; i < LATENCY_SAMPLES; i++) {
+    for (let i = 0; PARTS.includes("a") && i < LATENCY_SAMPLES; i++) {
       const t0 = performance.now();
       const id = await submit(noop);
       await waiter.when(id, "running");
@@ -137,24 +149,27 @@ const runOn = async (store: "lmdb" | "postgres") => {
       await Promise.all(finished);
       return n / ((performance.now() - t0) / 1000);
     };
-    const handlerPerS = await throughput(HANDLER_JOBS, noop);
-    const commandPerS = await throughput(COMMAND_JOBS, {
-      name: "true",
-      command: { argv: ["true"] },
-    });
+    const handlerPerS = PARTS.includes("a") ? await throughput(HANDLER_JOBS, noop) : null;
+    const commandPerS = PARTS.includes("b")
+      ? await throughput(COMMAND_JOBS, { name: "true", command: { argv: ["true"] } })
+      : null;
 
     // (d) one job printing a million lines: every line durable before the result is.
-    const printer = await submit({
-      name: "seq",
-      command: { argv: ["seq", "1", String(LOG_LINES)] },
-    });
-    const startedAt = (await waiter.when(printer, "running")).at;
-    const doneAt = (await waiter.when(printer, "succeeded")).at;
-    const linesPerS = LOG_LINES / Math.max(0.001, (doneAt - startedAt) / 1000);
+    let linesPerS: number | null = null;
+    if (PARTS.includes("d")) {
+      const printer = await submit({
+        name: "seq",
+        command: { argv: ["seq", "1", String(LOG_LINES)] },
+      });
+      const startedAt = (await waiter.when(printer, "running")).at;
+      const doneAt = (await waiter.when(printer, "succeeded")).at;
+      linesPerS = LOG_LINES / Math.max(0.001, (doneAt - startedAt) / 1000);
+    }
 
     // (c) simulated agents heartbeating: this process's CPU while they do.
     let heartbeatCpu: number | null = null;
-    if (SIM_AGENTS > 0) {
+    let heartbeatUs: number | null = null;
+    if (PARTS.includes("c") && SIM_AGENTS > 0) {
       const [sim, ready, done] = child([
         "bench/fixtures/heartbeat-sim.ts",
         running.grpcAddress,
@@ -166,21 +181,35 @@ const runOn = async (store: "lmdb" | "postgres") => {
       await ready;
       const cpu0 = process.cpuUsage();
       const t0 = performance.now();
-      await done;
+      const sent = Number(await done);
       const cpu = process.cpuUsage(cpu0);
       heartbeatCpu = ((cpu.user + cpu.system) / 1000 / (performance.now() - t0)) * 100;
+      // Per heartbeat too: on a busy machine the simulator may fall behind its once a second.
+      heartbeatUs = (cpu.user + cpu.system) / Math.max(1, sent);
     }
     return {
       store,
       handlerPerS,
-      p50: percentile(latencies, 50),
-      p99: percentile(latencies, 99),
+      p50: latencies.length > 0 ? percentile(latencies, 50) : null,
+      p99: latencies.length > 0 ? percentile(latencies, 99) : null,
       commandPerS,
       heartbeatCpu,
+      heartbeatUs,
       linesPerS,
     };
   } finally {
-    for (const a of agents) a.kill("SIGKILL");
+    // SIGTERM first (the agents stop, and write their profiles if asked), then SIGKILL.
+    await Promise.all(
+      agents.map(
+        (a) =>
+          new Promise<void>((resolve) => {
+            if (a.exitCode !== null || a.signalCode !== null) return resolve();
+            const kill = setTimeout(() => a.kill("SIGKILL"), 3000);
+            a.once("exit", () => (clearTimeout(kill), resolve()));
+            a.kill("SIGTERM");
+          }),
+      ),
+    );
     await Effect.runPromise(Scope.close(scope, Exit.void));
     rmSync(dir, { recursive: true, force: true });
     if (store === "postgres") {
@@ -192,31 +221,36 @@ const runOn = async (store: "lmdb" | "postgres") => {
   }
 };
 
+const orNull = (x: number | null, digits: number): number | null =>
+  x === null ? null : round(x, digits);
+const orDash = (x: number | null, digits: number): number | string => orNull(x, digits) ?? "-";
+
 export const run = async (): Promise<void> => {
   const results = [];
-  for (const store of ["lmdb", "postgres"] as const) results.push(await runOn(store));
+  for (const store of STORES) results.push(await runOn(store));
   printTable(
     "hwp: supervisor + 2 agent processes on loopback",
     results.map((r) => ({
       store: r.store,
-      "handler jobs/s": Math.round(r.handlerPerS),
-      "submit→start p50 ms": round(r.p50),
-      "submit→start p99 ms": round(r.p99),
-      "command jobs/s": Math.round(r.commandPerS),
-      [`${SIM_AGENTS} heartbeating agents, CPU %`]:
-        r.heartbeatCpu === null ? "-" : round(r.heartbeatCpu, 1),
-      "log lines/s": Math.round(r.linesPerS),
+      "handler jobs/s": orDash(r.handlerPerS, 0),
+      "submit→start p50 ms": orDash(r.p50, 2),
+      "submit→start p99 ms": orDash(r.p99, 2),
+      "command jobs/s": orDash(r.commandPerS, 0),
+      [`${SIM_AGENTS} heartbeating agents, CPU %`]: orDash(r.heartbeatCpu, 1),
+      "CPU µs per heartbeat": orDash(r.heartbeatUs, 1),
+      "log lines/s": orDash(r.linesPerS, 0),
     })),
   );
   for (const r of results) {
     printJson({
       bench: "hwp",
-      handler_jobs_per_s: Math.round(r.handlerPerS),
-      submit_to_start_p50_ms: round(r.p50),
-      submit_to_start_p99_ms: round(r.p99),
-      command_jobs_per_s: Math.round(r.commandPerS),
-      heartbeat_10k_cpu_pct: r.heartbeatCpu === null ? null : round(r.heartbeatCpu, 1),
-      log_lines_per_s: Math.round(r.linesPerS),
+      handler_jobs_per_s: orNull(r.handlerPerS, 0),
+      submit_to_start_p50_ms: orNull(r.p50, 2),
+      submit_to_start_p99_ms: orNull(r.p99, 2),
+      command_jobs_per_s: orNull(r.commandPerS, 0),
+      heartbeat_10k_cpu_pct: orNull(r.heartbeatCpu, 1),
+      heartbeat_cpu_us_each: orNull(r.heartbeatUs, 1),
+      log_lines_per_s: orNull(r.linesPerS, 0),
       store: r.store,
     });
   }

@@ -90,6 +90,8 @@ export const startApi = async (
   const url = serving.url;
   const token = options.auth?.token;
 
+  /** Lines logged per attempt so far: the next call numbers on from there. */
+  const printed = new Map<string, number>();
   const assignment = (jobId: string) =>
     eventually(() => {
       const found = assigned.findLast(([, a]) => a.jobId === jobId);
@@ -149,12 +151,16 @@ export const startApi = async (
     },
     log: async (jobId, lines) => {
       const { workerId, attempt } = await assignment(jobId);
+      // Numbered as an agent numbers them: per attempt, from 1, on from the last call.
+      const key = `${jobId}/${attempt}`;
+      const first = (printed.get(key) ?? 0) + 1;
+      printed.set(key, first + lines.length - 1);
       await run(
         core.inbound.logs(
           workerId,
           jobId,
           attempt,
-          lines.map((line, i) => ({ seq: i + 1, stream: "stdout", line, at: Date.now() })),
+          lines.map((line, i) => ({ seq: first + i, stream: "stdout", line, at: Date.now() })),
         ),
       );
     },

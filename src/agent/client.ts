@@ -65,6 +65,7 @@ export class HwpClient {
       "grpc.keepalive_time_ms": target.keepaliveMs,
       "grpc.keepalive_timeout_ms": Math.min(20_000, target.keepaliveMs),
       "grpc.keepalive_permit_without_calls": 1,
+      "grpc.enable_channelz": 0,
       ...(tls?.serverName === undefined ? {} : { "grpc.ssl_target_name_override": tls.serverName }),
     });
   }
@@ -112,11 +113,15 @@ export class HwpClient {
     );
   }
 
-  openLogs(workerId: string): ClientDuplexStream<LogBatch, unknown> {
+  /**
+   * A StreamLogs call. The log shipper writes batches already encoded (log-batch-bytes.ts),
+   * which go out as they are; a LogBatch object is encoded by protobufjs.
+   */
+  openLogs(workerId: string): ClientDuplexStream<LogBatch | Buffer, unknown> {
     const m = this.methods.streamLogs;
     return this.client.makeBidiStreamRequest(
       m.path,
-      m.serializeRequest,
+      (batch: LogBatch | Buffer) => (Buffer.isBuffer(batch) ? batch : m.serializeRequest(batch)),
       m.deserializeResponse,
       this.metadata(workerId),
     );

@@ -86,7 +86,7 @@ export class Connection {
   }
 
   /** A StreamLogs call on the current session's connection. */
-  readonly openLogs = async (): Promise<ClientDuplexStream<LogBatch, unknown>> => {
+  readonly openLogs = async (): Promise<ClientDuplexStream<LogBatch | Buffer, unknown>> => {
     const live = await this.current();
     return live.client.openLogs(live.workerId);
   };

@@ -7,7 +7,7 @@
  */
 import type { JobSpec } from "../domain/job-spec.ts";
 import type { JobRef } from "../hwp/wire.ts";
-import { runCommand, type RunningJob } from "./command-job.ts";
+import { runCommand, type GroupGuard, type RunningJob } from "./command-job.ts";
 import { runHandler, type JobHandler } from "./handler-job.ts";
 
 export interface LaunchOptions {
@@ -15,6 +15,8 @@ export interface LaunchOptions {
   readonly workDir: string;
   readonly baseEnv: Readonly<Record<string, string>>;
   readonly timeoutGraceMs: number;
+  /** Kills a command job's process group if the agent dies first. */
+  readonly guard?: GroupGuard;
 }
 
 export const launch = (
@@ -27,6 +29,7 @@ export const launch = (
   if (spec.command !== undefined) {
     return runCommand({
       ...common,
+      ...(o.guard === undefined ? {} : { guard: o.guard }),
       spec: spec.command,
       workDir: o.workDir,
       env: {

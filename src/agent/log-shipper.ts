@@ -16,7 +16,8 @@
  *   lines durable): only then is the result reported, so the last lines are never lost.
  */
 import { status, type ClientDuplexStream, type StatusObject } from "@grpc/grpc-js";
-import type { LogBatch, LogEntry } from "../hwp/wire.ts";
+import { encodeLogBatch } from "../hwp/log-batch-bytes.ts";
+import type { LogEntry } from "../hwp/wire.ts";
 
 export interface LogBatchOptions {
   readonly maxLines: number;
@@ -26,16 +27,21 @@ export interface LogBatchOptions {
   readonly lowWaterBytes: number;
 }
 
+/**
+ * A flood fills a batch in well under `maxDelayMs`: then its size is what counts, and bigger
+ * batches mean fewer messages to frame, send and acknowledge (the supervisor groups whatever
+ * arrives while it appends, log-call.ts, so the store's commits grow on their own).
+ */
 export const defaultLogBatch: LogBatchOptions = {
-  maxLines: 256,
-  maxBytes: 64 * 1024,
+  maxLines: 1024,
+  maxBytes: 256 * 1024,
   maxDelayMs: 20,
   highWaterBytes: 8 * 1024 * 1024,
   lowWaterBytes: 2 * 1024 * 1024,
 };
 
 /** Opens a StreamLogs call once a session is up; rejects when the agent is stopping. */
-export type LogTransport = () => Promise<ClientDuplexStream<LogBatch, unknown>>;
+export type LogTransport = () => Promise<ClientDuplexStream<Buffer, unknown>>;
 
 /** `ok`: every line durable. `refused`: the supervisor refused them. `aborted`: agent stopping. */
 export type ShipResult =
@@ -54,10 +60,9 @@ const refusals = new Set<number>([
 
 const entryBytes = (line: string): number => line.length + 24;
 
-/** A batch sent and not yet covered by a LogAck. */
+/** A batch sent (encoded once, sent again as is after a reconnect), not yet covered by a LogAck. */
 interface Sent {
-  readonly batch: LogBatch;
-  readonly bytes: number;
+  readonly encoded: Buffer;
   readonly lastSeq: number;
 }
 
@@ -67,7 +72,7 @@ export class LogShipper {
   private pendingBytes = 0;
   private unacked: Sent[] = [];
   private unackedBytes = 0;
-  private stream: ClientDuplexStream<LogBatch, unknown> | undefined;
+  private stream: ClientDuplexStream<Buffer, unknown> | undefined;
   private opening = false;
   private timer: NodeJS.Timeout | undefined;
   private finishing = false;
@@ -125,13 +130,12 @@ export class LogShipper {
     this.timer = undefined;
     if (this.pending.length === 0 || this.settled !== undefined) return;
     const entries = this.pending;
-    const bytes = this.pendingBytes;
     this.pending = [];
     this.pendingBytes = 0;
-    const batch: LogBatch = { jobId: this.jobId, attempt: this.attempt, entries };
-    this.unacked.push({ batch, bytes, lastSeq: entries[entries.length - 1]!.seq });
-    this.unackedBytes += bytes;
-    if (this.stream !== undefined) this.stream.write(batch);
+    const encoded = encodeLogBatch({ jobId: this.jobId, attempt: this.attempt, entries });
+    this.unacked.push({ encoded, lastSeq: entries[entries.length - 1]!.seq });
+    this.unackedBytes += encoded.length;
+    if (this.stream !== undefined) this.stream.write(encoded);
     else this.open();
   }
 
@@ -146,7 +150,7 @@ export class LogShipper {
         s.on("data", (ack: unknown) => this.acked(ack));
         s.on("error", () => {});
         s.on("status", (st: StatusObject) => this.closed(s, st));
-        for (const u of this.unacked) s.write(u.batch);
+        for (const u of this.unacked) s.write(u.encoded);
         if (this.finishing) s.end();
       },
       () => {
@@ -160,12 +164,12 @@ export class LogShipper {
     const seq = Number((ack as { seq?: unknown } | null)?.seq);
     if (!Number.isSafeInteger(seq)) return;
     while (this.unacked.length > 0 && this.unacked[0]!.lastSeq <= seq) {
-      this.unackedBytes -= this.unacked.shift()!.bytes;
+      this.unackedBytes -= this.unacked.shift()!.encoded.length;
     }
     this.checkPressure();
   }
 
-  private closed(s: ClientDuplexStream<LogBatch, unknown>, st: StatusObject): void {
+  private closed(s: ClientDuplexStream<Buffer, unknown>, st: StatusObject): void {
     if (this.stream !== s) return;
     this.stream = undefined;
     if (this.settled !== undefined) return;

@@ -107,7 +107,10 @@ export const normaliseWorkerOptions = (o: WorkerOptions): NormalisedWorkerOption
       keepaliveMs: o.keepaliveMs ?? 30_000,
       registerTimeoutMs: o.registerTimeoutMs ?? 10_000,
       logMaxLines: o.logBatch?.maxLines ?? defaultLogBatch.maxLines,
-      logMaxBytes: o.logBatch?.maxBytes ?? defaultLogBatch.maxBytes,
+      // A batch must fit in a message, with room for the line that tips it over.
+      logMaxBytes:
+        o.logBatch?.maxBytes ??
+        Math.min(defaultLogBatch.maxBytes, Math.floor((o.maxMessageBytes ?? 4 * mib) / 4)),
       logMaxDelayMs: o.logBatch?.maxDelayMs ?? defaultLogBatch.maxDelayMs,
     }),
     (e) => e,

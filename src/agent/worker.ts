@@ -10,6 +10,7 @@
  */
 import type { JobRef } from "../hwp/wire.ts";
 import { Connection } from "./connection.ts";
+import { GroupWatchdog } from "./group-watchdog.ts";
 import { JobTable } from "./jobs.ts";
 import { baseEnv, normaliseWorkerOptions, type WorkerOptions } from "./options.ts";
 import type { SupervisorCommand } from "./supervisor-messages.ts";
@@ -33,6 +34,7 @@ export interface Worker {
 export const createWorker = (options: WorkerOptions): Worker => {
   const o = normaliseWorkerOptions(options);
   const telemetry = new TelemetrySampler(o.workDir);
+  const guard = new GroupWatchdog();
   let connection: Connection | undefined;
   const jobs: JobTable = new JobTable({
     handlers: o.handlers,
@@ -40,6 +42,7 @@ export const createWorker = (options: WorkerOptions): Worker => {
     workDir: o.workDir,
     baseEnv: baseEnv(),
     timeoutGraceMs: o.timeoutGraceMs,
+    guard,
     logBatch: o.logBatch,
     send: (m) => connection?.send(m) ?? false,
     openLogs: () => connection!.openLogs(),
@@ -117,6 +120,11 @@ export const createWorker = (options: WorkerOptions): Worker => {
     throw e;
   });
   done.catch(() => {});
+  // Nothing runs once done: the watchdog goes (with nothing left to kill).
+  void done.then(
+    () => guard.close(),
+    () => guard.close(),
+  );
 
   return {
     workerId: () => link.workerId,

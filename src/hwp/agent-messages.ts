@@ -4,8 +4,9 @@
  * agent's author wrote it (`heartbeat.telemetry.cpuPercent`) and says what was expected.
  *
  * The `msg` oneof discriminator selects the schema; each payload is decoded under its own key so
- * that issue paths start with it. Heartbeats, the most frequent message, take the fast path
- * (fast-decode.ts) when well formed.
+ * that issue paths start with it. Heartbeats, the most frequent message, take a fast path when
+ * well formed: read from the bytes by the server's deserializer (heartbeat-bytes.ts), or else
+ * checked by hand on protobufjs's object (fast-decode.ts).
  */
 import { Either, Schema } from "effect";
 import { decodeWith } from "../domain/decode.ts";
@@ -14,6 +15,7 @@ import { WorkerId } from "../domain/ids.ts";
 import { Telemetry } from "../domain/worker.ts";
 import type { Outcome } from "../supervisor/gateway.ts";
 import { fastHeartbeat } from "./fast-decode.ts";
+import { DecodedHeartbeat } from "./heartbeat-bytes.ts";
 import { decodeJobResult } from "./outcome.ts";
 import { int64, isRecord, JobRefWire, refuse } from "./wire-schemas.ts";
 
@@ -50,6 +52,7 @@ export const heartbeatBySchema = (heartbeat: unknown): Either.Either<Telemetry, 
   });
 
 export const decodeAgentMessage = (u: unknown): Either.Either<AgentReport, InvalidInput> => {
+  if (u instanceof DecodedHeartbeat) return Either.right(u);
   if (!isRecord(u)) return refuse("", "Expected an AgentMessage");
   switch (u["msg"]) {
     case "hello":

@@ -43,13 +43,19 @@ const int64 = (u: unknown, min: number): number | undefined => {
   return Number.isSafeInteger(n) && n >= min && String(n) === u ? n : undefined;
 };
 
-/** `heartbeat` of an AgentMessage. */
-export const fastHeartbeat = (u: unknown): Telemetry | undefined => {
-  if (!isRecord(u) || !hasKeys(u, 1)) return undefined;
-  const t = u["telemetry"];
-  if (!isRecord(t) || !hasKeys(t, 7)) return undefined;
-  const { cpuPercent, memoryUsedMb, memoryTotalMb, load1, diskFreeMb, runningJobs } = t;
-  const at = int64(t["atMs"], 0);
+/**
+ * The fast path's rule for telemetry, on values already read: from proto-loader's object
+ * (`fastHeartbeat`) or from the bytes (heartbeat-bytes.ts), so both paths accept the same.
+ */
+export const checkedTelemetry = (
+  cpuPercent: unknown,
+  memoryUsedMb: unknown,
+  memoryTotalMb: unknown,
+  load1: unknown,
+  diskFreeMb: unknown,
+  runningJobs: unknown,
+  at: number | undefined,
+): Telemetry | undefined => {
   if (
     at === undefined ||
     !nonNegative(cpuPercent) ||
@@ -65,11 +71,33 @@ export const fastHeartbeat = (u: unknown): Telemetry | undefined => {
   return { cpuPercent, memoryUsedMb, memoryTotalMb, load1, diskFreeMb, runningJobs, at };
 };
 
+/** `heartbeat` of an AgentMessage. */
+export const fastHeartbeat = (u: unknown): Telemetry | undefined => {
+  if (!isRecord(u) || !hasKeys(u, 1)) return undefined;
+  const t = u["telemetry"];
+  if (!isRecord(t) || !hasKeys(t, 7)) return undefined;
+  const { cpuPercent, memoryUsedMb, memoryTotalMb, load1, diskFreeMb, runningJobs } = t;
+  const at = int64(t["atMs"], 0);
+  return checkedTelemetry(
+    cpuPercent,
+    memoryUsedMb,
+    memoryTotalMb,
+    load1,
+    diskFreeMb,
+    runningJobs,
+    at,
+  );
+};
+
+/** The fast path's rule for a batch's job and attempt. */
+export const checkedBatchHead = (jobId: unknown, attempt: unknown): jobId is string =>
+  typeof jobId === "string" && isJobId(jobId) && intIn(attempt, 1, 1000);
+
 /** A LogBatch whose entries are numbered without gaps. */
 export const fastLogBatch = (u: unknown): DecodedLogBatch | undefined => {
   if (!isRecord(u) || !hasKeys(u, 3)) return undefined;
   const { jobId, attempt, entries } = u;
-  if (typeof jobId !== "string" || !isJobId(jobId) || !intIn(attempt, 1, 1000)) return undefined;
+  if (!checkedBatchHead(jobId, attempt)) return undefined;
   if (!Array.isArray(entries)) return undefined;
   const lines: LogLine[] = new Array(entries.length);
   let prev = 0;
@@ -85,5 +113,5 @@ export const fastLogBatch = (u: unknown): DecodedLogBatch | undefined => {
     prev = seq;
     lines[i] = { seq, stream: stream === "STDOUT" ? "stdout" : "stderr", line, at };
   }
-  return { jobId, attempt, lines };
+  return { jobId, attempt: attempt as number, lines };
 };

@@ -2,8 +2,9 @@
  * Decoding a LogBatch (StreamLogs): one attempt's lines, numbered without gaps, so the store
  * can keep them in order and skip the ones it already has.
  *
- * Well-formed batches take the fast path (fast-decode.ts); the schema here defines what is
- * valid and words the refusal for everything else.
+ * Well-formed batches take a fast path: read from the bytes by the server's deserializer
+ * (log-batch-bytes.ts), or checked by hand on protobufjs's object (fast-decode.ts); the schema
+ * here defines what is valid and words the refusal for everything else.
  */
 import { Either, Schema } from "effect";
 import { decodeWith } from "../domain/decode.ts";
@@ -13,6 +14,7 @@ import { boundedInt, literals } from "../domain/primitives.ts";
 import { Telemetry } from "../domain/worker.ts";
 import type { LogLine } from "../supervisor/gateway.ts";
 import { fastLogBatch, type DecodedLogBatch } from "./fast-decode.ts";
+import { DecodedLogBatchBytes } from "./log-batch-bytes.ts";
 import { Attempt, int64, refuse } from "./wire-schemas.ts";
 
 export type { DecodedLogBatch } from "./fast-decode.ts";
@@ -48,6 +50,7 @@ export const logBatchBySchema = (u: unknown): Either.Either<DecodedLogBatch, Inv
   });
 
 export const decodeLogBatch = (u: unknown): Either.Either<DecodedLogBatch, InvalidInput> => {
+  if (u instanceof DecodedLogBatchBytes) return Either.right(u.batch);
   const fast = fastLogBatch(u);
   return fast !== undefined ? Either.right(fast) : logBatchBySchema(u);
 };

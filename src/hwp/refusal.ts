@@ -8,7 +8,7 @@
  *   a defect     -> INTERNAL (the agent keeps what it sent and tries again after a reconnect)
  */
 import { status, type ServerErrorResponse, Metadata } from "@grpc/grpc-js";
-import { Cause, Effect, Exit, Option } from "effect";
+import { Cause, Effect, Exit, Fiber, Option, Runtime } from "effect";
 import type { InvalidInput, NotFound, StaleAttempt } from "../domain/errors.ts";
 
 export interface Refusal {
@@ -48,12 +48,10 @@ export const refusalOf = (e: ReportError): Refusal => {
  * or the refusal to pass on. Interruption and defects become INTERNAL; they are logged by the
  * core, and the agent will retry.
  */
-export const runReport = async <A, E extends ReportError>(
-  effect: Effect.Effect<A, E>,
-): Promise<
-  { readonly ok: true; readonly value: A } | { readonly ok: false; readonly refusal: Refusal }
-> => {
-  const exit = await Effect.runPromiseExit(effect);
+export type ReportOutcome<A> =
+  { readonly ok: true; readonly value: A } | { readonly ok: false; readonly refusal: Refusal };
+
+export const outcomeOf = <A, E extends ReportError>(exit: Exit.Exit<A, E>): ReportOutcome<A> => {
   if (Exit.isSuccess(exit)) return { ok: true, value: exit.value };
   const failure = Cause.failureOption(exit.cause);
   if (Option.isSome(failure)) return { ok: false, refusal: refusalOf(failure.value) };
@@ -63,6 +61,30 @@ export const runReport = async <A, E extends ReportError>(
     ok: false,
     refusal: { code: status.INTERNAL, message: clip(`supervisor error: ${reason}`) },
   };
+};
+
+export const runReport = async <A, E extends ReportError>(
+  effect: Effect.Effect<A, E>,
+): Promise<ReportOutcome<A>> => outcomeOf(await Effect.runPromiseExit(effect));
+
+const succeeded: ReportOutcome<void> = { ok: true, value: undefined };
+
+/**
+ * `runReport` for reports that usually complete at once (a heartbeat only moves a deadline and
+ * writes telemetry columns): run synchronously, answered without a promise or a trip through
+ * the scheduler; only a report that does wait (a full mailbox) continues as a promise.
+ */
+export const runReportNow = <E extends ReportError>(
+  effect: Effect.Effect<void, E>,
+): ReportOutcome<void> | Promise<ReportOutcome<void>> => {
+  const exit = Effect.runSyncExit(effect);
+  if (Exit.isSuccess(exit)) return succeeded;
+  const defect = Cause.dieOption(exit.cause);
+  if (Option.isSome(defect) && Runtime.isAsyncFiberException(defect.value)) {
+    const fiber = defect.value.fiber as Fiber.RuntimeFiber<void, E>;
+    return Effect.runPromise(Fiber.await(fiber)).then((e) => outcomeOf(e));
+  }
+  return outcomeOf(exit);
 };
 
 /** The shape grpc-js turns into a call's final status. */

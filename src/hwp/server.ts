@@ -18,13 +18,14 @@ import {
 import { Effect, type Scope } from "effect";
 import type { WorkerGateway } from "../supervisor/gateway.ts";
 import { makeAuthenticator } from "./auth.ts";
+import { HeartbeatBatch } from "./heartbeats.ts";
 import { handleStreamLogs } from "./log-call.ts";
 import { LogProgress } from "./log-progress.ts";
 import { normaliseHwpOptions, type HwpServerOptions, type Pem } from "./options.ts";
-import { hwpProtocol } from "./proto.ts";
 import { serviceError } from "./refusal.ts";
 import { handleRegister } from "./register-call.ts";
 import { handleSession } from "./session-call.ts";
+import { servedService } from "./server-codec.ts";
 import { SessionRegistry } from "./sessions.ts";
 
 export interface HwpServer {
@@ -57,7 +58,8 @@ export const makeHwpServer = async (options: HwpServerOptions): Promise<HwpServe
   const authenticate = makeAuthenticator(o.auth);
   const registry = new SessionRegistry(o.maxSessions, o.maxMessageBytes);
   const logProgress = new LogProgress();
-  const deps = { inbound: o.inbound, registry, authenticate, logProgress };
+  const heartbeats = new HeartbeatBatch(o.inbound);
+  const deps = { inbound: o.inbound, registry, authenticate, logProgress, heartbeats };
   const live = new Set<ServerDuplexStream<unknown, never>>();
 
   const server = new Server({
@@ -66,13 +68,15 @@ export const makeHwpServer = async (options: HwpServerOptions): Promise<HwpServe
     "grpc.keepalive_time_ms": o.keepaliveTimeMs,
     "grpc.keepalive_timeout_ms": o.keepaliveTimeoutMs,
     "grpc.keepalive_permit_without_calls": 1,
+    // Nothing reads channelz; left on, it stamps every message of every call.
+    "grpc.enable_channelz": 0,
   });
   const implementation: UntypedServiceImplementation = {
     RegisterWorker: handleRegister(deps),
     Session: tracked(live, handleSession({ ...deps, helloTimeoutMs: o.helloTimeoutMs })),
     StreamLogs: tracked(live, handleStreamLogs(deps)),
   };
-  server.addService(hwpProtocol().service, implementation);
+  server.addService(servedService(), implementation);
 
   const credentials =
     o.tls === undefined

@@ -9,16 +9,21 @@
  *   an Error message naming the job, and the session goes on. Reports about one attempt are run
  *   one after another (accepted before result), so the core sees them in the agent's order.
  *   A result is acknowledged (ResultAck) only once the core's Effect has resolved: durable.
+ *   Heartbeats, the bulk of what arrives, reach the core with the other sessions' heartbeats
+ *   of the same turn (heartbeats.ts).
  * - closed: after Leave (the core was told the worker left), after the call ended or failed
  *   (the core is told it disconnected, unless a newer session had replaced this one), or when
  *   the server ends it.
  */
 import { status, type ServerDuplexStream } from "@grpc/grpc-js";
 import { Either } from "effect";
+import type { Telemetry } from "../domain/worker.ts";
 import type { AgentInbound } from "../supervisor/gateway.ts";
 import type { Authenticator } from "./auth.ts";
 import { decodeAgentMessage, type AgentReport } from "./agent-messages.ts";
 import type { LogProgress } from "./log-progress.ts";
+import { DecodedHeartbeat } from "./heartbeat-bytes.ts";
+import type { HeartbeatBatch } from "./heartbeats.ts";
 import { invalidArgument, runReport, serviceError, type Refusal } from "./refusal.ts";
 import type { SessionHandle, SessionRegistry } from "./sessions.ts";
 import type { SupervisorMessage } from "./wire.ts";
@@ -28,6 +33,7 @@ export interface SessionDeps {
   readonly registry: SessionRegistry;
   readonly authenticate: Authenticator;
   readonly logProgress: LogProgress;
+  readonly heartbeats: HeartbeatBatch;
   readonly helloTimeoutMs: number;
 }
 
@@ -108,16 +114,18 @@ export const handleSession = (deps: SessionDeps) => async (call: Call) => {
     push({ welcome: { workerId } });
   };
 
+  /** The most frequent report: handed to the core with the others of this turn. */
+  const refused = (r: Refusal): void => end(r);
+  const heartbeat = (workerId: string, telemetry: Telemetry): void =>
+    deps.heartbeats.add(workerId, telemetry, refused);
+
   const dispatch = (workerId: string, report: AgentReport): void => {
     const { inbound } = deps;
     switch (report.kind) {
       case "hello":
         return pushError({ code: status.INVALID_ARGUMENT, message: "Hello was already received" });
       case "heartbeat":
-        void runReport(inbound.heartbeat(workerId, report.telemetry)).then((r) => {
-          if (!r.ok) end(r.refusal);
-        });
-        return;
+        return heartbeat(workerId, report.telemetry);
       case "accepted": {
         const job = { jobId: report.jobId, attempt: report.attempt };
         return serially(`${job.jobId}/${job.attempt}`, async () => {
@@ -137,6 +145,7 @@ export const handleSession = (deps: SessionDeps) => async (call: Call) => {
         });
       }
       case "leave":
+        deps.heartbeats.flush(); // its heartbeats first, while the worker is still there
         void runReport(inbound.left(workerId)).then(() => {
           deps.registry.forget(workerId);
           if (handle !== undefined && deps.registry.unbind(handle)) handle = undefined;
@@ -148,6 +157,9 @@ export const handleSession = (deps: SessionDeps) => async (call: Call) => {
 
   call.on("data", (raw: unknown) => {
     if (closed) return;
+    if (raw instanceof DecodedHeartbeat && handle !== undefined) {
+      return heartbeat(handle.workerId, raw.telemetry);
+    }
     const decoded = decodeAgentMessage(raw);
     if (handle === undefined) {
       return Either.isLeft(decoded) ? end(invalidArgument(decoded.left)) : hello(decoded.right);

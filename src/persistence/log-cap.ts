@@ -1,6 +1,8 @@
 /**
- * The per-job log cap, applied the same way by every adapter: given what a job's log holds
- * (its head) and a new append, which chunks to store, with which seq, and the new head.
+ * The per-job log cap and numbering, applied the same way by every adapter: given what a job's
+ * log holds (its head) and a new append, which chunks to store, with which seq, and the new
+ * head. An append is idempotent by seq (see `applyCap`): what a restarted supervisor receives
+ * again from its agents is not stored twice.
  *
  * Bytes are UTF-8 bytes of `data`; lines are its line breaks, at least one per chunk (a chunk
  * without a newline is a partial line, and it still costs a line). The marker itself is not
@@ -36,34 +38,55 @@ export const truncationMessage = (cap: LogCap): string =>
 export interface Capped {
   readonly chunks: ReadonlyArray<LogChunk>;
   readonly head: LogHead;
+  /** Inputs dropped by the cap. */
   readonly dropped: number;
+  /** Inputs dropped because the log already holds their seq (a re-send). */
+  readonly duplicates: number;
 }
 
+/**
+ * Numbers, de-duplicates and caps one append. An input with a `seq` below the head's `nextSeq`
+ * is a duplicate and is dropped; one above it is stored under its own seq (the gap is kept as
+ * is); one without a seq takes `nextSeq`. The head is returned as it was (the same object) when
+ * nothing changed, so an adapter can skip writing it back.
+ */
 export const applyCap = (head: LogHead, inputs: ReadonlyArray<LogInput>, cap: LogCap): Capped => {
-  if (head.truncated) return { chunks: [], head, dropped: inputs.length };
   const chunks: LogChunk[] = [];
-  let { nextSeq, bytes, lines } = head;
+  let { nextSeq, bytes, lines, truncated } = head;
+  let dropped = 0;
+  let duplicates = 0;
   for (let i = 0; i < inputs.length; i++) {
     const input = inputs[i]!;
+    const seq = input.seq ?? nextSeq;
+    if (seq < nextSeq) {
+      duplicates++;
+      continue;
+    }
+    if (truncated) {
+      dropped++;
+      continue;
+    }
     const b = Buffer.byteLength(input.data, "utf8");
     const l = linesOf(input.data);
+    const { at, stream, attempt } = input;
     if (bytes + b > cap.maxBytes || lines + l > cap.maxLines) {
-      chunks.push({
-        seq: nextSeq++,
-        at: input.at,
-        stream: "system",
-        attempt: input.attempt,
-        data: truncationMessage(cap),
-      });
-      return {
-        chunks,
-        head: { nextSeq, bytes, lines, truncated: true },
-        dropped: inputs.length - i,
-      };
+      // The marker takes the seq of the first line dropped: a re-send of it is a duplicate.
+      chunks.push({ seq, at, stream: "system", attempt, data: truncationMessage(cap) });
+      nextSeq = seq + 1;
+      truncated = true;
+      dropped++;
+      continue;
     }
     bytes += b;
     lines += l;
-    chunks.push({ seq: nextSeq++, ...input });
+    chunks.push({ seq, at, stream, attempt, data: input.data });
+    nextSeq = seq + 1;
   }
-  return { chunks, head: { nextSeq, bytes, lines, truncated: false }, dropped: 0 };
+  const changed = chunks.length > 0;
+  return {
+    chunks,
+    head: changed ? { nextSeq, bytes, lines, truncated } : head,
+    dropped,
+    duplicates,
+  };
 };

@@ -1,10 +1,11 @@
 /**
- * Port: a job's output, as chunks numbered per job (`seq` 1, 2, 3, ... across all attempts).
+ * Port: a job's output, as chunks numbered per job (`seq` growing across all attempts).
  *
- * The store numbers the chunks, not the agent: a retried job's second attempt continues the
- * same sequence, so a reader following a job with `read({ fromSeq })` never sees a number twice.
- * Appends to one job are serialised by the store; appends of many jobs made at the same time
- * share commits.
+ * The store numbers the chunks that come without a seq (1, 2, 3, ...); chunks that come with
+ * one keep it, and one whose seq the log already passed is a duplicate, dropped (see
+ * `LogInput`). Either way a retried job's second attempt continues above the first, so a reader
+ * following a job with `read({ fromSeq })` never sees a number twice. Appends to one job are
+ * serialised by the store; appends of many jobs made at the same time share commits.
  *
  * Bounded growth: each job may keep at most `maxBytes` bytes and `maxLines` lines (LogCap).
  * The first chunk that would pass either is dropped with everything after it, and one chunk of
@@ -27,13 +28,29 @@ export const LogChunk = Schema.Struct({
 }).annotations({ identifier: "LogChunk", description: "a piece of a job's output" });
 export type LogChunk = typeof LogChunk.Type;
 
-/** A chunk as an agent ships it; the store gives it its `seq`. */
+/**
+ * A chunk as an agent ships it. Without `seq`, the store gives it the job's next seq. With one
+ * (in the job's numbering: `jobLogSeq`), the append is idempotent: a chunk whose seq is below
+ * the job's next seq is already stored and is dropped, so chunks sent again (an agent re-sends
+ * what was not acknowledged, after a supervisor restart say) are not stored twice; a seq past
+ * the next one is stored as it is, and the gap stays.
+ */
 export interface LogInput {
+  readonly seq?: number;
   readonly at: number;
   readonly stream: "stdout" | "stderr";
   readonly attempt: number;
   readonly data: string;
 }
+
+/**
+ * A line's seq in its job's log, from its attempt and its number within the attempt (what the
+ * agent sends, from 1 without gaps): attempt 1's lines keep their numbers, and each later
+ * attempt starts on its own range of 2^32, so a job's seqs grow across attempts and every line
+ * of every attempt has one seq of its own, whatever the supervisor remembers.
+ */
+export const jobLogSeq = (attempt: number, lineSeq: number): number =>
+  (Math.max(1, attempt) - 1) * 2 ** 32 + lineSeq;
 
 export interface AppendResult {
   /** Seq of the first and last chunk stored by this call (marker included), or null for none. */
@@ -41,9 +58,28 @@ export interface AppendResult {
   readonly lastSeq: number | null;
   /** Chunks of this call dropped by the cap. */
   readonly dropped: number;
+  /** Chunks of this call dropped because the log already held their seq. */
+  readonly duplicates: number;
   /** The job's log has reached its cap (now or before). */
   readonly truncated: boolean;
+  /** What this call stored, in order, with their seqs (what followers are told). */
+  readonly chunks: ReadonlyArray<LogChunk>;
 }
+
+/** An append's result from its capped chunks: the same in every adapter. */
+export const appendResult = (capped: {
+  readonly chunks: ReadonlyArray<LogChunk>;
+  readonly head: { readonly truncated: boolean };
+  readonly dropped: number;
+  readonly duplicates: number;
+}): AppendResult => ({
+  firstSeq: capped.chunks[0]?.seq ?? null,
+  lastSeq: capped.chunks.at(-1)?.seq ?? null,
+  dropped: capped.dropped,
+  duplicates: capped.duplicates,
+  truncated: capped.head.truncated,
+  chunks: capped.chunks,
+});
 
 export interface LogPage {
   readonly chunks: ReadonlyArray<LogChunk>;

@@ -15,6 +15,7 @@ import { ulid, type JobId } from "../domain/ids.ts";
 import { WorkerId } from "../domain/ids.ts";
 import { WorkerInfo } from "../domain/worker.ts";
 import type { Store } from "../persistence/index.ts";
+import { jobLogSeq } from "../persistence/logs.ts";
 import type { ActorSystem, Answer } from "../runtime/system.ts";
 import { jobAddress, workerAddress, type HodeiKinds } from "../runtime/kinds.ts";
 import type { CoreConfig } from "./config.ts";
@@ -207,14 +208,17 @@ export const makeInbound = (ctx: InboundContext): AgentInbound => {
         if (on !== undefined && on !== workerId) {
           return yield* new StaleAttempt({ jobId: jobId as JobId, attempt, current: attempt });
         }
-        const inputs = lines.map((l) => ({ at: l.at, stream: l.stream, attempt, data: l.line }));
+        // Numbered by the agent: a line sent again (after a restart, say) is stored once.
+        const inputs = lines.map((l) => ({
+          seq: jobLogSeq(attempt, l.seq),
+          at: l.at,
+          stream: l.stream,
+          attempt,
+          data: l.line,
+        }));
         const stored = yield* ctx.store.logs.append(jobId, inputs).pipe(Effect.orDie);
-        if (stored.firstSeq !== null) {
-          const first = stored.firstSeq;
-          ctx.bus.tryPublish(logEvents, {
-            jobId,
-            chunks: inputs.map((c, i) => ({ ...c, seq: first + i })),
-          });
+        if (stored.chunks.length > 0) {
+          ctx.bus.tryPublish(logEvents, { jobId, chunks: stored.chunks });
         }
       }),
     disconnected: () => {},

@@ -1,13 +1,14 @@
 /**
  * LMDB LogStore. An append reads the job's log head and writes its chunks and the new head in
- * one write transaction, so two appends to one job cannot interleave their numbering; appends
- * of many jobs in one event turn share the commit (lmdb-js groups them).
+ * one write transaction, so two appends to one job cannot interleave their numbering (nor both
+ * store a re-sent chunk: the second sees the first's head); appends of many jobs in one event
+ * turn share the commit (lmdb-js groups them).
  */
 import { Effect, Schema } from "effect";
 import type { RootDatabase } from "lmdb";
 import { storeError } from "../errors.ts";
 import { applyCap, emptyLogHead, type LogCap, type LogHead } from "../log-cap.ts";
-import { defaultReadLimit, LogChunk, type LogStore } from "../logs.ts";
+import { appendResult, defaultReadLimit, LogChunk, type LogStore } from "../logs.ts";
 import type { Durable } from "./durable.ts";
 import type { Databases } from "./layout.ts";
 
@@ -30,12 +31,7 @@ export const makeLmdbLogStore = (
           const capped = applyCap(head, inputs, cap);
           for (const chunk of capped.chunks) void dbs.logs.put([jobId, chunk.seq], chunk);
           if (capped.head !== head) void dbs.logHeads.put(jobId, capped.head);
-          return {
-            firstSeq: capped.chunks[0]?.seq ?? null,
-            lastSeq: capped.chunks.at(-1)?.seq ?? null,
-            dropped: capped.dropped,
-            truncated: capped.head.truncated,
-          };
+          return appendResult(capped);
         }),
       ),
     read: (jobId, options = {}) =>

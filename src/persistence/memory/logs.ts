@@ -1,7 +1,7 @@
-/** In-memory LogStore: chunks per job in arrays, the cap applied by log-cap.ts. */
+/** In-memory LogStore: chunks per job in arrays, numbered and capped by log-cap.ts. */
 import { Effect } from "effect";
 import { applyCap, emptyLogHead, type LogCap, type LogHead } from "../log-cap.ts";
-import { defaultReadLimit, type LogChunk, type LogStore } from "../logs.ts";
+import { appendResult, defaultReadLimit, type LogChunk, type LogStore } from "../logs.ts";
 
 export interface MemoryLogStore extends LogStore {
   readonly purge: (jobIds: ReadonlyArray<string>) => void;
@@ -14,13 +14,10 @@ export const makeMemoryLogStore = (cap: LogCap): MemoryLogStore => {
       Effect.sync(() => {
         const log = logs.get(jobId) ?? { head: emptyLogHead, chunks: [] };
         const capped = applyCap(log.head, inputs, cap);
-        logs.set(jobId, { head: capped.head, chunks: [...log.chunks, ...capped.chunks] });
-        return {
-          firstSeq: capped.chunks[0]?.seq ?? null,
-          lastSeq: capped.chunks.at(-1)?.seq ?? null,
-          dropped: capped.dropped,
-          truncated: capped.head.truncated,
-        };
+        log.head = capped.head;
+        for (const c of capped.chunks) log.chunks.push(c);
+        logs.set(jobId, log);
+        return appendResult(capped);
       }),
     read: (jobId, options = {}) =>
       Effect.sync(() => {

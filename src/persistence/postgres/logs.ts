@@ -1,7 +1,8 @@
 /**
  * PostgreSQL LogStore. Appends go through a group commit: one transaction per batch locks the
  * log heads of the jobs in it (in id order, so two batches cannot deadlock), numbers and caps
- * the chunks (log-cap.ts), inserts them in one statement and writes the heads back in another.
+ * the chunks (log-cap.ts: a chunk re-sent with a seq the head has passed is dropped there, under
+ * the lock), inserts them in one statement and writes the heads back in another.
  */
 import { Effect } from "effect";
 import { sql, type Kysely } from "kysely";
@@ -9,6 +10,7 @@ import { storeError } from "../errors.ts";
 import { makeGroupCommit } from "../group-commit.ts";
 import { applyCap, emptyLogHead, type LogCap, type LogHead } from "../log-cap.ts";
 import {
+  appendResult,
   defaultReadLimit,
   LogChunk,
   type AppendResult,
@@ -60,12 +62,7 @@ export const makePostgresLogStore = (
         if (capped.head !== head) changed.add(jobId);
         heads.set(jobId, capped.head);
         for (const c of capped.chunks) chunks.push({ job_id: jobId, ...c });
-        return {
-          firstSeq: capped.chunks[0]?.seq ?? null,
-          lastSeq: capped.chunks.at(-1)?.seq ?? null,
-          dropped: capped.dropped,
-          truncated: capped.head.truncated,
-        };
+        return appendResult(capped);
       });
       if (chunks.length > 0) {
         await sql`insert into ${chunksTable} (job_id, seq, at, stream, attempt, data)
