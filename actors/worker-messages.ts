@@ -14,7 +14,13 @@ export type WorkerMessage =
   /** The agent said goodbye after draining. */
   | { readonly type: "left"; readonly at: number }
   /** The runtime's clock passed the heartbeat deadline. */
-  | { readonly type: "tick"; readonly at: number };
+  | { readonly type: "tick"; readonly at: number }
+  /**
+   * Recovery: the jobs that the job actors' committed snapshots place on this worker. They are
+   * the truth; this actor's own list may be older, as `job_assigned` and `job_finished` are
+   * not committed on their own (they change nothing else).
+   */
+  | { readonly type: "jobs_recovered"; readonly at: number; readonly jobs: ReadonlyArray<string> };
 
 export type WorkerEffect =
   | {

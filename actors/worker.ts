@@ -60,7 +60,9 @@ export const workerMachine = setup({
     hasJobs: ({ context }) => context.jobs.length > 0,
     deadlinePassed: ({ context, event }) => event.type === "tick" && event.at >= context.deadline,
     lastJobFinished: ({ context, event }) =>
-      event.type === "job_finished" && without(context.jobs, event.jobId).length === 0,
+      event.type === "job_finished" &&
+      context.jobs.length > 0 &&
+      context.jobs.every((j) => j === event.jobId),
   },
   actions: {
     record: assign({
@@ -88,8 +90,21 @@ export const workerMachine = setup({
     }),
     removeJob: assign({
       jobs: ({ context, event }) =>
-        event.type === "job_finished" ? without(context.jobs, event.jobId) : context.jobs,
+        event.type === "job_finished" && context.jobs.includes(event.jobId)
+          ? without(context.jobs, event.jobId)
+          : context.jobs,
     }),
+    recoverJobs: assign({
+      jobs: ({ context, event }) =>
+        event.type === "jobs_recovered" ? [...new Set(event.jobs)] : context.jobs,
+    }),
+    /** Recovered lost: hand back whatever the job actors still place here. */
+    handBackRecovered: emit(({ context, event }) => ({
+      type: "worker.lost" as const,
+      workerId: context.workerId,
+      jobs: event.type === "jobs_recovered" ? [...new Set(event.jobs)] : [],
+      at: at(event),
+    })),
     /** Reconnect: the agent's report is the truth about what it runs; the rest is released. */
     reconcile: emit(({ context, event }) => ({
       type: "worker.reconciled" as const,
@@ -134,6 +149,7 @@ export const workerMachine = setup({
       on: {
         registered: { target: "connected", actions: ["alive", "reconcile", "adoptReported"] },
         tick: { guard: "deadlinePassed", target: "lost" },
+        jobs_recovered: { actions: "recoverJobs" },
       },
     },
     /** Connected and taking work: `idle` or `busy` by whether it runs anything. */
@@ -143,16 +159,22 @@ export const workerMachine = setup({
         heartbeat: { actions: "alive" },
         // The same agent registering again (a new session): reconcile, stay connected.
         registered: { target: ".choose", actions: ["alive", "reconcile", "adoptReported"] },
-        job_assigned: { target: ".busy", actions: "addJob" },
+        jobs_recovered: { target: ".choose", actions: "recoverJobs" },
         drain: { target: "draining", actions: "pushDrain" },
         tick: { guard: "deadlinePassed", target: "lost" },
       },
       states: {
         choose: { always: [{ guard: "hasJobs", target: "busy" }, { target: "idle" }] },
-        idle: { entry: entered("idle") },
+        idle: {
+          entry: entered("idle"),
+          on: { job_assigned: { target: "busy", actions: "addJob" } },
+        },
+        // One more job keeps it busy: no new history line, nothing announced, so a worker's
+        // history grows with its idle/busy changes, not with the jobs it runs.
         busy: {
           entry: entered("busy"),
           on: {
+            job_assigned: { actions: "addJob" },
             job_finished: [
               { guard: "lastJobFinished", target: "idle", actions: "removeJob" },
               { actions: "removeJob" },
@@ -169,6 +191,7 @@ export const workerMachine = setup({
         // A new session while draining: reconcile, and keep draining.
         registered: { actions: ["alive", "reconcile", "adoptReported"] },
         job_finished: { actions: "removeJob" },
+        jobs_recovered: { actions: "recoverJobs" },
         tick: { guard: "deadlinePassed", target: "lost" },
         // Left with jobs still on it (the agent gave up waiting): they must be placed again.
         left: [
@@ -181,6 +204,12 @@ export const workerMachine = setup({
       entry: [...entered("lost"), "handBack", assign({ jobs: [] })],
       on: {
         registered: { target: "connected", actions: ["alive", "reconcile", "adoptReported"] },
+        // Its jobs were handed back when it was lost; any that a crash kept from learning it
+        // are handed back again.
+        jobs_recovered: {
+          guard: ({ event }) => event.jobs.length > 0,
+          actions: "handBackRecovered",
+        },
       },
     },
     offline: { type: "final", entry: entered("offline") },

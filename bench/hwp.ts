@@ -64,7 +64,7 @@ class Waiter {
   seen(e: JobEvent): void {
     const list = this.waiting.get(e.jobId);
     if (list === undefined) return;
-    for (const [state, resolve] of list.filter(([s]) => s === e.state)) resolve(e);
+    for (const [, resolve] of list.filter(([s]) => s === e.state)) resolve(e);
     const rest = list.filter(([s]) => s !== e.state);
     if (rest.length === 0) this.waiting.delete(e.jobId);
     else this.waiting.set(e.jobId, rest);

@@ -100,8 +100,24 @@ const step = (m: Model, e: WorkerMessage, input: WorkerInput): Step => {
     case "job_assigned": {
       if (!connected(m.state)) return stay;
       const jobs = m.jobs.includes(e.jobId) ? m.jobs : [...m.jobs, e.jobId];
-      // Every assignment (re-)enters `busy`, announcing the jobs it now holds.
+      // The first job makes it busy (announced); more jobs only join the list.
+      if (m.state === "busy") return { next: { ...m, jobs }, effects: [] };
       return { next: { ...m, state: "busy", jobs }, effects: [entered("busy", jobs)] };
+    }
+    case "jobs_recovered": {
+      // Recovery: the job actors' list replaces its own; a lost worker hands them back again.
+      const jobs = [...new Set(e.jobs)];
+      if (m.state === "offline") return stay;
+      if (m.state === "lost")
+        return { next: m, effects: jobs.length > 0 ? [`lost${list(jobs)}@${e.at}`] : [] };
+      if (m.state === "registering") return { next: { ...m, jobs }, effects: [] };
+      if (m.state === "draining") {
+        return jobs.length > 0
+          ? { next: { ...m, jobs }, effects: [] }
+          : { next: { ...m, state: "offline", jobs }, effects: [entered("offline", jobs)] };
+      }
+      const state = jobs.length > 0 ? "busy" : "idle";
+      return { next: { ...m, state, jobs }, effects: [entered(state, jobs)] };
     }
     case "job_finished": {
       if (m.state !== "busy" && m.state !== "draining") return stay;
@@ -151,7 +167,8 @@ type Cmd =
       readonly pick: number;
       readonly held: boolean;
     }
-  | { readonly k: "tick"; readonly dt: number; readonly when: "later" | "deadline" | "before" };
+  | { readonly k: "tick"; readonly dt: number; readonly when: "later" | "deadline" | "before" }
+  | { readonly k: "jobs_recovered"; readonly dt: number; readonly jobs: ReadonlyArray<string> };
 
 const dtArb = fc.oneof(
   { arbitrary: fc.constant(0), weight: 1 },
@@ -184,6 +201,14 @@ const cmdArb: fc.Arbitrary<Cmd> = fc.oneof(
     weight: 5,
   },
   { arbitrary: fc.record({ k: fc.constant("drain" as const), dt: dtArb }), weight: 1 },
+  {
+    arbitrary: fc.record({
+      k: fc.constant("jobs_recovered" as const),
+      dt: dtArb,
+      jobs: fc.subarray([...jobIds]),
+    }),
+    weight: 1,
+  },
   { arbitrary: fc.record({ k: fc.constant("left" as const), dt: dtArb }), weight: 1 },
   {
     arbitrary: fc.record({
@@ -217,6 +242,8 @@ const concrete = (cmd: Cmd, m: Model, now: number, input: WorkerInput): WorkerMe
       return { type: cmd.k, at };
     case "job_assigned":
       return { type: "job_assigned", at, jobId: jobIds[cmd.pick % jobIds.length]! };
+    case "jobs_recovered":
+      return { type: "jobs_recovered", at, jobs: cmd.jobs };
     case "job_finished": {
       const from = cmd.held && m.jobs.length > 0 ? m.jobs : jobIds;
       return { type: "job_finished", at, jobId: from[cmd.pick % from.length]! };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest";
-import { Effect, Exit, Scope, TestClock } from "effect";
+import { Deferred, Effect, Exit, Scope, TestClock } from "effect";
 import { makeMemorySnapshotStore } from "../src/persistence/memory/snapshots.ts";
 import type { SnapshotStore } from "../src/persistence/snapshots.ts";
 import {
@@ -235,7 +235,7 @@ describe("ask", () => {
 
   it.scoped("does not commit volatile messages (heartbeats) on their own", () =>
     Effect.gen(function* () {
-      const { system, store } = yield* harness();
+      const { system, store, effects } = yield* harness();
       const w = workerAddress("w9");
       yield* system.spawn(w, { workerId: "w9", heartbeatTimeoutMs: 1_000, at: 0 });
       yield* system.tell(w, { type: "registered", at: 0, jobs: [] });
@@ -246,7 +246,170 @@ describe("ask", () => {
       expect(store.commits()).toBe(commits);
       const live = (yield* system.snapshot(w)) as { context: { deadline: number } };
       expect(live.context.deadline).toBe(6_000);
+      // Idle to busy and back with one job: announced, and not committed either.
+      yield* system.tell(w, { type: "job_assigned", at: 6_000, jobId: "x" });
+      yield* system.tell(w, { type: "job_finished", at: 6_001, jobId: "x" });
+      yield* system.settled;
+      expect(store.commits()).toBe(commits);
+      const announced = effects
+        .filter(([from, e]) => from === w && e.type === "worker.transitioned")
+        .map(([, e]) => (e as { state: string }).state);
+      expect(announced).toEqual(["registering", "idle", "busy", "idle"]);
     }),
+  );
+});
+
+describe("commits", () => {
+  it.scoped("a durable spawn commits nothing and performs its effects at once", () =>
+    Effect.gen(function* () {
+      const { system, store, states } = yield* harness();
+      const a = jobAddress("D1");
+      yield* system.spawn(a, jobInput("D1", 0), true);
+      // The caller made the state durable (a job row): nothing to wait for.
+      expect(states(a)).toEqual(["queued"]);
+      yield* system.settled;
+      expect(store.commits()).toBe(0);
+      expect(yield* store.load(a)).toBeUndefined();
+      // Its first change is committed with the whole snapshot.
+      yield* system.tell(a, { type: "schedule", at: 1, workerId: "w1", acceptBy: 9 });
+      yield* system.settled;
+      expect((yield* store.load(a))?.snapshot.value).toBe("scheduled");
+    }),
+  );
+
+  it.scoped("commits what is only in memory before it passivates an actor", () =>
+    Effect.gen(function* () {
+      const { system, store } = yield* harness({ passivateIdleAfterMs: 10_000 });
+      const a = jobAddress("D2");
+      yield* system.spawn(a, jobInput("D2", 0), true);
+      const w = workerAddress("wp");
+      yield* system.spawn(w, { workerId: "wp", heartbeatTimeoutMs: 1_000_000, at: 0 });
+      yield* system.tell(w, { type: "registered", at: 0, jobs: [] });
+      yield* system.tell(w, { type: "job_assigned", at: 1, jobId: "x" });
+      yield* system.settled;
+      // Busy already: one more job changes nothing but the list, which is not committed alone.
+      yield* system.tell(w, { type: "job_assigned", at: 2, jobId: "y" });
+      yield* system.settled;
+      const saved = (yield* store.load(w))?.snapshot.context as { jobs: string[] };
+      expect(saved.jobs).toEqual(["x"]);
+      // One sweep commits them, a later one passivates them.
+      for (let i = 0; i < 40 && system.stats().live > 0; i++) {
+        yield* TestClock.adjust("1 second");
+        yield* system.settled;
+      }
+      expect(system.stats().live).toBe(0);
+      expect((yield* store.load(a))?.snapshot.value).toBe("queued");
+      const jobs = ((yield* store.load(w))?.snapshot.context as { jobs: string[] }).jobs;
+      expect(jobs).toEqual(["x", "y"]);
+      // Re-activated from what was committed: the volatile change was not lost.
+      yield* system.tell(w, { type: "job_finished", at: 30_000, jobId: "x" });
+      yield* system.settled;
+      const live = yield* system.snapshot(w);
+      expect(live?.context.jobs).toEqual(["y"]);
+    }),
+  );
+
+  it.scoped("runs the next round while a commit is in flight, and keeps effects in order", () =>
+    Effect.gen(function* () {
+      const inner = makeMemorySnapshotStore();
+      const gates: Array<Deferred.Deferred<void>> = [];
+      const committed: string[][] = [];
+      const store: SnapshotStore = {
+        ...inner,
+        ordered: true,
+        saveBatch: (records) =>
+          Effect.gen(function* () {
+            const gate = yield* Deferred.make<void>();
+            gates.push(gate);
+            yield* Deferred.await(gate);
+            committed.push(records.map((r) => String(r.snapshot.value)));
+            yield* inner.saveBatch(records);
+          }),
+      };
+      const { system, effects } = yield* harness({ store });
+      const a = jobAddress("P1");
+      const b = jobAddress("P2");
+      yield* system.spawn(a, jobInput("P1", 0), true);
+      yield* system.spawn(b, jobInput("P2", 0), true);
+      const scheduled = effects.length;
+      yield* system.tell(a, { type: "schedule", at: 1, workerId: "w1", acceptBy: 9 });
+      while (gates.length < 1) yield* Effect.yieldNow();
+      // The first commit hangs; the next message is taken, and its commit started, meanwhile.
+      yield* system.tell(b, { type: "schedule", at: 2, workerId: "w1", acceptBy: 9 });
+      while (gates.length < 2) yield* Effect.yieldNow();
+      expect(effects.length).toBe(scheduled);
+      // The second commit ends first: its effects still wait for the first's.
+      yield* Deferred.succeed(gates[1]!, undefined);
+      for (let i = 0; i < 10; i++) yield* Effect.yieldNow();
+      expect(effects.length).toBe(scheduled);
+      yield* Deferred.succeed(gates[0]!, undefined);
+      yield* system.settled;
+      const after = effects.slice(scheduled).filter(([, e]) => e.type === "job.transitioned");
+      expect(after.map(([from]) => from)).toEqual([a, b]);
+    }),
+  );
+
+  it.scoped(
+    "with a store that is not ordered, commits of one actor wait for each other, and share one",
+    () =>
+      Effect.gen(function* () {
+        const inner = makeMemorySnapshotStore();
+        const gates: Array<Deferred.Deferred<void>> = [];
+        const sizes: number[] = [];
+        const store: SnapshotStore = {
+          ...inner,
+          saveBatch: (records) =>
+            Effect.gen(function* () {
+              const gate = yield* Deferred.make<void>();
+              gates.push(gate);
+              sizes.push(records.length);
+              yield* Deferred.await(gate);
+              yield* inner.saveBatch(records);
+            }),
+        };
+        const { system, effects } = yield* harness({ store });
+        const [u1, u2, u3] = ["U1", "U2", "U3"].map(jobAddress);
+        for (const [i, a] of [u1!, u2!, u3!].entries()) {
+          yield* system.spawn(a, jobInput(`U${i + 1}`, 0), true);
+        }
+        const step = (n: number) =>
+          Effect.gen(function* () {
+            for (let i = 0; i < 20 && gates.length < n; i++) yield* Effect.yieldNow();
+          });
+        const from = effects.length;
+        yield* system.tell(u1!, { type: "schedule", at: 1, workerId: "w", acceptBy: 9 });
+        yield* step(1);
+        // Another actor: its commit need not wait.
+        yield* system.tell(u2!, { type: "schedule", at: 2, workerId: "w", acceptBy: 9 });
+        yield* step(2);
+        expect(gates.length).toBe(2);
+        // The same actor again: it waits for its first commit, and what comes after waits too.
+        yield* system.tell(u1!, { type: "cancel", at: 3 });
+        yield* step(3);
+        yield* system.tell(u3!, { type: "schedule", at: 4, workerId: "w", acceptBy: 9 });
+        yield* step(3);
+        expect(gates.length).toBe(2);
+        yield* Deferred.succeed(gates[1]!, undefined);
+        yield* step(3);
+        expect(gates.length).toBe(2);
+        expect(effects.length).toBe(from);
+        yield* Deferred.succeed(gates[0]!, undefined);
+        yield* step(3);
+        expect(gates.length).toBe(3);
+        yield* Deferred.succeed(gates[2]!, undefined);
+        yield* system.settled;
+        expect(sizes).toEqual([1, 1, 2]);
+        const transitions = effects
+          .slice(from)
+          .filter(([, e]) => e.type === "job.transitioned")
+          .map(([a, e]) => `${a} ${(e as { state: string }).state}`);
+        expect(transitions).toEqual([
+          "job/U1 scheduled",
+          "job/U2 scheduled",
+          "job/U1 cancelled",
+          "job/U3 scheduled",
+        ]);
+      }),
   );
 });
 

@@ -3,11 +3,12 @@
  * gateway's pushes by calling `inbound`), on the memory store and the TestClock.
  */
 import { describe, expect, it } from "@effect/vitest";
-import { Effect, Either, TestClock } from "effect";
+import { Effect, Either, Exit, Scope, TestClock } from "effect";
 import { makeMemoryBus } from "../src/bus/index.ts";
 import { makeMemoryStore } from "../src/persistence/memory/store.ts";
 import type { Assignment, WorkerGateway } from "../src/supervisor/gateway.ts";
 import { makeSupervisorCore } from "../src/supervisor/core.ts";
+import { workerAddress } from "../src/runtime/kinds.ts";
 
 const capacity = { cpuMillis: 4_000, memoryMb: 8_192, gpus: 0, maxJobs: 4 };
 const telemetry = {
@@ -149,5 +150,43 @@ describe("supervisor core", () => {
       yield* core.inbound.result(workerId, job.id, 1, { kind: "cancelled" });
       expect(yield* state(job.id)).toBe("cancelled");
     }),
+  );
+});
+
+describe("supervisor core: recovery", () => {
+  it.scoped(
+    "gives each worker the jobs its job actors place on it (not committed one by one)",
+    () =>
+      Effect.gen(function* () {
+        const store = makeMemoryStore();
+        const first = yield* Scope.make();
+        const core = yield* Effect.flatMap(makeMemoryBus, (bus) =>
+          makeSupervisorCore({ store, bus }),
+        ).pipe(Scope.extend(first));
+        core.attachGateway({ assign: () => true, cancel: () => true, drain: () => true });
+        const { workerId } = yield* core.inbound.register({
+          name: "a",
+          capacity,
+          labels: {},
+          handlers: [],
+          running: [],
+        });
+        yield* core.inbound.heartbeat(workerId, telemetry);
+        const jobs: string[] = [];
+        for (const name of ["one", "two", "three"]) {
+          jobs.push((yield* core.submit(spec(name))).job.id);
+          yield* core.settled;
+        }
+        yield* core.inbound.started(workerId, jobs[0]!, 1);
+        yield* core.inbound.result(workerId, jobs[0]!, 1, { kind: "succeeded", exitCode: 0 });
+        yield* core.settled;
+        yield* Scope.close(first, Exit.void);
+
+        const again = yield* makeSupervisorCore({ store, bus: yield* makeMemoryBus });
+        yield* again.settled;
+        const worker = yield* again.system.snapshot(workerAddress(workerId));
+        expect([...(worker?.context.jobs ?? [])].sort()).toEqual([jobs[1]!, jobs[2]!].sort());
+        expect(worker?.value).toEqual({ connected: "busy" });
+      }),
   );
 });

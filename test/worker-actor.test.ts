@@ -173,10 +173,38 @@ describe("worker actor: heartbeats and loss", () => {
       "registering",
       "idle",
       "busy",
-      "busy",
       "lost",
       "idle",
     ]);
+  });
+});
+
+describe("worker actor: recovery", () => {
+  it("takes the job actors' list of its jobs: busy or idle by it, announced", () => {
+    const worker = connected(["a", "b"]);
+    expect(worker.send({ type: "jobs_recovered", at: 500, jobs: ["b", "c", "c"] })).toEqual([
+      { type: "worker.transitioned", workerId: "w1", state: "busy", jobs: ["b", "c"], at: 500 },
+    ]);
+    expect(worker.snap().context.jobs).toEqual(["b", "c"]);
+    expect(states(worker.send({ type: "jobs_recovered", at: 600, jobs: [] }))).toEqual(["idle"]);
+    expect(worker.state()).toBe("idle");
+  });
+
+  it("a lost worker hands back again what the job actors still place on it", () => {
+    const worker = connected(["a"]);
+    worker.send({ type: "tick", at: 40_000 });
+    expect(worker.send({ type: "jobs_recovered", at: 41_000, jobs: ["a"] })).toEqual([
+      { type: "worker.lost", workerId: "w1", jobs: ["a"], at: 41_000 },
+    ]);
+    expect(worker.send({ type: "jobs_recovered", at: 42_000, jobs: [] })).toEqual([]);
+    expect(worker.state()).toBe("lost");
+  });
+
+  it("one more job while busy is not a transition: no history line, nothing announced", () => {
+    const worker = connected(["a"]);
+    const lines = worker.snap().context.history.length;
+    expect(worker.send({ type: "job_assigned", at: 300, jobId: "b" })).toEqual([]);
+    expect(worker.snap().context.history.length).toBe(lines);
   });
 });
 
@@ -309,6 +337,7 @@ describe("worker actor: drain", () => {
       { type: "heartbeat", at: 2_000 },
       { type: "job_assigned", at: 2_000, jobId: "a" },
       { type: "job_finished", at: 2_000, jobId: "a" },
+      { type: "jobs_recovered", at: 2_000, jobs: ["a"] },
       { type: "drain", at: 2_000 },
       { type: "left", at: 2_000 },
       { type: "tick", at: Number.MAX_SAFE_INTEGER },

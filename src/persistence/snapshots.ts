@@ -38,6 +38,12 @@ export interface SnapshotRecord {
 
 export interface SnapshotStore {
   readonly saveBatch: (records: ReadonlyArray<SnapshotRecord>) => Effect.Effect<void, StoreError>;
+  /**
+   * True when calls to `saveBatch` commit in the order they were made, even while earlier ones
+   * are still in flight (one writer, in order: LMDB). The runtime then starts a round's commit
+   * without waiting for the one before; otherwise it runs one at a time.
+   */
+  readonly ordered?: boolean;
   readonly load: (address: string) => Effect.Effect<SnapshotRecord | undefined, StoreError>;
   /** Every actor of `kind` not in a final state: what recovery re-creates. */
   readonly loadActive: (kind: string) => Effect.Effect<ReadonlyArray<SnapshotRecord>, StoreError>;

@@ -32,10 +32,16 @@ export interface Behaviour<M extends AnyStateMachine = AnyStateMachine> {
   readonly tick: (at: number) => EventFromLogic<M>;
   /**
    * Messages whose changes need no commit of their own (a heartbeat that only moves a
-   * deadline): they change the live snapshot, and reach the store with the next real change.
-   * Their effects are not performed, so a volatile message must not emit any.
+   * deadline), given the effects the step emitted: they change the live snapshot, and reach
+   * the store with the next change that is committed (or before passivation). Their effects,
+   * if any, must be informational (nothing depends on them being durable): they are performed
+   * after the commits already under way, not after one of their own. A step that ends the
+   * actor is never volatile.
    */
-  readonly volatile?: (message: EventFromLogic<M>) => boolean;
+  readonly volatile?: (
+    message: EventFromLogic<M>,
+    effects: ReadonlyArray<EmittedFrom<M>>,
+  ) => boolean;
 }
 
 export type AnyBehaviour = Behaviour<AnyStateMachine>;

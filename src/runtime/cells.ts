@@ -6,7 +6,8 @@
  * A round takes every cell with mail, runs its messages through its machine, and leaves
  * behind (a) the cells whose snapshot changed, for one commit, and (b) the effects the
  * machines emitted, which are performed only after that commit: nothing leaves an actor before
- * the state that caused it is durable.
+ * the state that caused it is durable. `takeBatch` packs them up; the next rounds may run while
+ * that commit is in flight.
  *
  * Cell status:
  * - `activating`: not in memory; its snapshot is being loaded, messages wait in its mailbox.
@@ -27,7 +28,7 @@ export interface Cell {
   readonly mailbox: Mailbox<unknown>;
   status: "activating" | "active" | "restarting" | "stopped";
   snapshot: unknown;
-  /** The snapshot as last committed: what a restart goes back to. */
+  /** The snapshot as last handed to a commit (done or in flight): what a restart goes back to. */
   committed: PersistedSnapshot | undefined;
   /** The snapshot this cell started from when nothing of it is committed yet. */
   initial: unknown;
@@ -36,6 +37,14 @@ export interface Cell {
   failures: ReadonlyArray<number>;
   queued: boolean;
   dirty: boolean;
+  /** Batches holding a record of this cell whose commit has not finished. */
+  inFlight: number;
+  /**
+   * The live snapshot is newer than the store's and no commit is pending for it: changed by
+   * volatile messages, or spawned from a state its creator made durable. Committed before the
+   * actor is passivated, so passivation never loses it.
+   */
+  unsaved: boolean;
   lastActive: number;
   waiters: Array<() => void>;
 }
@@ -44,6 +53,14 @@ export interface Cell {
 export type Answer =
   | { readonly _tag: "taken"; readonly effects: ReadonlyArray<unknown> }
   | { readonly _tag: "dead"; readonly reason: string };
+
+/** One commit's worth: the records, and what waits for them to be durable. */
+export interface Batch {
+  readonly cells: ReadonlyArray<Cell>;
+  readonly records: ReadonlyArray<SnapshotRecord>;
+  readonly effects: ReadonlyArray<readonly [string, unknown]>;
+  readonly answers: ReadonlyArray<readonly [(answer: Answer) => void, Answer]>;
+}
 
 export interface Hooks {
   readonly deadLetter: (address: string, message: unknown, reason: string) => void;
@@ -60,8 +77,6 @@ export class Cells {
   /** Asks waiting for their message: answered after the commit of the round that took it. */
   readonly asks = new Map<unknown, (answer: Answer) => void>();
   answers: Array<readonly [(answer: Answer) => void, Answer]> = [];
-  /** How many of `effects` belong to the commit in flight (see `pendingRecords`). */
-  private effectsCommitted = 0;
   processed = 0;
   restarts = 0;
   deadLetters = 0;
@@ -73,8 +88,15 @@ export class Cells {
     private readonly hooks: Hooks,
   ) {}
 
+  /** Mail to run, actors to load, or changes not yet in a batch. */
   get hasWork(): boolean {
-    return this.ready.length > 0 || this.activating.length > 0 || this.dirty.length > 0;
+    return (
+      this.ready.length > 0 ||
+      this.activating.length > 0 ||
+      this.dirty.length > 0 ||
+      this.effects.length > 0 ||
+      this.answers.length > 0
+    );
   }
 
   driverFor(address: string): Driver<AnyBehaviour> | undefined {
@@ -95,6 +117,8 @@ export class Cells {
       failures: [],
       queued: false,
       dirty: false,
+      inFlight: 0,
+      unsaved: false,
       lastActive: now,
       waiters: [],
     };
@@ -102,15 +126,33 @@ export class Cells {
     return cell;
   }
 
-  spawn(address: string, input: unknown, now: number): boolean {
+  /**
+   * A new actor from `input`. Its initial snapshot is committed with the next round, and its
+   * initial effects performed after that, unless `durable`: then its creator has already made
+   * a record durable from which recovery re-creates this very initial state (a job's row), so
+   * there is nothing to commit first and the effects are returned, for the caller to perform
+   * now. `undefined` when the address is taken.
+   */
+  spawn(
+    address: string,
+    input: unknown,
+    now: number,
+    durable = false,
+  ): ReadonlyArray<unknown> | undefined {
     const driver = this.driverFor(address);
     if (driver === undefined) throw new Error(`no behaviour for the address ${address}`);
-    if (this.cells.has(address)) return false;
+    if (this.cells.has(address)) return undefined;
     const cell = this.newCell(address, driver, now);
     const step = driver.initial(input as never);
     cell.initial = step.snapshot;
-    this.applied(cell, step.snapshot, step.effects);
-    return true;
+    if (!durable) {
+      this.applied(cell, step.snapshot, step.effects);
+      return [];
+    }
+    cell.snapshot = step.snapshot;
+    cell.unsaved = true;
+    this.track(cell, driver.deadline(step.snapshot as never));
+    return step.effects;
   }
 
   /** Enqueues without waiting: "full" means the sender must wait for room. */
@@ -205,9 +247,16 @@ export class Cells {
     try {
       const step = cell.driver.step(cell.snapshot as never, message as never);
       this.processed++;
-      if (cell.driver.behaviour.volatile?.(message as never) === true) {
-        // Kept in memory only (a heartbeat): no commit, no effects of its own.
+      if (
+        cell.driver.behaviour.volatile?.(message as never, step.effects as never) === true &&
+        !cell.driver.isDone(step.snapshot as never)
+      ) {
+        // Kept in memory only (a heartbeat): no commit of its own; it reaches the store with
+        // the next change that is committed, or before the actor is passivated. Its effects
+        // (informational) go out after the commits already under way.
         cell.snapshot = step.snapshot;
+        if (!cell.dirty) cell.unsaved = true;
+        for (const e of step.effects) this.effects.push([cell.address, e]);
         this.track(cell, cell.driver.deadline(step.snapshot as never));
       } else if (step.snapshot !== cell.snapshot || step.effects.length > 0) {
         this.applied(cell, step.snapshot, step.effects);
@@ -228,6 +277,11 @@ export class Cells {
     cell.snapshot = snapshot;
     for (const e of effects) this.effects.push([cell.address, e]);
     this.track(cell, cell.driver.deadline(snapshot as never));
+    this.markDirty(cell);
+  }
+
+  private markDirty(cell: Cell): void {
+    cell.unsaved = false;
     if (!cell.dirty) {
       cell.dirty = true;
       this.dirty.push(cell);
@@ -269,11 +323,23 @@ export class Cells {
     this.schedule(cell);
   }
 
-  /** The records of one commit; the cells stay dirty until `committed` is called. */
-  pendingRecords(): SnapshotRecord[] {
-    this.effectsCommitted = this.effects.length;
-    return this.dirty.map((cell) => {
+  /**
+   * Everything of the rounds since the last batch that must wait for one commit: the changed
+   * cells' records, and the effects and answers they caused. The cells are clean again (a later
+   * change makes them dirty for the next batch); `committed` says what the store then holds.
+   */
+  takeBatch(): Batch | undefined {
+    if (this.dirty.length === 0 && this.effects.length === 0 && this.answers.length === 0) {
+      return undefined;
+    }
+    const cells = this.dirty;
+    this.dirty = [];
+    const records = cells.map((cell): SnapshotRecord => {
+      cell.dirty = false;
+      cell.inFlight++;
       const snapshot = cell.driver.persist(cell.snapshot as never);
+      // What a restart goes back to: it will be in the store unless the process dies first.
+      cell.committed = snapshot;
       return {
         address: cell.address,
         kind: cell.driver.behaviour.kind,
@@ -283,17 +349,25 @@ export class Cells {
         done: cell.driver.isDone(cell.snapshot as never),
       };
     });
+    const batch: Batch = { cells, records, effects: this.effects, answers: this.answers };
+    this.effects = [];
+    this.answers = [];
+    return batch;
   }
 
-  /** After a commit: remember what was committed and passivate the actors that finished. */
-  committed(records: ReadonlyArray<SnapshotRecord>): void {
-    // Cells spawned while the commit was in flight are not in it: they stay dirty.
-    const cells = this.dirty.splice(0, records.length);
-    for (let i = 0; i < cells.length; i++) {
-      const cell = cells[i]!;
-      cell.dirty = false;
-      cell.committed = records[i]!.snapshot;
-      if (records[i]!.done && cell.mailbox.size === 0 && !cell.queued) {
+  /** After a batch's commit: passivate the actors it finished that have nothing more to do. */
+  committed(batch: Batch): void {
+    for (let i = 0; i < batch.cells.length; i++) {
+      const cell = batch.cells[i]!;
+      cell.inFlight--;
+      if (
+        batch.records[i]!.done &&
+        cell.inFlight === 0 &&
+        !cell.dirty &&
+        !cell.queued &&
+        cell.mailbox.size === 0 &&
+        this.cells.get(cell.address) === cell
+      ) {
         this.cells.delete(cell.address);
       }
     }
@@ -309,32 +383,26 @@ export class Cells {
     }
   }
 
-  takeAnswers(): Array<readonly [(answer: Answer) => void, Answer]> {
-    const answers = this.answers;
-    this.answers = [];
-    return answers;
-  }
-
-  /** The effects of what was committed; those of later changes wait for their own commit. */
-  takeEffects(): Array<readonly [string, unknown]> {
-    const effects = this.effects.splice(0, this.effectsCommitted);
-    this.effectsCommitted = 0;
-    return effects;
-  }
-
-  /** Passivates live actors that have been idle since `before`; their timers stay armed. */
+  /**
+   * Passivates live actors that have been idle since `before`; their timers stay armed. One
+   * whose live snapshot is not in the store yet is committed now, and passivated next time.
+   */
   passivateIdle(before: number): number {
     let n = 0;
     for (const cell of this.cells.values()) {
       if (
         cell.status === "active" &&
         !cell.dirty &&
+        cell.inFlight === 0 &&
         !cell.queued &&
         cell.mailbox.size === 0 &&
         cell.lastActive < before
       ) {
-        this.cells.delete(cell.address);
-        n++;
+        if (cell.unsaved) this.markDirty(cell);
+        else {
+          this.cells.delete(cell.address);
+          n++;
+        }
       }
     }
     return n;

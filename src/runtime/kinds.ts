@@ -31,8 +31,17 @@ export const workerBehaviour = behaviour({
   deadlineOf: (context) => context.deadline,
   tick: (at) => ({ type: "tick" as const, at }),
   // A heartbeat only moves the deadline: not worth a commit each. After a crash, recovered
-  // workers get a fresh deadline anyway (they wait for their agents to reconnect).
-  volatile: (m) => m.type === "heartbeat",
+  // workers get a fresh deadline anyway (they wait for their agents to reconnect). A job
+  // joining or leaving its list is not worth one either (one each per job run): the job
+  // actors' snapshots say where each job is, and recovery hands the worker that list
+  // (`jobs_recovered`); so idle/busy, which follows from that list, is volatile too (its
+  // announcement only informs). Draining to offline is committed.
+  volatile: (m, effects) =>
+    m.type === "heartbeat" ||
+    ((m.type === "job_assigned" || m.type === "job_finished") &&
+      effects.every(
+        (e) => e.type === "worker.transitioned" && (e.state === "idle" || e.state === "busy"),
+      )),
 });
 
 /**

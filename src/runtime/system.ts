@@ -2,16 +2,20 @@
  * The actor system: live actors addressed by `kind/id`, driven by their XState machines,
  * persisted through a SnapshotStore, supervised, timed by Effect's Clock.
  *
- * Two fibers own everything, for the life of the system's Scope:
+ * Three fibers own everything, for the life of the system's Scope:
  * - the dispatcher: load the actors that were asked for, run a round of every mailbox with
- *   mail, commit the changed snapshots in one `saveBatch` (group commit), then perform the
- *   round's effects and passivate the actors that finished;
+ *   mail, and hand the changed snapshots to a commit (one `saveBatch` for the round: group
+ *   commit). It does not wait for that commit: the next round runs while it is in flight, so a
+ *   message never waits for another actor's commit to be taken;
+ * - the finisher: once a round's commit is done, and every earlier one, performs the round's
+ *   effects, answers its asks and passivates the actors that finished. Nothing leaves an actor
+ *   before the state that caused it is durable;
  * - the timer: sleeps on the Clock until the earliest deadline, then delivers `tick`s (and
  *   restarts after backoff). Under TestClock nothing sleeps for real.
- * Closing the Scope stops new messages, runs rounds until every mailbox is empty and every
- * snapshot committed, then ends both fibers.
+ * Closing the Scope stops new messages, runs rounds and finishes commits until every mailbox
+ * is empty and every snapshot committed, then ends the fibers.
  */
-import { Data, Effect, Fiber, Schedule, type Scope } from "effect";
+import { Data, Effect, Fiber, Runtime, type Scope } from "effect";
 import type { SnapshotStore, StoreError } from "../persistence/snapshots.ts";
 import type { Address } from "./address.ts";
 import {
@@ -23,6 +27,7 @@ import {
   type SnapshotOf,
 } from "./behaviour.ts";
 import { Cells, fireDue, type Answer } from "./cells.ts";
+import { makeCommits } from "./commits.ts";
 
 export type { Answer } from "./cells.ts";
 import { defaultSupervision, type SupervisionPolicy } from "./supervision.ts";
@@ -52,9 +57,16 @@ export interface ActorSystemOptions<K extends Kinds> {
 export interface ActorSystem<K extends Kinds> {
   /** The system clock's time, epoch ms: what every message's `at` is stamped with. */
   readonly now: () => number;
+  /**
+   * Creates an actor. Its initial snapshot is committed before its initial effects are
+   * performed, unless `durable`: the caller has already committed a record from which recovery
+   * re-creates exactly this initial state (a job's row), so the effects are performed at once
+   * and the snapshot reaches the store with the actor's first change.
+   */
   readonly spawn: <T extends keyof K & string>(
     to: Address<T>,
     input: InputOf<K[T]>,
+    durable?: boolean,
   ) => Effect.Effect<void, ActorExists | ActorUnavailable>;
   /** Delivers a message, waiting while the mailbox is full. */
   readonly tell: <T extends keyof K & string>(
@@ -115,21 +127,43 @@ export const makeActorSystem = <K extends Kinds>(
     let closed = false;
     let earliest: number | null = null;
 
-    const kick = () => {
-      idle.unsafeClose();
-      work.unsafeOpen();
+    const busy = () => cells.hasWork || commits.pending() > 0;
+    const timerCheck = () => {
       const next = cells.deadlines.peek();
       if (next !== null && (earliest === null || next < earliest)) timerChanged.unsafeOpen();
     };
+    const kick = () => {
+      idle.unsafeClose();
+      work.unsafeOpen();
+      timerCheck();
+    };
 
-    // A commit that fails is retried with backoff; the round's effects wait for it.
-    const commit = (records: Parameters<SnapshotStore["saveBatch"]>[0]) =>
-      options.store
-        .saveBatch(records)
-        .pipe(
-          Effect.retry(Schedule.exponential("10 millis").pipe(Schedule.upTo("30 seconds"))),
-          Effect.orDie,
-        );
+    const commits = makeCommits(
+      options.store,
+      Runtime.runFork(yield* Effect.runtime<never>()),
+      (batch) => {
+        cells.committed(batch);
+        if (options.onEffect) {
+          for (const [from, e] of batch.effects) options.onEffect(from, e as KindEffect<K>);
+        }
+        for (const [reply, answer] of batch.answers) reply(answer);
+      },
+    );
+
+    const finisher = Effect.gen(function* () {
+      for (;;) {
+        yield* commits.ended.await;
+        commits.ended.unsafeClose();
+        yield* commits.finishEnded;
+        if (cells.hasWork) kick();
+        else settle();
+      }
+    });
+
+    /** Nothing to run and nothing in flight: `settled` may return. */
+    const settle = () => {
+      if (!busy()) idle.unsafeOpen();
+    };
 
     const round = Effect.gen(function* () {
       const loading = cells.activating;
@@ -139,14 +173,8 @@ export const makeActorSystem = <K extends Kinds>(
         cells.activated(cell, record, now());
       }
       cells.round(now());
-      const records = cells.pendingRecords();
-      if (records.length > 0) yield* commit(records);
-      cells.committed(records);
-      const effects = cells.takeEffects();
-      if (options.onEffect) {
-        for (const [from, e] of effects) options.onEffect(from, e as KindEffect<K>);
-      }
-      for (const [reply, answer] of cells.takeAnswers()) reply(answer);
+      const batch = cells.takeBatch();
+      if (batch !== undefined) commits.submit(batch);
     }).pipe(Effect.uninterruptible);
 
     const dispatcher = Effect.gen(function* () {
@@ -154,10 +182,9 @@ export const makeActorSystem = <K extends Kinds>(
         yield* work.await;
         work.unsafeClose();
         yield* round;
+        timerCheck();
         if (cells.hasWork) work.unsafeOpen();
-        else idle.unsafeOpen();
-        const next = cells.deadlines.peek();
-        if (next !== null && (earliest === null || next < earliest)) timerChanged.unsafeOpen();
+        else settle();
       }
     });
 
@@ -190,6 +217,7 @@ export const makeActorSystem = <K extends Kinds>(
     });
 
     const dispatcherFiber = yield* Effect.forkDaemon(dispatcher);
+    const finisherFiber = yield* Effect.forkDaemon(finisher);
     const timerFiber = yield* Effect.forkDaemon(timer);
 
     yield* Effect.addFinalizer(() =>
@@ -197,7 +225,14 @@ export const makeActorSystem = <K extends Kinds>(
         closed = true;
         yield* Fiber.interrupt(timerFiber);
         yield* Fiber.interrupt(dispatcherFiber);
-        while (cells.hasWork) yield* round;
+        yield* Fiber.interrupt(finisherFiber);
+        // What the last rounds committed is performed, and may give other actors work.
+        for (;;) {
+          while (cells.hasWork) yield* round;
+          if (commits.pending() === 0) break;
+          yield* commits.oldestEnded;
+          yield* commits.finishEnded;
+        }
         idle.unsafeOpen();
       }),
     );
@@ -224,20 +259,31 @@ export const makeActorSystem = <K extends Kinds>(
 
     const system: ActorSystem<K> = {
       now,
-      spawn: (to, input) =>
+      spawn: (to, input, durable = false) =>
         Effect.suspend((): Effect.Effect<void, ActorExists | ActorUnavailable> => {
           if (closed) return Effect.fail(new ActorUnavailable({ address: to, reason: "closed" }));
           if (cells.driverFor(to) === undefined) {
             return Effect.fail(new ActorUnavailable({ address: to, reason: "unknown kind" }));
           }
-          if (!cells.spawn(to, input, now())) return Effect.fail(new ActorExists({ address: to }));
-          kick();
+          const effects = cells.spawn(to, input, now(), durable);
+          if (effects === undefined) return Effect.fail(new ActorExists({ address: to }));
+          if (options.onEffect) for (const e of effects) options.onEffect(to, e as never);
+          if (cells.hasWork) kick();
+          else timerCheck();
           return Effect.void;
         }),
       tell: (to, message) => tell(to, message),
       ask: (to, message) =>
         Effect.async<Answer, ActorUnavailable>((resume) => {
           cells.asks.set(message, (answer) => resume(Effect.succeed(answer)));
+          // The common case needs no fiber of its own: the mailbox has room.
+          const r = offerStatus(to, message);
+          if (r === "ok") return;
+          if (r !== "full") {
+            cells.asks.delete(message);
+            const reason = r === "unknown" ? "unknown kind" : r;
+            return resume(Effect.fail(new ActorUnavailable({ address: to, reason })));
+          }
           Effect.runFork(
             tell(to, message).pipe(
               Effect.catchAll((e) => {
@@ -277,9 +323,9 @@ export const makeActorSystem = <K extends Kinds>(
       settled: Effect.suspend(() => {
         fireAllDue(now());
         if (cells.hasWork) kick();
-        return cells.hasWork ? idle.await : Effect.void;
+        return busy() ? idle.await : Effect.void;
       }),
-      busy: () => cells.hasWork,
+      busy: () => busy(),
       stats: () => ({
         live: cells.cells.size,
         processed: cells.processed,

@@ -4,10 +4,11 @@
  * `inbound` and gives it a `WorkerGateway`.
  *
  * A job's way through it: `submit` writes the job row (the acknowledgement: durable), spawns
- * the job actor, whose `queued` effect reaches the scheduler after its snapshot commits; the
- * scheduler reserves capacity and sends `schedule`; the job's `job.assign` effect goes out to
- * the agent; the agent's reports come back through `inbound` and are acknowledged once
- * committed; the final state releases the reservation and frees the worker.
+ * the job actor, whose `queued` effect reaches the scheduler at once (the row is the durable
+ * form of that state: nothing more to commit); the scheduler reserves capacity and sends
+ * `schedule`; the job's `job.assign` effect goes out to the agent after `scheduled` commits;
+ * the agent's reports come back through `inbound` and are acknowledged once committed; the
+ * final state releases the reservation and frees the worker.
  *
  * Start-up recovers: job and worker actors from their snapshots (timers re-armed), job rows
  * that never got an actor, the queue, and where jobs were placed (their reservations come back
@@ -159,15 +160,23 @@ export const makeSupervisorCore = (options: {
           : Effect.fail(new NotFound({ kind: "job", id: jobId })),
       );
 
+    // The job's row is durable before its actor exists, and the actor's first state (`queued`,
+    // entered when the job was created) is a function of that row: so the spawn commits
+    // nothing, the actor's first snapshot is written with its first transition, and recovery
+    // re-creates the same actor from the row (`snapshot === undefined` below).
     const spawnJob = (job: Job) =>
       system
-        .spawn(jobAddress(job.id), {
-          jobId: job.id,
-          retry: job.spec.retry,
-          timeoutMs: job.spec.timeoutMs ?? null,
-          cancelGraceMs: config.cancelGraceMs,
-          at: system.now(),
-        })
+        .spawn(
+          jobAddress(job.id),
+          {
+            jobId: job.id,
+            retry: job.spec.retry,
+            timeoutMs: job.spec.timeoutMs ?? null,
+            cancelGraceMs: config.cancelGraceMs,
+            at: job.createdAt,
+          },
+          true,
+        )
         .pipe(Effect.ignore);
 
     const accept = (results: ReadonlyArray<CreateResult>) =>
@@ -226,9 +235,22 @@ export const makeSupervisorCore = (options: {
       }
       cursor = page.next ?? undefined;
     } while (cursor !== undefined);
-    // Recovered workers get a full heartbeat timeout from now to reconnect.
-    for (const worker of yield* store.workers.list().pipe(Effect.orElseSucceed(() => []))) {
-      system.offer(workerAddress(worker.id), { type: "heartbeat", at: system.now() });
+    // Each worker's jobs are what the job actors say (a worker actor does not commit every
+    // job joining or leaving it); recovered workers get a full heartbeat timeout from now to
+    // reconnect.
+    const onWorker = new Map<string, string[]>();
+    for (const [jobId, workerId] of placedOn) {
+      const jobs = onWorker.get(workerId);
+      if (jobs === undefined) onWorker.set(workerId, [jobId]);
+      else jobs.push(jobId);
+    }
+    const known = yield* store.workers.list().pipe(Effect.orElseSucceed(() => []));
+    for (const workerId of new Set([...known.map((w) => w.id as string), ...onWorker.keys()])) {
+      const at = system.now();
+      const to = workerAddress(workerId);
+      const jobs = onWorker.get(workerId) ?? [];
+      yield* system.tell(to, { type: "jobs_recovered", at, jobs }).pipe(Effect.ignore);
+      system.offer(to, { type: "heartbeat", at });
     }
 
     yield* pipelines.recover;

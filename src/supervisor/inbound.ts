@@ -74,7 +74,6 @@ export const makeInbound = (ctx: InboundContext): AgentInbound => {
   /** Registered workers whose session has not said anything yet, with what to tell the scheduler then. */
   const awaitingSession = new Map<string, SchedulerMessage[]>();
 
-  /** One report to a job, answered once durable; refused ones become StaleAttempt. */
   /**
    * A report for a job this supervisor no longer holds live: unknown (NotFound), or finished.
    * A finished job's own attempt reporting again is an agent re-sending a result whose

@@ -14,7 +14,7 @@ import { Conflict, NotFound } from "../../domain/errors.ts";
 import type { Job } from "../../domain/job.ts";
 import { isTerminalJobState, type JobState } from "../../domain/job-state.ts";
 import { decodeCursor, pageLimit, pageOf } from "../cursor.ts";
-import { StoreError, storeError } from "../errors.ts";
+import { StoreError } from "../errors.ts";
 import { makeGroupCommit } from "../group-commit.ts";
 import { compareAndSetStatus } from "../job-status.ts";
 import type { CreateResult, JobFilter, JobStore } from "../jobs.ts";
@@ -92,7 +92,11 @@ export const makeLmdbJobStore = (
 
   return {
     create: (job) =>
-      durable("jobs.create", () => root.transaction(() => createIn(job))).pipe(Effect.flatten),
+      Effect.tryPromise({
+        try: () => creates.submit(job),
+        catch: (cause) =>
+          cause instanceof StoreError ? cause : new StoreError({ operation: "jobs.create", cause }),
+      }).pipe(Effect.flatten),
     createBatch: (jobs) =>
       durable("jobs.createBatch", () =>
         root.transaction(() => Either.all(jobs.map(createIn))),

@@ -5,20 +5,26 @@
  */
 export function* mergeSorted(sources: ReadonlyArray<Iterable<string>>): Generator<string> {
   const iterators = sources.map((s) => s[Symbol.iterator]());
-  const heads = iterators.map((it) => it.next());
-  for (;;) {
-    let min = -1;
-    for (let i = 0; i < heads.length; i++) {
-      const h = heads[i]!;
-      if (!h.done && (min === -1 || h.value < (heads[min]!.value as string))) min = i;
+  // A page stops reading early: each range's cursor (an LMDB read transaction) is closed then,
+  // or the environment runs out of readers (MDB_READERS_FULL) after enough pages.
+  try {
+    const heads = iterators.map((it) => it.next());
+    for (;;) {
+      let min = -1;
+      for (let i = 0; i < heads.length; i++) {
+        const h = heads[i]!;
+        if (!h.done && (min === -1 || h.value < (heads[min]!.value as string))) min = i;
+      }
+      if (min === -1) return;
+      const value = heads[min]!.value as string;
+      yield value;
+      // The same id in two ranges (a stale key) comes out once.
+      for (let i = 0; i < heads.length; i++) {
+        while (!heads[i]!.done && heads[i]!.value === value) heads[i] = iterators[i]!.next();
+      }
     }
-    if (min === -1) return;
-    const value = heads[min]!.value as string;
-    yield value;
-    // The same id in two ranges (a stale key) comes out once.
-    for (let i = 0; i < heads.length; i++) {
-      while (!heads[i]!.done && heads[i]!.value === value) heads[i] = iterators[i]!.next();
-    }
+  } finally {
+    for (const it of iterators) it.return?.();
   }
 }
 

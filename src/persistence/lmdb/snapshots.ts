@@ -43,6 +43,8 @@ export const makeLmdbSnapshotStore = (
     Effect.mapError(decodeSnapshotRecord(u), storeError(operation));
 
   return {
+    // lmdb-js runs write transactions one at a time, in the order they were asked for.
+    ordered: true,
     saveBatch: (records) =>
       Effect.try({ try: () => prepare(records), catch: storeError("snapshots.saveBatch") }).pipe(
         Effect.flatMap((prepared) =>

@@ -19,7 +19,6 @@ import {
   headRow,
   jobOfRow,
   selectJobs,
-  statusColumns,
   statusOfRow,
   statusRow,
   type JobRow,

@@ -1,0 +1,140 @@
+/**
+ * The commits of the actor system's rounds, and the order their consequences follow.
+ *
+ * Each round's changes are one Batch (cells.ts): the records to commit, and the effects and
+ * answers that wait for them. A batch is finished — its effects performed, its asks answered —
+ * only once its commit and every earlier batch's commit have ended, so the world sees them in
+ * the order the rounds ran, whatever order the commits end in.
+ *
+ * A batch's commit starts at once, without waiting for the commits in flight, when
+ * - the store commits in call order (`SnapshotStore.ordered`: one writer, LMDB), up to two at
+ *   once — enough to write one while the other flushes;
+ * - or no commit in flight holds a record of the same actor (then their order does not matter
+ *   to the store), up to four at once — for a store of several connections.
+ * Otherwise it waits; the batches that waited share the next commit, each actor's latest
+ * record in it (group commit: under load, fewer and larger transactions).
+ */
+import { Deferred, Effect, Exit, FiberId, Schedule, type Fiber } from "effect";
+import type { SnapshotRecord, SnapshotStore } from "../persistence/snapshots.ts";
+import type { Batch } from "./cells.ts";
+
+export interface Commits {
+  readonly submit: (batch: Batch) => void;
+  /** Batches not yet finished. */
+  readonly pending: () => number;
+  /** Opens whenever a commit ends: `finishEnded` has something to do. */
+  readonly ended: Effect.Latch;
+  /**
+   * Finishes, oldest first, the batches whose commits (and every earlier one) have ended, then
+   * starts the waiting ones if they may. Dies with a commit's failure.
+   */
+  readonly finishEnded: Effect.Effect<void>;
+  /** Waits until the oldest commit in flight has ended (at once when there is none). */
+  readonly oldestEnded: Effect.Effect<void>;
+}
+
+/** One commit: its records, its exit once it ended, and a way to wait for that. */
+interface Slot {
+  readonly records: ReadonlyArray<SnapshotRecord>;
+  exit: Exit.Exit<void> | undefined;
+  readonly done: Deferred.Deferred<void>;
+}
+
+export const makeCommits = (
+  store: SnapshotStore,
+  /** Runs a commit in a fiber of its own, with the system's services (its Clock, in tests). */
+  fork: (effect: Effect.Effect<void>) => Fiber.RuntimeFiber<void>,
+  /** What finishing a batch means: the system performs its effects and answers its asks. */
+  finish: (batch: Batch) => void,
+): Commits => {
+  const ordered = store.ordered === true;
+  const maxCommits = ordered ? 2 : 4;
+  const inFlight: Array<{ readonly batch: Batch; readonly slot: Slot }> = [];
+  let waiting: Batch[] = [];
+  let commits = 0;
+  /** Actors with a record in a commit in flight, and in how many (stores not ordered). */
+  const held = new Map<string, number>();
+  const ended = Effect.unsafeMakeLatch(false);
+
+  // A commit that fails is retried with backoff; the batch's effects wait for it.
+  const commit = (records: ReadonlyArray<SnapshotRecord>) =>
+    records.length === 0
+      ? Effect.void
+      : store
+          .saveBatch(records)
+          .pipe(
+            Effect.retry(Schedule.exponential("10 millis").pipe(Schedule.upTo("30 seconds"))),
+            Effect.orDie,
+          );
+
+  const hold = (records: ReadonlyArray<SnapshotRecord>, by: 1 | -1) => {
+    if (ordered) return;
+    for (const r of records) {
+      const n = (held.get(r.address) ?? 0) + by;
+      if (n === 0) held.delete(r.address);
+      else held.set(r.address, n);
+    }
+  };
+
+  const canStart = (records: ReadonlyArray<SnapshotRecord>) =>
+    commits < maxCommits && (ordered || !records.some((r) => held.has(r.address)));
+
+  const start = (records: ReadonlyArray<SnapshotRecord>): Slot => {
+    const slot: Slot = { records, exit: undefined, done: Deferred.unsafeMake(FiberId.none) };
+    commits++;
+    hold(records, 1);
+    fork(
+      Effect.exit(commit(records)).pipe(
+        Effect.flatMap((exit) => {
+          slot.exit = exit;
+          ended.unsafeOpen();
+          return Deferred.succeed(slot.done, undefined);
+        }),
+      ),
+    );
+    return slot;
+  };
+
+  /** The records of several batches in one commit: the latest record of each actor. */
+  const merged = (batches: ReadonlyArray<Batch>) => {
+    const latest = new Map<string, SnapshotRecord>();
+    for (const b of batches) for (const r of b.records) latest.set(r.address, r);
+    return [...latest.values()];
+  };
+
+  return {
+    submit: (batch) => {
+      if (waiting.length === 0 && canStart(batch.records)) {
+        inFlight.push({ batch, slot: start(batch.records) });
+      } else waiting.push(batch);
+    },
+    pending: () => inFlight.length + waiting.length,
+    ended,
+    finishEnded: Effect.suspend(() => {
+      while (inFlight.length > 0 && inFlight[0]!.slot.exit !== undefined) {
+        const { batch, slot } = inFlight.shift()!;
+        if (Exit.isFailure(slot.exit!)) return Effect.failCause(slot.exit.cause);
+        // The last batch of its commit: the commit is over.
+        if (inFlight[0]?.slot !== slot) {
+          commits--;
+          hold(slot.records, -1);
+        }
+        finish(batch);
+      }
+      if (waiting.length > 0) {
+        const records = merged(waiting);
+        if (canStart(records)) {
+          const group = waiting;
+          waiting = [];
+          const slot = start(records);
+          for (const batch of group) inFlight.push({ batch, slot });
+        }
+      }
+      return Effect.void;
+    }),
+    oldestEnded: Effect.suspend(() => {
+      const oldest = inFlight[0];
+      return oldest === undefined ? Effect.void : Deferred.await(oldest.slot.done);
+    }),
+  };
+};
