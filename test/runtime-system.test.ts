@@ -179,6 +179,28 @@ describe("actor system", () => {
     }),
   );
 
+  it.scoped("send: a message that finds the mailbox full still arrives", () =>
+    Effect.gen(function* () {
+      const seen: number[] = [];
+      const system = yield* makeActorSystem({
+        behaviours: hodeiBehaviours,
+        store: makeMemorySnapshotStore(),
+        mailboxCapacity: 2,
+        onEffect: (_from, e) => {
+          if (e.type === "worker.transitioned") seen.push(e.at);
+        },
+      });
+      const w = workerAddress("w1");
+      yield* system.spawn(w, { workerId: "w1", heartbeatTimeoutMs: 1_000_000, at: 0 });
+      yield* system.settled;
+      system.send(w, { type: "registered", at: 1, jobs: [] });
+      system.send(w, { type: "job_assigned", at: 2, jobId: "j1" });
+      system.send(w, { type: "job_finished", at: 3, jobId: "j1" });
+      yield* system.settled;
+      expect(seen).toEqual([0, 1, 2, 3]);
+    }),
+  );
+
   it.effect("closing the scope drains mailboxes and flushes snapshots", () =>
     Effect.gen(function* () {
       const scope = yield* Scope.make();

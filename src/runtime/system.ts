@@ -83,6 +83,11 @@ export interface ActorSystem<K extends Kinds> {
   ) => Effect.Effect<Answer, ActorUnavailable>;
   /** Synchronous fast path: false when the mailbox is full (then use `tell`) or unavailable. */
   readonly offer: <T extends keyof K & string>(to: Address<T>, message: MessageOf<K[T]>) => boolean;
+  /**
+   * For synchronous callers that must not lose the message: `offer`, and when the mailbox is
+   * full, a fiber that `tell`s it (a message to an unavailable actor is dropped either way).
+   */
+  readonly send: <T extends keyof K & string>(to: Address<T>, message: MessageOf<K[T]>) => void;
   /** The live snapshot, or the committed one for a passivated actor. */
   readonly snapshot: <T extends keyof K & string>(
     to: Address<T>,
@@ -304,6 +309,9 @@ export const makeActorSystem = <K extends Kinds>(
           }),
         ),
       offer: (to, message) => offerStatus(to, message) === "ok",
+      send: (to, message) => {
+        if (offerStatus(to, message) !== "ok") Effect.runFork(Effect.ignore(tell(to, message)));
+      },
       snapshot: (to) =>
         Effect.suspend(() => {
           const cell = cells.cells.get(to);

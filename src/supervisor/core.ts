@@ -102,16 +102,11 @@ export const makeSupervisorCore = (options: {
             workerId: p.workerId,
             acceptBy: p.at + config.acceptTimeoutMs,
           };
-          if (!system.offer(jobAddress(p.jobId), message))
-            Effect.runFork(system.tell(jobAddress(p.jobId), message));
+          system.send(jobAddress(p.jobId), message);
         }
       },
     );
 
-    const send = <T extends "job" | "worker">(to: `${T}/${string}`, message: never) => {
-      if (!system.offer(to as never, message))
-        Effect.runFork(Effect.ignore(system.tell(to as never, message)));
-    };
     const routing: RoutingContext = {
       scheduler,
       gateway: () => gateway,
@@ -119,8 +114,8 @@ export const makeSupervisorCore = (options: {
       now: () => system.now(),
       specs,
       placedOn,
-      toJob: (jobId, m) => send(jobAddress(jobId), m as never),
-      toWorker: (workerId, m) => send(workerAddress(workerId), m as never),
+      toJob: (jobId, m) => system.send(jobAddress(jobId), m),
+      toWorker: (workerId, m) => system.send(workerAddress(workerId), m),
       finished: (jobId, effect) => {
         pipelines.onJobFinished(specs.get(jobId), effect);
         specs.delete(jobId);

@@ -45,11 +45,8 @@ export const makePipelineHost = (deps: PipelineHostDeps) => {
     if (stepper === undefined) steppers.set(p, (stepper = makeStepper(p.machine)));
     return { version: p.version, stepper };
   };
-  const tell = (runId: string, message: PipelineMessage) => {
-    const system = deps.system();
-    if (!system.offer(pipelineAddress(runId), message))
-      Effect.runFork(Effect.ignore(system.tell(pipelineAddress(runId), message)));
-  };
+  const tell = (runId: string, message: PipelineMessage) =>
+    deps.system().send(pipelineAddress(runId), message);
   const contextOf = (runId: string) =>
     deps
       .system()
