@@ -6,7 +6,9 @@
 import { Either } from "effect";
 import { describe, expect, it } from "vitest";
 import type { JsonValue } from "../src/domain/json.ts";
-import { parsePipelineDocument } from "../src/pipeline/declarative.ts";
+import { decodeWith } from "../src/domain/decode.ts";
+import { PipelineDefinition } from "../src/domain/pipeline.ts";
+import { compileDefinition, parsePipelineDocument } from "../src/pipeline/declarative.ts";
 import { isPipeline, type Pipeline } from "../src/pipeline/pipeline.ts";
 import { doneEvent, type StepChild } from "../src/pipeline/run-job.ts";
 import { makeStepper, type Stepped } from "../src/pipeline/stepper.ts";
@@ -208,6 +210,19 @@ describe("refusing a document", () => {
     });
     expect(error._tag).toBe("PipelineInvalid");
     expect(error.message).toBe("steps.1.needs.0: cycle in needs: a -> c -> b -> a");
+  });
+
+  it("checks the graph when given a decoded definition directly (as the API does)", () => {
+    const def = Either.getOrThrow(
+      decodeWith(PipelineDefinition)({
+        name: "p",
+        steps: [step("a", ["c"]), step("b", ["a"]), step("c", ["b"])],
+      }),
+    );
+    const compiled = compileDefinition(def);
+    expect(Either.isLeft(compiled) && compiled.left.message).toBe(
+      "steps.1.needs.0: cycle in needs: a -> c -> b -> a",
+    );
   });
 
   it("refuses an unknown need and a duplicate name, with their paths", () => {

@@ -21,10 +21,10 @@
  */
 import { Either, Schema } from "effect";
 import { parse as parseYaml } from "yaml";
-import { decodePipeline, invalidInput, summarize } from "../domain/decode.ts";
+import { decodeWith, invalidInput, summarize } from "../domain/decode.ts";
 import { InvalidInput, PipelineInvalid, type Issue } from "../domain/errors.ts";
 import { JobSpec } from "../domain/job-spec.ts";
-import type { PipelineDefinition, PipelineStep } from "../domain/pipeline.ts";
+import { PipelineDefinition, validatePipeline, type PipelineStep } from "../domain/pipeline.ts";
 import { pipelineFromSource } from "./dag.ts";
 import {
   conditionHolds,
@@ -113,10 +113,16 @@ const ordered = (steps: ReadonlyArray<PipelineStep>): ReadonlyArray<PipelineStep
 
 const encodeJob = Schema.encodeSync(JobSpec);
 
-/** A decoded, validated definition as a pipeline; refuses bad references (see the header). */
+/**
+ * A decoded definition as a pipeline: its graph checked (`validatePipeline`), then its
+ * references (see the header). Every caller gets both checks: the order below needs a DAG.
+ */
 export const compileDefinition = (
-  def: PipelineDefinition,
+  decoded: PipelineDefinition,
 ): Either.Either<Pipeline, PipelineInvalid> => {
+  const valid = validatePipeline(decoded);
+  if (Either.isLeft(valid)) return Either.left(valid.left);
+  const def = valid.right;
   const issues = referenceIssues(def);
   if (issues.length > 0)
     return Either.left(new PipelineInvalid({ message: summarize(issues), issues }));
@@ -144,6 +150,6 @@ export const parsePipelineDocument = (
   format: "json" | "yaml",
 ): Either.Either<Pipeline, InvalidInput | PipelineInvalid> =>
   parseText(text, format).pipe(
-    Either.flatMap(decodePipeline),
+    Either.flatMap(decodeWith(PipelineDefinition)),
     Either.flatMap((def) => compileDefinition(def)),
   );

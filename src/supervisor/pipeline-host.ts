@@ -10,7 +10,6 @@ import type { PipelineContext, PipelineEffect, PipelineMessage } from "../../act
 import type { InvalidInput, NotFound } from "../domain/errors.ts";
 import type { PipelineRunId } from "../domain/ids.ts";
 import type { CreateResult, Store, StoreError } from "../persistence/index.ts";
-import { validatePipeline } from "../domain/pipeline.ts";
 import { compileDefinition } from "../pipeline/declarative.ts";
 import type { PipelineRegistry } from "../pipeline/pipeline.ts";
 import { makeStepper, type Stepper } from "../pipeline/stepper.ts";
@@ -108,8 +107,7 @@ export const makePipelineHost = (deps: PipelineHostDeps) => {
     recover: Effect.gen(function* () {
       // Declarative pipelines registered through the API, before the runs that use them.
       for (const def of yield* store.pipelines.listDefinitions().pipe(Effect.orDie)) {
-        const compiled = Either.flatMap(validatePipeline(def), compileDefinition);
-        const registered = Either.flatMap(compiled, registry.register);
+        const registered = Either.flatMap(compileDefinition(def), registry.register);
         if (Either.isLeft(registered))
           yield* Effect.logWarning(
             `stored pipeline ${def.name} not loaded: ${registered.left.message}`,

@@ -3,8 +3,7 @@
  * declarative definition), and their runs: start one, read it with each step's state, list,
  * cancel, and signal (an event for the run's machine, such as an approval).
  */
-import { Effect, Either } from "effect";
-import { validatePipeline } from "../../domain/pipeline.ts";
+import { Effect } from "effect";
 import { compileDefinition } from "../../pipeline/declarative.ts";
 import type { Pipeline } from "../../pipeline/pipeline.ts";
 import { notFound } from "../errors.ts";
@@ -38,7 +37,7 @@ export const pipelineHandlers = (ctx: ApiContext): Pick<Handlers, Names> => {
       Effect.succeed({ status: 200, body: { pipelines: registry.list().map(summaryOf) } }),
     registerPipeline: ({ payload }) =>
       Effect.gen(function* () {
-        const def = yield* Either.flatMap(validatePipeline(payload), compileDefinition);
+        const def = yield* compileDefinition(payload);
         const registered = yield* registry.register(def);
         yield* core.store.pipelines.putDefinition(payload);
         return { status: 201, body: summaryOf(registered) };
