@@ -202,12 +202,22 @@ describe("pipeline runs through the API", () => {
     const runId = await start("etl");
     await h.finish(await jobOf(runId, "extract"));
     // A new version while the run is in flight: the run goes on with the version it started on.
-    const v2 = structuredClone(def);
-    v2.steps[1]!.job.command.argv = ["echo", "v2"];
+    const v2 = structuredClone(def) as {
+      steps: Array<{ name: string; needs?: string[]; job: { name: string; command: object } }>;
+    };
+    v2.steps[1]!.job.command = { argv: ["echo", "v2"] };
+    v2.steps.push({
+      name: "report",
+      needs: ["load"],
+      job: { name: "report", command: { argv: ["true"] } },
+    });
     const again = await h.json("/api/v1/pipelines", { method: "POST", body: JSON.stringify(v2) });
     expect(again.status).toBe(201);
     expect(again.body.version).not.toBe(res.body.version);
     const load = await jobOf(runId, "load");
+    // Its view keeps the plan of its own version, not the new one's.
+    const inFlight = await h.json(`/api/v1/runs/${runId}`);
+    expect(inFlight.body.steps.map((x: { name: string }) => x.name)).toEqual(["extract", "load"]);
     expect((await h.json(`/api/v1/jobs/${load}`)).body.spec.command.argv).toEqual(["true"]);
     await h.finish(load);
     await runState(runId, "succeeded");

@@ -18,7 +18,7 @@ import { pipelineAddress, type SupervisorKinds } from "../runtime/kinds.ts";
 import type { ActorSystem } from "../runtime/system.ts";
 import { makeStepJobs } from "./step-jobs.ts";
 import { runEvents } from "./topics.ts";
-import { runOf } from "./run-view.ts";
+import { currentRun } from "./run-view.ts";
 import { makeRunCommands } from "./run-commands.ts";
 import { makeRunWriter } from "./run-writer.ts";
 
@@ -54,9 +54,7 @@ export const makePipelineHost = (deps: PipelineHostDeps) => {
   const writer = makeRunWriter(
     (runId) =>
       contextOf(runId).pipe(
-        Effect.map((ctx) =>
-          ctx === undefined ? undefined : runOf(ctx, registry.get(ctx.pipeline), Date.now()),
-        ),
+        Effect.map((ctx) => (ctx === undefined ? undefined : currentRun(ctx, registry))),
       ),
     (run) => store.pipelines.putRun(run),
   );

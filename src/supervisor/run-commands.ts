@@ -15,7 +15,7 @@ import type { PipelineRun } from "../persistence/pipelines.ts";
 import type { PipelineRegistry } from "../pipeline/pipeline.ts";
 import { pipelineAddress, type SupervisorKinds } from "../runtime/kinds.ts";
 import type { ActorSystem } from "../runtime/system.ts";
-import { runOf } from "./run-view.ts";
+import { currentRun, runOf } from "./run-view.ts";
 
 export interface RunCommandDeps {
   readonly registry: PipelineRegistry;
@@ -69,7 +69,7 @@ export const makeRunCommands = (deps: RunCommandDeps) => {
         const stored = yield* store.pipelines.getRun(runId);
         if (stored.state !== "running") return stored;
         const ctx = yield* contextOf(runId);
-        return ctx === undefined ? stored : runOf(ctx, registry.get(ctx.pipeline), Date.now());
+        return ctx === undefined ? stored : currentRun(ctx, registry);
       }),
     cancel: (runId: string): Effect.Effect<void, NotFound | Conflict | StoreError> =>
       Effect.gen(function* () {

@@ -9,7 +9,7 @@ import type { JobState } from "../domain/job-state.ts";
 import type { JsonValue } from "../domain/json.ts";
 import { Limits } from "../domain/primitives.ts";
 import type { PipelineRun, RunStep, RunStepState } from "../persistence/pipelines.ts";
-import type { Pipeline } from "../pipeline/pipeline.ts";
+import type { Pipeline, PipelineRegistry } from "../pipeline/pipeline.ts";
 
 const stepNamePattern = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
@@ -85,6 +85,10 @@ export const runOf = (
     ...(ctx.reason !== null ? { reason: ctx.reason.slice(0, Limits.messageLength) } : {}),
   } as unknown as PipelineRun;
 };
+
+/** The run as it is now, with the plan of the version it runs (not a newer one's). */
+export const currentRun = (ctx: PipelineContext, registry: PipelineRegistry): PipelineRun =>
+  runOf(ctx, registry.get(ctx.pipeline, ctx.version), Date.now());
 
 /** What a finished job tells its step. */
 export const outcomeOf = (
