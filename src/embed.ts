@@ -11,7 +11,7 @@
 import { randomBytes } from "node:crypto";
 import { Effect, Either, Exit, Scope } from "effect";
 import type { SignalEvent } from "../actors/pipeline-messages.ts";
-import { httpStarter } from "./cli/http.ts";
+import { httpStarter } from "./api/starter.ts";
 import { loadConfig, type HodeiConfig } from "./config.ts";
 import type { CreateResult } from "./persistence/index.ts";
 import type { PipelineRun } from "./persistence/pipelines.ts";

@@ -51,7 +51,7 @@ program
     let c = config.right;
     const [{ serve }, { httpStarter }, { loadPipelines }] = await Promise.all([
       import("./serve.ts"),
-      import("./http.ts"),
+      import("../api/starter.ts"),
       import("./load-pipelines.ts"),
     ]);
     const pipelines =

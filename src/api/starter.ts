@@ -1,6 +1,9 @@
-/** The HTTP side of `hodei serve`: the API of src/api on the configured address. */
+/**
+ * The HTTP side of a supervisor process (`hodei serve`, `createSupervisor`): the API on the
+ * configured address, with its token and the process's readiness checks.
+ */
 import { Effect } from "effect";
-import { serveHttp } from "../api/index.ts";
+import { serveHttp } from "./server.ts";
 import type { HttpStarter } from "../supervisor/process.ts";
 
 export const httpStarter: HttpStarter = (core, config, readiness) => {
