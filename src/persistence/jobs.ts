@@ -11,7 +11,9 @@
  *   flushed), so the job survives any crash from then on. The actor is spawned after that.
  *
  * `create` is idempotent: a job whose id, or whose `spec.idempotencyKey`, is already stored is
- * not written again, and the stored job comes back with `created: false`. Creates made at the
+ * not written again, and the stored job comes back with `created: false`. A job placed as it is
+ * created comes with its actor's first record (`placed`: the job `scheduled` on a worker), and
+ * the job is born in that state: row and record in the same commit, neither when it existed. Creates made at the
  * same time (one tick, or while a commit is in flight) share one commit (group commit).
  *
  * `list` pages in creation order (ULIDs sort by time): `cursor` is opaque, taken from the page
@@ -23,6 +25,7 @@ import type { InvalidInput, NotFound, Conflict } from "../domain/errors.ts";
 import type { Job, JobResult } from "../domain/job.ts";
 import { jobStates, isTerminalJobState, type JobState } from "../domain/job-state.ts";
 import type { StoreError } from "./errors.ts";
+import type { SnapshotRecord } from "./snapshots.ts";
 
 export interface CreateResult {
   readonly job: Job;
@@ -57,7 +60,7 @@ export interface StatusPatch {
 }
 
 export interface JobStore {
-  readonly create: (job: Job) => Effect.Effect<CreateResult, StoreError>;
+  readonly create: (job: Job, placed?: SnapshotRecord) => Effect.Effect<CreateResult, StoreError>;
   /** Many jobs in one commit, results in the same order. */
   readonly createBatch: (
     jobs: ReadonlyArray<Job>,

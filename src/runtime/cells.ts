@@ -54,6 +54,19 @@ export type Answer =
   | { readonly _tag: "taken"; readonly effects: ReadonlyArray<unknown> }
   | { readonly _tag: "dead"; readonly reason: string };
 
+/**
+ * An actor worked out before it exists (`Cells.prepare`): its first steps run, its record ready
+ * for the creator to commit with a record of its own in one transaction; `Cells.adopt` then
+ * makes it live. `initialEffects` announce the state it was born in, `effects` the steps after.
+ */
+export interface Prepared {
+  readonly address: string;
+  readonly snapshot: unknown;
+  readonly record: SnapshotRecord;
+  readonly initialEffects: ReadonlyArray<unknown>;
+  readonly effects: ReadonlyArray<unknown>;
+}
+
 /** One commit's worth: the records, and what waits for them to be durable. */
 export interface Batch {
   readonly cells: ReadonlyArray<Cell>;
@@ -153,6 +166,45 @@ export class Cells {
     cell.unsaved = true;
     this.track(cell, driver.deadline(step.snapshot as never));
     return step.effects;
+  }
+
+  /**
+   * Runs a new actor's machine from `input` through `messages`, without creating it: for a
+   * creator that commits the result itself (a job placed as it is created: its row and its
+   * `scheduled` snapshot in one transaction). Throws what the machine throws.
+   */
+  prepare(address: string, input: unknown, messages: ReadonlyArray<unknown>): Prepared {
+    const driver = this.driverFor(address);
+    if (driver === undefined) throw new Error(`no behaviour for the address ${address}`);
+    const first = driver.initial(input as never);
+    let snapshot = first.snapshot;
+    const effects: unknown[] = [];
+    for (const m of messages) {
+      const step = driver.step(snapshot as never, m as never);
+      snapshot = step.snapshot;
+      effects.push(...step.effects);
+    }
+    const record: SnapshotRecord = {
+      address,
+      kind: driver.behaviour.kind,
+      version: driver.behaviour.version,
+      snapshot: driver.persist(snapshot as never),
+      deadline: driver.deadline(snapshot as never),
+      done: driver.isDone(snapshot as never),
+    };
+    return { address, snapshot, record, initialEffects: first.effects, effects };
+  }
+
+  /** A prepared actor whose record is now durable, live; false when the address is taken. */
+  adopt(prepared: Prepared, now: number): boolean {
+    const driver = this.driverFor(prepared.address);
+    if (driver === undefined || this.cells.has(prepared.address)) return false;
+    const cell = this.newCell(prepared.address, driver, now);
+    cell.snapshot = prepared.snapshot;
+    cell.initial = prepared.snapshot;
+    cell.committed = prepared.record.snapshot;
+    this.track(cell, prepared.record.deadline);
+    return true;
   }
 
   /** Enqueues without waiting: "full" means the sender must wait for room. */

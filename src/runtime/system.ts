@@ -26,10 +26,10 @@ import {
   type MessageOf,
   type SnapshotOf,
 } from "./behaviour.ts";
-import { Cells, fireDue, type Answer } from "./cells.ts";
+import { Cells, fireDue, type Answer, type Prepared } from "./cells.ts";
 import { makeCommits } from "./commits.ts";
 
-export type { Answer } from "./cells.ts";
+export type { Answer, Prepared } from "./cells.ts";
 import { defaultSupervision, type SupervisionPolicy } from "./supervision.ts";
 
 export class ActorExists extends Data.TaggedError("ActorExists")<{ readonly address: string }> {}
@@ -68,6 +68,22 @@ export interface ActorSystem<K extends Kinds> {
     input: InputOf<K[T]>,
     durable?: boolean,
   ) => Effect.Effect<void, ActorExists | ActorUnavailable>;
+  /**
+   * Works out a new actor — its machine run from `input` through `messages` — without
+   * creating it, for a creator that commits `record` with a record of its own in one
+   * transaction, then calls `adopt`. Nothing is performed; a machine's defect is thrown.
+   */
+  readonly prepare: <T extends keyof K & string>(
+    to: Address<T>,
+    input: InputOf<K[T]>,
+    messages: ReadonlyArray<MessageOf<K[T]>>,
+  ) => Prepared;
+  /**
+   * Makes a prepared actor live once its record is durable, its timer armed. It performs none
+   * of the prepared effects: the creator knows which still apply (`initialEffects` announce a
+   * state the actor has already left).
+   */
+  readonly adopt: (prepared: Prepared) => Effect.Effect<void, ActorExists | ActorUnavailable>;
   /** Delivers a message, waiting while the mailbox is full. */
   readonly tell: <T extends keyof K & string>(
     to: Address<T>,
@@ -275,6 +291,15 @@ export const makeActorSystem = <K extends Kinds>(
           if (options.onEffect) for (const e of effects) options.onEffect(to, e as never);
           if (cells.hasWork) kick();
           else timerCheck();
+          return Effect.void;
+        }),
+      prepare: (to, input, messages) => cells.prepare(to, input, messages),
+      adopt: (prepared) =>
+        Effect.suspend((): Effect.Effect<void, ActorExists | ActorUnavailable> => {
+          const to = prepared.address;
+          if (closed) return Effect.fail(new ActorUnavailable({ address: to, reason: "closed" }));
+          if (!cells.adopt(prepared, now())) return Effect.fail(new ActorExists({ address: to }));
+          timerCheck();
           return Effect.void;
         }),
       tell: (to, message) => tell(to, message),

@@ -14,6 +14,12 @@ export interface CoreConfig {
   /** A cancelled running job may take this long to stop before it is declared cancelled. */
   readonly cancelGraceMs: number;
   readonly scheduler: SchedulerConfig;
+  /**
+   * A job submitted on its own while the scheduler is idle and has room is placed first and
+   * created `scheduled`: one commit fewer before it reaches its agent. False queues every job
+   * first (what a burst does anyway).
+   */
+  readonly placeOnSubmit: boolean;
 }
 
 export const defaultCoreConfig: CoreConfig = {
@@ -22,4 +28,5 @@ export const defaultCoreConfig: CoreConfig = {
   acceptTimeoutMs: 30_000,
   cancelGraceMs: 10_000,
   scheduler: defaultSchedulerConfig,
+  placeOnSubmit: true,
 };

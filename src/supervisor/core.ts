@@ -6,7 +6,10 @@
  * A job's way through it: `submit` writes the job row (the acknowledgement: durable), spawns
  * the job actor, whose `queued` effect reaches the scheduler at once (the row is the durable
  * form of that state: nothing more to commit); the scheduler reserves capacity and sends
- * `schedule`; the job's `job.assign` effect goes out to the agent after `scheduled` commits;
+ * `schedule`; the job's `job.assign` effect goes out to the agent after `scheduled` commits.
+ * When the scheduler is idle and has room, a single `submit` skips a commit: the job is placed
+ * first and created `scheduled` (its row and its actor's record in one commit, `createPlaced`).
+ * Either way the agent's reports come back through `inbound` and are acknowledged once committed;
  * the agent's reports come back through `inbound` and are acknowledged once committed; the
  * final state releases the reservation and frees the worker.
  *
@@ -45,7 +48,15 @@ import { defaultCoreConfig, type CoreConfig } from "./config.ts";
 import type { AgentInbound, WorkerGateway } from "./gateway.ts";
 import { makeInbound } from "./inbound.ts";
 import { makePipelineHost, type PipelineHost } from "./pipeline-host.ts";
-import { queuedJobOf, routeJobEffect, routeWorkerEffect, type RoutingContext } from "./routing.ts";
+import {
+  announceJob,
+  queuedJobOf,
+  routeJobEffect,
+  routeWorkerEffect,
+  type RoutingContext,
+} from "./routing.ts";
+import type { JobEffect } from "../../actors/job.ts";
+import type { Placement } from "../scheduler/scheduler.ts";
 import { makeSchedulerActor, type SchedulerActor } from "./scheduler-actor.ts";
 import { placementEvents } from "./topics.ts";
 
@@ -90,19 +101,19 @@ export const makeSupervisorCore = (options: {
     let system!: ActorSystem<SupervisorKinds>;
     const registry = makePipelineRegistry(options.pipelines ?? []);
 
+    const scheduleMessage = (p: Placement) => ({
+      type: "schedule" as const,
+      at: p.at,
+      workerId: p.workerId,
+      acceptBy: p.at + config.acceptTimeoutMs,
+    });
     const scheduler = yield* makeSchedulerActor(
       config.scheduler,
       () => system.now(),
       (placements) => {
         for (const p of placements) {
           bus.tryPublish(placementEvents, p);
-          const message = {
-            type: "schedule" as const,
-            at: p.at,
-            workerId: p.workerId,
-            acceptBy: p.at + config.acceptTimeoutMs,
-          };
-          system.send(jobAddress(p.jobId), message);
+          system.send(jobAddress(p.jobId), scheduleMessage(p));
         }
       },
     );
@@ -129,11 +140,7 @@ export const makeSupervisorCore = (options: {
       bus,
       system: () => system,
       submitStep: (input, step) =>
-        decodeAll([input], step).pipe(
-          Effect.flatMap((jobs) => store.jobs.create(jobs[0]!)),
-          Effect.flatMap((r) => accept([r])),
-          Effect.map((rs) => rs[0]!),
-        ),
+        decodeAll([input], step).pipe(Effect.flatMap((jobs) => createOne(jobs[0]!))),
       cancelJob: (jobId) => cancel(jobId),
     });
 
@@ -159,20 +166,56 @@ export const makeSupervisorCore = (options: {
     // entered when the job was created) is a function of that row: so the spawn commits
     // nothing, the actor's first snapshot is written with its first transition, and recovery
     // re-creates the same actor from the row (`snapshot === undefined` below).
+    const jobInput = (job: Job) => ({
+      jobId: job.id,
+      retry: job.spec.retry,
+      timeoutMs: job.spec.timeoutMs ?? null,
+      cancelGraceMs: config.cancelGraceMs,
+      at: job.createdAt,
+    });
     const spawnJob = (job: Job) =>
-      system
-        .spawn(
-          jobAddress(job.id),
-          {
-            jobId: job.id,
-            retry: job.spec.retry,
-            timeoutMs: job.spec.timeoutMs ?? null,
-            cancelGraceMs: config.cancelGraceMs,
-            at: job.createdAt,
-          },
-          true,
-        )
-        .pipe(Effect.ignore);
+      system.spawn(jobAddress(job.id), jobInput(job), true).pipe(Effect.ignore);
+
+    /**
+     * One job, placed before it is created when the scheduler can do it at once: the job actor
+     * is worked out through `schedule`, and its record commits with the row. Its `queued` is
+     * only announced (it was never in the queue); its `scheduled` effects are performed as
+     * after any commit. A job not created after all (it existed, or the commit failed) gives
+     * its reservation back.
+     */
+    const createOne = (job: Job): Effect.Effect<CreateResult, StoreError> =>
+      Effect.suspend(() => {
+        const at = system.now();
+        const placement = config.placeOnSubmit
+          ? scheduler.placeNow(queuedJobOf(job.id, job.spec, at), at)
+          : undefined;
+        if (placement === undefined) {
+          return store.jobs.create(job).pipe(
+            Effect.flatMap((r) => accept([r])),
+            Effect.map((rs) => rs[0]!),
+          );
+        }
+        const release = Effect.sync(() => scheduler.send({ type: "release", jobId: job.id }));
+        const address = jobAddress(job.id);
+        const prepared = system.prepare(address, jobInput(job), [scheduleMessage(placement)]);
+        return store.jobs.create(job, prepared.record).pipe(
+          Effect.tapError(() => release),
+          Effect.tap((r) => {
+            if (!r.created) return release;
+            specs.set(job.id, job.spec);
+            return system.adopt(prepared).pipe(
+              Effect.ignore,
+              Effect.andThen(() => {
+                bus.tryPublish(placementEvents, placement);
+                for (const e of prepared.initialEffects as ReadonlyArray<JobEffect>) {
+                  if (e.type === "job.transitioned") announceJob(routing, e);
+                }
+                for (const e of prepared.effects) routeJobEffect(routing, e as JobEffect);
+              }),
+            );
+          }),
+        );
+      });
 
     const accept = (results: ReadonlyArray<CreateResult>) =>
       Effect.forEach(
@@ -257,12 +300,7 @@ export const makeSupervisorCore = (options: {
       attachGateway: (g) => {
         gateway = g;
       },
-      submit: (input) =>
-        decodeAll([input]).pipe(
-          Effect.flatMap((jobs) => store.jobs.create(jobs[0]!)),
-          Effect.flatMap((r) => accept([r])),
-          Effect.map((rs) => rs[0]!),
-        ),
+      submit: (input) => decodeAll([input]).pipe(Effect.flatMap((jobs) => createOne(jobs[0]!))),
       submitBatch: (inputs) =>
         decodeAll(inputs).pipe(
           Effect.flatMap((jobs) => store.jobs.createBatch(jobs)),

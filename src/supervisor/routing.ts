@@ -45,6 +45,20 @@ export const queuedJobOf = (jobId: string, spec: JobSpec, at: number): QueuedJob
   enqueuedAt: at,
 });
 
+/** A job's new state, for live followers. */
+export const announceJob = (
+  ctx: Pick<RoutingContext, "bus">,
+  effect: Extract<JobEffect, { type: "job.transitioned" }>,
+): void => {
+  ctx.bus.tryPublish(jobEvents, {
+    jobId: effect.jobId,
+    state: effect.state,
+    attempt: effect.attempt,
+    workerId: effect.workerId,
+    at: effect.at,
+  });
+};
+
 export const routeJobEffect = (ctx: RoutingContext, effect: JobEffect): void => {
   switch (effect.type) {
     case "job.transitioned": {
@@ -65,13 +79,7 @@ export const routeJobEffect = (ctx: RoutingContext, effect: JobEffect): void => 
         ctx.scheduler.send({ type: "dequeue", jobId });
       }
       if (isTerminalJobState(state)) ctx.finished(jobId, effect);
-      ctx.bus.tryPublish(jobEvents, {
-        jobId,
-        state,
-        attempt: effect.attempt,
-        workerId: effect.workerId,
-        at,
-      });
+      announceJob(ctx, effect);
       return;
     }
     case "job.assign": {

@@ -22,6 +22,7 @@ import type { Durable } from "./durable.ts";
 import { moveIndexes, readJob, snapshotOf, writeNewJob, type JobRow } from "./job-rows.ts";
 import type { Databases } from "./layout.ts";
 import { after, mergeSorted } from "./merge.ts";
+import { prepareRecord, writeRecord, type PreparedRecord } from "./snapshots.ts";
 
 export const makeLmdbJobStore = (
   root: RootDatabase,
@@ -29,20 +30,22 @@ export const makeLmdbJobStore = (
   durable: Durable,
   maxBatch: number,
 ): JobStore => {
-  const createIn = (job: Job): Either.Either<CreateResult, StoreError> => {
+  const createIn = (job: Job, placed?: PreparedRecord): Either.Either<CreateResult, StoreError> => {
     const key = job.spec.idempotencyKey;
     const existingId = (key !== undefined ? dbs.idempotency.get(key) : undefined) ?? job.id;
     return readJob(dbs, existingId, "jobs.create").pipe(
       Either.map((existing) => {
         if (existing !== undefined) return { job: existing, created: false };
         writeNewJob(dbs, job);
+        if (placed !== undefined) writeRecord(dbs, placed);
         return { job, created: true };
       }),
     );
   };
 
   const creates = makeGroupCommit(
-    (jobs: ReadonlyArray<Job>) => durable.promise(() => root.transaction(() => jobs.map(createIn))),
+    (requests: ReadonlyArray<readonly [Job, PreparedRecord | undefined]>) =>
+      durable.promise(() => root.transaction(() => requests.map(([j, p]) => createIn(j, p)))),
     maxBatch,
   );
 
@@ -91,15 +94,16 @@ export const makeLmdbJobStore = (
     Either.getOrThrowWith(e, (error) => error);
 
   return {
-    create: (job) =>
+    create: (job, placed) =>
       Effect.tryPromise({
-        try: () => creates.submit(job),
+        // A malformed record fails here, before anything is written.
+        try: () => creates.submit([job, placed === undefined ? undefined : prepareRecord(placed)]),
         catch: (cause) =>
           cause instanceof StoreError ? cause : new StoreError({ operation: "jobs.create", cause }),
       }).pipe(Effect.flatten),
     createBatch: (jobs) =>
       durable("jobs.createBatch", () =>
-        root.transaction(() => Either.all(jobs.map(createIn))),
+        root.transaction(() => Either.all(jobs.map((j) => createIn(j)))),
       ).pipe(Effect.flatten),
     get: (id) =>
       Effect.suspend(() => readJob(dbs, id, "jobs.get")).pipe(

@@ -16,29 +16,30 @@ import type { Durable } from "./durable.ts";
 import { jobAddressOf, moveIndexes } from "./job-rows.ts";
 import type { Databases } from "./layout.ts";
 
+/** A job record's id and state, checked before the transaction: a bad one fails it whole. */
+export const prepareRecord = (record: SnapshotRecord) => {
+  const id = jobIdOfRecord(record);
+  return { record, id, ...(id === undefined ? undefined : stateOfSnapshot(record)) };
+};
+export type PreparedRecord = ReturnType<typeof prepareRecord>;
+
+/** Writes one record in the transaction under way, with the job indexes its state implies. */
+export const writeRecord = (dbs: Databases, { record, id, state, at }: PreparedRecord): void => {
+  void dbs.snapshots.put(record.address, record);
+  const open = id === undefined ? undefined : (dbs.jobsOpen.get(id) as JobState | undefined);
+  if (open !== undefined) {
+    moveIndexes(dbs, id!, open, state!, at!);
+    return;
+  }
+  if (record.done) void dbs.snapshotsActive.remove([record.kind, record.address]);
+  else void dbs.snapshotsActive.put([record.kind, record.address], null);
+};
+
 export const makeLmdbSnapshotStore = (
   root: RootDatabase,
   dbs: Databases,
   durable: Durable,
 ): SnapshotStore => {
-  /** A job record's id and state, checked before the transaction: a bad one fails it whole. */
-  const prepare = (records: ReadonlyArray<SnapshotRecord>) =>
-    records.map((record) => {
-      const id = jobIdOfRecord(record);
-      return { record, id, ...(id === undefined ? undefined : stateOfSnapshot(record)) };
-    });
-
-  const saveIn = ({ record, id, state, at }: ReturnType<typeof prepare>[number]): void => {
-    void dbs.snapshots.put(record.address, record);
-    const open = id === undefined ? undefined : (dbs.jobsOpen.get(id) as JobState | undefined);
-    if (open !== undefined) {
-      moveIndexes(dbs, id!, open, state!, at!);
-      return;
-    }
-    if (record.done) void dbs.snapshotsActive.remove([record.kind, record.address]);
-    else void dbs.snapshotsActive.put([record.kind, record.address], null);
-  };
-
   const decoded = (operation: string, u: unknown) =>
     Effect.mapError(decodeSnapshotRecord(u), storeError(operation));
 
@@ -46,11 +47,14 @@ export const makeLmdbSnapshotStore = (
     // lmdb-js runs write transactions one at a time, in the order they were asked for.
     ordered: true,
     saveBatch: (records) =>
-      Effect.try({ try: () => prepare(records), catch: storeError("snapshots.saveBatch") }).pipe(
+      Effect.try({
+        try: () => records.map(prepareRecord),
+        catch: storeError("snapshots.saveBatch"),
+      }).pipe(
         Effect.flatMap((prepared) =>
           durable("snapshots.saveBatch", () =>
             root.transaction(() => {
-              for (const p of prepared) saveIn(p);
+              for (const p of prepared) writeRecord(dbs, p);
             }),
           ),
         ),

@@ -40,7 +40,20 @@ export const makeMemoryStore = (options: StoreOptions = {}): Store => {
       ),
   };
   return {
-    jobs,
+    jobs: {
+      ...jobs,
+      // Its status derived first: a malformed record fails the create before anything is written.
+      create: (job, placed) =>
+        placed === undefined
+          ? jobs.create(job)
+          : Effect.try({
+              try: () => statusOfSnapshot(placed),
+              catch: storeError("jobs.create"),
+            }).pipe(
+              Effect.zipRight(jobs.create(job)),
+              Effect.tap((r) => (r.created ? snapshots.saveBatch([placed]) : Effect.void)),
+            ),
+    },
     logs,
     pipelines,
     workers: makeMemoryWorkerStore(),

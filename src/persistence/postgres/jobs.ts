@@ -12,13 +12,16 @@ import type { Job } from "../../domain/job.ts";
 import { decodeCursor, pageLimit, pageOf } from "../cursor.ts";
 import { storeError, type StoreError } from "../errors.ts";
 import { makeGroupCommit } from "../group-commit.ts";
-import { compareAndSetStatus, statusOf } from "../job-status.ts";
+import { compareAndSetStatus, statusOf, statusOfSnapshot } from "../job-status.ts";
+import type { SnapshotRecord } from "../snapshots.ts";
 import type { CreateResult, JobStore } from "../jobs.ts";
 import {
   headColumns,
   headRow,
   jobOfRow,
   selectJobs,
+  snapshotColumns,
+  snapshotRow,
   statusOfRow,
   statusRow,
   type JobRow,
@@ -55,21 +58,48 @@ export const makePostgresJobStore = (
     return found;
   };
 
-  const insert = async (jobs: ReadonlyArray<Job>): Promise<ReadonlyArray<CreateResult>> => {
+  /**
+   * One statement: the heads (`on conflict do nothing`), then for the heads inserted their
+   * statuses and, for jobs placed as they were created, their actors' records (the status then
+   * derived from the record, held by the actor). The first request of an id wins.
+   */
+  const insert = async (
+    requests: ReadonlyArray<readonly [Job, SnapshotRecord | undefined]>,
+  ): Promise<ReadonlyArray<CreateResult>> => {
     committed();
-    const rows = jobs.map((j) => ({ ...headRow(j), ...statusRow(j.id, statusOf(j)) }));
+    const jobs = requests.map(([j]) => j);
+    const rows = requests.map(([j, placed], ord) => ({
+      ...headRow(j),
+      ...statusRow(j.id, placed === undefined ? statusOf(j) : statusOfSnapshot(placed)),
+      held: placed !== undefined,
+      ord,
+    }));
+    const placedRows = [
+      ...new Map(
+        requests.flatMap(([, p]) =>
+          p === undefined ? [] : [[p.address, snapshotRow(p)] as const],
+        ),
+      ).values(),
+    ];
     const { rows: inserted } = await sql<{ id: string }>`
       with input as (
         select * from json_to_recordset(${JSON.stringify(rows)}::json)
-          as r(${headColumns}, ${sql.raw("state text, attempt int, updated_at bigint, transitions jsonb, worker_id text, result jsonb")})),
+          as r(${headColumns}, ${sql.raw("state text, attempt int, updated_at bigint, transitions jsonb, worker_id text, result jsonb, held boolean, ord int")})),
       heads as (
         insert into ${t("jobs")} (id, spec, created_at, pipeline_run_id, pipeline_step, labels, idempotency_key)
         select id, spec, created_at, pipeline_run_id, pipeline_step, labels, idempotency_key from input
         on conflict do nothing
-        returning id)
-      insert into ${t("job_status")} (id, state, attempt, updated_at, transitions, worker_id, result)
-      select distinct on (i.id) i.id, i.state, i.attempt, i.updated_at, i.transitions, i.worker_id, i.result
+        returning id),
+      placed as (
+        insert into ${t("snapshots")} (address, kind, version, snapshot, deadline, done)
+        select p.* from json_to_recordset(${JSON.stringify(placedRows)}::json) as p(${snapshotColumns})
+        join heads h on p.address = 'job/' || h.id
+        on conflict (address) do update set kind = excluded.kind, version = excluded.version,
+          snapshot = excluded.snapshot, deadline = excluded.deadline, done = excluded.done)
+      insert into ${t("job_status")} (id, state, attempt, updated_at, transitions, worker_id, result, held)
+      select distinct on (i.id) i.id, i.state, i.attempt, i.updated_at, i.transitions, i.worker_id, i.result, i.held
       from input i join heads h on h.id = i.id
+      order by i.id, i.ord
       returning id`.execute(db);
     const fresh = new Set(inserted.map((r) => r.id));
     const found = fresh.size < jobs.length ? await existing(jobs) : new Map<string, JobRow>();
@@ -90,10 +120,16 @@ export const makePostgresJobStore = (
   const creates = makeGroupCommit(insert, maxBatch);
 
   return {
-    create: (job) =>
-      Effect.tryPromise({ try: () => creates.submit(job), catch: storeError("jobs.create") }),
+    create: (job, placed) =>
+      Effect.tryPromise({
+        try: () => creates.submit([job, placed]),
+        catch: storeError("jobs.create"),
+      }),
     createBatch: (jobs) =>
-      Effect.tryPromise({ try: () => insert(jobs), catch: storeError("jobs.createBatch") }),
+      Effect.tryPromise({
+        try: () => insert(jobs.map((j) => [j, undefined] as const)),
+        catch: storeError("jobs.createBatch"),
+      }),
     get: (id) =>
       Effect.tryPromise({
         try: () => selectJobs(db).where("j.id", "=", id).executeTakeFirst(),
