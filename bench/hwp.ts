@@ -27,7 +27,7 @@ import { percentile, printJson, printTable, round } from "./report.ts";
 
 const HANDLER_JOBS = 20_000;
 const COMMAND_JOBS = 2_000;
-const LATENCY_SAMPLES = 300;
+const LATENCY_SAMPLES = Number(process.env["HODEI_BENCH_LATENCY_SAMPLES"] ?? 300);
 /** Submissions in flight at once (as many clients submitting concurrently). */
 const LANES = Number(process.env["HODEI_BENCH_LANES"] ?? 1024);
 const SIM_AGENTS = Number(process.env["HODEI_BENCH_SIM_AGENTS"] ?? 10_000);

@@ -74,6 +74,33 @@ describe("supervisor core", () => {
     }),
   );
 
+  it.scoped("takes an agent's reports in the order they were started, without waiting", () =>
+    Effect.gen(function* () {
+      const { core, store, register } = yield* setup();
+      const { workerId } = yield* register("agent-1");
+      const { job } = yield* core.submit(spec("quick"));
+      yield* core.settled;
+      // What a session does with a JobAccepted and the JobResult right behind it: both handed
+      // on at once; the job takes them in that order, and both are answered after one commit.
+      const commits = store.stats().commits;
+      yield* Effect.all(
+        [
+          core.inbound.started(workerId, job.id, 1),
+          core.inbound.result(workerId, job.id, 1, { kind: "succeeded", exitCode: 0 }),
+        ],
+        { concurrency: "unbounded" },
+      );
+      const done = yield* store.jobs.get(job.id);
+      expect(done.transitions.map((t) => t.state)).toEqual([
+        "queued",
+        "scheduled",
+        "running",
+        "succeeded",
+      ]);
+      expect(store.stats().commits - commits).toBe(1);
+    }),
+  );
+
   it.scoped("places nothing on a registered worker until its session is up", () =>
     Effect.gen(function* () {
       const { core, assigned } = yield* setup();

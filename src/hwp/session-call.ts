@@ -6,8 +6,9 @@
  *   `helloTimeoutMs`; anything else ends the call (INVALID_ARGUMENT, FAILED_PRECONDITION,
  *   DEADLINE_EXCEEDED, or RESOURCE_EXHAUSTED when the server holds too many sessions).
  * - open: bound to its worker; Welcome sent. Reports go to the core; a refusal of one report is
- *   an Error message naming the job, and the session goes on. Reports about one attempt are run
- *   one after another (accepted before result), so the core sees them in the agent's order.
+ *   an Error message naming the job, and the session goes on. Each report is handed to the core
+ *   as it arrives — the core puts it in its job's mailbox at once, so the job takes them in the
+ *   agent's order, and a JobAccepted and the JobResult right behind it share one commit.
  *   A result is acknowledged (ResultAck) only once the core's Effect has resolved: durable.
  *   Heartbeats, the bulk of what arrives, reach the core with the other sessions' heartbeats
  *   of the same turn (heartbeats.ts).
@@ -61,7 +62,6 @@ export const handleSession = (deps: SessionDeps) => async (call: Call) => {
 
   let handle: SessionHandle | undefined;
   let closed = false;
-  const chains = new Map<string, Promise<void>>();
 
   const push = (message: SupervisorMessage): void => {
     if (!closed) call.write(message);
@@ -82,15 +82,6 @@ export const handleSession = (deps: SessionDeps) => async (call: Call) => {
     () => end({ code: status.DEADLINE_EXCEEDED, message: "no Hello received in time" }),
     deps.helloTimeoutMs,
   );
-
-  /** Runs `task` after every earlier report about the same attempt. */
-  const serially = (key: string, task: () => Promise<void>): void => {
-    const next = (chains.get(key) ?? Promise.resolve()).then(task);
-    chains.set(key, next);
-    void next.then(() => {
-      if (chains.get(key) === next) chains.delete(key);
-    });
-  };
 
   const hello = (report: AgentReport): void => {
     if (report.kind !== "hello") {
@@ -128,21 +119,21 @@ export const handleSession = (deps: SessionDeps) => async (call: Call) => {
         return heartbeat(workerId, report.telemetry);
       case "accepted": {
         const job = { jobId: report.jobId, attempt: report.attempt };
-        return serially(`${job.jobId}/${job.attempt}`, async () => {
-          const r = await runReport(inbound.started(workerId, job.jobId, job.attempt));
+        void runReport(inbound.started(workerId, job.jobId, job.attempt)).then((r) => {
           if (!r.ok) pushError(r.refusal, job);
         });
+        return;
       }
       case "result": {
         const job = { jobId: report.jobId, attempt: report.attempt };
-        return serially(`${job.jobId}/${job.attempt}`, async () => {
-          const r = await runReport(
-            inbound.result(workerId, job.jobId, job.attempt, report.outcome),
-          );
-          if (!r.ok) return pushError(r.refusal, job);
-          deps.logProgress.finished(workerId, job.jobId, job.attempt);
-          push({ resultAck: job });
-        });
+        void runReport(inbound.result(workerId, job.jobId, job.attempt, report.outcome)).then(
+          (r) => {
+            if (!r.ok) return pushError(r.refusal, job);
+            deps.logProgress.finished(workerId, job.jobId, job.attempt);
+            push({ resultAck: job });
+          },
+        );
+        return;
       }
       case "leave":
         deps.heartbeats.flush(); // its heartbeats first, while the worker is still there

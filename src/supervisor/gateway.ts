@@ -69,6 +69,11 @@ export interface LogLine {
 export interface AgentInbound {
   readonly register: (r: Registration) => Effect.Effect<Registered, InvalidInput>;
   readonly heartbeat: (workerId: string, telemetry: Telemetry) => Effect.Effect<void, NotFound>;
+  /**
+   * `started` and `result` hand their report to the job's mailbox as soon as their Effect
+   * starts (synchronously, when there is room): reports run in the order they were started, so
+   * a transport need not wait for one to be answered before it hands on the next.
+   */
   readonly started: (
     workerId: string,
     jobId: string,
