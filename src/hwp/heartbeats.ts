@@ -2,20 +2,21 @@
  * Heartbeats on their way to the core, gathered per turn of the event loop.
  *
  * A heartbeat is the report every agent sends every interval; the core takes it synchronously
- * (it moves the worker's deadline and writes its telemetry columns). Running each as its own
- * Effect costs a fiber per heartbeat, about as much as the core's own work; the heartbeats that
- * arrive in one turn (hundreds, with thousands of agents) are handed over in one run instead,
- * one after another in arrival order, at the end of the turn (`setImmediate`).
+ * (it moves the worker's deadline and writes its telemetry columns), with no Effect
+ * (`heartbeatNow`: an Effect per heartbeat cost about as much as the core's own work). The
+ * heartbeats that arrive in one turn (hundreds, with thousands of agents) are handed over
+ * together, in arrival order, at the end of the turn (`setImmediate`).
  *
  * A refused heartbeat (a worker the core does not know) is passed back to its session, which
- * ends itself. If the core makes one wait (a full mailbox), the rest of its run waits behind it:
- * back-pressure, as before. A session flushes the batch before a report whose order against its
+ * ends itself. If the core makes one wait (a full mailbox), the rest of the turn's heartbeats
+ * wait behind it: back-pressure. A session flushes the batch before a report whose order against its
  * heartbeats matters (Leave: a heartbeat after it would find the worker gone).
  */
-import { Effect, Exit } from "effect";
+import { Effect } from "effect";
+import { NotFound } from "../domain/errors.ts";
 import type { Telemetry } from "../domain/worker.ts";
 import type { AgentInbound } from "../supervisor/gateway.ts";
-import { outcomeOf, runReportNow, type Refusal } from "./refusal.ts";
+import { refusalOf, type Refusal } from "./refusal.ts";
 
 /** What to do when the core refuses a heartbeat: end the session it came on. */
 export type Refused = (refusal: Refusal) => void;
@@ -46,13 +47,26 @@ export class HeartbeatBatch {
     this.workers = [];
     this.telemetry = [];
     this.refused = [];
-    const one = (workerId: string, i: number) =>
-      Effect.catchAllCause(inbound.heartbeat(workerId, telemetry[i]!), (cause) =>
-        Effect.sync(() => {
-          const outcome = outcomeOf(Exit.failCause(cause));
-          if (!outcome.ok) refused[i]!(outcome.refusal);
-        }),
+    const one = (i: number): Effect.Effect<void> | undefined => {
+      const r = inbound.heartbeatNow(workers[i]!, telemetry[i]!);
+      if (r === undefined) return undefined;
+      if (r instanceof NotFound) {
+        refused[i]!(refusalOf(r));
+        return undefined;
+      }
+      return r;
+    };
+    for (let i = 0; i < workers.length; i++) {
+      const waiting = one(i);
+      if (waiting === undefined) continue;
+      // A full mailbox: this one and the rest of the turn's, once there is room.
+      const rest = Effect.forEach(
+        workers.slice(i + 1),
+        (_, j) => Effect.suspend(() => one(i + 1 + j) ?? Effect.void),
+        { discard: true },
       );
-    void runReportNow(Effect.forEach(workers, one, { discard: true }));
+      void Effect.runPromise(Effect.zipRight(waiting, rest));
+      return;
+    }
   };
 }

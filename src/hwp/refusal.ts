@@ -8,7 +8,7 @@
  *   a defect     -> INTERNAL (the agent keeps what it sent and tries again after a reconnect)
  */
 import { status, type ServerErrorResponse, Metadata } from "@grpc/grpc-js";
-import { Cause, Effect, Exit, Fiber, Option, Runtime } from "effect";
+import { Cause, Effect, Exit, Option } from "effect";
 import type { InvalidInput, NotFound, StaleAttempt } from "../domain/errors.ts";
 
 export interface Refusal {
@@ -66,26 +66,6 @@ export const outcomeOf = <A, E extends ReportError>(exit: Exit.Exit<A, E>): Repo
 export const runReport = async <A, E extends ReportError>(
   effect: Effect.Effect<A, E>,
 ): Promise<ReportOutcome<A>> => outcomeOf(await Effect.runPromiseExit(effect));
-
-const succeeded: ReportOutcome<void> = { ok: true, value: undefined };
-
-/**
- * `runReport` for reports that usually complete at once (a heartbeat only moves a deadline and
- * writes telemetry columns): run synchronously, answered without a promise or a trip through
- * the scheduler; only a report that does wait (a full mailbox) continues as a promise.
- */
-export const runReportNow = <E extends ReportError>(
-  effect: Effect.Effect<void, E>,
-): ReportOutcome<void> | Promise<ReportOutcome<void>> => {
-  const exit = Effect.runSyncExit(effect);
-  if (Exit.isSuccess(exit)) return succeeded;
-  const defect = Cause.dieOption(exit.cause);
-  if (Option.isSome(defect) && Runtime.isAsyncFiberException(defect.value)) {
-    const fiber = defect.value.fiber as Fiber.RuntimeFiber<void, E>;
-    return Effect.runPromise(Fiber.await(fiber)).then((e) => outcomeOf(e));
-  }
-  return outcomeOf(exit);
-};
 
 /** The shape grpc-js turns into a call's final status. */
 export const serviceError = (r: Refusal): ServerErrorResponse => {

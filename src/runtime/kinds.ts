@@ -10,6 +10,7 @@ import type { AnyStateMachine } from "xstate";
 import { jobMachine } from "../../actors/job.ts";
 import { makePipelineMachine, type PipelineResolver } from "../../actors/pipeline.ts";
 import { workerMachine } from "../../actors/worker.ts";
+import { heartbeatShortcut } from "../../actors/worker-heartbeat.ts";
 import { address, type Address } from "./address.ts";
 import { behaviour } from "./behaviour.ts";
 
@@ -30,6 +31,7 @@ export const workerBehaviour = behaviour({
   machine: workerMachine,
   deadlineOf: (context) => context.deadline,
   tick: (at) => ({ type: "tick" as const, at }),
+  shortcut: heartbeatShortcut,
   // A heartbeat only moves the deadline: not worth a commit each. After a crash, recovered
   // workers get a fresh deadline anyway (they wait for their agents to reconnect). A job
   // joining or leaving its list is not worth one either (one each per job run): the job

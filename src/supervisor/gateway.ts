@@ -70,6 +70,15 @@ export interface AgentInbound {
   readonly register: (r: Registration) => Effect.Effect<Registered, InvalidInput>;
   readonly heartbeat: (workerId: string, telemetry: Telemetry) => Effect.Effect<void, NotFound>;
   /**
+   * `heartbeat` without an Effect when it can (ten thousand agents send one a second): done
+   * (`undefined`), refused (`NotFound`), or, when the worker's mailbox is full, the Effect that
+   * finishes it (wait for room, deliver).
+   */
+  readonly heartbeatNow: (
+    workerId: string,
+    telemetry: Telemetry,
+  ) => undefined | NotFound | Effect.Effect<void>;
+  /**
    * `started` and `result` hand their report to the job's mailbox as soon as their Effect
    * starts (synchronously, when there is room): reports run in the order they were started, so
    * a transport need not wait for one to be answered before it hands on the next.

@@ -13,7 +13,7 @@ import { decodeWith } from "../domain/decode.ts";
 import { NotFound, StaleAttempt } from "../domain/errors.ts";
 import { ulid, type JobId } from "../domain/ids.ts";
 import { WorkerId } from "../domain/ids.ts";
-import { WorkerInfo } from "../domain/worker.ts";
+import { WorkerInfo, type Telemetry } from "../domain/worker.ts";
 import type { Store } from "../persistence/index.ts";
 import { jobLogSeq } from "../persistence/logs.ts";
 import type { ActorSystem, Answer } from "../runtime/system.ts";
@@ -113,6 +113,21 @@ export const makeInbound = (ctx: InboundContext): AgentInbound => {
       }
     });
 
+  const heartbeatNow = (workerId: string, telemetry: Telemetry) => {
+    const at = system.now();
+    const first = awaitingSession.get(workerId);
+    if (first !== undefined) {
+      awaitingSession.delete(workerId);
+      for (const m of first) routing.scheduler.send(m);
+    } else if (!routing.scheduler.heartbeat(workerId, telemetry, at)) {
+      return new NotFound({ kind: "worker", id: workerId });
+    }
+    const message = { type: "heartbeat" as const, at };
+    return system.offer(workerAddress(workerId), message)
+      ? undefined
+      : system.tell(workerAddress(workerId), message).pipe(Effect.ignore);
+  };
+
   return {
     register: (r) =>
       Effect.gen(function* () {
@@ -181,20 +196,11 @@ export const makeInbound = (ctx: InboundContext): AgentInbound => {
           heartbeatTimeoutMs: ctx.config.heartbeatTimeoutMs,
         };
       }),
+    heartbeatNow,
     heartbeat: (workerId, telemetry) =>
       Effect.suspend(() => {
-        const at = system.now();
-        const first = awaitingSession.get(workerId);
-        if (first !== undefined) {
-          awaitingSession.delete(workerId);
-          for (const m of first) routing.scheduler.send(m);
-        } else if (!routing.scheduler.heartbeat(workerId, telemetry, at)) {
-          return Effect.fail(new NotFound({ kind: "worker", id: workerId }));
-        }
-        const message = { type: "heartbeat" as const, at };
-        return system.offer(workerAddress(workerId), message)
-          ? Effect.void
-          : system.tell(workerAddress(workerId), message).pipe(Effect.ignore);
+        const r = heartbeatNow(workerId, telemetry);
+        return r === undefined ? Effect.void : r instanceof NotFound ? Effect.fail(r) : r;
       }),
     started: (workerId, jobId, attempt) =>
       report(workerId, jobId, attempt, { type: "started", at: system.now(), attempt }),
