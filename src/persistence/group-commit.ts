@@ -1,8 +1,9 @@
 /**
  * Group commit: many writers, one transaction.
  *
- * Writers call `submit` and wait. Requests made in the same tick are committed together at the
- * end of it (`setImmediate`); requests made while a commit is in flight wait for it and are
+ * Writers call `submit` and wait. Requests made in the same synchronous run are committed
+ * together once it ends (a microtask: a lone writer does not wait for the event loop to go
+ * round); requests made while a commit is in flight wait for it and are
  * committed together right after. Under load, a commit takes everything that arrived during
  * the previous one, so throughput grows with the load instead of collapsing to one fsync per
  * write, and a lone writer still waits no more than one commit.
@@ -58,7 +59,7 @@ export const makeGroupCommit = <A, B>(
         waiting.push({ request, resolve, reject });
         if (!inFlight && !scheduled) {
           scheduled = true;
-          setImmediate(flush);
+          queueMicrotask(flush);
         }
       }),
     commits: () => commits,

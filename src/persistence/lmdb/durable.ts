@@ -6,6 +6,12 @@
  *
  * `flush: true` (the default) waits for the flush too: what "acknowledged when durable" means.
  * `flush: false` trades a power loss's last commits for latency.
+ *
+ * A write handed to the write thread costs two thread hops (to run the transaction, to hear it
+ * committed): about 0.6 ms here, against 0.3 ms for the same commit made on the main thread.
+ * `now` commits on the main thread, for a lone write when nothing else is being written (so it
+ * never waits for the write lock behind another commit): what a single job submitted to an
+ * idle supervisor does. Under load, writes overlap and take the write thread.
  */
 import { Effect } from "effect";
 import type { RootDatabase } from "lmdb";
@@ -15,19 +21,31 @@ export interface Durable {
   <T>(operation: string, write: () => Promise<T>): Effect.Effect<T, StoreError>;
   /** The same, as a promise: for a group commit's own batches. */
   readonly promise: <T>(write: () => Promise<T>) => Promise<T>;
+  /** True when no write is in flight: `now` would not wait for the write lock. */
+  readonly idle: () => boolean;
+  /** One transaction committed on the main thread, then flushed. Only when `idle`. */
+  readonly now: <T>(transaction: () => T) => Promise<T>;
 }
 
 export const makeDurable = (root: RootDatabase, flush: boolean): Durable => {
+  let inFlight = 0;
   const promise = async <T>(write: () => Promise<T>): Promise<T> => {
-    const result = await write();
-    if (flush) await root.flushed;
-    return result;
+    inFlight++;
+    try {
+      const result = await write();
+      if (flush) await root.flushed;
+      return result;
+    } finally {
+      inFlight--;
+    }
   };
+  const now = <T>(transaction: () => T): Promise<T> =>
+    promise(() => Promise.resolve(root.transactionSync(transaction)));
   const durable = <T>(operation: string, write: () => Promise<T>) =>
     Effect.tryPromise({
       try: () => promise(write),
       catch: (cause) =>
         cause instanceof StoreError ? cause : new StoreError({ operation, cause }),
     });
-  return Object.assign(durable, { promise });
+  return Object.assign(durable, { promise, now, idle: () => inFlight === 0 });
 };
