@@ -9,6 +9,8 @@
  *   (b) 2,000 command jobs running `true`: jobs/s;
  *   (c) 10,000 simulated agents heartbeating once a second for 30 s: this process's CPU %;
  *   (d) one job printing 1,000,000 lines: lines/s into the store.
+ * And, as a reference for (a), the same jobs through the supervisor core alone (core-loop.ts):
+ * `core_only_jobs_per_s`, and its CPU per job.
  * One JSON line per store. While working on one part, `HODEI_BENCH_HWP_PARTS=cd` runs only
  * those (the others print null) and `HODEI_BENCH_HWP_STORES=lmdb` only that store.
  */
@@ -23,6 +25,7 @@ import { loadConfig } from "../src/config.ts";
 import { makeLogger } from "../src/supervisor/logger.ts";
 import { startSupervisor } from "../src/supervisor/process.ts";
 import { jobEvents, type JobEvent } from "../src/supervisor/topics.ts";
+import { coreLoop, type CoreLoop } from "./core-loop.ts";
 import { percentile, printJson, printTable, round } from "./report.ts";
 
 const HANDLER_JOBS = 20_000;
@@ -81,10 +84,8 @@ class Waiter {
   }
 }
 
-const runOn = async (store: "lmdb" | "postgres") => {
-  const dir = mkdtempSync(join(tmpdir(), "hodei-bench-hwp-"));
-  const schema = `bench_hwp_${process.pid}`;
-  const config = Either.getOrThrow(
+const configFor = (store: "lmdb" | "postgres", dir: string, schema: string) =>
+  Either.getOrThrow(
     loadConfig(
       {
         grpc: "127.0.0.1:0",
@@ -97,6 +98,35 @@ const runOn = async (store: "lmdb" | "postgres") => {
       {},
     ),
   );
+
+const dropSchema = async (schema: string) => {
+  const client = new pg.Client({ connectionString: pgUrl });
+  await client.connect();
+  await client.query(`drop schema if exists ${schema} cascade`);
+  await client.end();
+};
+
+/** (a) again without the wire: a fresh supervisor of its own, agents played in-process. */
+const coreOnly = async (store: "lmdb" | "postgres"): Promise<CoreLoop> => {
+  const dir = mkdtempSync(join(tmpdir(), "hodei-bench-core-"));
+  const schema = `bench_core_${process.pid}`;
+  const scope = Effect.runSync(Scope.make());
+  try {
+    const running = await Effect.runPromise(
+      Scope.extend(startSupervisor(configFor(store, dir, schema), makeLogger("warn")), scope),
+    );
+    return await coreLoop(running.core, HANDLER_JOBS, LANES);
+  } finally {
+    await Effect.runPromise(Scope.close(scope, Exit.void));
+    rmSync(dir, { recursive: true, force: true });
+    if (store === "postgres") await dropSchema(schema);
+  }
+};
+
+const runOn = async (store: "lmdb" | "postgres") => {
+  const dir = mkdtempSync(join(tmpdir(), "hodei-bench-hwp-"));
+  const schema = `bench_hwp_${process.pid}`;
+  const config = configFor(store, dir, schema);
   const scope = Effect.runSync(Scope.make());
   const agents: ChildProcess[] = [];
   try {
@@ -224,12 +254,7 @@ const runOn = async (store: "lmdb" | "postgres") => {
     );
     await Effect.runPromise(Scope.close(scope, Exit.void));
     rmSync(dir, { recursive: true, force: true });
-    if (store === "postgres") {
-      const client = new pg.Client({ connectionString: pgUrl });
-      await client.connect();
-      await client.query(`drop schema if exists ${schema} cascade`);
-      await client.end();
-    }
+    if (store === "postgres") await dropSchema(schema);
   }
 };
 
@@ -239,7 +264,10 @@ const orDash = (x: number | null, digits: number): number | string => orNull(x, 
 
 export const run = async (): Promise<void> => {
   const results = [];
-  for (const store of STORES) results.push(await runOn(store));
+  for (const store of STORES) {
+    const wire = await runOn(store);
+    results.push({ ...wire, core: PARTS.includes("a") ? await coreOnly(store) : null });
+  }
   printTable(
     "hwp: supervisor + 2 agent processes on loopback",
     results.map((r) => ({
@@ -253,6 +281,7 @@ export const run = async (): Promise<void> => {
       [`${SIM_AGENTS} heartbeating agents, CPU %`]: orDash(r.heartbeatCpu, 1),
       "CPU µs per heartbeat": orDash(r.heartbeatUs, 1),
       "log lines/s": orDash(r.linesPerS, 0),
+      "core only jobs/s": orDash(r.core?.jobsPerS ?? null, 0),
     })),
   );
   for (const r of results) {
@@ -267,6 +296,8 @@ export const run = async (): Promise<void> => {
       heartbeat_10k_cpu_pct: orNull(r.heartbeatCpu, 1),
       heartbeat_cpu_us_each: orNull(r.heartbeatUs, 1),
       log_lines_per_s: orNull(r.linesPerS, 0),
+      core_only_jobs_per_s: orNull(r.core?.jobsPerS ?? null, 0),
+      core_only_cpu_us_per_job: orNull(r.core?.cpuUsPerJob ?? null, 0),
       store: r.store,
     });
   }
