@@ -137,6 +137,33 @@ const onEnter = (state: JobState, c: JobContext, event: JobMessage): Partial<Job
   }
 };
 
+/** The context on entering `state`: its changes, and its history line. */
+export const enteredContext = (state: JobState, c: JobContext, event: JobMessage): JobContext => ({
+  ...c,
+  ...onEnter(state, c, event),
+  history: [...c.history, [state, at(event)] as const],
+});
+
+/** The effect announcing `state`, from the context as entering it left it. */
+export const transitioned = (state: JobState, c: JobContext, event: JobMessage): JobEffect => ({
+  type: "job.transitioned" as const,
+  jobId: c.jobId,
+  state,
+  attempt: c.attempt,
+  workerId: c.workerId,
+  result: c.result,
+  at: at(event),
+});
+
+/** The assignment to push to the agent, on entering `scheduled`. */
+export const assignment = (c: JobContext): JobEffect => ({
+  type: "job.assign" as const,
+  jobId: c.jobId,
+  workerId: c.workerId ?? "",
+  attempt: c.attempt,
+  acceptBy: c.deadline ?? 0,
+});
+
 /** Entry of every state: its context changes with its history line, then the transition effect. */
 const entered = (state: JobState) =>
   [
@@ -162,26 +189,13 @@ export const jobMachine = setup({
     endedByTimeout: ({ event }) => event.type === "timed_out" || event.type === "tick",
   },
   actions: {
-    enter: assign(({ context, event }, { state }: { state: JobState }) => ({
-      ...onEnter(state, context, event),
-      history: [...context.history, [state, at(event)] as const],
-    })),
-    announce: emit(({ context, event }, { state }: { state: JobState }) => ({
-      type: "job.transitioned" as const,
-      jobId: context.jobId,
-      state,
-      attempt: context.attempt,
-      workerId: context.workerId,
-      result: context.result,
-      at: at(event),
-    })),
-    assign: emit(({ context }) => ({
-      type: "job.assign" as const,
-      jobId: context.jobId,
-      workerId: context.workerId ?? "",
-      attempt: context.attempt,
-      acceptBy: context.deadline ?? 0,
-    })),
+    enter: assign(({ context, event }, { state }: { state: JobState }) =>
+      enteredContext(state, context, event),
+    ),
+    announce: emit(({ context, event }, { state }: { state: JobState }) =>
+      transitioned(state, context, event),
+    ),
+    assign: emit(({ context }) => assignment(context)),
     refuse: emit(({ context, event }) => ({
       type: "job.refused" as const,
       jobId: context.jobId,

@@ -24,16 +24,19 @@ const takesHeartbeat = (value: WorkerSnapshot["value"]): boolean =>
 export const heartbeatShortcut = (
   snapshot: WorkerSnapshot,
   message: WorkerMessage,
-): WorkerSnapshot | undefined => {
+): { readonly snapshot: WorkerSnapshot; readonly effects: readonly [] } | undefined => {
   if (message.type !== "heartbeat" || snapshot.status !== "active") return undefined;
   if (!takesHeartbeat(snapshot.value)) return undefined;
-  const { context } = snapshot;
+  const context = snapshot.context;
   return {
-    ...snapshot,
-    context: {
-      ...context,
-      deadline: message.at + context.heartbeatTimeoutMs,
-      lastHeartbeatAt: message.at,
+    snapshot: {
+      ...snapshot,
+      context: {
+        ...context,
+        deadline: message.at + context.heartbeatTimeoutMs,
+        lastHeartbeatAt: message.at,
+      },
     },
+    effects: [],
   };
 };

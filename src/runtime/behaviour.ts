@@ -43,14 +43,16 @@ export interface Behaviour<M extends AnyStateMachine = AnyStateMachine> {
     effects: ReadonlyArray<EmittedFrom<M>>,
   ) => boolean;
   /**
-   * A step written out by hand for a frequent message, emitting nothing: the next snapshot,
-   * or `undefined` to run the machine. It must give what the machine gives (a property test
-   * per shortcut holds it to that); it is there because it is much cheaper.
+   * A step written out by hand for a frequent message: the next snapshot and what it emits, or
+   * `undefined` to run the machine. It must give exactly what the machine gives (a property
+   * test per shortcut holds it to that); it is there because it is much cheaper.
    */
   readonly shortcut?: (
     snapshot: SnapshotFrom<M>,
     message: EventFromLogic<M>,
-  ) => SnapshotFrom<M> | undefined;
+  ) =>
+    | { readonly snapshot: SnapshotFrom<M>; readonly effects: ReadonlyArray<EmittedFrom<M>> }
+    | undefined;
 }
 
 export type AnyBehaviour = Behaviour<AnyStateMachine>;
@@ -99,8 +101,8 @@ export const makeDriver = <B extends AnyBehaviour>(b: B): Driver<B> => {
     initial: (input) =>
       wrap(run(() => machine.getInitialSnapshot(scope as never, input) as SnapshotOf<B>)),
     step: (snapshot, message) => {
-      const short = b.shortcut?.(snapshot as never, message as never) as SnapshotOf<B> | undefined;
-      if (short !== undefined) return { snapshot: short, effects: [] };
+      const short = b.shortcut?.(snapshot as never, message as never) as Step<B> | undefined;
+      if (short !== undefined) return short;
       return wrap(
         run(() => machine.transition(snapshot, message, scope as never) as SnapshotOf<B>),
       );

@@ -11,6 +11,7 @@ import { jobMachine } from "../../actors/job.ts";
 import { makePipelineMachine, type PipelineResolver } from "../../actors/pipeline.ts";
 import { workerMachine } from "../../actors/worker.ts";
 import { heartbeatShortcut } from "../../actors/worker-heartbeat.ts";
+import { jobShortcut } from "../../actors/job-shortcut.ts";
 import { address, type Address } from "./address.ts";
 import { behaviour } from "./behaviour.ts";
 
@@ -23,6 +24,7 @@ export const jobBehaviour = behaviour({
   machine: jobMachine,
   deadlineOf: (context) => context.deadline,
   tick: (at) => ({ type: "tick" as const, at }),
+  shortcut: jobShortcut,
 });
 
 export const workerBehaviour = behaviour({
