@@ -7,9 +7,13 @@
 import fc from "fast-check";
 import { Either } from "effect";
 import { describe, expect, it } from "vitest";
-import { heartbeatBySchema } from "../src/hwp/agent-messages.ts";
+import {
+  decodeAgentMessage,
+  decodeAgentMessageBySchema,
+  heartbeatBySchema,
+} from "../src/hwp/agent-messages.ts";
 import { logBatchBySchema } from "../src/hwp/log-batch.ts";
-import { fastHeartbeat, fastLogBatch } from "../src/hwp/fast-decode.ts";
+import { fastHeartbeat, fastJobRef, fastJobResult, fastLogBatch } from "../src/hwp/fast-decode.ts";
 import { newJobId } from "../src/domain/ids.ts";
 
 const anyNumber = fc.oneof(
@@ -71,7 +75,67 @@ const anyBatch = fc.oneof(
   goodBatch.map((b) => ({ ...b, entries: b.entries.map((e) => ({ ...e, seq: `0${e.seq}` })) })),
 );
 
+const goodRef = fc.record({
+  jobId: fc.constant(jobId),
+  attempt: fc.integer({ min: 1, max: 1000 }),
+});
+const anyRef = fc.oneof(
+  goodRef,
+  goodRef.map((r) => ({ ...r, jobId: "not-a-ulid" })),
+  fc.tuple(goodRef, fc.constantFrom(0, 1001, 1.5, "1")).map(([r, attempt]) => ({ ...r, attempt })),
+  goodRef.map((r) => ({ ...r, extra: true })),
+  goodRef.map(({ attempt: _, ...r }) => r),
+);
+const goodSucceeded = fc.record(
+  {
+    exitCode: fc.integer({ min: 0, max: 255 }),
+    outputJson: fc.oneof(
+      fc.constant(""),
+      fc.jsonValue().map((v) => JSON.stringify(v)),
+    ),
+  },
+  { requiredKeys: ["outputJson"] },
+);
+const goodResult = fc
+  .tuple(goodRef, goodSucceeded)
+  .map(([ref, s]) => ({ ...ref, outcome: "succeeded", succeeded: s }));
+const anyResult = fc.oneof(
+  goodResult,
+  goodResult.map((r) => ({ ...r, succeeded: { ...r.succeeded, _exitCode: "exitCode" } })),
+  goodResult.map((r) => ({ ...r, succeeded: { ...r.succeeded, exitCode: 256 } })),
+  goodResult.map((r) => ({ ...r, succeeded: { ...r.succeeded, outputJson: "{not json" } })),
+  goodResult.map((r) => ({ ...r, succeeded: { outputJson: "1", error: "x" } })),
+  goodResult.map(({ succeeded: _, ...r }) => ({ ...r, outcome: "failed", failed: { error: "e" } })),
+  goodResult.map((r) => ({ ...r, jobId: 7 })),
+  anyRef.map((ref) => ({ ...ref, outcome: "succeeded", succeeded: { outputJson: "" } })),
+);
+
 describe("fast decoding", () => {
+  it("accepts a JobAccepted or a JobResult only if the schema does, with the same value", () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          anyRef.map((r) => ({ msg: "jobAccepted", jobAccepted: r })),
+          anyResult.map((r) => ({ msg: "jobResult", jobResult: r })),
+        ),
+        (message) => {
+          const bySchema = decodeAgentMessageBySchema(message);
+          const decoded = decodeAgentMessage(message);
+          expect(decoded).toEqual(bySchema);
+          const body = "jobAccepted" in message ? message.jobAccepted : message.jobResult;
+          const fast = "jobAccepted" in message ? fastJobRef(body) : fastJobResult(body);
+          if (fast !== undefined) expect(Either.isRight(bySchema)).toBe(true);
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it("takes every well-formed JobAccepted and successful JobResult", () => {
+    fc.assert(fc.property(goodRef, (r) => fastJobRef(r) !== undefined));
+    fc.assert(fc.property(goodResult, (r) => fastJobResult(r) !== undefined));
+  });
+
   it("accepts a heartbeat only if the schema does, with the same value", () => {
     fc.assert(
       fc.property(anyTelemetry, (telemetry) => {

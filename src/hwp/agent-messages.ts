@@ -6,7 +6,8 @@
  * The `msg` oneof discriminator selects the schema; each payload is decoded under its own key so
  * that issue paths start with it. Heartbeats, the most frequent message, take a fast path when
  * well formed: read from the bytes by the server's deserializer (heartbeat-bytes.ts), or else
- * checked by hand on protobufjs's object (fast-decode.ts).
+ * checked by hand on protobufjs's object (fast-decode.ts); so do JobAccepted and a successful
+ * JobResult, which every job sends.
  */
 import { Either, Schema } from "effect";
 import { decodeWith } from "../domain/decode.ts";
@@ -14,7 +15,7 @@ import type { InvalidInput } from "../domain/errors.ts";
 import { WorkerId } from "../domain/ids.ts";
 import { Telemetry } from "../domain/worker.ts";
 import type { Outcome } from "../supervisor/gateway.ts";
-import { fastHeartbeat } from "./fast-decode.ts";
+import { fastHeartbeat, fastJobRef, fastJobResult } from "./fast-decode.ts";
 import { DecodedHeartbeat } from "./heartbeat-bytes.ts";
 import { decodeJobResult } from "./outcome.ts";
 import { int64, isRecord, JobRefWire, refuse } from "./wire-schemas.ts";
@@ -53,6 +54,22 @@ export const heartbeatBySchema = (heartbeat: unknown): Either.Either<Telemetry, 
 
 export const decodeAgentMessage = (u: unknown): Either.Either<AgentReport, InvalidInput> => {
   if (u instanceof DecodedHeartbeat) return Either.right(u);
+  if (isRecord(u)) {
+    if (u["msg"] === "jobAccepted") {
+      const fast = fastJobRef(u["jobAccepted"]);
+      if (fast !== undefined) return Either.right({ kind: "accepted", ...fast });
+    } else if (u["msg"] === "jobResult") {
+      const fast = fastJobResult(u["jobResult"]);
+      if (fast !== undefined) return Either.right({ kind: "result", ...fast });
+    }
+  }
+  return decodeAgentMessageBySchema(u);
+};
+
+/** The schemas alone (heartbeats excepted): what the fast paths must agree with. */
+export const decodeAgentMessageBySchema = (
+  u: unknown,
+): Either.Either<AgentReport, InvalidInput> => {
   if (!isRecord(u)) return refuse("", "Expected an AgentMessage");
   switch (u["msg"]) {
     case "hello":
