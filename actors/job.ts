@@ -137,6 +137,20 @@ const onEnter = (state: JobState, c: JobContext, event: JobMessage): Partial<Job
   }
 };
 
+/** A new job's context, before it enters `queued`. */
+export const initialContext = (input: JobInput): JobContext => ({
+  jobId: input.jobId,
+  retry: input.retry,
+  timeoutMs: input.timeoutMs,
+  cancelGraceMs: input.cancelGraceMs,
+  attempt: 0,
+  starts: 0,
+  workerId: null,
+  deadline: null,
+  result: null,
+  history: [],
+});
+
 /** The context on entering `state`: its changes, and its history line. */
 export const enteredContext = (state: JobState, c: JobContext, event: JobMessage): JobContext => ({
   ...c,
@@ -218,18 +232,7 @@ export const jobMachine = setup({
 }).createMachine({
   id: "job",
   initial: "queued",
-  context: ({ input }) => ({
-    jobId: input.jobId,
-    retry: input.retry,
-    timeoutMs: input.timeoutMs,
-    cancelGraceMs: input.cancelGraceMs,
-    attempt: 0,
-    starts: 0,
-    workerId: null,
-    deadline: null,
-    result: null,
-    history: [],
-  }),
+  context: ({ input }) => initialContext(input),
   // Messages that no state took: from another attempt, or not meaningful now. Refused, visibly.
   on: {
     started: { actions: "refuse" },

@@ -47,7 +47,11 @@ const entered = (state: WorkerState) =>
 const reported = (event: WorkerMessage): ReadonlyArray<string> =>
   event.type === "registered" ? [...new Set(event.jobs)] : [];
 
-const without = (jobs: ReadonlyArray<string>, jobId: string) => jobs.filter((j) => j !== jobId);
+/** The job list with `jobId` added (once) / removed: what `addJob` and `removeJob` assign. */
+export const withJob = (jobs: ReadonlyArray<string>, jobId: string): ReadonlyArray<string> =>
+  jobs.includes(jobId) ? jobs : [...jobs, jobId];
+export const without = (jobs: ReadonlyArray<string>, jobId: string): ReadonlyArray<string> =>
+  jobs.includes(jobId) ? jobs.filter((j) => j !== jobId) : jobs;
 
 export const workerMachine = setup({
   types: {
@@ -84,15 +88,11 @@ export const workerMachine = setup({
     }),
     addJob: assign({
       jobs: ({ context, event }) =>
-        event.type === "job_assigned" && !context.jobs.includes(event.jobId)
-          ? [...context.jobs, event.jobId]
-          : context.jobs,
+        event.type === "job_assigned" ? withJob(context.jobs, event.jobId) : context.jobs,
     }),
     removeJob: assign({
       jobs: ({ context, event }) =>
-        event.type === "job_finished" && context.jobs.includes(event.jobId)
-          ? without(context.jobs, event.jobId)
-          : context.jobs,
+        event.type === "job_finished" ? without(context.jobs, event.jobId) : context.jobs,
     }),
     recoverJobs: assign({
       jobs: ({ context, event }) =>

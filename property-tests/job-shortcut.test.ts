@@ -16,7 +16,7 @@ import { jobShortcut } from "../actors/job-shortcut.ts";
 import { makeDriver } from "../src/runtime/behaviour.ts";
 import { jobBehaviour } from "../src/runtime/kinds.ts";
 
-const { shortcut: _, ...withoutShortcut } = jobBehaviour;
+const { shortcut: _, startShortcut: __, ...withoutShortcut } = jobBehaviour;
 const machineOnly = makeDriver(withoutShortcut);
 const withShortcut = makeDriver(jobBehaviour);
 
@@ -92,8 +92,13 @@ describe("job actor shortcut", () => {
             cancelGraceMs: 500,
             at,
           };
-          let plain = machineOnly.initial(input).snapshot;
-          let fast = withShortcut.initial(input).snapshot;
+          const first = [machineOnly.initial(input), withShortcut.initial(input)] as const;
+          expect(first[1].effects).toEqual(first[0].effects);
+          expect(withShortcut.persist(first[1].snapshot)).toEqual(
+            machineOnly.persist(first[0].snapshot),
+          );
+          let plain = first[0].snapshot;
+          let fast = first[1].snapshot;
           for (const [dt, offset, make] of messages) {
             at += dt;
             const m = make(at, fast.context.attempt + offset);

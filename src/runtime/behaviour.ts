@@ -47,6 +47,12 @@ export interface Behaviour<M extends AnyStateMachine = AnyStateMachine> {
    * `undefined` to run the machine. It must give exactly what the machine gives (a property
    * test per shortcut holds it to that); it is there because it is much cheaper.
    */
+  /** The same for the initial snapshot, from the actor's input. */
+  readonly startShortcut?: (
+    input: InputFrom<M>,
+  ) =>
+    | { readonly snapshot: SnapshotFrom<M>; readonly effects: ReadonlyArray<EmittedFrom<M>> }
+    | undefined;
   readonly shortcut?: (
     snapshot: SnapshotFrom<M>,
     message: EventFromLogic<M>,
@@ -98,8 +104,11 @@ export const makeDriver = <B extends AnyBehaviour>(b: B): Driver<B> => {
   });
   return {
     behaviour: b,
-    initial: (input) =>
-      wrap(run(() => machine.getInitialSnapshot(scope as never, input) as SnapshotOf<B>)),
+    initial: (input) => {
+      const short = b.startShortcut?.(input as never) as Step<B> | undefined;
+      if (short !== undefined) return short;
+      return wrap(run(() => machine.getInitialSnapshot(scope as never, input) as SnapshotOf<B>));
+    },
     step: (snapshot, message) => {
       const short = b.shortcut?.(snapshot as never, message as never) as Step<B> | undefined;
       if (short !== undefined) return short;

@@ -10,8 +10,8 @@ import type { AnyStateMachine } from "xstate";
 import { jobMachine } from "../../actors/job.ts";
 import { makePipelineMachine, type PipelineResolver } from "../../actors/pipeline.ts";
 import { workerMachine } from "../../actors/worker.ts";
-import { heartbeatShortcut } from "../../actors/worker-heartbeat.ts";
-import { jobShortcut } from "../../actors/job-shortcut.ts";
+import { workerShortcut } from "../../actors/worker-shortcut.ts";
+import { jobShortcut, jobStartShortcut } from "../../actors/job-shortcut.ts";
 import { address, type Address } from "./address.ts";
 import { behaviour } from "./behaviour.ts";
 
@@ -25,6 +25,7 @@ export const jobBehaviour = behaviour({
   deadlineOf: (context) => context.deadline,
   tick: (at) => ({ type: "tick" as const, at }),
   shortcut: jobShortcut,
+  startShortcut: jobStartShortcut,
 });
 
 export const workerBehaviour = behaviour({
@@ -33,7 +34,7 @@ export const workerBehaviour = behaviour({
   machine: workerMachine,
   deadlineOf: (context) => context.deadline,
   tick: (at) => ({ type: "tick" as const, at }),
-  shortcut: heartbeatShortcut,
+  shortcut: workerShortcut,
   // A heartbeat only moves the deadline: not worth a commit each. After a crash, recovered
   // workers get a fresh deadline anyway (they wait for their agents to reconnect). A job
   // joining or leaving its list is not worth one either (one each per job run): the job

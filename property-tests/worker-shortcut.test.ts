@@ -1,17 +1,19 @@
 /**
- * The worker actor's heartbeat shortcut (actors/worker-heartbeat.ts) against the machine.
+ * The worker actor's shortcut steps (actors/worker-shortcut.ts) against the machine.
  *
- * fast-check drives a worker through random message sequences (registrations, heartbeats, jobs
- * assigned and finished, drains, goodbyes, ticks before and after the deadline, recoveries),
- * with a clock that never goes back. Before each message, a heartbeat is stepped both ways from
- * the current snapshot: where the shortcut answers, its snapshot must persist to exactly what
- * the machine's does, with the machine emitting nothing; and the shortcut must answer in every
- * state a heartbeat only refreshes (so it is really taken, not silently skipped).
+ * fast-check drives two workers through the same random message sequences (registrations,
+ * heartbeats, jobs assigned and finished, drains, goodbyes, ticks before and after the
+ * deadline, recoveries), a heartbeat before each message, with a clock that never goes back:
+ * one through the machine alone, one taking the shortcut wherever it answers. After every
+ * message both must have emitted the same effects and hold the same persisted snapshot. And
+ * the shortcut must answer for every heartbeat in a state a heartbeat only refreshes, and for
+ * every job assigned to or finished on a busy worker that stays busy (so the hot steps really
+ * are the short ones, not silently skipped).
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { WorkerMessage } from "../actors/worker.ts";
-import { heartbeatShortcut } from "../actors/worker-heartbeat.ts";
+import { workerShortcut } from "../actors/worker-shortcut.ts";
 import { makeDriver } from "../src/runtime/behaviour.ts";
 import { workerBehaviour } from "../src/runtime/kinds.ts";
 
@@ -36,8 +38,14 @@ const step: fc.Arbitrary<[number, Step]> = fc.tuple(
   ),
 );
 
-describe("worker heartbeat shortcut", () => {
-  it("steps a heartbeat exactly as the machine does, wherever it answers", () => {
+const staysBusy = (value: unknown, jobs: ReadonlyArray<string>, m: WorkerMessage): boolean =>
+  typeof value === "object" &&
+  (value as { connected?: string }).connected === "busy" &&
+  (m.type === "job_assigned" ||
+    (m.type === "job_finished" && !(jobs.length > 0 && jobs.every((j) => j === m.jobId))));
+
+describe("worker actor shortcut", () => {
+  it("steps exactly as the machine does, and takes every hot step", () => {
     fc.assert(
       fc.property(fc.array(step, { maxLength: 40 }), (steps) => {
         let at = 1_700_000_000_000;
@@ -55,8 +63,12 @@ describe("worker heartbeat shortcut", () => {
               (typeof value === "object" &&
                 (value.connected === "idle" || value.connected === "busy")));
           const beat = { type: "heartbeat" as const, at };
-          expect(heartbeatShortcut(fast, beat) !== undefined).toBe(onlyRefreshes);
+          expect(workerShortcut(fast, beat) !== undefined).toBe(onlyRefreshes);
           for (const message of [beat, make(at)]) {
+            if (message.type !== "heartbeat" && fast.status === "active") {
+              const expected = staysBusy(fast.value, fast.context.jobs, message);
+              expect(workerShortcut(fast, message) !== undefined).toBe(expected);
+            }
             const a = machineOnly.step(plain, message);
             const b = withShortcut.step(fast, message);
             expect(b.effects).toEqual(a.effects);
