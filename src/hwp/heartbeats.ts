@@ -9,8 +9,8 @@
  *
  * A refused heartbeat (a worker the core does not know) is passed back to its session, which
  * ends itself. If the core makes one wait (a full mailbox), the rest of the turn's heartbeats
- * wait behind it: back-pressure. A session flushes the batch before a report whose order against its
- * heartbeats matters (Leave: a heartbeat after it would find the worker gone).
+ * wait behind it: back-pressure. A session flushes the batch before a report whose order
+ * against its heartbeats matters (Leave: a heartbeat after it would find the worker gone).
  */
 import { Effect } from "effect";
 import { NotFound } from "../domain/errors.ts";

@@ -13,8 +13,9 @@
  * `create` is idempotent: a job whose id, or whose `spec.idempotencyKey`, is already stored is
  * not written again, and the stored job comes back with `created: false`. A job placed as it is
  * created comes with its actor's first record (`placed`: the job `scheduled` on a worker), and
- * the job is born in that state: row and record in the same commit, neither when it existed. Creates made at the
- * same time (one tick, or while a commit is in flight) share one commit (group commit).
+ * is born in that state: row and record in the same commit, neither when it existed. Creates
+ * made at the same time (one tick, or while a commit is in flight) share one commit (group
+ * commit).
  *
  * `list` pages in creation order (ULIDs sort by time): `cursor` is opaque, taken from the page
  * before. Recovery lists the non-terminal states (`unfinishedJobStates`) and spawns a fresh actor

@@ -47,15 +47,15 @@ export interface Behaviour<M extends AnyStateMachine = AnyStateMachine> {
    * `undefined` to run the machine. It must give exactly what the machine gives (a property
    * test per shortcut holds it to that); it is there because it is much cheaper.
    */
-  /** The same for the initial snapshot, from the actor's input. */
-  readonly startShortcut?: (
-    input: InputFrom<M>,
-  ) =>
-    | { readonly snapshot: SnapshotFrom<M>; readonly effects: ReadonlyArray<EmittedFrom<M>> }
-    | undefined;
   readonly shortcut?: (
     snapshot: SnapshotFrom<M>,
     message: EventFromLogic<M>,
+  ) =>
+    | { readonly snapshot: SnapshotFrom<M>; readonly effects: ReadonlyArray<EmittedFrom<M>> }
+    | undefined;
+  /** The same for the initial snapshot, from the actor's input. */
+  readonly startShortcut?: (
+    input: InputFrom<M>,
   ) =>
     | { readonly snapshot: SnapshotFrom<M>; readonly effects: ReadonlyArray<EmittedFrom<M>> }
     | undefined;

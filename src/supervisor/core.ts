@@ -8,7 +8,7 @@
  * form of that state: nothing more to commit); the scheduler reserves capacity and sends
  * `schedule`; the job's `job.assign` effect goes out to the agent after `scheduled` commits.
  * When the scheduler is idle and has room, a single `submit` skips a commit: the job is placed
- * first and created `scheduled` (its row and its actor's record in one commit, `createPlaced`).
+ * first and created `scheduled` (its row and its actor's record in one commit, `createOne`).
  * Either way the agent's reports come back through `inbound` and are acknowledged once committed;
  * the agent's reports come back through `inbound` and are acknowledged once committed; the
  * final state releases the reservation and frees the worker.
@@ -43,7 +43,7 @@ import {
   type Pipeline,
   type PipelineRegistry,
 } from "../pipeline/pipeline.ts";
-import { makeActorSystem, type ActorSystem } from "../runtime/system.ts";
+import { makeActorSystem, type ActorSystem, type Prepared } from "../runtime/system.ts";
 import { defaultCoreConfig, type CoreConfig } from "./config.ts";
 import type { AgentInbound, WorkerGateway } from "./gateway.ts";
 import { makeInbound } from "./inbound.ts";
@@ -181,7 +181,8 @@ export const makeSupervisorCore = (options: {
      * is worked out through `schedule`, and its record commits with the row. Its `queued` is
      * only announced (it was never in the queue); its `scheduled` effects are performed as
      * after any commit. A job not created after all (it existed, or the commit failed) gives
-     * its reservation back.
+     * its reservation back. From the commit on it is not interrupted: a job made durable
+     * `scheduled` gets its live actor and its assignment.
      */
     const createOne = (job: Job): Effect.Effect<CreateResult, StoreError> =>
       Effect.suspend(() => {
@@ -189,15 +190,22 @@ export const makeSupervisorCore = (options: {
         const placement = config.placeOnSubmit
           ? scheduler.placeNow(queuedJobOf(job.id, job.spec, at), at)
           : undefined;
-        if (placement === undefined) {
-          return store.jobs.create(job).pipe(
+        const queued = () =>
+          store.jobs.create(job).pipe(
             Effect.flatMap((r) => accept([r])),
             Effect.map((rs) => rs[0]!),
           );
-        }
+        if (placement === undefined) return queued();
         const release = Effect.sync(() => scheduler.send({ type: "release", jobId: job.id }));
-        const address = jobAddress(job.id);
-        const prepared = system.prepare(address, jobInput(job), [scheduleMessage(placement)]);
+        let prepared: Prepared;
+        try {
+          prepared = system.prepare(jobAddress(job.id), jobInput(job), [
+            scheduleMessage(placement),
+          ]);
+        } catch {
+          // The machine refused to be worked out ahead: the job goes the usual way.
+          return release.pipe(Effect.zipRight(queued()));
+        }
         return store.jobs.create(job, prepared.record).pipe(
           Effect.tapError(() => release),
           Effect.tap((r) => {
@@ -214,6 +222,7 @@ export const makeSupervisorCore = (options: {
               }),
             );
           }),
+          Effect.uninterruptible,
         );
       });
 

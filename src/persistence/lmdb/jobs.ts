@@ -2,9 +2,10 @@
  * LMDB JobStore. Creates go through a group commit (group-commit.ts): the creates made in one
  * tick, or while the previous batch commits, run in one write transaction, and each caller waits
  * for the flush of that commit (`root.flushed`), so an acknowledged job is on disk, not only in
- * the page cache. A lone create while nothing else is written commits on the main thread
- * (`durable.now`): the latency of a job submitted to an idle supervisor. (lmdb-js would group one transaction per create by itself, but each of them
- * costs a callback, a promise and a flush wait: the batch pays those once.)
+ * the page cache. (lmdb-js would group one transaction per create by itself, but each of them
+ * costs a callback, a promise and a flush wait: the batch pays those once.) A lone create while
+ * nothing else is written commits on the main thread (`durable.now`): the latency of a job
+ * submitted to an idle supervisor.
  *
  * A list picks one index — pipeline run, else label, else state, else all jobs — walks it in
  * id order from the cursor, and checks the other filters on each job it reads.

@@ -121,10 +121,18 @@ export const makePostgresJobStore = (
 
   return {
     create: (job, placed) =>
-      Effect.tryPromise({
-        try: () => creates.submit([job, placed]),
+      Effect.try({
+        // A malformed record fails its own create here, not the batch it would join.
+        try: () => (placed === undefined ? undefined : statusOfSnapshot(placed)),
         catch: storeError("jobs.create"),
-      }),
+      }).pipe(
+        Effect.zipRight(
+          Effect.tryPromise({
+            try: () => creates.submit([job, placed]),
+            catch: storeError("jobs.create"),
+          }),
+        ),
+      ),
     createBatch: (jobs) =>
       Effect.tryPromise({
         try: () => insert(jobs.map((j) => [j, undefined] as const)),
