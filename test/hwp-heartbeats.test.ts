@@ -6,20 +6,10 @@
 import { Deferred, Effect } from "effect";
 import { describe, expect, it } from "vitest";
 import { NotFound } from "../src/domain/errors.ts";
-import type { Telemetry } from "../src/domain/worker.ts";
 import { HeartbeatBatch } from "../src/hwp/heartbeats.ts";
 import type { Refusal } from "../src/hwp/refusal.ts";
 import type { AgentInbound } from "../src/supervisor/gateway.ts";
-
-const telemetry: Telemetry = {
-  cpuPercent: 1,
-  memoryUsedMb: 1,
-  memoryTotalMb: 2,
-  load1: 0,
-  diskFreeMb: 1,
-  runningJobs: 0,
-  at: 0,
-};
+import { telemetry } from "./fixtures/core-harness.ts";
 
 describe("heartbeat batch", () => {
   it("hands a turn's heartbeats over in order, refuses the unknown, waits behind a full mailbox", async () => {

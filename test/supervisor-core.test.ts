@@ -6,47 +6,11 @@ import { describe, expect, it } from "@effect/vitest";
 import { Effect, Either, Exit, Scope, TestClock } from "effect";
 import { makeMemoryBus } from "../src/bus/index.ts";
 import { makeMemoryStore } from "../src/persistence/memory/store.ts";
-import type { Assignment, WorkerGateway } from "../src/supervisor/gateway.ts";
 import { makeSupervisorCore } from "../src/supervisor/core.ts";
 import { workerAddress } from "../src/runtime/kinds.ts";
+import { capacity, registerWorker, setupCore, spec, telemetry } from "./fixtures/core-harness.ts";
 
-const capacity = { cpuMillis: 4_000, memoryMb: 8_192, gpus: 0, maxJobs: 4 };
-const telemetry = {
-  cpuPercent: 5,
-  memoryUsedMb: 100,
-  memoryTotalMb: 8192,
-  load1: 0.1,
-  diskFreeMb: 1000,
-  runningJobs: 0,
-  at: 0,
-};
-const spec = (name: string, extra: object = {}) => ({
-  name,
-  command: { argv: ["true"] },
-  ...extra,
-});
-
-const setup = (config: object = {}) =>
-  Effect.gen(function* () {
-    const store = makeMemoryStore();
-    const bus = yield* makeMemoryBus;
-    const core = yield* makeSupervisorCore({ store, bus, config });
-    const assigned: Array<[string, Assignment]> = [];
-    const cancelled: string[] = [];
-    const gateway: WorkerGateway = {
-      assign: (workerId, a) => (assigned.push([workerId, a]), true),
-      cancel: (_w, c) => (cancelled.push(c.jobId), true),
-      drain: () => true,
-    };
-    core.attachGateway(gateway);
-    // Registered, then the session's first heartbeat: only then does the scheduler place on it.
-    const register = (name: string) =>
-      core.inbound
-        .register({ name, capacity, labels: {}, handlers: [], running: [] })
-        .pipe(Effect.tap((r) => core.inbound.heartbeat(r.workerId, telemetry)));
-    const state = (id: string) => store.jobs.get(id).pipe(Effect.map((j) => j.state));
-    return { core, store, assigned, cancelled, register, state };
-  });
+const setup = (config: object = {}) => setupCore({ config });
 
 describe("supervisor core", () => {
   it.scoped("runs a job from submit to a durable success through an agent's reports", () =>
@@ -106,7 +70,7 @@ describe("supervisor core", () => {
       const { core, assigned } = yield* setup();
       const r = yield* core.inbound.register({
         name: "a",
-        capacity,
+        capacity: capacity(),
         labels: {},
         handlers: [],
         running: [],
@@ -191,14 +155,7 @@ describe("supervisor core: recovery", () => {
           makeSupervisorCore({ store, bus }),
         ).pipe(Scope.extend(first));
         core.attachGateway({ assign: () => true, cancel: () => true, drain: () => true });
-        const { workerId } = yield* core.inbound.register({
-          name: "a",
-          capacity,
-          labels: {},
-          handlers: [],
-          running: [],
-        });
-        yield* core.inbound.heartbeat(workerId, telemetry);
+        const { workerId } = yield* registerWorker(core, "a");
         const jobs: string[] = [];
         for (const name of ["one", "two", "three"]) {
           jobs.push((yield* core.submit(spec(name))).job.id);

@@ -8,48 +8,18 @@ import { Effect, Exit, Scope } from "effect";
 import { makeMemoryBus } from "../src/bus/index.ts";
 import { makeMemoryStore } from "../src/persistence/memory/store.ts";
 import type { Store } from "../src/persistence/index.ts";
-import type { Assignment } from "../src/supervisor/gateway.ts";
 import { makeSupervisorCore } from "../src/supervisor/core.ts";
 import { jobEvents } from "../src/supervisor/topics.ts";
 import { jobAddress } from "../src/runtime/kinds.ts";
+import { setupCore, spec } from "./fixtures/core-harness.ts";
 
-const capacity = { cpuMillis: 4_000, memoryMb: 8_192, gpus: 0, maxJobs: 1 };
-const telemetry = {
-  cpuPercent: 5,
-  memoryUsedMb: 100,
-  memoryTotalMb: 8192,
-  load1: 0.1,
-  diskFreeMb: 1000,
-  runningJobs: 0,
-  at: 0,
-};
-const spec = (name: string, extra: object = {}) => ({
-  name,
-  command: { argv: ["true"] },
-  ...extra,
-});
-
-const setup = (config: object = {}, store: Store = makeMemoryStore()) =>
+/** One worker with room for one job, its session up, the core settled. */
+const setup = (config: object = {}, store?: Store) =>
   Effect.gen(function* () {
-    const bus = yield* makeMemoryBus;
-    const core = yield* makeSupervisorCore({ store, bus, config });
-    const assigned: Array<[string, Assignment]> = [];
-    core.attachGateway({
-      assign: (workerId, a) => (assigned.push([workerId, a]), true),
-      cancel: () => true,
-      drain: () => true,
-    });
-    const { workerId } = yield* core.inbound.register({
-      name: "a",
-      capacity,
-      labels: {},
-      handlers: [],
-      running: [],
-    });
-    yield* core.inbound.heartbeat(workerId, telemetry);
-    yield* core.settled;
-    const state = (id: string) => store.jobs.get(id).pipe(Effect.map((j) => j.state));
-    return { core, store, assigned, workerId, state };
+    const harness = yield* setupCore({ config, maxJobs: 1, ...(store ? { store } : {}) });
+    const { workerId } = yield* harness.register("a");
+    yield* harness.core.settled;
+    return { ...harness, workerId };
   });
 
 describe("placing a job as it is submitted", () => {
