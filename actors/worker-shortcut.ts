@@ -15,7 +15,7 @@
  * the same snapshot and effects on random message sequences.
  */
 import type { SnapshotFrom } from "xstate";
-import { without, withJob, type WorkerMachine, type WorkerMessage } from "./worker.ts";
+import { isLastJob, without, withJob, type WorkerMachine, type WorkerMessage } from "./worker.ts";
 
 type WorkerSnapshot = SnapshotFrom<WorkerMachine>;
 type Step = { readonly snapshot: WorkerSnapshot; readonly effects: readonly [] };
@@ -55,8 +55,7 @@ export const workerShortcut = (
         : undefined;
     case "job_finished": {
       // Its last job finishing makes it idle: that transition is the machine's.
-      const last = context.jobs.length > 0 && context.jobs.every((j) => j === message.jobId);
-      if (!isBusy(value) || last) return undefined;
+      if (!isBusy(value) || isLastJob(context.jobs, message.jobId)) return undefined;
       return withContext(snapshot, { jobs: without(context.jobs, message.jobId) });
     }
     default:

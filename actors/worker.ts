@@ -52,6 +52,9 @@ export const withJob = (jobs: ReadonlyArray<string>, jobId: string): ReadonlyArr
   jobs.includes(jobId) ? jobs : [...jobs, jobId];
 export const without = (jobs: ReadonlyArray<string>, jobId: string): ReadonlyArray<string> =>
   jobs.includes(jobId) ? jobs.filter((j) => j !== jobId) : jobs;
+/** `jobId` finishing leaves the worker with no job: it becomes idle. */
+export const isLastJob = (jobs: ReadonlyArray<string>, jobId: string): boolean =>
+  jobs.length > 0 && jobs.every((j) => j === jobId);
 
 export const workerMachine = setup({
   types: {
@@ -64,9 +67,7 @@ export const workerMachine = setup({
     hasJobs: ({ context }) => context.jobs.length > 0,
     deadlinePassed: ({ context, event }) => event.type === "tick" && event.at >= context.deadline,
     lastJobFinished: ({ context, event }) =>
-      event.type === "job_finished" &&
-      context.jobs.length > 0 &&
-      context.jobs.every((j) => j === event.jobId),
+      event.type === "job_finished" && isLastJob(context.jobs, event.jobId),
   },
   actions: {
     record: assign({
