@@ -14,5 +14,7 @@ export const httpStarter: HttpStarter = (core, config, readiness) => {
     port: Number(config.http.slice(i + 1)),
     ...(config.apiToken !== undefined ? { auth: { token: config.apiToken } } : {}),
     readiness: () => readiness().checks,
-  }).pipe(Effect.map((s) => ({ address: `${s.host}:${s.port}` })));
+  }).pipe(
+    Effect.map((s) => ({ address: `${s.host}:${s.port}`, stopAccepting: s.api.stopAccepting })),
+  );
 };

@@ -95,6 +95,12 @@ program
   .option("--max-jobs <n>", "jobs at once", number("--max-jobs"))
   .option("--work-dir <dir>", "where command jobs run")
   .option("--drain", "drain as soon as connected, then leave")
+  .option(
+    "--drain-timeout-ms <ms>",
+    "a drain (first SIGTERM/SIGINT) longer than this stops the agent, default 60000",
+    number("--drain-timeout-ms"),
+  )
+  .addOption(new Option("--stop-with-parent", "stop when stdin closes").hideHelp())
   .action(async (o: Record<string, unknown>) => {
     if (typeof o["token"] !== "string")
       return usageError("worker: --token or HODEI_WORKER_TOKEN is required");
@@ -113,6 +119,10 @@ program
       capacity,
       ...(typeof o["workDir"] === "string" ? { workDir: o["workDir"] } : {}),
       ...(o["drain"] === true ? { drain: true } : {}),
+      ...(o["drainTimeoutMs"] !== undefined
+        ? { drainTimeoutMs: o["drainTimeoutMs"] as number }
+        : {}),
+      ...(o["stopWithParent"] === true ? { stopWithParent: true } : {}),
     });
     process.exit(code);
   });

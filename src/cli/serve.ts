@@ -3,8 +3,16 @@
  * processes on this machine (`hodei worker`), stopped with it; with `--pipelines <module>` it
  * runs the pipelines that module exports (loaded by main.ts with load-pipelines.ts).
  *
- * Signals: the first SIGTERM/SIGINT starts the graceful shutdown (see supervisor/process.ts);
- * a second one exits at once.
+ * Signals:
+ * - the first SIGTERM or SIGINT starts the graceful shutdown (supervisor/process.ts): placing
+ *   stops, running jobs finish within the grace period, the local agents drain and leave;
+ * - the same signal again within a second is the one signal delivered twice (a terminal's
+ *   Ctrl-C reaches the whole process group, and `npm start` forwards it once more): ignored;
+ * - a later second signal stops at once: the local agents are killed (their watchdog takes
+ *   their jobs' process groups with them) and the process exits 130.
+ * The local agents run in their own process group, so a terminal's Ctrl-C reaches them only
+ * through the supervisor, and with `--stop-with-parent`: if this process dies without
+ * stopping them (SIGKILL), they stop too. Nothing is left running either way.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
@@ -15,21 +23,40 @@ import { runSupervisor, type HttpStarter, type RunningSupervisor } from "../supe
 
 const bin = fileURLToPath(new URL("../../bin/hodei.mjs", import.meta.url));
 
+/** A repeat of the first signal sooner than this is the same keypress, delivered twice. */
+const repeatWindowMs = 1_000;
+
 const startLocalWorkers = (config: HodeiConfig, grpc: string, n: number): ChildProcess[] =>
   Array.from({ length: n }, (_, i) =>
-    spawn(process.execPath, [bin, "worker", "--url", grpc, "--name", `local-${i + 1}`], {
-      stdio: ["ignore", "inherit", "inherit"],
-      env: {
-        ...process.env,
-        ...(config.workerToken !== undefined ? { HODEI_WORKER_TOKEN: config.workerToken } : {}),
+    spawn(
+      process.execPath,
+      [bin, "worker", "--url", grpc, "--name", `local-${i + 1}`, "--stop-with-parent"],
+      {
+        // stdin is a pipe that only closes when this process is gone: `--stop-with-parent`.
+        stdio: ["pipe", "inherit", "inherit"],
+        detached: true,
+        env: {
+          ...process.env,
+          ...(config.workerToken !== undefined ? { HODEI_WORKER_TOKEN: config.workerToken } : {}),
+        },
       },
-    }),
+    ),
   );
 
+const running = (w: ChildProcess): boolean => w.exitCode === null && w.signalCode === null;
+
 const exited = (w: ChildProcess): Promise<void> =>
-  w.exitCode !== null || w.signalCode !== null
-    ? Promise.resolve()
-    : new Promise((resolve) => w.once("exit", () => resolve()));
+  running(w) ? new Promise((resolve) => w.once("exit", () => resolve())) : Promise.resolve();
+
+/** The agent's whole process group (it is its leader): its jobs have groups of their own. */
+const killGroup = (w: ChildProcess, signal: NodeJS.Signals): void => {
+  if (w.pid === undefined || !running(w)) return;
+  try {
+    process.kill(-w.pid, signal);
+  } catch {
+    w.kill(signal);
+  }
+};
 
 export const serve = async (
   config: HodeiConfig,
@@ -39,20 +66,19 @@ export const serve = async (
   const log = makeLogger(config.logLevel as Level);
   let workers: ChildProcess[] = [];
   const stop = new Promise<void>((resolve) => {
-    let signalled = false;
+    let first: { signal: NodeJS.Signals; at: number } | undefined;
     const onSignal = (signal: NodeJS.Signals) => {
-      if (signalled) {
-        log.warn("second signal: exiting now", { signal });
-        for (const w of workers) w.kill("SIGKILL");
-        process.exit(130);
+      const now = Date.now();
+      if (first === undefined) {
+        first = { signal, at: now };
+        log.info("shutting down: draining (a second signal stops at once)", { signal });
+        resolve();
+        return;
       }
-      signalled = true;
-      log.info("shutting down", { signal });
-      // Local agents drain first (finish their jobs, leave) while the supervisor still
-      // listens; whatever still runs after the grace period is left to recovery.
-      for (const w of workers) w.kill("SIGTERM");
-      const grace = new Promise<void>((r) => setTimeout(r, config.shutdownGraceMs).unref());
-      void Promise.race([Promise.all(workers.map(exited)), grace]).then(() => resolve());
+      if (signal === first.signal && now - first.at < repeatWindowMs) return;
+      log.warn("second signal: stopping at once", { signal });
+      for (const w of workers) killGroup(w, "SIGKILL");
+      process.exit(130);
     };
     process.on("SIGTERM", onSignal);
     process.on("SIGINT", onSignal);
@@ -71,7 +97,16 @@ export const serve = async (
     ];
     process.stdout.write(`${lines.join("\n")}\n`);
   };
-  await runSupervisor(config, log, stop, http, onStarted, pipelines);
-  for (const w of workers) if (w.exitCode === null) w.kill("SIGKILL");
-  await Promise.all(workers.map(exited));
+  // The local agents drain while the supervisor still listens: they finish their jobs, their
+  // results are acknowledged, they leave.
+  const onDrain = async () => {
+    for (const w of workers) if (running(w)) w.kill("SIGTERM");
+    await Promise.all(workers.map(exited));
+  };
+  try {
+    await runSupervisor(config, log, stop, http, onStarted, pipelines, { onDrain });
+  } finally {
+    for (const w of workers) killGroup(w, "SIGKILL");
+    await Promise.all(workers.map(exited));
+  }
 };

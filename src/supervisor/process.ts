@@ -3,11 +3,16 @@
  * URL is set) → bus → actor runtime and scheduler (the core) → worker protocol server → HTTP
  * server. Only this file knows every adapter.
  *
- * Everything lives in one Scope: closing it is the graceful shutdown, in order — HTTP stops
- * accepting, the scheduler stops placing, running jobs get `shutdownGraceMs` to finish (what
- * is still running then is left to recovery: the agents keep running it and reconcile with the
- * next supervisor), the worker protocol closes, mailboxes drain, snapshots flush, the store
- * closes.
+ * Everything lives in one Scope: closing it is the graceful shutdown, in order —
+ * 1. stop taking new work: HTTP writes answer 503 (reads go on), the scheduler stops placing;
+ * 2. running jobs get `shutdownGraceMs` to finish while both listeners stay up, so their
+ *    agents keep heartbeating and their results are committed and acknowledged (`onDrain`
+ *    runs here too: `hodei serve` lets its local agents drain and leave);
+ * 3. the worker protocol closes: every session ends with UNAVAILABLE "supervisor shutting
+ *    down", and the agents, still running what was not done, reconnect to the next supervisor
+ *    with backoff and reconcile with it (see proto/hwp.proto);
+ * 4. HTTP closes, mailboxes drain, snapshots flush, the store closes.
+ * The drain is the last finalizer added, so it is the first to run.
  */
 import { Effect, Exit, Schedule, Scope } from "effect";
 import { makeMemoryBus } from "../bus/index.ts";
@@ -32,7 +37,23 @@ export type HttpStarter = (
   core: SupervisorCore,
   config: HodeiConfig,
   readiness: RunningSupervisor["ready"],
-) => Effect.Effect<{ readonly address: string }, unknown, Scope.Scope>;
+) => Effect.Effect<
+  {
+    readonly address: string;
+    /** Shutdown's first step: writes answer 503, reads go on. */
+    readonly stopAccepting: () => void;
+  },
+  unknown,
+  Scope.Scope
+>;
+
+export interface ShutdownHooks {
+  /**
+   * Runs during the drain, with both listeners up, after placing stopped; the drain waits for
+   * it and for the running jobs, together bounded by `shutdownGraceMs`.
+   */
+  readonly onDrain?: (deadline: number) => Promise<void>;
+}
 
 const openStore = (config: HodeiConfig): Effect.Effect<Store, unknown, Scope.Scope> =>
   Effect.acquireRelease(
@@ -51,6 +72,7 @@ export const startSupervisor = (
   log: Logger,
   http?: HttpStarter,
   pipelines: ReadonlyArray<Pipeline> = [],
+  hooks: ShutdownHooks = {},
 ): Effect.Effect<RunningSupervisor, unknown, Scope.Scope> =>
   Effect.gen(function* () {
     const checks = { store: false, recovered: false, grpc: false, http: http === undefined };
@@ -68,6 +90,7 @@ export const startSupervisor = (
         heartbeatTimeoutMs: config.heartbeatTimeoutMs,
         acceptTimeoutMs: config.acceptTimeoutMs,
         cancelGraceMs: config.cancelGraceMs,
+        lostWorkerGraceMs: config.lostWorkerGraceMs,
       },
     });
     checks.recovered = true;
@@ -86,19 +109,6 @@ export const startSupervisor = (
     const every = Math.min(3_600_000, Math.max(60_000, Math.floor(config.retentionMs / 10)));
     yield* Effect.forkScoped(
       Effect.repeat(purge, Schedule.spaced(every)).pipe(Effect.delay(1_000)),
-    );
-
-    // Shutdown, part one (finalizers run in reverse): stop placing, give running jobs their
-    // grace period, then let the scopes below close the servers and flush.
-    yield* Effect.addFinalizer(() =>
-      Effect.gen(function* () {
-        core.scheduler.send({ type: "drain" });
-        const deadline = Date.now() + config.shutdownGraceMs;
-        while (core.scheduler.reservations() > 0 && Date.now() < deadline) {
-          yield* Effect.sleep("50 millis");
-        }
-        log.info("stopped", { stillRunning: core.scheduler.reservations() });
-      }),
     );
 
     const tls =
@@ -122,10 +132,35 @@ export const startSupervisor = (
     checks.grpc = true;
 
     let httpAddress: string | null = null;
+    let stopAccepting = () => {};
     if (http !== undefined) {
-      httpAddress = (yield* http(core, config, ready)).address;
+      const served = yield* http(core, config, ready);
+      httpAddress = served.address;
+      stopAccepting = served.stopAccepting;
       checks.http = true;
     }
+
+    // The drain: added last, so it runs first, while the servers above still serve.
+    yield* Effect.addFinalizer(() =>
+      Effect.gen(function* () {
+        stopAccepting();
+        core.scheduler.send({ type: "drain" });
+        const deadline = Date.now() + config.shutdownGraceMs;
+        log.info("draining", {
+          running: core.scheduler.reservations(),
+          graceMs: config.shutdownGraceMs,
+        });
+        const local = hooks.onDrain?.(deadline) ?? Promise.resolve();
+        yield* Effect.promise(() =>
+          Promise.race([local, new Promise((r) => setTimeout(r, deadline - Date.now()).unref())]),
+        );
+        while (core.scheduler.reservations() > 0 && Date.now() < deadline) {
+          yield* Effect.sleep("50 millis");
+        }
+        yield* core.settled.pipe(Effect.timeout(Math.max(0, deadline - Date.now())), Effect.ignore);
+        log.info("stopped", { stillRunning: core.scheduler.reservations() });
+      }),
+    );
     log.info("listening", {
       http: httpAddress,
       grpc: grpc.address,
@@ -142,11 +177,12 @@ export const runSupervisor = async (
   http?: HttpStarter,
   onStarted?: (s: RunningSupervisor) => void,
   pipelines: ReadonlyArray<Pipeline> = [],
+  hooks: ShutdownHooks = {},
 ): Promise<void> => {
   const scope = Effect.runSync(Scope.make());
   try {
     const running = await Effect.runPromise(
-      Scope.extend(startSupervisor(config, log, http, pipelines), scope),
+      Scope.extend(startSupervisor(config, log, http, pipelines, hooks), scope),
     );
     onStarted?.(running);
     await stop;
