@@ -49,6 +49,23 @@ export type JobMessage =
   | { readonly type: "cancelled"; readonly at: number; readonly attempt: number }
   | { readonly type: "cancel"; readonly at: number; readonly reason?: string }
   | { readonly type: "worker_lost"; readonly at: number; readonly workerId: string }
+  /**
+   * The worker came back (a new session) and reports this attempt as running, or finished
+   * with its result not yet acknowledged. Refused (so the agent is told to stop it) unless it
+   * is the job's current attempt on that worker.
+   */
+  | {
+      readonly type: "reattached";
+      readonly at: number;
+      readonly workerId: string;
+      readonly attempt: number;
+    }
+  /**
+   * The supervisor restarted: an agent may hold this job's attempt and is given until
+   * `graceUntil` to reconnect and report, so a deadline that passed while no supervisor was
+   * there to hear the agent does not end the attempt before then.
+   */
+  | { readonly type: "recovered"; readonly at: number; readonly graceUntil: number }
   /** The runtime's clock passed the context's deadline. */
   | { readonly type: "tick"; readonly at: number };
 

@@ -5,27 +5,41 @@
  * States:
  * - `queued`: waiting for the scheduler to place it.
  * - `scheduled`: reserved on a worker, assignment sent; waits for the agent to start it until
- *   the acceptance deadline, then goes back to `queued` (the reservation is released).
+ *   the acceptance deadline. An assignment that is not started — refused by the agent, not
+ *   accepted in time, its worker lost — *bounces*: the job waits a short backoff in
+ *   `retry_wait` and is placed again, at most `maxBounces` times in its life (then `failed`).
  * - `running`: the agent started it. The agent enforces the timeout; the supervisor keeps a
- *   backstop deadline (timeout + cancel grace) in case the agent never reports.
- * - `retry_wait`: an attempt failed and the policy allows another; `queued` again at the
- *   backoff deadline.
+ *   backstop deadline (timeout + cancel grace) in case the agent never reports. If its worker
+ *   is lost, the attempt ends and the job is retried when the policy allows; on its last
+ *   attempt it instead waits `lostGraceMs` for the worker to come back (`reattached`, as Nomad
+ *   waits for a disconnected client) and only then fails: a job that finished on a worker that
+ *   was only frozen or cut off is recorded as it ended, not as lost.
+ * - `retry_wait`: an attempt failed and the policy allows another, or an assignment bounced;
+ *   `queued` again at the backoff deadline.
  * - `cancelling`: cancel was asked while running; waits for the agent to confirm, or for the
  *   grace period to pass.
  * - `succeeded`, `failed`, `cancelled`, `timed_out`: final, absorbing.
  *
  * Counters: `attempt` numbers assignments (every message from an agent carries it, and one
- * from another attempt is refused); `starts` counts runs, and never exceeds `retry.maxAttempts`.
- * An assignment that was never started (refused, not accepted in time, worker lost before
- * start) does not use up an attempt of the policy.
+ * from another attempt is refused); `starts` counts runs, and never exceeds `retry.maxAttempts`;
+ * `bounces` counts assignments never started, and never exceeds `maxBounces`. A bounce does not
+ * use up an attempt of the policy. So `attempt <= retry.maxAttempts + maxBounces`, always.
+ *
+ * After a supervisor restart, `recovered` gives the agents until `graceUntil` to reconnect:
+ * deadlines that depend on hearing from an agent are not allowed to pass before then.
  *
  * Every timer is the absolute `deadline` in the context: the runtime delivers `tick` when its
  * clock passes it, so a restored actor fires at the right time, not "delay after restore".
  * Every event carries `at`, the runtime clock's time, so the machine never reads a clock.
  */
-import { assign, emit, setup } from "xstate";
+import { and, assign, emit, not, setup } from "xstate";
 import type { JobState } from "../src/domain/job-state.ts";
-import { backoffDelayMs, type RetryPolicy } from "../src/domain/retry.ts";
+import {
+  backoffDelayMs,
+  bounceDelayMs,
+  maxBounces,
+  type RetryPolicy,
+} from "../src/domain/retry.ts";
 import type { JobEffect, JobMessage, JobResult } from "./job-messages.ts";
 
 export type { JobEffect, JobMessage, JobResult } from "./job-messages.ts";
@@ -36,12 +50,21 @@ export interface JobInput {
   readonly timeoutMs: number | null;
   /** How long a cancelled running job may take to stop before it is declared cancelled. */
   readonly cancelGraceMs: number;
+  /**
+   * How long a job on its last attempt waits for its lost worker to come back before it fails.
+   * Default 0: it fails at once.
+   */
+  readonly lostGraceMs?: number;
   readonly at: number;
 }
 
-export interface JobContext extends Omit<JobInput, "at"> {
+export interface JobContext extends Omit<JobInput, "at" | "lostGraceMs"> {
+  readonly lostGraceMs: number;
   readonly attempt: number;
   readonly starts: number;
+  readonly bounces: number;
+  /** When the worker of the running attempt was lost, while the job waits for it to return. */
+  readonly workerLostAt: number | null;
   readonly workerId: string | null;
   readonly deadline: number | null;
   readonly result: JobResult | null;
@@ -62,14 +85,35 @@ const endedBy: Partial<Record<JobMessage["type"], string>> = {
   cancelled: "cancelled",
 };
 
-const resultOf = (event: JobMessage): JobResult =>
-  event.type === "succeeded" || event.type === "failed"
-    ? {
-        exitCode: event.exitCode ?? null,
-        output: event.type === "succeeded" ? (event.output ?? null) : null,
-        error: event.type === "failed" ? event.error : null,
-      }
-    : { exitCode: null, output: null, error: endedBy[event.type] ?? event.type };
+/** A bounce: the assignment in `scheduled` (the last history line) ended without a start. */
+const isBounce = (c: JobContext, event: JobMessage): boolean =>
+  c.history.at(-1)?.[0] === "scheduled" &&
+  (event.type === "rejected" || event.type === "tick" || event.type === "worker_lost");
+
+const resultOf = (c: JobContext, event: JobMessage): JobResult => {
+  if (event.type === "succeeded" || event.type === "failed") {
+    return {
+      exitCode: event.exitCode ?? null,
+      output: event.type === "succeeded" ? (event.output ?? null) : null,
+      error: event.type === "failed" ? event.error : null,
+    };
+  }
+  if (isBounce(c, event)) {
+    const last =
+      event.type === "rejected" ? `refused by the agent: ${event.reason}` : endedBy[event.type];
+    return {
+      exitCode: null,
+      output: null,
+      error: `not started: ${c.bounces + 1} assignments were not taken (the last: ${last})`,
+    };
+  }
+  const lost = event.type === "tick" && c.workerLostAt !== null;
+  return {
+    exitCode: null,
+    output: null,
+    error: lost ? endedBy.worker_lost! : (endedBy[event.type] ?? event.type),
+  };
+};
 
 const ending = new Set<JobMessage["type"]>([
   "succeeded",
@@ -77,6 +121,7 @@ const ending = new Set<JobMessage["type"]>([
   "timed_out",
   "tick",
   "worker_lost",
+  "rejected",
   "cancel",
   "cancelled",
 ]);
@@ -97,7 +142,8 @@ const foldedStart = (c: JobContext, event: JobMessage): number =>
  */
 const onEnter = (state: JobState, c: JobContext, event: JobMessage): Partial<JobContext> => {
   const now = at(event);
-  const result = ending.has(event.type) ? { result: resultOf(event) } : {};
+  const result = ending.has(event.type) ? { result: resultOf(c, event) } : {};
+  const bounced = isBounce(c, event) ? 1 : 0;
   switch (state) {
     case "queued":
       return { workerId: null, deadline: null };
@@ -106,16 +152,18 @@ const onEnter = (state: JobState, c: JobContext, event: JobMessage): Partial<Job
         ? { attempt: c.attempt + 1, workerId: event.workerId, deadline: event.acceptBy }
         : {};
     case "running":
-      return {
-        starts: c.starts + 1,
-        deadline: c.timeoutMs === null ? null : now + c.timeoutMs + c.cancelGraceMs,
-      };
+      return { starts: c.starts + 1, deadline: runningDeadline(c, now) };
     case "retry_wait": {
+      if (bounced === 1) {
+        const bounces = c.bounces + 1;
+        return { bounces, workerId: null, deadline: now + bounceDelayMs(bounces, c.jobId) };
+      }
       const starts = c.starts + foldedStart(c, event);
       return {
         ...result,
         starts,
         workerId: null,
+        workerLostAt: null,
         deadline: now + backoffDelayMs(c.retry, starts, c.jobId),
       };
     }
@@ -129,6 +177,7 @@ const onEnter = (state: JobState, c: JobContext, event: JobMessage): Partial<Job
         workerId: null,
         deadline: null,
         starts: c.starts + foldedStart(c, event),
+        bounces: c.bounces + bounced,
       };
     case "cancelled":
       return { ...result, workerId: null, deadline: null };
@@ -137,14 +186,24 @@ const onEnter = (state: JobState, c: JobContext, event: JobMessage): Partial<Job
   }
 };
 
+/** The backstop of a running attempt started at `since`: timeout + cancel grace, if any. */
+const runningDeadline = (c: JobContext, since: number): number | null =>
+  c.timeoutMs === null ? null : since + c.timeoutMs + c.cancelGraceMs;
+
+/** When the running attempt started: its last history line. */
+const runningSince = (c: JobContext): number => c.history.at(-1)?.[1] ?? 0;
+
 /** A new job's context, before it enters `queued`. */
 export const initialContext = (input: JobInput): JobContext => ({
   jobId: input.jobId,
   retry: input.retry,
   timeoutMs: input.timeoutMs,
   cancelGraceMs: input.cancelGraceMs,
+  lostGraceMs: input.lostGraceMs ?? 0,
   attempt: 0,
   starts: 0,
+  bounces: 0,
+  workerLostAt: null,
   workerId: null,
   deadline: null,
   result: null,
@@ -196,11 +255,15 @@ export const jobMachine = setup({
     currentAttempt: ({ context, event }) => (event as Attempted).attempt === context.attempt,
     canRetry: ({ context, event }) =>
       context.starts + foldedStart(context, event) < context.retry.maxAttempts,
+    canBounce: ({ context }) => context.bounces + 1 < maxBounces,
     deadlinePassed: ({ context, event }) =>
       event.type === "tick" && context.deadline !== null && event.at >= context.deadline,
     onThisWorker: ({ context, event }) =>
-      event.type === "worker_lost" && event.workerId === context.workerId,
-    endedByTimeout: ({ event }) => event.type === "timed_out" || event.type === "tick",
+      (event.type === "worker_lost" || event.type === "reattached") &&
+      event.workerId === context.workerId,
+    workerIsLost: ({ context }) => context.workerLostAt !== null,
+    endedByTimeout: ({ context, event }) =>
+      event.type === "timed_out" || (event.type === "tick" && context.workerLostAt === null),
   },
   actions: {
     enter: assign(({ context, event }, { state }: { state: JobState }) =>
@@ -221,6 +284,28 @@ export const jobMachine = setup({
           ? "stale_attempt"
           : "not_applicable",
     })),
+    /** Last attempt, worker lost: wait for it to come back, until the lost grace passes. */
+    awaitWorker: assign(({ context, event }) => ({
+      workerLostAt: at(event),
+      deadline: at(event) + context.lostGraceMs,
+    })),
+    /**
+     * The worker came back and still has this attempt: its usual deadline again, but at least
+     * a cancel grace from now, for the agent to report what it kept while it was away.
+     */
+    rejoin: assign(({ context, event }) => {
+      const usual = runningDeadline(context, runningSince(context));
+      return {
+        workerLostAt: null,
+        deadline: usual === null ? null : Math.max(usual, at(event) + context.cancelGraceMs),
+      };
+    }),
+    /** A restart's grace: no agent-dependent deadline passes before `graceUntil`. */
+    extendDeadline: assign(({ context, event }) =>
+      event.type === "recovered" && context.deadline !== null
+        ? { deadline: Math.max(context.deadline, event.graceUntil) }
+        : {},
+    ),
     cancelOnAgent: emit(({ context }) => ({
       type: "job.cancel_on_agent" as const,
       jobId: context.jobId,
@@ -242,6 +327,7 @@ export const jobMachine = setup({
     rejected: { actions: "refuse" },
     cancelled: { actions: "refuse" },
     schedule: { actions: "refuse" },
+    reattached: { actions: "refuse" },
   },
   states: {
     queued: {
@@ -258,12 +344,19 @@ export const jobMachine = setup({
         succeeded: { guard: "currentAttempt", target: "succeeded" },
         failed: { guard: "currentAttempt", target: "attemptEnded" },
         timed_out: { guard: "currentAttempt", target: "attemptEnded" },
-        rejected: { guard: "currentAttempt", target: "queued" },
+        rejected: { guard: "currentAttempt", target: "bounced" },
         // Not started in time: whatever the agent does with it now, it is not this job's run.
-        tick: { guard: "deadlinePassed", target: "queued", actions: "cancelOnAgent" },
-        worker_lost: { guard: "onThisWorker", target: "queued" },
+        tick: { guard: "deadlinePassed", target: "bounced", actions: "cancelOnAgent" },
+        worker_lost: { guard: "onThisWorker", target: "bounced" },
+        // The agent took it (its JobAccepted was lost with its connection): it runs.
+        reattached: { guard: and(["currentAttempt", "onThisWorker"]), target: "running" },
+        recovered: { actions: "extendDeadline" },
         cancel: { target: "cancelled", actions: "cancelOnAgent" },
       },
+    },
+    /** Transient: an assignment that was not started goes back after a backoff, or ends it. */
+    bounced: {
+      always: [{ guard: "canBounce", target: "retry_wait" }, { target: "failed" }],
     },
     running: {
       entry: entered("running"),
@@ -271,9 +364,18 @@ export const jobMachine = setup({
         succeeded: { guard: "currentAttempt", target: "succeeded" },
         failed: { guard: "currentAttempt", target: "attemptEnded" },
         timed_out: { guard: "currentAttempt", target: "attemptEnded" },
-        // No report past timeout + grace: stop it on the agent, end the attempt here.
-        tick: { guard: "deadlinePassed", target: "attemptEnded", actions: "cancelOnAgent" },
-        worker_lost: { guard: "onThisWorker", target: "attemptEnded" },
+        tick: [
+          // Its lost worker did not come back in time.
+          { guard: and(["deadlinePassed", "workerIsLost"]), target: "attemptEnded" },
+          // No report past timeout + grace: stop it on the agent, end the attempt here.
+          { guard: "deadlinePassed", target: "attemptEnded", actions: "cancelOnAgent" },
+        ],
+        worker_lost: [
+          { guard: and(["onThisWorker", "canRetry"]), target: "attemptEnded" },
+          { guard: and(["onThisWorker", not("workerIsLost")]), actions: "awaitWorker" },
+        ],
+        reattached: { guard: and(["currentAttempt", "onThisWorker"]), actions: "rejoin" },
+        recovered: { actions: "extendDeadline" },
         cancel: { target: "cancelling", actions: "cancelOnAgent" },
       },
     },
@@ -301,6 +403,9 @@ export const jobMachine = setup({
         timed_out: { guard: "currentAttempt", target: "cancelled" },
         tick: { guard: "deadlinePassed", target: "cancelled" },
         worker_lost: { guard: "onThisWorker", target: "cancelled" },
+        // The cancel may have been lost with the connection: ask again.
+        reattached: { guard: and(["currentAttempt", "onThisWorker"]), actions: "cancelOnAgent" },
+        recovered: { actions: "extendDeadline" },
         cancel: {},
       },
     },

@@ -16,6 +16,11 @@ export type WorkerMessage =
   /** The runtime's clock passed the heartbeat deadline. */
   | { readonly type: "tick"; readonly at: number }
   /**
+   * The supervisor restarted: the agent is given until `graceUntil` to reconnect before it is
+   * lost, however long ago its last heartbeat was.
+   */
+  | { readonly type: "recovered"; readonly at: number; readonly graceUntil: number }
+  /**
    * Recovery: the jobs that the job actors' committed snapshots place on this worker. They are
    * the truth; this actor's own list may be older, as `job_assigned` and `job_finished` are
    * not committed on their own (they change nothing else).
@@ -37,13 +42,16 @@ export type WorkerEffect =
       readonly jobs: ReadonlyArray<string>;
       readonly at: number;
     }
-  /** A session came (back): `released` jobs are no longer on it, `unknown` ones must be stopped. */
+  /**
+   * A session came (back): `released` jobs, which the supervisor placed here and the agent no
+   * longer reports, must be placed again. Each of the `reported` ones is offered back to its
+   * job (`reattached`), which keeps it or has it stopped on the agent.
+   */
   | {
       readonly type: "worker.reconciled";
       readonly workerId: string;
-      readonly kept: ReadonlyArray<string>;
+      readonly reported: ReadonlyArray<string>;
       readonly released: ReadonlyArray<string>;
-      readonly unknown: ReadonlyArray<string>;
       readonly at: number;
     }
   /** Push a drain request to the agent. */

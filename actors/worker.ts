@@ -6,11 +6,14 @@
  * - `idle` / `busy`: connected and heartbeating, with no job / with at least one job.
  * - `draining`: told to take no new work; it finishes what it runs, then goes `offline`.
  * - `lost`: the heartbeat deadline passed. Its jobs are handed back (`worker.lost`) at once.
- *   The agent may come back under the same id (`registered` again): it is reconciled.
+ *   The agent may come back under the same id (`registered` again, after a reconnect, or after
+ *   its next heartbeat was refused with "register again"): it rejoins, and what it reports is
+ *   reconciled job by job.
  * - `offline`: left cleanly after draining. Final.
  *
  * The heartbeat deadline is absolute (`deadline` in the context); the runtime delivers `tick`
- * when its clock passes it. Every event carries `at`, the runtime clock's time.
+ * when its clock passes it. Every event carries `at`, the runtime clock's time. After a
+ * supervisor restart, `recovered` moves it to no earlier than the restart's grace.
  */
 import { assign, emit, setup } from "xstate";
 import type { WorkerState } from "../src/domain/worker.ts";
@@ -110,12 +113,17 @@ export const workerMachine = setup({
     reconcile: emit(({ context, event }) => ({
       type: "worker.reconciled" as const,
       workerId: context.workerId,
-      kept: reported(event).filter((j) => context.jobs.includes(j)),
+      reported: reported(event),
       released:
         event.type === "registered" ? context.jobs.filter((j) => !event.jobs.includes(j)) : [],
-      unknown: reported(event).filter((j) => !context.jobs.includes(j)),
       at: at(event),
     })),
+    extendDeadline: assign({
+      deadline: ({ context, event }) =>
+        event.type === "recovered"
+          ? Math.max(context.deadline, event.graceUntil)
+          : context.deadline,
+    }),
     adoptReported: assign({
       jobs: ({ context, event }) =>
         event.type === "registered"
@@ -151,6 +159,7 @@ export const workerMachine = setup({
         registered: { target: "connected", actions: ["alive", "reconcile", "adoptReported"] },
         tick: { guard: "deadlinePassed", target: "lost" },
         jobs_recovered: { actions: "recoverJobs" },
+        recovered: { actions: "extendDeadline" },
       },
     },
     /** Connected and taking work: `idle` or `busy` by whether it runs anything. */
@@ -163,6 +172,7 @@ export const workerMachine = setup({
         jobs_recovered: { target: ".choose", actions: "recoverJobs" },
         drain: { target: "draining", actions: "pushDrain" },
         tick: { guard: "deadlinePassed", target: "lost" },
+        recovered: { actions: "extendDeadline" },
       },
       states: {
         choose: { always: [{ guard: "hasJobs", target: "busy" }, { target: "idle" }] },
@@ -194,6 +204,7 @@ export const workerMachine = setup({
         job_finished: { actions: "removeJob" },
         jobs_recovered: { actions: "recoverJobs" },
         tick: { guard: "deadlinePassed", target: "lost" },
+        recovered: { actions: "extendDeadline" },
         // Left with jobs still on it (the agent gave up waiting): they must be placed again.
         left: [
           { guard: "hasJobs", target: "offline", actions: ["handBack", assign({ jobs: [] })] },

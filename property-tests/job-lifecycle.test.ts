@@ -10,7 +10,9 @@
  *
  * - state, attempt, starts, worker and deadline equal the model's; the effects are exactly the
  *   model's (transitions, assignment, cancel on the agent, refusals and their reasons);
- * - terminal states are absorbing; `starts <= retry.maxAttempts`; `attempt` never decreases;
+ * - terminal states are absorbing; `starts <= retry.maxAttempts`; `bounces <= maxBounces`;
+ *   `attempt <= retry.maxAttempts + maxBounces` (assignments are bounded, whatever the agents
+ *   and the clock do); `attempt` never decreases;
  * - a stale attempt's message changes nothing and is refused as `stale_attempt`;
  * - after `cancel` the job is `cancelling` or `cancelled` (or was already over), and a tick past
  *   every deadline at the end leaves a job that was cancelled while live in `cancelled`;
@@ -27,7 +29,12 @@ import { createActor, transition, type SnapshotFrom } from "xstate";
 import { afterAll, beforeAll, describe, expect, it, vi, type MockInstance } from "vitest";
 import { jobMachine, type JobEffect, type JobInput, type JobMessage } from "../actors/job.ts";
 import { holdsReservation, isTerminalJobState, type JobState } from "../src/domain/job-state.ts";
-import { backoffDelayMs, type RetryPolicy } from "../src/domain/retry.ts";
+import {
+  backoffDelayMs,
+  bounceDelayMs,
+  maxBounces,
+  type RetryPolicy,
+} from "../src/domain/retry.ts";
 
 // ---------------------------------------------------------------------------------------------
 // The reference model: what the design says a job does, written independently of the machine.
@@ -36,8 +43,13 @@ interface Model {
   readonly state: JobState;
   readonly attempt: number;
   readonly starts: number;
+  readonly bounces: number;
   readonly workerId: string | null;
   readonly deadline: number | null;
+  /** When the current state was entered. */
+  readonly since: number;
+  /** Last attempt, its worker lost: since when the job waits for it. */
+  readonly lostAt: number | null;
 }
 
 interface Step {
@@ -46,13 +58,16 @@ interface Step {
   readonly effects: ReadonlyArray<string>;
 }
 
-const initialModel: Model = {
+const initialModel = (at: number): Model => ({
   state: "queued",
   attempt: 0,
   starts: 0,
+  bounces: 0,
   workerId: null,
   deadline: null,
-};
+  since: at,
+  lostAt: null,
+});
 
 const describeEffect = (e: JobEffect): string => {
   switch (e.type) {
@@ -75,12 +90,30 @@ const step = (m: Model, e: JobMessage, input: JobInput): Step => {
     effects: [`refused:${e.type}:${"attempt" in e ? e.attempt : null}:${m.attempt}:${reason}`],
   });
   const go = (next: Model, before: string[] = [], after: string[] = []): Step => ({
-    next,
+    next: { ...next, since: e.at },
     effects: [...before, `transitioned:${next.state}:${next.attempt}@${e.at}`, ...after],
   });
   const cancelOnAgent = `cancel_on_agent:${m.workerId}:${m.attempt}:${input.cancelGraceMs}`;
   const free = { workerId: null, deadline: null };
   const queued = (): Step => go({ ...m, ...free, state: "queued" });
+  // An assignment not started: back after a short backoff, or the end once bounces run out.
+  const bounce = (before: string[] = []): Step => {
+    const bounces = m.bounces + 1;
+    return bounces < maxBounces
+      ? go(
+          {
+            ...m,
+            bounces,
+            state: "retry_wait",
+            workerId: null,
+            deadline: e.at + bounceDelayMs(bounces, input.jobId),
+          },
+          before,
+        )
+      : go({ ...m, ...free, bounces, state: "failed" }, before);
+  };
+  const runningDeadline = (since: number) =>
+    input.timeoutMs === null ? null : since + input.timeoutMs + input.cancelGraceMs;
   const cancelled = (before: string[] = []): Step =>
     go({ ...m, ...free, state: "cancelled" }, before);
   // The attempt is over: another one if the policy has starts left, else the end.
@@ -94,12 +127,14 @@ const step = (m: Model, e: JobMessage, input: JobInput): Step => {
             starts,
             state: "retry_wait",
             workerId: null,
+            lostAt: null,
             deadline: e.at + backoffDelayMs(input.retry, starts, input.jobId),
           },
           before,
         )
       : go({ ...m, ...free, starts, state: byTimeout ? "timed_out" : "failed" }, before);
   };
+  const lostGraceMs = input.lostGraceMs ?? 0;
 
   if ("attempt" in e && e.attempt !== m.attempt) return refuse("stale_attempt");
   switch (e.type) {
@@ -114,12 +149,28 @@ const step = (m: Model, e: JobMessage, input: JobInput): Step => {
     }
     case "started":
       if (m.state !== "scheduled") return refuse("not_applicable");
-      return go({
-        ...m,
-        state: "running",
-        starts: m.starts + 1,
-        deadline: input.timeoutMs === null ? null : e.at + input.timeoutMs + input.cancelGraceMs,
-      });
+      return go({ ...m, state: "running", starts: m.starts + 1, deadline: runningDeadline(e.at) });
+    case "reattached":
+      if (e.workerId !== m.workerId) return refuse("not_applicable");
+      if (m.state === "scheduled")
+        return go({
+          ...m,
+          state: "running",
+          starts: m.starts + 1,
+          deadline: runningDeadline(e.at),
+        });
+      if (m.state === "running") {
+        const usual = runningDeadline(m.since);
+        const deadline = usual === null ? null : Math.max(usual, e.at + input.cancelGraceMs);
+        return { next: { ...m, lostAt: null, deadline }, effects: [] };
+      }
+      if (m.state === "cancelling") return { next: m, effects: [cancelOnAgent] };
+      return refuse("not_applicable");
+    case "recovered":
+      if (m.state !== "scheduled" && m.state !== "running" && m.state !== "cancelling") return stay;
+      return m.deadline === null
+        ? stay
+        : { next: { ...m, deadline: Math.max(m.deadline, e.graceUntil) }, effects: [] };
     case "succeeded":
       if (m.state === "scheduled")
         return go({ ...m, ...free, state: "succeeded", starts: m.starts + 1 });
@@ -131,7 +182,7 @@ const step = (m: Model, e: JobMessage, input: JobInput): Step => {
       if (m.state === "scheduled") return attemptEnded(e.type === "timed_out", [], 1);
       return m.state === "cancelling" ? cancelled() : refuse("not_applicable");
     case "rejected":
-      return m.state === "scheduled" ? queued() : refuse("not_applicable");
+      return m.state === "scheduled" ? bounce() : refuse("not_applicable");
     case "cancelled":
       return m.state === "cancelling" ? cancelled() : refuse("not_applicable");
     case "cancel":
@@ -150,13 +201,18 @@ const step = (m: Model, e: JobMessage, input: JobInput): Step => {
       }
     case "worker_lost":
       if (e.workerId !== m.workerId) return stay;
-      if (m.state === "scheduled") return queued();
-      if (m.state === "running") return attemptEnded(false);
+      if (m.state === "scheduled") return bounce();
+      if (m.state === "running") {
+        if (m.starts < input.retry.maxAttempts) return attemptEnded(false);
+        if (m.lostAt !== null) return stay;
+        return { next: { ...m, lostAt: e.at, deadline: e.at + lostGraceMs }, effects: [] };
+      }
       return m.state === "cancelling" ? cancelled() : stay;
     case "tick":
       if (m.deadline === null || e.at < m.deadline) return stay;
-      if (m.state === "scheduled") return go({ ...m, ...free, state: "queued" }, [cancelOnAgent]);
+      if (m.state === "scheduled") return bounce([cancelOnAgent]);
       if (m.state === "retry_wait") return queued();
+      if (m.state === "running" && m.lostAt !== null) return attemptEnded(false);
       if (m.state === "running") return attemptEnded(true, [cancelOnAgent]);
       return m.state === "cancelling" ? cancelled() : stay;
   }
@@ -181,6 +237,8 @@ type Cmd =
   | { readonly k: Report; readonly dt: number; readonly rel: Rel }
   | { readonly k: "cancel"; readonly dt: number }
   | { readonly k: "worker_lost"; readonly dt: number; readonly worker: number }
+  | { readonly k: "reattached"; readonly dt: number; readonly worker: number; readonly rel: Rel }
+  | { readonly k: "recovered"; readonly dt: number; readonly grace: number }
   | { readonly k: "tick"; readonly dt: number; readonly when: "later" | "deadline" | "before" }
   /** The natural next message for the state the job is in (so that runs go deep). */
   | { readonly k: "next"; readonly dt: number; readonly pick: number };
@@ -222,6 +280,23 @@ const cmdArb: fc.Arbitrary<Cmd> = fc.oneof(
   },
   {
     arbitrary: fc.record({
+      k: fc.constant("reattached" as const),
+      dt: dtArb,
+      worker: fc.integer({ min: 0, max: workers.length - 1 }),
+      rel: relArb,
+    }),
+    weight: 2,
+  },
+  {
+    arbitrary: fc.record({
+      k: fc.constant("recovered" as const),
+      dt: dtArb,
+      grace: fc.integer({ min: 0, max: 60_000 }),
+    }),
+    weight: 1,
+  },
+  {
+    arbitrary: fc.record({
       k: fc.constant("tick" as const),
       dt: dtArb,
       when: fc.constantFrom("later" as const, "deadline" as const, "before" as const),
@@ -251,9 +326,10 @@ const inputArb: fc.Arbitrary<JobInput> = fc.record(
     retry: retryArb,
     timeoutMs: fc.option(fc.integer({ min: 1, max: 5_000 }), { nil: null, freq: 4 }),
     cancelGraceMs: fc.integer({ min: 0, max: 3_000 }),
+    lostGraceMs: fc.integer({ min: 0, max: 60_000 }),
     at: fc.integer({ min: 0, max: 1_000_000 }),
   },
-  { noNullPrototype: true },
+  { noNullPrototype: true, requiredKeys: ["jobId", "retry", "timeoutMs", "cancelGraceMs", "at"] },
 );
 
 const cmdsArb = fc.array(cmdArb, { minLength: 1, maxLength: 40, size: "max" });
@@ -273,9 +349,16 @@ const concrete = (cmd: Cmd, m: Model, now: number): JobMessage => {
             now,
           );
         case "scheduled":
-          return cmd.pick % 8 === 0
-            ? { type: "succeeded", at, attempt, exitCode: 0, output: null }
-            : { type: "started", at, attempt };
+          return among(
+            { type: "started", at, attempt },
+            { type: "started", at, attempt },
+            { type: "started", at, attempt },
+            { type: "succeeded", at, attempt, exitCode: 0, output: null },
+            { type: "rejected", at, attempt, reason: "full" },
+            { type: "reattached", at, attempt, workerId: m.workerId ?? "w1" },
+            { type: "worker_lost", at, workerId: m.workerId ?? "w1" },
+            tick,
+          );
         case "running":
           return among(
             { type: "succeeded", at, attempt, exitCode: 0, output: "ok" },
@@ -283,6 +366,7 @@ const concrete = (cmd: Cmd, m: Model, now: number): JobMessage => {
             { type: "failed", at, attempt, error: "exit 3", exitCode: 3 },
             { type: "timed_out", at, attempt },
             { type: "worker_lost", at, workerId: m.workerId ?? "w1" },
+            { type: "reattached", at, attempt, workerId: m.workerId ?? "w1" },
             tick,
             { type: "cancel", at },
           );
@@ -306,6 +390,14 @@ const concrete = (cmd: Cmd, m: Model, now: number): JobMessage => {
       return { type: "cancel", at };
     case "worker_lost":
       return { type: "worker_lost", at, workerId: workers[cmd.worker]! };
+    case "reattached": {
+      const attempt = { current: m.attempt, prev: m.attempt - 1, next: m.attempt + 1, zero: 0 }[
+        cmd.rel
+      ];
+      return { type: "reattached", at, attempt, workerId: workers[cmd.worker]! };
+    }
+    case "recovered":
+      return { type: "recovered", at, graceUntil: at + cmd.grace };
     case "tick": {
       const target = m.deadline ?? at;
       const when = { later: at, deadline: target, before: target - 1 }[cmd.when];
@@ -331,7 +423,7 @@ const concrete = (cmd: Cmd, m: Model, now: number): JobMessage => {
 
 /** The concrete messages of a command sequence, as the model resolves them. */
 const concretize = (input: JobInput, cmds: ReadonlyArray<Cmd>): JobMessage[] => {
-  let model = initialModel;
+  let model = initialModel(input.at);
   let now = input.at;
   return cmds.map((cmd) => {
     const message = concrete(cmd, model, now);
@@ -397,9 +489,10 @@ const edges = [
   "scheduled -succeeded-> succeeded",
   "scheduled -failed-> retry_wait",
   "scheduled -failed-> failed",
-  "scheduled -rejected-> queued",
-  "scheduled -tick-> queued",
-  "scheduled -worker_lost-> queued",
+  "scheduled -rejected-> retry_wait",
+  "scheduled -tick-> retry_wait",
+  "scheduled -worker_lost-> retry_wait",
+  "scheduled -reattached-> running",
   "scheduled -cancel-> cancelled",
   "running -succeeded-> succeeded",
   "running -failed-> retry_wait",
@@ -408,8 +501,8 @@ const edges = [
   "running -timed_out-> timed_out",
   "running -tick-> retry_wait",
   "running -tick-> timed_out",
+  "running -tick-> failed",
   "running -worker_lost-> retry_wait",
-  "running -worker_lost-> failed",
   "running -cancel-> cancelling",
   "retry_wait -tick-> queued",
   "retry_wait -cancel-> cancelled",
@@ -427,7 +520,7 @@ describe("job lifecycle (model-based)", () => {
     fc.assert(
       fc.property(inputArb, cmdsArb, (input, cmds) => {
         const { actor, send } = live(input);
-        let model = initialModel;
+        let model = initialModel(input.at);
         let now = input.at;
         let cancelledWhileLive = false;
         let pureChecked = false;
@@ -447,6 +540,7 @@ describe("job lifecycle (model-based)", () => {
           check(state === expected.next.state, "state differs from the model", where);
           check(c.attempt === expected.next.attempt, "attempt differs from the model", where);
           check(c.starts === expected.next.starts, "starts differs from the model", where);
+          check(c.bounces === expected.next.bounces, "bounces differs from the model", where);
           check(c.workerId === expected.next.workerId, "workerId differs from the model", where);
           check(c.deadline === expected.next.deadline, "deadline differs from the model", where);
           check(
@@ -476,6 +570,12 @@ describe("job lifecycle (model-based)", () => {
             }
           }
           check(c.starts <= input.retry.maxAttempts, "starts exceeds maxAttempts", where);
+          check(c.bounces <= maxBounces, "bounces exceeds maxBounces", where);
+          check(
+            c.attempt <= input.retry.maxAttempts + maxBounces,
+            "more assignments than the policy and the bounce limit allow",
+            where,
+          );
           check(c.attempt >= before.context.attempt, "attempt decreased", where);
           if ("attempt" in message && message.attempt !== before.context.attempt) {
             check(same(after, before), "a stale attempt changed the job", where);
@@ -539,6 +639,62 @@ describe("job lifecycle (model-based)", () => {
     // The generator must keep reaching every way a job moves (each is hit dozens of times per
     // run, so a miss means the generator has drifted, not bad luck).
     expect(edges.filter((edge) => !covered.has(edge))).toEqual([]);
+  });
+
+  it("bounces are bounded: a job whose assignments keep bouncing fails, attempts within the limit", () => {
+    // Agents that refuse, time out or vanish before starting, again and again, sometimes
+    // interleaved with runs that fail: the job ends, and its assignments never pass the bound.
+    const turn = fc.constantFrom("rejected", "tick", "worker_lost", "run_fails");
+    fc.assert(
+      fc.property(inputArb, fc.array(turn, { minLength: 1, maxLength: 60 }), (input, turns) => {
+        const { actor, send } = live(input);
+        let now = input.at;
+        const ctx = () => actor.getSnapshot().context;
+        for (let i = 0; i < 400 && actor.getSnapshot().status === "active"; i++) {
+          now += 10;
+          const state = stateOf(actor.getSnapshot());
+          const attempt = ctx().attempt;
+          if (state === "queued") {
+            send({ type: "schedule", at: now, workerId: "w1", acceptBy: now + 100 });
+          } else if (state === "retry_wait" || state === "cancelling") {
+            now = Math.max(now, ctx().deadline ?? now);
+            send({ type: "tick", at: now });
+          } else if (state === "running") {
+            send({ type: "failed", at: now, attempt, error: "exit 1", exitCode: 1 });
+          } else if (state === "scheduled") {
+            const t = turns[i % turns.length]!;
+            if (t === "rejected") send({ type: "rejected", at: now, attempt, reason: "full" });
+            else if (t === "worker_lost") send({ type: "worker_lost", at: now, workerId: "w1" });
+            else if (t === "tick") send({ type: "tick", at: (now = now + 100) });
+            else send({ type: "started", at: now, attempt });
+          }
+          const c = ctx();
+          check(c.bounces <= maxBounces, "bounces exceeds maxBounces", () => c);
+          check(
+            c.attempt <= input.retry.maxAttempts + maxBounces,
+            "attempt over the bound",
+            () => c,
+          );
+        }
+        const end = actor.getSnapshot();
+        check(end.status === "done", "the job never ended", () => end.context);
+        if (end.context.bounces === maxBounces) {
+          check(
+            end.value === "failed",
+            "bounces ran out but the job did not fail",
+            () => end.value,
+          );
+          check(
+            end.context.result?.error?.startsWith(`not started: ${maxBounces} assignments`) ===
+              true,
+            "its error does not say why",
+            () => end.context.result,
+          );
+        }
+        actor.stop();
+      }),
+      { numRuns: 500 },
+    );
   });
 
   it("snapshot → JSON → restore at any point → continue ends like never stopping", () => {

@@ -603,9 +603,12 @@ const run = (
       case "heartbeat": {
         const id = c.ghost ? "ghost" : (at(workerIds, c.w) ?? "ghost");
         const t = c.telemetry === null ? null : { ...c.telemetry, at: now };
-        const known = s.heartbeat(id, t, now);
-        check(known === m.workers.has(id), () => `heartbeat of ${id} answered ${known}`);
-        if (known && c.telemetry !== null) {
+        const taken = s.heartbeat(id, t, now);
+        const w = m.workers.get(id);
+        // A lost worker's heartbeat is not taken: it must register again to rejoin.
+        const expected = w === undefined ? "unknown" : w.healthy ? "ok" : "lost";
+        check(taken === expected, () => `heartbeat of ${id} answered ${taken}, not ${expected}`);
+        if (taken === "ok" && c.telemetry !== null) {
           const v = s.workers().find((x) => x.id === id)!;
           check(
             v.telemetry?.cpuPercent === c.telemetry.cpuPercent &&

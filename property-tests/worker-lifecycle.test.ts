@@ -13,7 +13,8 @@
  *   held;
  * - while connected it is `busy` exactly when it holds a job;
  * - a tick never makes it lost before its deadline (the last registration or heartbeat it took,
- *   plus the timeout), and always does once the deadline has passed;
+ *   plus the timeout, or a restart's grace if that is later), and always does once the
+ *   deadline has passed;
  * - history times never decrease and its last line is the current state.
  *
  * A second property stops the actor at a random point, round-trips its persisted snapshot
@@ -40,6 +41,8 @@ interface Model {
   readonly jobs: ReadonlyArray<string>;
   /** When the worker last showed it was alive: its registration or a heartbeat it took. */
   readonly aliveAt: number;
+  /** That plus the timeout, or a restart's grace if later. */
+  readonly deadline: number;
 }
 
 interface Step {
@@ -56,7 +59,7 @@ const describeEffect = (e: WorkerEffect): string => {
     case "worker.lost":
       return `lost${list(e.jobs)}@${e.at}`;
     case "worker.reconciled":
-      return `reconciled:kept${list(e.kept)}:released${list(e.released)}:unknown${list(e.unknown)}@${e.at}`;
+      return `reconciled:reported${list(e.reported)}:released${list(e.released)}@${e.at}`;
     case "worker.drain":
       return "drain";
   }
@@ -68,35 +71,40 @@ const step = (m: Model, e: WorkerMessage, input: WorkerInput): Step => {
   const stay: Step = { next: m, effects: [] };
   const entered = (state: WorkerState, jobs: ReadonlyArray<string>) =>
     `transitioned:${state}${list(jobs)}@${e.at}`;
-  const deadline = m.aliveAt + input.heartbeatTimeoutMs;
+  const deadline = m.deadline;
+  const alive = { aliveAt: e.at, deadline: e.at + input.heartbeatTimeoutMs };
   switch (e.type) {
     case "registered": {
       if (m.state === "offline") return stay;
-      // The agent's report is the truth: what it still runs is kept, the rest released.
+      // The agent's report is the truth: what it still runs is kept, the rest released; each
+      // job it reports is offered back to its job actor.
       const report = [...new Set(e.jobs)];
       const kept = report.filter((j) => m.jobs.includes(j));
       const released = m.jobs.filter((j) => !e.jobs.includes(j));
-      const unknown = report.filter((j) => !m.jobs.includes(j));
-      const reconciled = `reconciled:kept${list(kept)}:released${list(released)}:unknown${list(unknown)}@${e.at}`;
+      const reconciled = `reconciled:reported${list(report)}:released${list(released)}@${e.at}`;
       if (m.state === "draining") {
         // Still draining: done at once when nothing it runs is left.
         return kept.length > 0
-          ? { next: { ...m, jobs: kept, aliveAt: e.at }, effects: [reconciled] }
+          ? { next: { ...m, jobs: kept, ...alive }, effects: [reconciled] }
           : {
-              next: { state: "offline", jobs: kept, aliveAt: e.at },
+              next: { state: "offline", jobs: kept, ...alive },
               effects: [reconciled, entered("offline", kept)],
             };
       }
       const state = kept.length > 0 ? "busy" : "idle";
       return {
-        next: { state, jobs: kept, aliveAt: e.at },
+        next: { state, jobs: kept, ...alive },
         effects: [reconciled, entered(state, kept)],
       };
     }
     case "heartbeat":
       return connected(m.state) || m.state === "draining"
-        ? { next: { ...m, aliveAt: e.at }, effects: [] }
+        ? { next: { ...m, ...alive }, effects: [] }
         : stay;
+    case "recovered":
+      return m.state === "lost" || m.state === "offline"
+        ? stay
+        : { next: { ...m, deadline: Math.max(m.deadline, e.graceUntil) }, effects: [] };
     case "job_assigned": {
       if (!connected(m.state)) return stay;
       const jobs = m.jobs.includes(e.jobId) ? m.jobs : [...m.jobs, e.jobId];
@@ -168,6 +176,7 @@ type Cmd =
       readonly held: boolean;
     }
   | { readonly k: "tick"; readonly dt: number; readonly when: "later" | "deadline" | "before" }
+  | { readonly k: "recovered"; readonly dt: number; readonly grace: number }
   | { readonly k: "jobs_recovered"; readonly dt: number; readonly jobs: ReadonlyArray<string> };
 
 const dtArb = fc.oneof(
@@ -212,6 +221,14 @@ const cmdArb: fc.Arbitrary<Cmd> = fc.oneof(
   { arbitrary: fc.record({ k: fc.constant("left" as const), dt: dtArb }), weight: 1 },
   {
     arbitrary: fc.record({
+      k: fc.constant("recovered" as const),
+      dt: dtArb,
+      grace: fc.integer({ min: 0, max: 60_000 }),
+    }),
+    weight: 1,
+  },
+  {
+    arbitrary: fc.record({
       k: fc.constant("tick" as const),
       dt: dtArb,
       when: fc.constantFrom("later" as const, "deadline" as const, "before" as const),
@@ -244,12 +261,14 @@ const concrete = (cmd: Cmd, m: Model, now: number, input: WorkerInput): WorkerMe
       return { type: "job_assigned", at, jobId: jobIds[cmd.pick % jobIds.length]! };
     case "jobs_recovered":
       return { type: "jobs_recovered", at, jobs: cmd.jobs };
+    case "recovered":
+      return { type: "recovered", at, graceUntil: at + cmd.grace };
     case "job_finished": {
       const from = cmd.held && m.jobs.length > 0 ? m.jobs : jobIds;
       return { type: "job_finished", at, jobId: from[cmd.pick % from.length]! };
     }
     case "tick": {
-      const deadline = m.aliveAt + input.heartbeatTimeoutMs;
+      const deadline = m.deadline;
       const when = { later: at, deadline, before: deadline - 1 }[cmd.when];
       return { type: "tick", at: Math.max(now, when) };
     }
@@ -260,6 +279,7 @@ const initialModel = (input: WorkerInput): Model => ({
   state: "registering",
   jobs: [],
   aliveAt: input.at,
+  deadline: input.at + input.heartbeatTimeoutMs,
 });
 
 const concretize = (input: WorkerInput, cmds: ReadonlyArray<Cmd>): WorkerMessage[] => {
@@ -365,9 +385,10 @@ describe("worker lifecycle (model-based)", () => {
           check(state === expected.next.state, "state differs from the model", where);
           check(isDeepStrictEqual(c.jobs, expected.next.jobs), "jobs differ", where);
           check(c.lastHeartbeatAt === expected.next.aliveAt, "last heartbeat differs", where);
+          check(c.deadline === expected.next.deadline, "deadline differs from the model", where);
           check(
-            c.deadline === expected.next.aliveAt + input.heartbeatTimeoutMs,
-            "deadline is not the last sign of life plus the timeout",
+            c.deadline >= expected.next.aliveAt + input.heartbeatTimeoutMs,
+            "deadline earlier than the last sign of life plus the timeout",
             where,
           );
           check(
@@ -397,7 +418,7 @@ describe("worker lifecycle (model-based)", () => {
           if (connected(state))
             check((state === "busy") === c.jobs.length > 0, "busy is not 'holds jobs'", where);
           if (message.type === "tick") {
-            const deadline = model.aliveAt + input.heartbeatTimeoutMs;
+            const deadline = model.deadline;
             const live = from !== "lost" && from !== "offline";
             if (live && message.at < deadline) check(state === from, "lost before deadline", where);
             if (live && message.at >= deadline)

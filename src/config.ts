@@ -43,6 +43,8 @@ export const HodeiConfig = Schema.Struct({
   heartbeatTimeoutMs: Millis,
   acceptTimeoutMs: Millis,
   cancelGraceMs: Millis,
+  /** A job on its last attempt waits this long for its lost worker to come back. */
+  lostWorkerGraceMs: Millis,
   shutdownGraceMs: Millis,
   strategy: Schema.Literal("spread", "binpack"),
   localWorkers: Count,
@@ -68,6 +70,7 @@ export const defaults: Raw = {
   heartbeatTimeoutMs: "30000",
   acceptTimeoutMs: "30000",
   cancelGraceMs: "10000",
+  lostWorkerGraceMs: "60000",
   shutdownGraceMs: "30000",
   strategy: "spread",
   localWorkers: "0",

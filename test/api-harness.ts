@@ -38,6 +38,11 @@ export interface Harness {
   readonly finish: (jobId: string, outcome?: Outcome) => Promise<void>;
   readonly log: (jobId: string, lines: ReadonlyArray<string>) => Promise<void>;
   readonly heartbeat: (workerId: string, telemetry?: Partial<Telemetry>) => Promise<void>;
+  /**
+   * Heartbeats every 50 ms until the returned function is called, as a live agent does: a test
+   * with a short heartbeat timeout keeps its worker from being lost however slow the machine.
+   */
+  readonly keepAlive: (workerId: string, telemetry?: Partial<Telemetry>) => () => void;
   readonly fetch: (path: string, init?: RequestInit) => Promise<Response>;
   readonly json: (path: string, init?: RequestInit) => Promise<{ status: number; body: any }>;
   readonly close: () => Promise<void>;
@@ -90,6 +95,17 @@ export const startApi = async (
   const url = serving.url;
   const token = options.auth?.token;
 
+  const idleTelemetry = () => ({
+    cpuPercent: 1,
+    memoryUsedMb: 100,
+    memoryTotalMb: capacity.memoryMb,
+    load1: 0,
+    diskFreeMb: 10_000,
+    runningJobs: 0,
+    at: Date.now(),
+  });
+  const closers: Array<() => void> = [];
+
   /** Lines logged per attempt so far: the next call numbers on from there. */
   const printed = new Map<string, number>();
   const assignment = (jobId: string) =>
@@ -127,17 +143,7 @@ export const startApi = async (
           running: [],
         }),
       );
-      await run(
-        core.inbound.heartbeat(workerId, {
-          cpuPercent: 1,
-          memoryUsedMb: 100,
-          memoryTotalMb: capacity.memoryMb,
-          load1: 0,
-          diskFreeMb: 10_000,
-          runningJobs: 0,
-          at: Date.now(),
-        }),
-      );
+      await run(core.inbound.heartbeat(workerId, idleTelemetry()));
       return workerId;
     },
     assignment,
@@ -177,12 +183,24 @@ export const startApi = async (
           ...telemetry,
         }),
       ),
+    keepAlive: (workerId, telemetry = {}) => {
+      const beat = () =>
+        void Effect.runPromise(
+          Effect.ignore(core.inbound.heartbeat(workerId, { ...idleTelemetry(), ...telemetry })),
+        );
+      const timer = setInterval(beat, 50);
+      closers.push(() => clearInterval(timer));
+      return () => clearInterval(timer);
+    },
     fetch: fetchApi,
     json: async (path, init) => {
       const res = await fetchApi(path, init);
       const text = await res.text();
       return { status: res.status, body: text.length > 0 ? JSON.parse(text) : undefined };
     },
-    close: () => Effect.runPromise(Scope.close(scope, Exit.void)),
+    close: () => {
+      for (const c of closers) c();
+      return Effect.runPromise(Scope.close(scope, Exit.void));
+    },
   };
 };

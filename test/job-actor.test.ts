@@ -6,7 +6,12 @@
 import { createActor, transition } from "xstate";
 import { describe, expect, it, vi } from "vitest";
 import { jobMachine, type JobEffect, type JobInput, type JobMessage } from "../actors/job.ts";
-import { backoffDelayMs, type RetryPolicy } from "../src/domain/retry.ts";
+import {
+  backoffDelayMs,
+  bounceDelayMs,
+  maxBounces,
+  type RetryPolicy,
+} from "../src/domain/retry.ts";
 
 const retry: RetryPolicy = {
   maxAttempts: 3,
@@ -243,14 +248,14 @@ describe("job actor: placement that does not start", () => {
     expect(job.snap().context).toMatchObject({ starts: 2, result: { error: "again" } });
   });
 
-  it("goes back to queued when the acceptance deadline passes, without using a start", () => {
+  it("bounces when the acceptance deadline passes: placed again after a backoff, no start used", () => {
     const job = spawn();
     job.send(schedule(10, "w1", 1_000));
     expect(job.send({ type: "tick", at: 999 })).toEqual([]);
     expect(job.snap().value).toBe("scheduled");
 
     const expired = job.send({ type: "tick", at: 1_000 });
-    expect(transitioned(expired)).toEqual(["queued"]);
+    expect(transitioned(expired)).toEqual(["retry_wait"]);
     // The agent may still hold the assignment: it is told to drop it.
     expect(expired).toContainEqual({
       type: "job.cancel_on_agent",
@@ -262,9 +267,13 @@ describe("job actor: placement that does not start", () => {
     expect(job.snap().context).toMatchObject({
       attempt: 1,
       starts: 0,
+      bounces: 1,
       workerId: null,
-      deadline: null,
+      deadline: 1_000 + bounceDelayMs(1, "job-1"),
     });
+    expect(transitioned(job.send({ type: "tick", at: 1_000 + bounceDelayMs(1, "job-1") }))).toEqual(
+      ["queued"],
+    );
 
     const next = job.send(schedule(1_100, "w2", 2_000));
     expect(next).toContainEqual({
@@ -292,26 +301,68 @@ describe("job actor: placement that does not start", () => {
     expect(job.snap().context).toMatchObject({ attempt: 2, starts: 1 });
   });
 
-  it("goes back to queued when the agent rejects the assignment", () => {
+  it("bounces when the agent rejects the assignment", () => {
     const job = spawn();
     job.send(schedule(10));
     const effects = job.send({ type: "rejected", at: 20, attempt: 1, reason: "draining" });
-    expect(transitioned(effects)).toEqual(["queued"]);
-    expect(job.snap().context).toMatchObject({ attempt: 1, starts: 0, workerId: null });
-    job.send(schedule(30, "w2"));
+    expect(transitioned(effects)).toEqual(["retry_wait"]);
+    expect(job.snap().context).toMatchObject({ attempt: 1, starts: 0, bounces: 1, workerId: null });
+    job.send({ type: "tick", at: 20 + bounceDelayMs(1, "job-1") });
+    job.send(schedule(30_000, "w2"));
     expect(job.snap().context).toMatchObject({ attempt: 2, workerId: "w2" });
   });
 
-  it("goes back to queued when its worker is lost before the start, and ignores other workers", () => {
+  it("bounces when its worker is lost before the start, and ignores other workers", () => {
     const job = spawn();
     job.send(schedule(10, "w1"));
     expect(job.send({ type: "worker_lost", at: 15, workerId: "w9" })).toEqual([]);
     expect(job.snap().value).toBe("scheduled");
 
     expect(transitioned(job.send({ type: "worker_lost", at: 20, workerId: "w1" }))).toEqual([
-      "queued",
+      "retry_wait",
     ]);
     expect(job.snap().context).toMatchObject({ attempt: 1, starts: 0, workerId: null });
+  });
+
+  it("fails once its assignments have bounced maxBounces times, saying why", () => {
+    const job = spawn();
+    let at = 10;
+    for (let b = 1; b <= maxBounces; b++) {
+      job.send(schedule(at, "w1"));
+      const effects = job.send({ type: "rejected", at: at + 1, attempt: b, reason: "full" });
+      at += 1 + bounceDelayMs(b, "job-1");
+      if (b < maxBounces) job.send({ type: "tick", at });
+      else expect(transitioned(effects)).toEqual(["failed"]);
+    }
+    expect(job.snap().context).toMatchObject({
+      attempt: maxBounces,
+      starts: 0,
+      bounces: maxBounces,
+      result: {
+        error: `not started: ${maxBounces} assignments were not taken (the last: refused by the agent: full)`,
+      },
+    });
+  });
+
+  it("runs an assignment the agent reports after a reconnect (its JobAccepted was lost)", () => {
+    const job = spawn();
+    job.send(schedule(10, "w1"));
+    expect(job.send({ type: "reattached", at: 20, workerId: "w2", attempt: 1 })).toMatchObject([
+      { type: "job.refused", reason: "not_applicable" },
+    ]);
+    expect(
+      transitioned(job.send({ type: "reattached", at: 30, workerId: "w1", attempt: 1 })),
+    ).toEqual(["running"]);
+    expect(job.snap().context).toMatchObject({ starts: 1, deadline: 30 + 5_000 + 1_000 });
+  });
+
+  it("gives agents a restart's grace: the acceptance deadline is not passed before it", () => {
+    const job = spawn();
+    job.send(schedule(10, "w1", 1_000));
+    job.send({ type: "recovered", at: 5_000, graceUntil: 35_000 });
+    expect(job.snap().context.deadline).toBe(35_000);
+    expect(job.send({ type: "tick", at: 5_000 })).toEqual([]);
+    expect(job.snap().value).toBe("scheduled");
   });
 });
 
@@ -329,12 +380,30 @@ describe("job actor: worker lost while running", () => {
     });
   });
 
-  it("fails when the attempts are spent", () => {
-    const job = running({ retry: { ...retry, maxAttempts: 1 } });
-    expect(transitioned(job.send({ type: "worker_lost", at: 40, workerId: "w1" }))).toEqual([
-      "failed",
-    ]);
+  it("on its last attempt, waits the lost grace for the worker, then fails", () => {
+    const job = running({ retry: { ...retry, maxAttempts: 1 }, lostGraceMs: 60_000 });
+    expect(job.send({ type: "worker_lost", at: 40, workerId: "w1" })).toEqual([]);
+    expect(job.snap().context).toMatchObject({ workerLostAt: 40, deadline: 60_040 });
+    // Lost again (a recovery hands its jobs back once more): the wait is not extended.
+    expect(job.send({ type: "worker_lost", at: 50, workerId: "w1" })).toEqual([]);
+    expect(job.snap().context.deadline).toBe(60_040);
+    const ended = job.send({ type: "tick", at: 60_040 });
+    expect(transitioned(ended)).toEqual(["failed"]);
+    // Not stopped on the agent: there is none to tell.
+    expect(ended.filter((e) => e.type === "job.cancel_on_agent")).toEqual([]);
     expect(job.snap().context.result?.error).toBe("the worker was lost");
+  });
+
+  it("on its last attempt, ends as the agent says when the worker comes back", () => {
+    const job = running({ retry: { ...retry, maxAttempts: 1 }, lostGraceMs: 60_000 });
+    job.send({ type: "worker_lost", at: 40, workerId: "w1" });
+    expect(job.send({ type: "reattached", at: 5_000, workerId: "w1", attempt: 1 })).toEqual([]);
+    // Its usual deadline again (start + timeout + grace), and at least a grace from now.
+    expect(job.snap().context).toMatchObject({ workerLostAt: null, deadline: 20 + 5_000 + 1_000 });
+    job.send({ type: "reattached", at: 5_900, workerId: "w1", attempt: 1 });
+    expect(job.snap().context.deadline).toBe(6_900);
+    const done = job.send({ type: "succeeded", at: 6_000, attempt: 1, exitCode: 0 });
+    expect(transitioned(done)).toEqual(["succeeded"]);
   });
 });
 

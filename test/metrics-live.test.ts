@@ -43,6 +43,8 @@ describe("metrics", () => {
 
     const a = await h.register("agent-a");
     await h.heartbeat(a, { cpuPercent: 55.5, memoryUsedMb: 2048 });
+    // Alive until the test wants it silent, however slow the machine is today.
+    const silenceA = h.keepAlive(a, { cpuPercent: 55.5, memoryUsedMb: 2048 });
     const submit = async (name: string, extra: object = {}) =>
       (await h.json("/api/v1/jobs", post(command(name, extra)))).body.id as string;
 
@@ -65,6 +67,7 @@ describe("metrics", () => {
     const first = await h.assignment(moving);
     expect(first.workerId).toBe(a);
     await h.start(moving);
+    silenceA();
     const b = await h.register("agent-b");
     await eventually(
       async () => {

@@ -113,16 +113,19 @@ describe("actor system", () => {
         yield* TestClock.adjust("20 seconds");
         yield* system.settled;
         expect(system.stats().live).toBe(0);
-        // The acceptance deadline passes while the actor is out of memory.
+        // The acceptance deadline passes while the actor is out of memory: it bounces, and
+        // its bounce backoff passes too.
         yield* TestClock.adjust("10 seconds");
         yield* system.settled;
-        expect(states(a).at(-1)).toBe("queued");
+        expect(states(a).at(-1)).toBe("retry_wait");
+        yield* TestClock.adjust("20 seconds");
+        yield* system.settled;
         yield* TestClock.adjust("20 seconds");
         yield* system.settled;
         expect(system.stats().live).toBe(0);
         yield* system.tell(a, { type: "cancel", at: system.now() });
         yield* system.settled;
-        expect(states(a)).toEqual(["queued", "scheduled", "queued", "cancelled"]);
+        expect(states(a)).toEqual(["queued", "scheduled", "retry_wait", "queued", "cancelled"]);
       }),
   );
 
@@ -454,8 +457,33 @@ describe("recovery", () => {
       const after = yield* harness({ store }).pipe(Scope.extend(yield* Scope.make()));
       expect(yield* after.system.recover("job")).toBe(1);
       yield* after.system.settled;
-      expect(after.states(a)).toEqual(["queued"]);
+      expect(after.states(a)).toEqual(["retry_wait"]);
     }),
+  );
+
+  it.effect(
+    "delivers `first` to each recovered actor before a deadline that passed meanwhile",
+    () =>
+      Effect.gen(function* () {
+        const store = makeMemorySnapshotStore();
+        const first = yield* Scope.make();
+        const before = yield* harness({ store }).pipe(Scope.extend(first));
+        const a = jobAddress("R3");
+        yield* before.system.spawn(a, jobInput("R3", 0));
+        yield* before.system.tell(a, { type: "schedule", at: 0, workerId: "w1", acceptBy: 5_000 });
+        yield* Scope.close(first, Exit.void);
+
+        yield* TestClock.adjust("10 seconds");
+        const after = yield* harness({ store }).pipe(Scope.extend(yield* Scope.make()));
+        const grace = (at: number) => ({ type: "recovered" as const, at, graceUntil: at + 30_000 });
+        expect(yield* after.system.recover("job", grace)).toBe(1);
+        yield* after.system.settled;
+        // The agent has until the grace to report: the passed acceptance deadline waits for it.
+        expect(after.states(a)).toEqual([]);
+        yield* TestClock.adjust("30 seconds");
+        yield* after.system.settled;
+        expect(after.states(a)).toEqual(["retry_wait"]);
+      }),
   );
 });
 

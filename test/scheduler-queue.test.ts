@@ -299,7 +299,7 @@ describe("control: pause, resume, drain", () => {
     expect(s.mode).toBe("paused");
     enqueue(s, job("a"), job("b"));
     expect(s.schedule(1)).toEqual([]);
-    expect(s.heartbeat("w", null, 2)).toBe(true);
+    expect(s.heartbeat("w", null, 2)).toBe("ok");
     s.handle({ type: "resume" });
     expect(s.mode).toBe("running");
     expect(ids(s, 3)).toEqual(["a", "b"]);

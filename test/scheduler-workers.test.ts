@@ -201,7 +201,7 @@ describe("reconnect", () => {
     const s = make();
     register(s, "a");
     s.lost("a", 10);
-    expect(s.heartbeat("a", telemetry(5, 11), 11)).toBe(true);
+    expect(s.heartbeat("a", telemetry(5, 11), 11)).toBe("lost");
     expect(view(s, "a")!.healthy).toBe(false);
     enqueue(s, job("j"));
     expect(s.schedule(12)).toEqual([]);
@@ -213,7 +213,7 @@ describe("heartbeats", () => {
     const s = make();
     register(s, "a");
     expect(view(s, "a")!.telemetry).toBeNull();
-    expect(s.heartbeat("a", telemetry(37, 100), 100)).toBe(true);
+    expect(s.heartbeat("a", telemetry(37, 100), 100)).toBe("ok");
     expect(view(s, "a")).toMatchObject({
       lastHeartbeatAt: 100,
       telemetry: {
@@ -226,9 +226,9 @@ describe("heartbeats", () => {
       },
     });
     // No telemetry this time: the time moves, the last telemetry stays.
-    expect(s.heartbeat("a", null, 200)).toBe(true);
+    expect(s.heartbeat("a", null, 200)).toBe("ok");
     expect(view(s, "a")).toMatchObject({ lastHeartbeatAt: 200, telemetry: { cpuPercent: 37 } });
-    expect(s.heartbeat("ghost", telemetry(1, 1), 1)).toBe(false);
+    expect(s.heartbeat("ghost", telemetry(1, 1), 1)).toBe("unknown");
     s.handle({ type: "heartbeat", workerId: "ghost", telemetry: null, at: 300 });
     expect(s.workers().map((w) => w.id)).toEqual(["a"]);
   });

@@ -61,7 +61,7 @@ describe("worker actor: registration and work", () => {
 
     const effects = worker.send({ type: "registered", at: 100, jobs: [] });
     expect(effects).toEqual([
-      { type: "worker.reconciled", workerId: "w1", kept: [], released: [], unknown: [], at: 100 },
+      { type: "worker.reconciled", workerId: "w1", reported: [], released: [], at: 100 },
       { type: "worker.transitioned", workerId: "w1", state: "idle", jobs: [], at: 100 },
     ]);
     expect(worker.state()).toBe("idle");
@@ -72,15 +72,14 @@ describe("worker actor: registration and work", () => {
     ]);
   });
 
-  it("lists jobs a first registration reports as unknown, and does not adopt them", () => {
+  it("passes on the jobs a first registration reports, and does not adopt them itself", () => {
     const worker = spawn();
     const effects = worker.send({ type: "registered", at: 100, jobs: ["j9"] });
     expect(effects[0]).toEqual({
       type: "worker.reconciled",
       workerId: "w1",
-      kept: [],
+      reported: ["j9"],
       released: [],
-      unknown: ["j9"],
       at: 100,
     });
     expect(worker.state()).toBe("idle");
@@ -152,7 +151,7 @@ describe("worker actor: heartbeats and loss", () => {
     expect(frozen(worker)).toBe(before);
   });
 
-  it("reconnects from lost: connected again, and every job it reports is unknown", () => {
+  it("reconnects from lost: connected again, every job it reports passed on for its job to judge", () => {
     const worker = connected(["a", "b"]);
     worker.send({ type: "tick", at: 40_000 });
     const effects = worker.send({ type: "registered", at: 50_000, jobs: ["a", "x"] });
@@ -160,9 +159,8 @@ describe("worker actor: heartbeats and loss", () => {
       {
         type: "worker.reconciled",
         workerId: "w1",
-        kept: [],
+        reported: ["a", "x"],
         released: [],
-        unknown: ["a", "x"],
         at: 50_000,
       },
       { type: "worker.transitioned", workerId: "w1", state: "idle", jobs: [], at: 50_000 },
@@ -180,6 +178,15 @@ describe("worker actor: heartbeats and loss", () => {
 });
 
 describe("worker actor: recovery", () => {
+  it("is given a restart's grace: not lost before it, whatever its last heartbeat", () => {
+    const worker = connected([]);
+    worker.send({ type: "recovered", at: 90_000, graceUntil: 120_000 });
+    expect(worker.snap().context.deadline).toBe(120_000);
+    expect(worker.send({ type: "tick", at: 90_000 })).toEqual([]);
+    expect(worker.state()).toBe("idle");
+    expect(states(worker.send({ type: "tick", at: 120_000 }))).toEqual(["lost"]);
+  });
+
   it("takes the job actors' list of its jobs: busy or idle by it, announced", () => {
     const worker = connected(["a", "b"]);
     expect(worker.send({ type: "jobs_recovered", at: 500, jobs: ["b", "c", "c"] })).toEqual([
@@ -209,15 +216,14 @@ describe("worker actor: recovery", () => {
 });
 
 describe("worker actor: reconnect while connected", () => {
-  it("keeps the jobs it still reports, releases the rest, lists the unknown ones", () => {
+  it("keeps the jobs it still reports, releases the rest, passes on all it reports", () => {
     const worker = connected(["a", "b", "c"]);
     const effects = worker.send({ type: "registered", at: 5_000, jobs: ["b", "c", "d"] });
     expect(effects[0]).toEqual({
       type: "worker.reconciled",
       workerId: "w1",
-      kept: ["b", "c"],
+      reported: ["b", "c", "d"],
       released: ["a"],
-      unknown: ["d"],
       at: 5_000,
     });
     expect(states(effects)).toEqual(["busy"]);
@@ -228,7 +234,7 @@ describe("worker actor: reconnect while connected", () => {
   it("is idle when it reports none of its jobs", () => {
     const worker = connected(["a"]);
     const effects = worker.send({ type: "registered", at: 5_000, jobs: [] });
-    expect(effects[0]).toMatchObject({ kept: [], released: ["a"], unknown: [] });
+    expect(effects[0]).toMatchObject({ reported: [], released: ["a"] });
     expect(worker.state()).toBe("idle");
     expect(worker.snap().context.jobs).toEqual([]);
   });
@@ -319,9 +325,8 @@ describe("worker actor: drain", () => {
     expect(effects).toContainEqual({
       type: "worker.reconciled",
       workerId: "w1",
-      kept: ["a"],
+      reported: ["a", "z"],
       released: ["b"],
-      unknown: ["z"],
       at: 300,
     });
     expect(worker.state()).toBe("draining");

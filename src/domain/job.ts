@@ -7,6 +7,9 @@
  * every report from an agent carries it, so that a late result of an earlier attempt is refused
  * (`StaleAttempt`) instead of overwriting the current one.
  *
+ * `attempt` is bounded by the retry policy's largest `maxAttempts` plus the bounces a job may
+ * take (retry.ts): a record over that bound is corrupt.
+ *
  * `transitions` is the job's timeline, oldest first. It is bounded by the retry policy (a few
  * entries per attempt), which is why keeping all of it is affordable.
  */
@@ -14,6 +17,7 @@ import { Schema } from "effect";
 import { JobId, PipelineRunId, WorkerId } from "./ids.ts";
 import { JobSpec } from "./job-spec.ts";
 import { JobState } from "./job-state.ts";
+import { maxAttemptNumber } from "./retry.ts";
 import { boundedJson } from "./json.ts";
 import {
   boundedInt,
@@ -24,10 +28,12 @@ import {
   Timestamp,
 } from "./primitives.ts";
 
+const Attempt = boundedInt(0, maxAttemptNumber);
+
 export const JobTransition = Schema.Struct({
   state: JobState,
   at: Timestamp,
-  attempt: boundedInt(0, 1000),
+  attempt: Attempt,
 }).annotations({ identifier: "JobTransition", description: "the job entered `state` at `at`" });
 export type JobTransition = typeof JobTransition.Type;
 
@@ -47,7 +53,7 @@ export const Job = Schema.Struct({
   id: JobId,
   spec: JobSpec,
   state: JobState,
-  attempt: boundedInt(0, 1000),
+  attempt: Attempt,
   createdAt: Timestamp,
   updatedAt: Timestamp,
   transitions: Schema.Array(JobTransition),

@@ -43,3 +43,22 @@ export const backoffDelayMs = (policy: RetryPolicy, attempt: number, seed: strin
     capped * (1 - policy.jitter) + capped * policy.jitter * unitHash(`${seed}:${attempt}`);
   return Math.round(jittered);
 };
+
+/**
+ * An assignment that bounces — refused by the agent (full, draining), not accepted in time, or
+ * its worker lost before it started — is placed again after a short backoff, at most this many
+ * times over the job's life; the next bounce fails the job ("not started"). With the retry
+ * policy it bounds a job's assignments: `attempt <= retry.maxAttempts + maxBounces`.
+ */
+export const maxBounces = 20;
+
+/** The largest attempt number a job can reach: the most attempts a policy allows, plus bounces. */
+export const maxAttemptNumber = 1000 + maxBounces;
+
+/** The backoff after the `bounces`-th bounce: 100 ms doubling, at most 30 s, jittered 20%. */
+export const bounceDelayMs = (bounces: number, seed: string): number =>
+  backoffDelayMs(
+    { maxAttempts: 1, initialDelayMs: 100, multiplier: 2, maxDelayMs: 30_000, jitter: 0.2 },
+    bounces,
+    `${seed}:bounce`,
+  );

@@ -13,6 +13,7 @@ import { Schema } from "effect";
 import { JobId } from "../domain/ids.ts";
 import type { Telemetry } from "../domain/worker.ts";
 import { findJsonProblem } from "../domain/json.ts";
+import { maxAttemptNumber } from "../domain/retry.ts";
 import type { LogLine, Outcome } from "../supervisor/gateway.ts";
 
 export interface DecodedLogBatch {
@@ -93,7 +94,7 @@ export const fastHeartbeat = (u: unknown): Telemetry | undefined => {
 
 /** The fast path's rule for a batch's job and attempt. */
 export const checkedBatchHead = (jobId: unknown, attempt: unknown): jobId is string =>
-  typeof jobId === "string" && isJobId(jobId) && intIn(attempt, 1, 1000);
+  typeof jobId === "string" && isJobId(jobId) && intIn(attempt, 1, maxAttemptNumber);
 
 /** A LogBatch whose entries are numbered without gaps. */
 export const fastLogBatch = (u: unknown): DecodedLogBatch | undefined => {

@@ -7,13 +7,13 @@
  * heartbeats that arrive in one turn (hundreds, with thousands of agents) are handed over
  * together, in arrival order, at the end of the turn (`setImmediate`).
  *
- * A refused heartbeat (a worker the core does not know) is passed back to its session, which
- * ends itself. If the core makes one wait (a full mailbox), the rest of the turn's heartbeats
+ * A refused heartbeat (a worker the core does not know, or one it declared lost) is passed back
+ * to its session, which ends itself; the agent then registers again. If the core makes one wait (a full mailbox), the rest of the turn's heartbeats
  * wait behind it: back-pressure. A session flushes the batch before a report whose order
  * against its heartbeats matters (Leave: a heartbeat after it would find the worker gone).
  */
 import { Effect } from "effect";
-import { NotFound } from "../domain/errors.ts";
+import { Conflict, NotFound } from "../domain/errors.ts";
 import type { Telemetry } from "../domain/worker.ts";
 import type { AgentInbound } from "../supervisor/gateway.ts";
 import { refusalOf, type Refusal } from "./refusal.ts";
@@ -50,7 +50,7 @@ export class HeartbeatBatch {
     const one = (i: number): Effect.Effect<void> | undefined => {
       const r = inbound.heartbeatNow(workers[i]!, telemetry[i]!);
       if (r === undefined) return undefined;
-      if (r instanceof NotFound) {
+      if (r instanceof NotFound || r instanceof Conflict) {
         refused[i]!(refusalOf(r));
         return undefined;
       }

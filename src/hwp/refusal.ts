@@ -5,11 +5,12 @@
  *   InvalidInput -> INVALID_ARGUMENT (details list every field: `path: message; ...`)
  *   NotFound     -> NOT_FOUND
  *   StaleAttempt -> FAILED_PRECONDITION (the agent drops that attempt)
+ *   Conflict     -> FAILED_PRECONDITION (a lost worker's heartbeat: it registers again)
  *   a defect     -> INTERNAL (the agent keeps what it sent and tries again after a reconnect)
  */
 import { status, type ServerErrorResponse, Metadata } from "@grpc/grpc-js";
 import { Cause, Effect, Exit, Option } from "effect";
-import type { InvalidInput, NotFound, StaleAttempt } from "../domain/errors.ts";
+import type { Conflict, InvalidInput, NotFound, StaleAttempt } from "../domain/errors.ts";
 
 export interface Refusal {
   readonly code: status;
@@ -30,7 +31,7 @@ export const invalidArgument = (e: InvalidInput): Refusal => ({
   ),
 });
 
-export type ReportError = InvalidInput | NotFound | StaleAttempt;
+export type ReportError = InvalidInput | NotFound | StaleAttempt | Conflict;
 
 export const refusalOf = (e: ReportError): Refusal => {
   switch (e._tag) {
@@ -39,6 +40,7 @@ export const refusalOf = (e: ReportError): Refusal => {
     case "NotFound":
       return { code: status.NOT_FOUND, message: e.message };
     case "StaleAttempt":
+    case "Conflict":
       return { code: status.FAILED_PRECONDITION, message: e.message };
   }
 };

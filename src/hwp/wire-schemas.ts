@@ -8,9 +8,14 @@ import { invalidInput } from "../domain/decode.ts";
 import type { InvalidInput } from "../domain/errors.ts";
 import { JobId } from "../domain/ids.ts";
 import { boundedInt, expected } from "../domain/primitives.ts";
+import { maxAttemptNumber } from "../domain/retry.ts";
 
 /** Attempts count from 1 on the wire: 0 means "never placed", which no agent can report. */
-export const Attempt = boundedInt(1, 1000, "an attempt number from 1 to 1000");
+export const Attempt = boundedInt(
+  1,
+  maxAttemptNumber,
+  `an attempt number from 1 to ${maxAttemptNumber}`,
+);
 
 /** int64 fields arrive as decimal strings (`longs: String`). */
 export const int64 = (inner: Schema.Schema<number>, what: string) =>

@@ -238,16 +238,20 @@ export class Cells {
 
   /**
    * Recovery: a live cell for a committed record, with its timer re-armed. A deadline that
-   * passed while the process was down fires on the next timer turn, not "delay after restore".
+   * passed while the process was down fires on the next timer turn, not "delay after restore",
+   * after `first` if given (the supervisor's restart grace).
    */
-  recover(record: SnapshotRecord, now: number): boolean {
+  recover(record: SnapshotRecord, now: number, first?: unknown): boolean {
     if (this.cells.has(record.address) || record.done) return false;
     const driver = this.driverFor(record.address);
     if (driver === undefined) return false;
     const cell = this.newCell(record.address, driver, now);
     cell.status = "activating";
     this.activated(cell, record, now);
-    return this.cells.has(record.address);
+    if (!this.cells.has(record.address)) return false;
+    // Before a deadline that passed while the process was down: it may move that deadline.
+    if (first !== undefined) cell.mailbox.unshift(first);
+    return true;
   }
 
   /** A loaded record (or its absence) for a cell that was activating. */

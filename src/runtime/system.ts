@@ -110,9 +110,13 @@ export interface ActorSystem<K extends Kinds> {
   ) => Effect.Effect<SnapshotOf<K[T]> | undefined, StoreError>;
   /**
    * Re-creates every unfinished actor of `kind` from the store, timers re-armed: what a
-   * supervisor does at start. Returns how many were recovered.
+   * supervisor does at start. Each takes `first(now)` before anything else, before a deadline
+   * that passed while the process was down. Returns how many were recovered.
    */
-  readonly recover: (kind: keyof K & string) => Effect.Effect<number, StoreError>;
+  readonly recover: <T extends keyof K & string>(
+    kind: T,
+    first?: (now: number) => MessageOf<K[T]>,
+  ) => Effect.Effect<number, StoreError>;
   /** True while mailboxes, loads or commits are pending. */
   readonly busy: () => boolean;
   /** Waits until every mailbox is empty and every change committed. */
@@ -323,12 +327,13 @@ export const makeActorSystem = <K extends Kinds>(
             ),
           );
         }),
-      recover: (kind) =>
+      recover: (kind, first) =>
         options.store.loadActive(kind).pipe(
           Effect.map((records) => {
             const t = now();
+            const message = first?.(t);
             let n = 0;
-            for (const r of records) if (cells.recover(r, t)) n++;
+            for (const r of records) if (cells.recover(r, t, message)) n++;
             kick();
             return n;
           }),

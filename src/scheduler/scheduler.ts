@@ -114,16 +114,21 @@ export class Scheduler {
     }
   }
 
-  /** Kept out of `handle`'s switch for the hot path: a heartbeat only writes a few numbers. */
+  /**
+   * Kept out of `handle`'s switch for the hot path: a heartbeat only writes a few numbers.
+   * A lost worker's heartbeat is not taken: it must register again to rejoin, so that what it
+   * runs is reconciled first.
+   */
   heartbeat(
     workerId: string,
     telemetry: Parameters<ClusterState["heartbeat"]>[1],
     at: number,
-  ): boolean {
+  ): "ok" | "unknown" | "lost" {
     const slot = this.state.slot(workerId);
-    if (slot === undefined) return false;
+    if (slot === undefined) return "unknown";
+    if (this.state.c.healthy[slot] !== 1) return "lost";
     this.state.heartbeat(slot, telemetry, at);
-    return true;
+    return "ok";
   }
 
   /**

@@ -13,6 +13,11 @@ export interface CoreConfig {
   readonly acceptTimeoutMs: number;
   /** A cancelled running job may take this long to stop before it is declared cancelled. */
   readonly cancelGraceMs: number;
+  /**
+   * A job on its last attempt whose worker is lost waits this long for the worker to come back
+   * (and report how the job ended) before it fails. Jobs with attempts left are re-placed at once.
+   */
+  readonly lostWorkerGraceMs: number;
   readonly scheduler: SchedulerConfig;
   /**
    * A job submitted on its own while the scheduler is idle and has room is placed first and
@@ -27,6 +32,7 @@ export const defaultCoreConfig: CoreConfig = {
   heartbeatTimeoutMs: 30_000,
   acceptTimeoutMs: 30_000,
   cancelGraceMs: 10_000,
+  lostWorkerGraceMs: 60_000,
   scheduler: defaultSchedulerConfig,
   placeOnSubmit: true,
 };

@@ -171,6 +171,7 @@ export const makeSupervisorCore = (options: {
       retry: job.spec.retry,
       timeoutMs: job.spec.timeoutMs ?? null,
       cancelGraceMs: config.cancelGraceMs,
+      lostGraceMs: config.lostWorkerGraceMs,
       at: job.createdAt,
     });
     const spawnJob = (job: Job) =>
@@ -263,8 +264,16 @@ export const makeSupervisorCore = (options: {
       });
 
     // Recovery: actors first (their snapshots are the truth), then rows that never got one.
-    yield* system.recover("job");
-    yield* system.recover("worker");
+    // The agents this supervisor knew get a heartbeat timeout from its start to reconnect and
+    // report: until then no worker is lost, and no deadline that depends on hearing from an
+    // agent (acceptance, a running job's backstop) ends an attempt.
+    const grace = (at: number) => ({
+      type: "recovered" as const,
+      at,
+      graceUntil: at + config.heartbeatTimeoutMs,
+    });
+    yield* system.recover("job", grace);
+    yield* system.recover("worker", grace);
     let cursor: string | undefined;
     do {
       const page = yield* store.jobs
@@ -283,8 +292,7 @@ export const makeSupervisorCore = (options: {
       cursor = page.next ?? undefined;
     } while (cursor !== undefined);
     // Each worker's jobs are what the job actors say (a worker actor does not commit every
-    // job joining or leaving it); recovered workers get a full heartbeat timeout from now to
-    // reconnect.
+    // job joining or leaving it).
     const onWorker = new Map<string, string[]>();
     for (const [jobId, workerId] of placedOn) {
       const jobs = onWorker.get(workerId);
@@ -297,7 +305,6 @@ export const makeSupervisorCore = (options: {
       const to = workerAddress(workerId);
       const jobs = onWorker.get(workerId) ?? [];
       yield* system.tell(to, { type: "jobs_recovered", at, jobs }).pipe(Effect.ignore);
-      system.offer(to, { type: "heartbeat", at });
     }
 
     yield* pipelines.recover;

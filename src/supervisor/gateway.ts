@@ -11,7 +11,7 @@
  *   `StaleAttempt` and changes nothing.
  */
 import type { Effect } from "effect";
-import type { InvalidInput, NotFound, StaleAttempt } from "../domain/errors.ts";
+import type { Conflict, InvalidInput, NotFound, StaleAttempt } from "../domain/errors.ts";
 import type { JobSpec } from "../domain/job-spec.ts";
 import type { Labels } from "../domain/primitives.ts";
 import type { Telemetry, WorkerCapacity } from "../domain/worker.ts";
@@ -68,16 +68,21 @@ export interface LogLine {
 
 export interface AgentInbound {
   readonly register: (r: Registration) => Effect.Effect<Registered, InvalidInput>;
-  readonly heartbeat: (workerId: string, telemetry: Telemetry) => Effect.Effect<void, NotFound>;
+  /** Refused: a worker it does not know (`NotFound`), or one declared lost (`Conflict`). */
+  readonly heartbeat: (
+    workerId: string,
+    telemetry: Telemetry,
+  ) => Effect.Effect<void, NotFound | Conflict>;
   /**
    * `heartbeat` without an Effect when it can (ten thousand agents send one a second): done
-   * (`undefined`), refused (`NotFound`), or, when the worker's mailbox is full, the Effect that
-   * finishes it (wait for room, deliver).
+   * (`undefined`), refused (`NotFound`, or `Conflict` for a lost worker, which must register
+   * again), or, when the worker's mailbox is full, the Effect that finishes it (wait for room,
+   * deliver).
    */
   readonly heartbeatNow: (
     workerId: string,
     telemetry: Telemetry,
-  ) => undefined | NotFound | Effect.Effect<void>;
+  ) => undefined | NotFound | Conflict | Effect.Effect<void>;
   /**
    * `started` and `result` hand their report to the job's mailbox as soon as their Effect
    * starts (synchronously, when there is room): reports run in the order they were started, so

@@ -7,10 +7,9 @@
  */
 import { Effect, Either, Schema } from "effect";
 import type { JobEffect, JobMessage } from "../../actors/job.ts";
-import type { WorkerEffect } from "../../actors/worker.ts";
 import type { Bus } from "../bus/index.ts";
 import { decodeWith } from "../domain/decode.ts";
-import { NotFound, StaleAttempt } from "../domain/errors.ts";
+import { Conflict, NotFound, StaleAttempt } from "../domain/errors.ts";
 import { ulid, type JobId } from "../domain/ids.ts";
 import { WorkerId } from "../domain/ids.ts";
 import { WorkerInfo, type Telemetry } from "../domain/worker.ts";
@@ -20,7 +19,6 @@ import type { ActorSystem, Answer } from "../runtime/system.ts";
 import { jobAddress, workerAddress, type HodeiKinds } from "../runtime/kinds.ts";
 import type { CoreConfig } from "./config.ts";
 import type { AgentInbound, Outcome, WorkerGateway } from "./gateway.ts";
-import type { SchedulerMessage } from "../scheduler/messages.ts";
 import { queuedJobOf, type RoutingContext } from "./routing.ts";
 import { logEvents } from "./topics.ts";
 
@@ -71,8 +69,12 @@ const messageOf = (attempt: number, at: number, o: Outcome): JobMessage => {
 
 export const makeInbound = (ctx: InboundContext): AgentInbound => {
   const { system, routing } = ctx;
-  /** Registered workers whose session has not said anything yet, with what to tell the scheduler then. */
-  const awaitingSession = new Map<string, SchedulerMessage[]>();
+  /**
+   * Registered workers whose session has not said anything yet, with what to do once it has:
+   * tell the scheduler (placed before that, an assignment would have no session to go out on)
+   * and stop on the agent the attempts it should not run (a push needs the session).
+   */
+  const awaitingSession = new Map<string, Array<() => void>>();
 
   /**
    * A report for a job this supervisor no longer holds live: unknown (NotFound), or finished.
@@ -89,6 +91,15 @@ export const makeInbound = (ctx: InboundContext): AgentInbound => {
       ),
     );
 
+  /** Asks a job, answered once durable: what it emitted, or undefined if it is not there. */
+  const askJob = (jobId: string, message: JobMessage) =>
+    system.ask(jobAddress(jobId), message).pipe(
+      Effect.orElseSucceed((): Answer => ({ _tag: "dead", reason: "unavailable" })),
+      Effect.map((answer) =>
+        answer._tag === "dead" ? undefined : (answer.effects as ReadonlyArray<JobEffect>),
+      ),
+    );
+
   /** One report to a job, answered once durable; refused ones become StaleAttempt. */
   const report = (workerId: string, jobId: string, attempt: number, message: JobMessage) =>
     Effect.gen(function* () {
@@ -97,13 +108,9 @@ export const makeInbound = (ctx: InboundContext): AgentInbound => {
       if (on !== undefined && on !== workerId) {
         return yield* new StaleAttempt({ jobId: jobId as JobId, attempt, current: attempt });
       }
-      const answer: Answer = yield* system
-        .ask(jobAddress(jobId), message)
-        .pipe(Effect.orElseSucceed((): Answer => ({ _tag: "dead", reason: "unavailable" })));
-      if (answer._tag === "dead") return yield* afterTheEnd(jobId, attempt, message);
-      const refused = (answer.effects as ReadonlyArray<JobEffect>).find(
-        (e) => e.type === "job.refused",
-      );
+      const effects = yield* askJob(jobId, message);
+      if (effects === undefined) return yield* afterTheEnd(jobId, attempt, message);
+      const refused = effects.find((e) => e.type === "job.refused");
       if (refused !== undefined && refused.type === "job.refused") {
         return yield* new StaleAttempt({
           jobId: jobId as JobId,
@@ -113,14 +120,51 @@ export const makeInbound = (ctx: InboundContext): AgentInbound => {
       }
     });
 
+  /**
+   * A reconnecting agent reports an attempt it runs (or finished, result not acknowledged):
+   * offered back to its job. Kept, it is this worker's again (reservation, job list); refused,
+   * or for a job that is over or unknown, it is stopped on the agent once its session is up.
+   */
+  const reattach = (workerId: string, ref: { jobId: string; attempt: number }, at: number) =>
+    Effect.gen(function* () {
+      const spec = routing.specs.get(ref.jobId);
+      const effects =
+        spec === undefined
+          ? undefined
+          : yield* askJob(ref.jobId, { type: "reattached", at, workerId, attempt: ref.attempt });
+      if (
+        spec !== undefined &&
+        effects !== undefined &&
+        !effects.some((e) => e.type === "job.refused")
+      ) {
+        routing.placedOn.set(ref.jobId, workerId);
+        routing.toWorker(workerId, { type: "job_assigned", at, jobId: ref.jobId });
+        return () =>
+          routing.scheduler.send({
+            type: "adopt",
+            job: queuedJobOf(ref.jobId, spec, at),
+            workerId,
+          });
+      }
+      return () => ctx.gateway().cancel(workerId, { ...ref, graceMs: ctx.config.cancelGraceMs });
+    });
+
   const heartbeatNow = (workerId: string, telemetry: Telemetry) => {
     const at = system.now();
     const first = awaitingSession.get(workerId);
     if (first !== undefined) {
       awaitingSession.delete(workerId);
-      for (const m of first) routing.scheduler.send(m);
-    } else if (!routing.scheduler.heartbeat(workerId, telemetry, at)) {
-      return new NotFound({ kind: "worker", id: workerId });
+      for (const f of first) f();
+    } else {
+      const taken = routing.scheduler.heartbeat(workerId, telemetry, at);
+      if (taken === "unknown") return new NotFound({ kind: "worker", id: workerId });
+      // Lost (frozen, cut off) and back: it must register again, so that what it runs and
+      // what it finished meanwhile is reconciled before it takes work.
+      if (taken === "lost") {
+        return new Conflict({
+          message: `worker ${workerId} was declared lost (no heartbeat in time): register again`,
+        });
+      }
     }
     const message = { type: "heartbeat" as const, at };
     return system.offer(workerAddress(workerId), message)
@@ -148,39 +192,26 @@ export const makeInbound = (ctx: InboundContext): AgentInbound => {
             .spawn(address, { workerId, heartbeatTimeoutMs: ctx.config.heartbeatTimeoutMs, at })
             .pipe(Effect.ignore);
         }
-        // The scheduler learns of the worker when its session is up (its first heartbeat):
-        // placed before that, an assignment would have no session to go out on.
-        const onSession: SchedulerMessage[] = [
-          {
-            type: "register",
-            workerId,
-            capacity: fields.right.capacity,
-            labels: fields.right.labels,
-            handlers: fields.right.handlers,
-            at,
-          },
+        // The scheduler learns of the worker when its session is up (its first heartbeat).
+        const onSession: Array<() => void> = [
+          () =>
+            routing.scheduler.send({
+              type: "register",
+              workerId,
+              capacity: fields.right.capacity,
+              labels: fields.right.labels,
+              handlers: fields.right.handlers,
+              at,
+            }),
         ];
         awaitingSession.set(workerId, onSession);
-        const answer = yield* system
-          .ask(address, { type: "registered", at, jobs: r.running.map((j) => j.jobId) })
-          .pipe(Effect.orElseSucceed((): Answer => ({ _tag: "dead", reason: "unavailable" })));
-        if (answer._tag === "taken") {
-          for (const e of answer.effects as ReadonlyArray<WorkerEffect>) {
-            if (e.type !== "worker.reconciled") continue;
-            // Jobs it still runs keep their reservation there; jobs it runs that are not its
-            // own (re-placed meanwhile, or finished) are stopped.
-            for (const jobId of e.kept) {
-              const spec = routing.specs.get(jobId);
-              if (spec !== undefined) {
-                onSession.push({ type: "adopt", job: queuedJobOf(jobId, spec, at), workerId });
-              }
-            }
-            for (const jobId of e.unknown) {
-              const attempt = r.running.find((j) => j.jobId === jobId)?.attempt ?? 0;
-              ctx.gateway().cancel(workerId, { jobId, attempt, graceMs: ctx.config.cancelGraceMs });
-            }
-          }
-        }
+        const reported = [...new Map(r.running.map((j) => [j.jobId, j])).values()];
+        yield* system
+          .ask(address, { type: "registered", at, jobs: reported.map((j) => j.jobId) })
+          .pipe(Effect.ignore);
+        // Jobs it placed here and the agent no longer reports were released by the worker's
+        // reconciliation; each job it reports is offered back to its job.
+        for (const ref of reported) onSession.push(yield* reattach(workerId, ref, at));
         const { workerId: _, ...described } = fields.right;
         const info: WorkerInfo = {
           ...described,
@@ -200,7 +231,8 @@ export const makeInbound = (ctx: InboundContext): AgentInbound => {
     heartbeat: (workerId, telemetry) =>
       Effect.suspend(() => {
         const r = heartbeatNow(workerId, telemetry);
-        return r === undefined ? Effect.void : r instanceof NotFound ? Effect.fail(r) : r;
+        if (r === undefined) return Effect.void;
+        return r instanceof NotFound || r instanceof Conflict ? Effect.fail(r) : r;
       }),
     started: (workerId, jobId, attempt) =>
       report(workerId, jobId, attempt, { type: "started", at: system.now(), attempt }),

@@ -22,7 +22,11 @@ import type { SchedulerConfig } from "../scheduler/scheduler.ts";
 
 export interface SchedulerActor {
   readonly send: (message: SchedulerMessage) => void;
-  readonly heartbeat: (workerId: string, telemetry: Telemetry, at: number) => boolean;
+  readonly heartbeat: (
+    workerId: string,
+    telemetry: Telemetry,
+    at: number,
+  ) => "ok" | "unknown" | "lost";
   /**
    * Places a job not yet created, at once, if the scheduler is idle and has room: the
    * reservation is made; the caller sends `release` if the job is not created after all.

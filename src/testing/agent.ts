@@ -87,7 +87,8 @@ export const makeAgent = (deps: AgentDeps) => {
           ? { type: "rejected", at, attempt: a.attempt, reason }
           : { type: "worker_lost", at, workerId: a.workerId };
       send(job, start, back, () => {
-        if (job.state() !== "queued") return;
+        // Bounced: back to the queue after a short backoff, no attempt used.
+        if (job.state() !== "retry_wait") return;
         record({ type: "requeued", at: clock.now(), ...job.ref, jobId: job.jobId, reason });
       });
       return;

@@ -40,6 +40,8 @@ interface Cell extends SimJob, AgentJob {
   snapshot: JobSnapshot;
   endedAt: number | null;
   armed: number | null;
+  /** Bounces seen so far: a `retry_wait` with more is a bounce, not a retry. */
+  bounces: number;
 }
 
 export interface JobWorld {
@@ -120,6 +122,10 @@ export const makeJobWorld = (deps: JobWorldDeps): JobWorld => {
     } else if (e.state === "running") {
       const planned = cell.run?.plan.outcome ?? "succeeded";
       record({ type: "attempt", at: e.at, ...ref, attempt: context.starts, planned });
+    } else if (e.state === "retry_wait" && context.bounces > cell.bounces) {
+      // An assignment that bounced (a hiccup): placed again after a short backoff, its run's
+      // plan kept; no attempt was used.
+      cell.bounces = context.bounces;
     } else if (e.state === "retry_wait") {
       cell.run = null;
       const after = e.result?.error ?? "ended";
@@ -165,6 +171,7 @@ export const makeJobWorld = (deps: JobWorldDeps): JobWorld => {
         run: null,
         assignment: null,
         armed: null,
+        bounces: 0,
         state: () => String(cell.snapshot.value),
       };
       cells.set(jobId, cell);
