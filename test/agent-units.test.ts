@@ -53,4 +53,12 @@ describe("Backoff", () => {
     b.reset();
     expect(b.next()).toBe(50);
   });
+
+  it("once capped (a third of the heartbeat timeout), never waits longer, nor under the first window", () => {
+    const b = new Backoff({ initialMs: 100, maxMs: 15_000 }, () => 0.999_999);
+    b.capAt(1_000);
+    expect(Array.from({ length: 8 }, () => b.next()).at(-1)).toBe(999);
+    b.capAt(10);
+    expect(b.next()).toBe(99);
+  });
 });

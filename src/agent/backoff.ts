@@ -5,6 +5,10 @@
  * Full jitter matters when a supervisor restarts: every agent loses its session at the same
  * instant, and without jitter they would all come back in the same few milliseconds, again and
  * again. Spread over the whole window, they arrive as a trickle the supervisor can absorb.
+ *
+ * Once a supervisor has told the agent its heartbeat timeout, the window is capped at a third
+ * of it (`capAt`): a restarted supervisor waits one heartbeat timeout for the agents it knew
+ * before it declares them lost, and an agent must be back within that time.
  */
 export interface BackoffOptions {
   /** First window, in ms. Default 200. */
@@ -16,7 +20,7 @@ export interface BackoffOptions {
 export class Backoff {
   private failures = 0;
   private readonly initialMs: number;
-  private readonly maxMs: number;
+  private maxMs: number;
 
   constructor(
     options: BackoffOptions = {},
@@ -31,6 +35,11 @@ export class Backoff {
     const window = Math.min(this.maxMs, this.initialMs * 2 ** Math.min(this.failures, 30));
     this.failures++;
     return Math.floor(this.random() * window);
+  }
+
+  /** Never a window over `ms` from now on (at least the first window). */
+  capAt(ms: number): void {
+    this.maxMs = Math.max(this.initialMs, Math.min(this.maxMs, Math.floor(ms)));
   }
 
   /** A session was established: the next failure starts from the first window again. */

@@ -157,6 +157,8 @@ export class Connection {
       throw new Error(`malformed RegisterWorker response: ${decoded.left.message}`);
     }
     this.id = decoded.right.workerId;
+    // Back within a restarted supervisor's grace (one heartbeat timeout), however often it failed.
+    this.backoff.capAt(decoded.right.heartbeatTimeoutMs / 3);
     this.o.onEvent({ type: "registered", ...decoded.right });
     return decoded.right;
   }
