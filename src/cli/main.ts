@@ -12,6 +12,7 @@ import { registerClientCommands } from "./client-commands.ts";
 import { labels, usageError } from "./options.ts";
 import { registerPipelineCommands } from "./pipeline-commands.ts";
 import { registerRunCommand } from "./run-command.ts";
+import { registerTokenCommands } from "./tokens-command.ts";
 
 const program = new Command("hodei")
   .description("Hodei: jobs and pipelines on remote worker agents")
@@ -39,6 +40,7 @@ program
     "--pipelines <module>",
     "register the pipelines a .ts/.js module exports (HODEI_PIPELINES)",
   )
+  .option("--insecure-no-auth", "serve the API without tokens (loopback addresses only)")
   .action(async (flags: Record<string, string | undefined>) => {
     // Loaded on demand (effect alone takes a second to load): a client command should not pay
     // for the server's modules.
@@ -120,6 +122,7 @@ program
 registerClientCommands(program);
 registerRunCommand(program);
 registerPipelineCommands(program);
+registerTokenCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -19,10 +19,7 @@ import { hostOf, isLoopbackHost } from "../../domain/address.ts";
 import type { CredentialStore, StoreError } from "../../persistence/index.ts";
 import type { Logger } from "../../supervisor/logger.ts";
 import type { ApiAuth } from "../options.ts";
-import { newToken } from "./token-text.ts";
-
-/** The admin token of the first start, in the data directory. */
-export const tokenFileName = "api-token";
+import { newToken, tokenFileName } from "./token-text.ts";
 
 export class ExposureRefused extends Data.TaggedError("ExposureRefused")<{
   readonly address: string;

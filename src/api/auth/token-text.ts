@@ -13,6 +13,9 @@ import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 
 export const tokenPrefix = "hodei_";
 
+/** The admin token of the first start, in the data directory (auth/bootstrap.ts). */
+export const tokenFileName = "api-token";
+
 const shape = /^hodei_([0-9a-f]{16})_([0-9a-f]{64})$/;
 
 export const sha256Hex = (text: string): string => createHash("sha256").update(text).digest("hex");
