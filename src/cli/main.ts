@@ -129,5 +129,7 @@ try {
 } catch (e) {
   // An API error or an unreachable supervisor: one line, not a stack trace.
   process.stderr.write(`hodei: ${e instanceof Error ? e.message : String(e)}\n`);
-  process.exit(1);
+  // A start refused for its configuration says so with its own code (2, as a bad flag).
+  const code = (e as { exitCode?: unknown } | null)?.exitCode;
+  process.exit(typeof code === "number" ? code : 1);
 }

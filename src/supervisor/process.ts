@@ -9,7 +9,7 @@
  * next supervisor), the worker protocol closes, mailboxes drain, snapshots flush, the store
  * closes.
  */
-import { Effect, Exit, Schedule, Scope } from "effect";
+import { Cause, Effect, Exit, Schedule, Scope } from "effect";
 import { makeMemoryBus } from "../bus/index.ts";
 import type { HodeiConfig } from "../config.ts";
 import { hwpServer, readTlsFiles } from "../hwp/index.ts";
@@ -145,9 +145,12 @@ export const runSupervisor = async (
 ): Promise<void> => {
   const scope = Effect.runSync(Scope.make());
   try {
-    const running = await Effect.runPromise(
+    const started = await Effect.runPromiseExit(
       Scope.extend(startSupervisor(config, log, http, pipelines), scope),
     );
+    // The failure itself, not Effect's wrapper: the CLI reads an `exitCode` from it.
+    if (Exit.isFailure(started)) throw Cause.squash(started.cause);
+    const running = started.value;
     onStarted?.(running);
     await stop;
   } finally {
