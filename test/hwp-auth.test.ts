@@ -127,10 +127,10 @@ describe("limits", () => {
       if (!r.ok) throw new Error("registration failed");
       ids.push(String(r.response["workerId"]));
     }
-    const first = openSession(c);
+    const first = openSession(c, ids[0]!);
     first.write({ hello: { workerId: ids[0]! } });
     expect(await first.next()).toMatchObject({ welcome: { workerId: ids[0] } });
-    const second = openSession(c);
+    const second = openSession(c, ids[1]!);
     second.write({ hello: { workerId: ids[1]! } });
     expect((await second.status).code).toBe(status.RESOURCE_EXHAUSTED);
     first.cancel();

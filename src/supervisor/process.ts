@@ -115,7 +115,10 @@ export const startSupervisor = (
       auth: {
         ...(config.workerToken !== undefined ? { token: config.workerToken } : {}),
         ...(config.jwtSecret !== undefined ? { jwtSecret: config.jwtSecret } : {}),
+        jwtMaxLifetimeMs: config.jwtMaxLifetimeMs,
       },
+      secrets: store.credentials,
+      maxWorkers: config.maxWorkers,
       ...(tls !== undefined ? { tls } : {}),
     });
     core.attachGateway(grpc.gateway);

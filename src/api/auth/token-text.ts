@@ -9,7 +9,10 @@
  * `Authorization: Bearer <token>`: the scheme is case-insensitive (RFC 9110), so `bearer` and
  * `BEARER` are the same; one token, no spaces inside it.
  */
-import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { randomBytes } from "node:crypto";
+import { sha256Hex } from "../../domain/digest.ts";
+
+export { sameDigest, sha256Hex } from "../../domain/digest.ts";
 
 export const tokenPrefix = "hodei_";
 
@@ -17,8 +20,6 @@ export const tokenPrefix = "hodei_";
 export const tokenFileName = "api-token";
 
 const shape = /^hodei_([0-9a-f]{16})_([0-9a-f]{64})$/;
-
-export const sha256Hex = (text: string): string => createHash("sha256").update(text).digest("hex");
 
 /** A new token: its id, its full text (shown once) and the digest to store. */
 export const newToken = (): {
@@ -37,13 +38,6 @@ export const parseToken = (
 ): { readonly id: string; readonly secret: string } | undefined => {
   const m = shape.exec(text);
   return m === null ? undefined : { id: m[1]!, secret: m[2]! };
-};
-
-/** Digests compared in constant time (both are SHA-256, so of the same length). */
-export const sameDigest = (aHex: string, bHex: string): boolean => {
-  const a = Buffer.from(aHex, "hex");
-  const b = Buffer.from(bHex, "hex");
-  return a.length === b.length && a.length > 0 && timingSafeEqual(a, b);
 };
 
 const bearer = /^Bearer[ \t]+([^\s]+)[ \t]*$/i;
