@@ -52,14 +52,13 @@ const jobCount = async () => (await h.run(h.store.jobs.list({ limit: 1000 }))).j
 const operations = async () => {
   const doc = (await (await h.fetch("/api/v1/openapi.json")).json()) as any;
   const ids: Record<string, string> = { id: "01ARZ3NDEKTSV4RRFFQ69G5FAV", name: "ci" };
-  return Object.entries(doc.paths as Record<string, Record<string, any>>).flatMap(
-    ([path, item]) =>
-      Object.entries(item).map(([method, op]) => ({
-        method: method.toUpperCase(),
-        path: path.replace(/\{(\w+)\}/g, (_, p: string) => ids[p] ?? "x"),
-        name: String(op.operationId).replace(/^\w+\./, ""),
-        role: op["x-hodei-role"] as Role | undefined,
-      })),
+  return Object.entries(doc.paths as Record<string, Record<string, any>>).flatMap(([path, item]) =>
+    Object.entries(item).map(([method, op]) => ({
+      method: method.toUpperCase(),
+      path: path.replace(/\{(\w+)\}/g, (_, p: string) => ids[p] ?? "x"),
+      name: String(op.operationId).replace(/^\w+\./, ""),
+      role: op["x-hodei-role"] as Role | undefined,
+    })),
   );
 };
 
@@ -133,9 +132,7 @@ describe("API tokens and roles", () => {
       expect(r.status, scheme).toBe(200);
     }
     for (const header of [adminToken, `Basic ${adminToken}`, `Bearer ${adminToken} x`, "Bearer"]) {
-      expect((await raw(h.url, "GET", "/api/v1/jobs", { authorization: header })).status).toBe(
-        401,
-      );
+      expect((await raw(h.url, "GET", "/api/v1/jobs", { authorization: header })).status).toBe(401);
     }
   });
 
