@@ -24,10 +24,15 @@ export class ApiError extends Error {
 }
 
 export class ApiClient {
+  private readonly token: string | undefined;
+
+  /** Without a token (undefined or empty), the one token-discovery.ts finds. */
   constructor(
     private readonly base: string,
-    private readonly token: string | undefined = discoverToken(base),
-  ) {}
+    token?: string,
+  ) {
+    this.token = token === undefined || token === "" ? discoverToken(base) : token;
+  }
 
   protected async call<A>(
     method: string,
