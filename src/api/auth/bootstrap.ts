@@ -6,12 +6,12 @@
  *   token (`hodei tokens create`, or an earlier first start): they are what the API takes.
  * - none, on a loopback address: the first start. A new admin token goes to
  *   `<dataDir>/api-token` (mode 0600, written before the store learns of it, so a crash cannot
- *   leave a token nobody knows), and the `hodei` CLI on this machine reads it from there.
+ *   leave a stored token nobody knows), and the `hodei` CLI on this machine reads it there.
  * - none, on any other address: refused (exit code 2). A token minted into a file nobody has
  *   read yet would protect nothing the operator knows about; they set `HODEI_API_TOKEN`, or
  *   start once on loopback and create tokens.
  */
-import { chmodSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { closeSync, fchmodSync, fsyncSync, mkdirSync, openSync, writeSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { Data, Effect } from "effect";
 import { isActive, type ApiTokenRecord } from "../../domain/access.ts";
@@ -38,14 +38,23 @@ export interface AuthSettings {
   readonly insecureNoAuth: boolean;
 }
 
-/** Written to a temporary name, then renamed: the file is never seen half-written or open. */
+/**
+ * Made 0600 before a byte is written, whatever the umask or an older file's mode. Written in
+ * place, not through a temporary file: a crash cannot leave a stray file behind (the LMDB
+ * directory refuses files it does not know), and a half-written token is simply replaced at
+ * the next start, since the store learns of a token only once its file is complete.
+ */
 const writeTokenFile = (dir: string, token: string): string => {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const path = join(dir, tokenFileName);
-  const temporary = `${path}.${process.pid}.tmp`;
-  writeFileSync(temporary, `${token}\n`, { mode: 0o600, flag: "w" });
-  chmodSync(temporary, 0o600); // whatever the umask did
-  renameSync(temporary, path);
+  const fd = openSync(path, "w", 0o600);
+  try {
+    fchmodSync(fd, 0o600);
+    writeSync(fd, `${token}\n`);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
   return path;
 };
 
