@@ -44,6 +44,9 @@ const BATCHES = 400;
 const RUNS = 3;
 const READY_RUNS = 5;
 
+/** Auth is on, as in production: every request carries an admin token. */
+const TOKEN = "bench-api-token";
+
 const spec = (i: number) => ({
   name: `bench-${i % 100}`,
   command: { argv: ["true"] },
@@ -54,9 +57,10 @@ const spec = (i: number) => ({
 const loadGenerator = `
 const net = require("node:net");
 const { parentPort, workerData } = require("node:worker_threads");
-const { port, path, bodies, clients, total } = workerData;
+const { port, path, bodies, clients, total, token } = workerData;
 const heads = bodies.map((b) => Buffer.concat([Buffer.from(
   "POST " + path + " HTTP/1.1\\r\\nHost: 127.0.0.1\\r\\nContent-Type: application/json\\r\\n" +
+  "Authorization: Bearer " + token + "\\r\\n" +
   "Content-Length: " + Buffer.byteLength(b) + "\\r\\n\\r\\n"), Buffer.from(b)]));
 let sent = 0, done = 0, failed = 0;
 const latencies = [];
@@ -88,7 +92,7 @@ const load = (port: number, path: string, bodies: string[], clients: number, tot
   new Promise<{ ms: number; failed: number; latencies: number[] }>((resolve, reject) => {
     const worker = new Worker(loadGenerator, {
       eval: true,
-      workerData: { port, path, bodies, clients, total },
+      workerData: { port, path, bodies, clients, total, token: TOKEN },
     });
     worker.once("message", (m) => {
       void worker.terminate();
@@ -105,7 +109,7 @@ const start = (dir: string, scope: Scope.Scope) =>
         const store = yield* Effect.acquireRelease(openLmdbStore({ path: dir }), (s) => s.close);
         const bus = yield* makeMemoryBus;
         const core = yield* makeSupervisorCore({ store, bus });
-        const serving = yield* serveHttp({ core, port: 0 });
+        const serving = yield* serveHttp({ core, port: 0, auth: { token: TOKEN } });
         return { core, serving };
       }),
       scope,

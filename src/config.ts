@@ -9,11 +9,16 @@
  * - LMDB in `./.hodei`; PostgreSQL instead when `databaseUrl` is set;
  * - agents heartbeat every 5 s and are lost after 30 s of silence;
  * - finished jobs and their logs are kept 7 days; a job's log is capped at 16 MiB;
- * - no pipelines from code unless `pipelines` names a module exporting them.
+ * - no pipelines from code unless `pipelines` names a module exporting them;
+ * - security: the API asks for a token (the first start on loopback writes an admin token in
+ *   the data directory); `insecureNoAuth` turns that off and is refused unless the API is on a
+ *   loopback address; no browser origin may call the API; agent JWTs expire within 30 days;
+ *   at most 10,000 workers registered at once.
  */
 import { readFileSync } from "node:fs";
 import { Either, Schema } from "effect";
 import { parse as parseYaml } from "yaml";
+import { hostOf, isLoopbackHost } from "./domain/address.ts";
 import { decodeWith } from "./domain/decode.ts";
 import type { InvalidInput } from "./domain/errors.ts";
 
@@ -26,6 +31,25 @@ const Millis = Schema.NumberFromString.pipe(Schema.int(), Schema.between(1, 86_4
 const Count = Schema.NumberFromString.pipe(Schema.int(), Schema.between(0, 1_000));
 const Text = Schema.String.pipe(Schema.minLength(1));
 
+// ---- security settings (issue #13): their schemas ----
+/** `true`/`false`/`1`/`0`, or a flag's boolean. */
+const Flag = Schema.transform(
+  Schema.Union(Schema.Boolean, Schema.Literal("true", "false", "1", "0")),
+  Schema.Boolean,
+  { strict: true, decode: (v) => v === true || v === "true" || v === "1", encode: (b) => b },
+);
+/** RFC 7518 §3.2: an HS256 key of at least 256 bits. */
+const JwtSecret = Schema.String.pipe(
+  Schema.filter((s) => Buffer.byteLength(s) >= 32, {
+    message: () => "Expected a JWT secret of at least 32 bytes (HS256 needs a 256-bit key)",
+  }),
+);
+const OriginList = Schema.String.pipe(
+  Schema.pattern(/^https?:\/\/[^/\s,]+(,https?:\/\/[^/\s,]+)*$/, {
+    message: () => "Expected origins separated by commas, e.g. https://ops.example.com",
+  }),
+);
+
 /** Every setting as text, as flags and the environment give it; numbers parsed by the schema. */
 export const HodeiConfig = Schema.Struct({
   http: Address,
@@ -35,7 +59,7 @@ export const HodeiConfig = Schema.Struct({
   databaseSchema: Text,
   apiToken: Schema.optional(Text),
   workerToken: Schema.optional(Text),
-  jwtSecret: Schema.optional(Text),
+  jwtSecret: Schema.optional(JwtSecret),
   tlsCert: Schema.optional(Text),
   tlsKey: Schema.optional(Text),
   tlsCa: Schema.optional(Text),
@@ -57,6 +81,20 @@ export const HodeiConfig = Schema.Struct({
   logLevel: Schema.Literal("debug", "info", "warn", "error"),
   /** A module whose exported pipelines `hodei serve` registers (a path, relative to the cwd). */
   pipelines: Schema.optional(Text),
+  // ---- security (issue #13): who may do what ----
+  /** Serve the API without tokens; refused unless `http` is a loopback address. */
+  insecureNoAuth: Flag,
+  /** Browser origins allowed to call the API (CORS), comma-separated; none by default. */
+  apiAllowedOrigins: Schema.optional(OriginList),
+  /** `/api/v1/metrics` without a token, for a Prometheus that has none. */
+  metricsPublic: Flag,
+  /** An agent's HS256 JWT must expire (`exp`) at most this long after it was issued. */
+  jwtMaxLifetimeMs: Schema.NumberFromString.pipe(
+    Schema.int(),
+    Schema.between(60_000, 3_650 * 86_400_000),
+  ),
+  /** Workers registered at once over HWP; one more registration is refused. */
+  maxWorkers: Schema.NumberFromString.pipe(Schema.int(), Schema.between(1, 1_000_000)),
 });
 export type HodeiConfig = typeof HodeiConfig.Type;
 type Raw = Partial<Record<keyof HodeiConfig, string>>;
@@ -77,6 +115,10 @@ export const defaults: Raw = {
   retentionMs: String(7 * 86_400_000),
   logMaxBytes: String(16 * 2 ** 20),
   logLevel: "info",
+  insecureNoAuth: "false",
+  metricsPublic: "false",
+  jwtMaxLifetimeMs: String(30 * 86_400_000),
+  maxWorkers: "10000",
 };
 
 const keys = Object.keys(HodeiConfig.fields) as Array<keyof HodeiConfig>;
@@ -100,6 +142,16 @@ const fromFile = (path: string): Raw => {
   return Object.fromEntries(Object.entries(data).map(([k, v]) => [k, String(v)]));
 };
 
+/** No tokens on an address others can reach is never what anyone meant. */
+const refuseExposure = (c: HodeiConfig): Either.Either<HodeiConfig, Error> =>
+  c.insecureNoAuth && !isLoopbackHost(hostOf(c.http))
+    ? Either.left(
+        new Error(
+          `insecureNoAuth (--insecure-no-auth) serves the API to whoever reaches it, so it binds only a loopback address (127.0.0.1, ::1, localhost), not ${c.http}`,
+        ),
+      )
+    : Either.right(c);
+
 /** Flags over environment over file over defaults; Left with every bad setting named. */
 export const loadConfig = (
   flags: Raw & { readonly config?: string },
@@ -115,7 +167,7 @@ export const loadConfig = (
         Object.entries(flags).filter(([k, v]) => v !== undefined && k !== "config"),
       ),
     };
-    return decodeWith(HodeiConfig)(merged);
+    return Either.flatMap(decodeWith(HodeiConfig)(merged), refuseExposure);
   } catch (e) {
     return Either.left(e instanceof Error ? e : new Error(String(e)));
   }

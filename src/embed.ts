@@ -6,7 +6,9 @@
  *
  * Settings are `hodei serve`'s (see src/config.ts), given as text the way flags are, and only
  * these: the environment is not read, so an embedding behaves the same wherever it runs. The
- * defaults differ in one way: both servers listen on ephemeral loopback ports.
+ * defaults differ in one way: both servers listen on ephemeral loopback ports. The HTTP API
+ * asks for tokens as `hodei serve`'s does: `apiToken` sets an admin token; without one, the
+ * first start writes one to `<dataDir>/api-token`.
  */
 import { randomBytes } from "node:crypto";
 import { Effect, Either, Exit, Scope } from "effect";

@@ -9,7 +9,7 @@ import { connect } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { ErrorBody } from "../src/api/errors.ts";
 import { normalizeApiOptions } from "../src/api/options.ts";
-import { command, startApi, type Harness } from "./api-harness.ts";
+import { adminToken, command, startApi, type Harness } from "./api-harness.ts";
 
 let h: Harness;
 afterEach(async () => {
@@ -85,7 +85,7 @@ describe("API errors", () => {
     await expectError(h.fetch("/api/v1/workers?x=1"), 400, "invalid_input");
   });
 
-  it("401 on every route but /health and /ready when a token is set; none needed when unset", async () => {
+  it("401 on every route but /health and /ready without the token; none asked with insecureNoAuth", async () => {
     h = await startApi({ auth: { token: "s3cret" } });
     const bare = (path: string, init: RequestInit = {}) => fetch(`${h.url}${path}`, init);
     for (const path of [
@@ -110,7 +110,7 @@ describe("API errors", () => {
     expect(await jobCount(h)).toBe(1);
     await h.close();
 
-    h = await startApi();
+    h = await startApi({ auth: { insecureNoAuth: true } });
     expect((await fetch(`${h.url}/api/v1/jobs`)).status).toBe(200);
   });
 
@@ -175,7 +175,7 @@ describe("API errors", () => {
     // A declared length far past the limit: answered at once, without waiting for the body.
     const answer = await rawRequest(
       h.url,
-      "POST /api/v1/jobs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000000000\r\n\r\n",
+      `POST /api/v1/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${adminToken}\r\nContent-Type: application/json\r\nContent-Length: 1000000000\r\n\r\n`,
       "{",
     );
     expect(answer).toMatch(/^HTTP\/1\.1 413/);
@@ -183,7 +183,7 @@ describe("API errors", () => {
     // Expect: 100-continue is refused before the body is sent.
     const early = await rawRequest(
       h.url,
-      "POST /api/v1/jobs HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 5000\r\nConnection: close\r\n\r\n",
+      `POST /api/v1/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${adminToken}\r\nContent-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: 5000\r\nConnection: close\r\n\r\n`,
     );
     expect(early).toMatch(/^HTTP\/1\.1 413/);
     expect(await jobCount(h)).toBe(0);
@@ -191,7 +191,7 @@ describe("API errors", () => {
     const small = JSON.stringify(command("continued"));
     const continued = await rawRequest(
       h.url,
-      `POST /api/v1/jobs HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: ${small.length}\r\nConnection: close\r\n\r\n`,
+      `POST /api/v1/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${adminToken}\r\nContent-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: ${small.length}\r\nConnection: close\r\n\r\n`,
       small,
     );
     expect(continued).toMatch(/^HTTP\/1\.1 100 Continue/);
@@ -269,10 +269,13 @@ describe("API errors", () => {
   });
 
   it("refuses bad options with a precise message", () => {
-    expect(() => normalizeApiOptions({ bodyLimitBytes: 0 })).toThrow(
+    expect(() => normalizeApiOptions({ auth: {}, bodyLimitBytes: 0 })).toThrow(
       "api option bodyLimitBytes: expected an integer from 1 to 1073741824, got 0",
     );
     expect(() => normalizeApiOptions({ auth: { token: "has space" } })).toThrow(/auth.token/);
-    expect(normalizeApiOptions({}).bodyLimitBytes).toBe(1024 * 1024);
+    expect(() => normalizeApiOptions({ auth: {}, allowedOrigins: ["evil.com"] })).toThrow(
+      /allowedOrigins/,
+    );
+    expect(normalizeApiOptions({ auth: {} }).bodyLimitBytes).toBe(1024 * 1024);
   });
 });

@@ -2,11 +2,16 @@
  * A real API server on an ephemeral port over a real core (memory store, memory bus), with a
  * scripted agent standing in for HWP: it records assignments and reports what the test tells
  * it to. Used by the api-* and metrics-* tests.
+ *
+ * Auth is on, as in production: the server takes `adminToken` (an admin token from its
+ * configuration) unless the test gives its own `auth`, and `fetch`/`json` send the test's
+ * token (`tokenOf` makes stored tokens of any role).
  */
 import { Effect, Exit, Scope } from "effect";
 import { makeMemoryBus } from "../src/bus/index.ts";
 import { serveHttp, type HttpServing } from "../src/api/server.ts";
-import type { ApiOptions } from "../src/api/options.ts";
+import type { ApiAuth, ApiOptions } from "../src/api/options.ts";
+import type { Role } from "../src/domain/access.ts";
 import type { Telemetry } from "../src/domain/worker.ts";
 import { makeMemoryStore } from "../src/persistence/memory/store.ts";
 import type { Store } from "../src/persistence/index.ts";
@@ -14,6 +19,9 @@ import type { Pipeline } from "../src/pipeline/pipeline.ts";
 import type { CoreConfig } from "../src/supervisor/config.ts";
 import { makeSupervisorCore, type SupervisorCore } from "../src/supervisor/core.ts";
 import type { Assignment, Outcome } from "../src/supervisor/gateway.ts";
+
+/** The admin token the harness's server is configured with, unless a test says otherwise. */
+export const adminToken = "harness-admin-token";
 
 export const capacity = { cpuMillis: 4_000, memoryMb: 8_192, gpus: 0, maxJobs: 4 };
 
@@ -43,6 +51,10 @@ export interface Harness {
    * with a short heartbeat timeout keeps its worker from being lost however slow the machine.
    */
   readonly keepAlive: (workerId: string, telemetry?: Partial<Telemetry>) => () => void;
+  /** The token `fetch` and `json` send (undefined without auth). */
+  readonly token: string | undefined;
+  /** A new stored token of `role`, as `hodei tokens create` makes one. */
+  readonly tokenOf: (role: Role) => Promise<string>;
   readonly fetch: (path: string, init?: RequestInit) => Promise<Response>;
   readonly json: (path: string, init?: RequestInit) => Promise<{ status: number; body: any }>;
   readonly close: () => Promise<void>;
@@ -64,7 +76,8 @@ export const eventually = async <A>(
 };
 
 export const startApi = async (
-  options: ApiOptions & {
+  options: Omit<ApiOptions, "auth"> & {
+    readonly auth?: ApiAuth;
     readonly config?: Partial<CoreConfig>;
     readonly pipelines?: ReadonlyArray<Pipeline>;
     readonly store?: Store;
@@ -91,9 +104,12 @@ export const startApi = async (
     cancel: (_w, c) => (cancelled.push(c.jobId), true),
     drain: () => true,
   });
-  const serving = await inScope(serveHttp({ ...options, core, port: 0, closeGraceMs: 1_000 }));
+  const auth = options.auth ?? { token: adminToken };
+  const serving = await inScope(
+    serveHttp({ ...options, auth, core, port: 0, closeGraceMs: 1_000 }),
+  );
   const url = serving.url;
-  const token = options.auth?.token;
+  const token = "token" in auth ? auth.token : undefined;
 
   const idleTelemetry = () => ({
     cpuPercent: 1,
@@ -192,6 +208,9 @@ export const startApi = async (
       closers.push(() => clearInterval(timer));
       return () => clearInterval(timer);
     },
+    token,
+    tokenOf: async (role) =>
+      (await run(serving.api.keyring.create({ role, name: `test ${role}` }, Date.now()))).token,
     fetch: fetchApi,
     json: async (path, init) => {
       const res = await fetchApi(path, init);

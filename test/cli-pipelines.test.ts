@@ -7,7 +7,7 @@
  *   `pipelines apply` of a good and a bad YAML definition.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -118,7 +118,12 @@ afterAll(() => {
 
 /** Runs the `hodei` command as a user would (not a TTY: progress as lines); waits for it. */
 const hodei = (...args: string[]) =>
-  spawnSync(process.execPath, [bin, ...args, "--api", api], { encoding: "utf8", timeout: 60_000 });
+  spawnSync(process.execPath, [bin, ...args, "--api", api], {
+    encoding: "utf8",
+    timeout: 60_000,
+    // Where the supervisor wrote its admin token: the CLI finds it there, as on the same machine.
+    env: { ...process.env, HODEI_DATA_DIR: join(dir, "data") },
+  });
 
 const json = <A>(r: { stdout: string }) => JSON.parse(r.stdout) as A;
 
@@ -163,8 +168,11 @@ describe("pipelines from the command line", { timeout: 120_000 }, () => {
     expect(hodei("signal", started.id, "approve", "--data", '{"by":"ana"}').status).toBe(0);
     let state = "running";
     for (const deadline = Date.now() + 30_000; state === "running" && Date.now() < deadline;) {
-      state = ((await (await fetch(`${api}/api/v1/runs/${started.id}`)).json()) as PipelineRun)
-        .state;
+      const token = readFileSync(join(dir, "data", "api-token"), "utf8").trim();
+      const headers = { authorization: `Bearer ${token}` };
+      state = (
+        (await (await fetch(`${api}/api/v1/runs/${started.id}`, { headers })).json()) as PipelineRun
+      ).state;
     }
     expect(state).toBe("succeeded");
     expect(hodei("runs", "get", started.id).stdout).toMatch(/✓ deploy\s+succeeded/);

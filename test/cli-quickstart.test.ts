@@ -4,7 +4,7 @@
  * SIGTERM while a job runs loses nothing.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -56,9 +56,22 @@ const serve = async (dir: string): Promise<{ server: ChildProcess; api: string }
   return { server, api };
 };
 
-/** Runs the `hodei` command as a user would; waits for it. */
-const hodei = (api: string, ...args: string[]) =>
-  spawnSync(process.execPath, [bin, ...args, "--api", api], { encoding: "utf8", timeout: 60_000 });
+/**
+ * Runs the `hodei` command as a user would; waits for it. `HODEI_DATA_DIR` names the
+ * supervisor's data directory, where the CLI finds the admin token the first start wrote.
+ */
+const hodeiIn =
+  (dir: string) =>
+  (api: string, ...args: string[]) =>
+    spawnSync(process.execPath, [bin, ...args, "--api", api], {
+      encoding: "utf8",
+      timeout: 60_000,
+      env: { ...process.env, HODEI_DATA_DIR: dir },
+    });
+
+const authorization = (dir: string) => ({
+  authorization: `Bearer ${readFileSync(join(dir, "api-token"), "utf8").trim()}`,
+});
 
 const exitOf = (p: ChildProcess) =>
   p.exitCode !== null
@@ -73,6 +86,7 @@ describe("the quick start, as a user runs it", () => {
       const dir = mkdtempSync(join(tmpdir(), "hodei-cli-"));
       dirs.push(dir);
       const { api } = await serve(dir);
+      const hodei = hodeiIn(dir);
       const ok = hodei(api, "submit", "--command", "echo hi", "-f");
       expect(ok.stdout).toBe("hi\n");
       expect(ok.status).toBe(0);
@@ -93,13 +107,16 @@ describe("the quick start, as a user runs it", () => {
     const dir = mkdtempSync(join(tmpdir(), "hodei-cli-"));
     dirs.push(dir);
     const first = await serve(dir);
+    const hodei = hodeiIn(dir);
     const submitted = hodei(first.api, "submit", "--command", "sleep 3; echo done", "--json");
     const id = (JSON.parse(submitted.stdout) as { id: string }).id;
     // Wait until it runs (asking the API directly: quicker than a command per poll), then stop
     // the supervisor: the local agents finish the job first.
     let state = "";
     for (const deadline = Date.now() + 30_000; state !== "running" && Date.now() < deadline;) {
-      const response = await fetch(`${first.api}/api/v1/jobs/${id}`).catch(() => undefined);
+      const response = await fetch(`${first.api}/api/v1/jobs/${id}`, {
+        headers: authorization(dir),
+      }).catch(() => undefined);
       if (response?.ok) state = ((await response.json()) as { state: string }).state;
     }
     expect(state).toBe("running");

@@ -62,4 +62,49 @@ describe("configuration", () => {
     const bad = loadConfig({ config: file }, {});
     expect(Either.isLeft(bad) && bad.left.message).toMatch(/unknown setting\(s\) htp/);
   });
+
+  it("has the security settings: auth on, no origins, JWTs within 30 days, 10,000 workers", () => {
+    const c = Either.getOrThrow(loadConfig({}, {}));
+    expect(c).toMatchObject({
+      insecureNoAuth: false,
+      metricsPublic: false,
+      jwtMaxLifetimeMs: 30 * 86_400_000,
+      maxWorkers: 10_000,
+    });
+    expect(c.apiAllowedOrigins).toBeUndefined();
+    const env = {
+      HODEI_INSECURE_NO_AUTH: "1",
+      HODEI_API_ALLOWED_ORIGINS: "https://ops.example.com,http://localhost:3000",
+      HODEI_METRICS_PUBLIC: "true",
+      HODEI_MAX_WORKERS: "50",
+    };
+    expect(Either.getOrThrow(loadConfig({}, env))).toMatchObject({
+      insecureNoAuth: true,
+      metricsPublic: true,
+      apiAllowedOrigins: "https://ops.example.com,http://localhost:3000",
+      maxWorkers: 50,
+    });
+    // As commander gives a flag: a boolean.
+    const flag = { insecureNoAuth: true } as unknown as Record<string, string>;
+    expect(Either.getOrThrow(loadConfig(flag, {})).insecureNoAuth).toBe(true);
+  });
+
+  it("refuses insecureNoAuth off loopback, a short JWT secret and a bad origin, naming each", () => {
+    const message = (flags: Record<string, string>) => {
+      const r = loadConfig(flags, {});
+      return Either.isLeft(r) ? r.left.message : "accepted";
+    };
+    for (const http of ["0.0.0.0:8080", "10.1.2.3:8080", "example.com:80", "[::]:8080"]) {
+      expect(message({ insecureNoAuth: "true", http }), http).toMatch(
+        /insecureNoAuth .* binds only a loopback address/,
+      );
+    }
+    for (const http of ["127.0.0.1:8080", "localhost:1", "[::1]:8080"]) {
+      expect(message({ insecureNoAuth: "true", http }), http).toBe("accepted");
+    }
+    expect(message({ jwtSecret: "x".repeat(31) })).toMatch(/jwtSecret.*at least 32 bytes/s);
+    expect(message({ jwtSecret: "x".repeat(32) })).toBe("accepted");
+    expect(message({ apiAllowedOrigins: "evil.example" })).toMatch(/apiAllowedOrigins/);
+    expect(message({ maxWorkers: "0" })).toMatch(/maxWorkers/);
+  });
 });

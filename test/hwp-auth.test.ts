@@ -63,6 +63,61 @@ describe("authentication", () => {
     expect(hwp.inbound.registrations).toHaveLength(2);
   });
 
+  it("refuses a JWT without exp, or valid for longer than the maximum lifetime", async () => {
+    hwp = await startHwp({ auth: { jwtSecret: secret, jwtMaxLifetimeMs: 86_400_000 } });
+    const address = hwp.server.address;
+    const key = new TextEncoder().encode(secret);
+    const signed = (build: (j: SignJWT) => SignJWT) =>
+      build(new SignJWT({ role: "worker" }).setProtectedHeader({ alg: "HS256" })).sign(key);
+    const tries = {
+      forever: await signed((j) => j.setIssuedAt()),
+      tooLong: await signed((j) => j.setIssuedAt().setExpirationTime("2d")),
+      tooLongNoIat: await signed((j) => j.setExpirationTime("2d")),
+      day: await signed((j) => j.setIssuedAt().setExpirationTime("23h")),
+      noIat: await signed((j) => j.setExpirationTime("1h")),
+    };
+    const codes = Object.fromEntries(
+      await Promise.all(
+        Object.entries(tries).map(async ([name, t]) => {
+          const r = await register(client(address, t), registration());
+          return [name, r.ok ? "OK" : status[r.error.code]] as const;
+        }),
+      ),
+    );
+    expect(codes).toEqual({
+      forever: "UNAUTHENTICATED",
+      tooLong: "UNAUTHENTICATED",
+      tooLongNoIat: "UNAUTHENTICATED",
+      day: "OK",
+      noIat: "OK",
+    });
+    expect(hwp.inbound.registrations).toHaveLength(2);
+  });
+
+  it("takes the Bearer scheme in any case", async () => {
+    hwp = await startHwp();
+    const { Metadata } = await import("@grpc/grpc-js");
+    const { makeAuthenticator } = await import("../src/hwp/index.ts");
+    const check = makeAuthenticator({ token });
+    for (const scheme of ["Bearer", "bearer", "BEARER"]) {
+      const m = new Metadata();
+      m.set("authorization", `${scheme} ${token}`);
+      expect((await check(m)).ok, scheme).toBe(true);
+    }
+  });
+
+  it("refuses to start with a JWT secret under 32 bytes", async () => {
+    const { makeHwpServer } = await import("../src/hwp/index.ts");
+    const { makeFakeInbound } = await import("./fixtures/fake-inbound.ts");
+    await expect(
+      makeHwpServer({
+        address: "127.0.0.1:0",
+        inbound: makeFakeInbound(),
+        auth: { jwtSecret: "x".repeat(31) },
+      }),
+    ).rejects.toThrow(/31 bytes; HS256 needs at least 32/);
+  });
+
   it("refuses to start without any way to authenticate agents", async () => {
     const { makeHwpServer } = await import("../src/hwp/index.ts");
     const { makeFakeInbound } = await import("./fixtures/fake-inbound.ts");
@@ -127,10 +182,10 @@ describe("limits", () => {
       if (!r.ok) throw new Error("registration failed");
       ids.push(String(r.response["workerId"]));
     }
-    const first = openSession(c);
+    const first = openSession(c, ids[0]!);
     first.write({ hello: { workerId: ids[0]! } });
     expect(await first.next()).toMatchObject({ welcome: { workerId: ids[0] } });
-    const second = openSession(c);
+    const second = openSession(c, ids[1]!);
     second.write({ hello: { workerId: ids[1]! } });
     expect((await second.status).code).toBe(status.RESOURCE_EXHAUSTED);
     first.cancel();

@@ -13,10 +13,12 @@ import { handleStreamLogs, maxQueuedBytes } from "../src/hwp/log-call.ts";
 import { encodeLogBatch, logBatchFromBytes } from "../src/hwp/log-batch-bytes.ts";
 import { LogProgress } from "../src/hwp/log-progress.ts";
 import { SessionRegistry } from "../src/hwp/sessions.ts";
-import { workerIdHeader, type LogEntry } from "../src/hwp/wire.ts";
+import { memorySecrets, WorkerIdentities } from "../src/hwp/identity.ts";
+import { workerIdHeader, workerSecretHeader, type LogEntry } from "../src/hwp/wire.ts";
 import type { AgentInbound, LogLine } from "../src/supervisor/gateway.ts";
 
 const workerId = "w-logs";
+const secret = "the-worker-secret";
 const jobId = newJobId();
 
 const entries = (from: number, to: number, line = (n: number) => `line ${n}`): LogEntry[] =>
@@ -40,6 +42,7 @@ class FakeCall extends EventEmitter {
   constructor() {
     super();
     this.metadata.set(workerIdHeader, workerId);
+    this.metadata.set(workerSecretHeader, secret);
   }
   pause() {
     this.paused = true;
@@ -85,11 +88,14 @@ const open = async () => {
   const registry = new SessionRegistry(10);
   registry.bind({ workerId, push: () => {}, close: () => {} });
   const call = new FakeCall();
+  const identities = new WorkerIdentities(memorySecrets());
+  await identities.claim(workerId, secret, () => undefined);
   await handleStreamLogs({
     inbound: core.inbound,
     registry,
     authenticate: async () => ({ ok: true }),
     logProgress: new LogProgress(),
+    identities,
   })(call as never);
   return { call, ...core };
 };

@@ -40,7 +40,7 @@ const registered = async (): Promise<string> => {
 };
 
 const session = async (workerId: string): Promise<Stream<AgentMessage>> => {
-  const s = openSession(c);
+  const s = openSession(c, workerId);
   s.write({ hello: { workerId } });
   expect(await s.next()).toMatchObject({ msg: "welcome", welcome: { workerId } });
   return s;

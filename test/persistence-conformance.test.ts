@@ -5,6 +5,7 @@
  */
 import { beforeAll, describe } from "vitest";
 import { adapters, requirePostgres } from "./fixtures/persistence-adapters.ts";
+import { credentialsConformance } from "./fixtures/persistence-conformance-credentials.ts";
 import { jobsConformance } from "./fixtures/persistence-conformance-jobs.ts";
 import { logsConformance } from "./fixtures/persistence-conformance-logs.ts";
 import { registryConformance } from "./fixtures/persistence-conformance-registry.ts";
@@ -18,5 +19,6 @@ for (const adapter of adapters) {
     describe("snapshots", () => snapshotsConformance(adapter));
     describe("logs", () => logsConformance(adapter));
     describe("pipelines, workers and retention", () => registryConformance(adapter));
+    describe("credentials", () => credentialsConformance(adapter));
   });
 }

@@ -1,6 +1,7 @@
 /**
  * The agent's gRPC client for one connection attempt: the three HWP calls, each carrying the
- * bearer token, over plaintext or TLS (mTLS when a client certificate is given).
+ * bearer token (and, once the agent has one, its worker id and secret), over plaintext or TLS
+ * (mTLS when a client certificate is given).
  *
  * A new client is made for every reconnect attempt and closed with the session it served.
  * Reusing one channel would put grpc-js's own reconnect backoff (up to two minutes) underneath
@@ -16,6 +17,7 @@ import {
 import { hwpProtocol } from "../hwp/proto.ts";
 import {
   workerIdHeader,
+  workerSecretHeader,
   type AgentMessage,
   type LogBatch,
   type RegisterWorkerRequest,
@@ -49,9 +51,16 @@ const pem = (p: Pem | undefined): Buffer | null =>
 export const isServiceError = (e: unknown): e is ServiceError =>
   e instanceof Error && typeof (e as Partial<ServiceError>).code === "number";
 
+/** Who the agent is: the id and secret RegisterWorker gave it (src/hwp/identity.ts). */
+export interface WorkerIdentity {
+  readonly workerId: string;
+  readonly secret: string;
+}
+
 export class HwpClient {
   private readonly client: Client;
   private readonly methods = hwpProtocol().methods;
+  private identity: WorkerIdentity | undefined;
 
   constructor(private readonly target: ConnectionTarget) {
     const { tls } = target;
@@ -70,9 +79,18 @@ export class HwpClient {
     });
   }
 
+  /** Every call from now on proves it is this worker. */
+  identify(identity: WorkerIdentity | undefined): void {
+    this.identity = identity;
+  }
+
   private metadata(workerId?: string): Metadata {
     const m = new Metadata();
     m.set("authorization", `Bearer ${this.target.token}`);
+    if (this.identity !== undefined) {
+      m.set(workerIdHeader, this.identity.workerId);
+      m.set(workerSecretHeader, this.identity.secret);
+    }
     if (workerId !== undefined) m.set(workerIdHeader, workerId);
     return m;
   }

@@ -31,6 +31,8 @@ export interface ConnectionOptions {
   readonly target: ConnectionTarget;
   readonly registration: Omit<RegisterWorkerRequest, "workerId" | "running">;
   readonly workerId?: string;
+  /** The secret `workerId` was given: how the agent proves it is that worker. */
+  readonly workerSecret?: string;
   readonly backoff: BackoffOptions;
   readonly registerTimeoutMs: number;
   readonly telemetry: TelemetrySampler;
@@ -51,6 +53,7 @@ interface Live {
 
 export class Connection {
   private id: string | undefined;
+  private secret: string | undefined;
   private live: Live | undefined;
   private call: SessionCall | undefined;
   private waiters: Array<{ resolve: (l: Live) => void; reject: (e: Error) => void }> = [];
@@ -62,6 +65,7 @@ export class Connection {
 
   constructor(private readonly o: ConnectionOptions) {
     this.id = o.workerId;
+    this.secret = o.workerSecret;
     this.backoff = new Backoff(o.backoff);
     this.done = this.loop();
     // `done` is also awaited by the worker; this keeps a fatal error from being "unhandled"
@@ -71,6 +75,10 @@ export class Connection {
 
   get workerId(): string | undefined {
     return this.id;
+  }
+
+  get workerSecret(): string | undefined {
+    return this.secret;
   }
 
   /** Sends on the current session; false (not sent) when there is none. */
@@ -115,6 +123,7 @@ export class Connection {
     try {
       while (!this.finished) {
         const client = new HwpClient(this.o.target);
+        client.identify(this.identity());
         let welcomed = false;
         try {
           const registered = await this.register(client);
@@ -156,11 +165,21 @@ export class Connection {
     if (Either.isLeft(decoded)) {
       throw new Error(`malformed RegisterWorker response: ${decoded.left.message}`);
     }
-    this.id = decoded.right.workerId;
+    const { workerSecret, ...registered } = decoded.right;
+    this.id = registered.workerId;
+    if (workerSecret !== "") this.secret = workerSecret;
+    client.identify(this.identity());
     // Back within a restarted supervisor's grace (one heartbeat timeout), however often it failed.
-    this.backoff.capAt(decoded.right.heartbeatTimeoutMs / 3);
-    this.o.onEvent({ type: "registered", ...decoded.right });
-    return decoded.right;
+    this.backoff.capAt(registered.heartbeatTimeoutMs / 3);
+    this.o.onEvent({ type: "registered", ...registered });
+    return registered;
+  }
+
+  /** The id and secret to prove, once the agent has both. */
+  private identity() {
+    return this.id === undefined || this.secret === undefined
+      ? undefined
+      : { workerId: this.id, secret: this.secret };
   }
 
   /** Runs one session to its end; true if it was welcomed. Throws AgentRefused. */

@@ -31,6 +31,8 @@ export interface WorkerOptions {
   readonly concurrency?: number;
   /** The id a previous run of this agent was given, to come back as the same worker. */
   readonly workerId?: string;
+  /** The secret that id was given (`Worker.workerSecret()` of that run): proves the id. */
+  readonly workerSecret?: string;
   /** Where command jobs run (and whose disk is reported). Default: the current directory. */
   readonly workDir?: string;
   readonly timeoutGraceMs?: number;
@@ -74,6 +76,7 @@ export interface NormalisedWorkerOptions {
   readonly capacity: WorkerCapacity;
   readonly handlers: ReadonlyMap<string, JobHandler>;
   readonly workerId?: string;
+  readonly workerSecret?: string;
   readonly workDir: string;
   readonly timeoutGraceMs: number;
   readonly reconnect: BackoffOptions;
@@ -125,6 +128,7 @@ export const normaliseWorkerOptions = (o: WorkerOptions): NormalisedWorkerOption
     capacity: c.capacity,
     handlers: new Map(Object.entries(o.handlers ?? {})),
     ...(o.workerId === undefined ? {} : { workerId: o.workerId }),
+    ...(o.workerSecret === undefined ? {} : { workerSecret: o.workerSecret }),
     workDir: o.workDir ?? process.cwd(),
     timeoutGraceMs: c.timeoutGraceMs,
     reconnect: o.reconnect ?? {},

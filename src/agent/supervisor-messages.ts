@@ -20,8 +20,16 @@ export interface Registered {
   readonly heartbeatTimeoutMs: number;
 }
 
-export const decodeRegistered: (u: unknown) => Either.Either<Registered, InvalidInput> = decodeWith(
-  Schema.Struct({ workerId: WorkerId, heartbeatIntervalMs: Ms, heartbeatTimeoutMs: Ms }),
+/** A RegisterWorker answer: what the agent keeps to, and (new workers) the secret it proves itself with. */
+export const decodeRegistered: (
+  u: unknown,
+) => Either.Either<Registered & { readonly workerSecret: string }, InvalidInput> = decodeWith(
+  Schema.Struct({
+    workerId: WorkerId,
+    heartbeatIntervalMs: Ms,
+    heartbeatTimeoutMs: Ms,
+    workerSecret: boundedString(0, 256),
+  }),
 );
 
 export type SupervisorCommand =

@@ -19,6 +19,11 @@ import { TelemetrySampler } from "./telemetry.ts";
 export interface Worker {
   /** Known once registered. */
   readonly workerId: () => string | undefined;
+  /**
+   * The secret the worker proves its id with (known once registered): with `workerId`, what a
+   * later run of this agent passes as options to come back as the same worker.
+   */
+  readonly workerSecret: () => string | undefined;
   /** Resolves with the worker id once a session is up (at once if it is). */
   readonly connected: () => Promise<string>;
   /** Attempts running or awaiting acknowledgement. */
@@ -94,6 +99,7 @@ export const createWorker = (options: WorkerOptions): Worker => {
       handlers: [...o.handlers.keys()],
     },
     ...(o.workerId === undefined ? {} : { workerId: o.workerId }),
+    ...(o.workerSecret === undefined ? {} : { workerSecret: o.workerSecret }),
     backoff: o.reconnect,
     registerTimeoutMs: o.registerTimeoutMs,
     telemetry,
@@ -128,6 +134,7 @@ export const createWorker = (options: WorkerOptions): Worker => {
 
   return {
     workerId: () => link.workerId,
+    workerSecret: () => link.workerSecret,
     connected: async () => (await link.whenConnected()).workerId,
     jobs: () => jobs.refs(),
     drain,

@@ -73,6 +73,25 @@ export const readBody = (
   );
 };
 
+const loneSurrogate = /\p{Cs}/u;
+
+/**
+ * The path of the first string (key or value) holding a lone UTF-16 surrogate — which JSON's
+ * `\ud800` escapes can make, and which is no text: it cannot be written as UTF-8, so it would
+ * break a store, a log line or an agent further on. Undefined when all text is well formed.
+ */
+export const illFormedText = (value: unknown, path = ""): string | undefined => {
+  if (typeof value === "string") return loneSurrogate.test(value) ? path : undefined;
+  if (typeof value !== "object" || value === null) return undefined;
+  for (const [key, item] of Object.entries(value)) {
+    const at = path === "" ? key : `${path}.${key}`;
+    if (loneSurrogate.test(key)) return at;
+    const found = illFormedText(item, at);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+};
+
 /** JSON.parse, with a 400 that says where the text broke. */
 export const parseJson = (
   text: string,
@@ -86,7 +105,16 @@ export const parseJson = (
     };
   }
   try {
-    return { ok: true, value: JSON.parse(text) as unknown };
+    const value = JSON.parse(text) as unknown;
+    const bad = illFormedText(value);
+    if (bad === undefined) return { ok: true, value };
+    const message = "Expected well-formed text, actual a string with a lone UTF-16 surrogate";
+    return {
+      ok: false,
+      failure: new ApiFailure(400, "invalid_input", `${bad || "the body"}: ${message}`, [
+        { path: bad, message },
+      ]),
+    };
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
     return {

@@ -5,7 +5,9 @@
  * document cannot list a route the server does not answer, nor miss one it does.
  *
  * Routes needing a token carry the `Authorization` middleware (a bearer security scheme in the
- * document); `/health` and `/ready` do not, so probes work without one.
+ * document) and say which role the token needs (`RequiredRole`: read, submit or admin; shown
+ * as `x-hodei-role` in the document); `/health` and `/ready` do not, so probes work without
+ * one.
  */
 // Modules, not the package's index: the index loads all of @effect/platform (a third of a
 // second at start-up) for the few modules used here.
@@ -16,7 +18,8 @@ import * as HttpApiMiddleware from "@effect/platform/HttpApiMiddleware";
 import * as HttpApiSchema from "@effect/platform/HttpApiSchema";
 import * as HttpApiSecurity from "@effect/platform/HttpApiSecurity";
 import * as OpenApi from "@effect/platform/OpenApi";
-import { Schema } from "effect";
+import { Context, Schema } from "effect";
+import type { Role } from "../domain/access.ts";
 import { Job } from "../domain/job.ts";
 import { JobSpec } from "../domain/job-spec.ts";
 import { Key } from "../domain/primitives.ts";
@@ -26,11 +29,21 @@ import { PipelineDefinition } from "../domain/pipeline.ts";
 import { PipelineRun } from "../persistence/pipelines.ts";
 import * as P from "./pipeline-schemas.ts";
 import * as S from "./schemas.ts";
+import * as T from "./token-schemas.ts";
 
 export class Authorization extends HttpApiMiddleware.Tag<Authorization>()("hodei/Authorization", {
   security: { bearer: HttpApiSecurity.bearer },
   failure: errorAt(401, "missing or wrong bearer token"),
 }) {}
+
+/** The least role a route's token must have (domain/access.ts). */
+export class RequiredRole extends Context.Tag("hodei/RequiredRole")<RequiredRole, Role>() {}
+
+const forbidden = errorAt(
+  403,
+  "the token's role is too weak for this route, or a browser's origin is not allowed",
+);
+const unsupported = errorAt(415, "a body that is not Content-Type: application/json");
 
 const invalid = errorAt(400, "invalid JSON, or input that breaks the schema (details: the issues)");
 const tooLarge = errorAt(413, "the body is over the limit (1 MiB unless configured)");
@@ -46,6 +59,8 @@ const Accepted = (schema: Schema.Schema.Any, description: string) =>
 const jobs = HttpApiGroup.make("jobs")
   .add(
     HttpApiEndpoint.post("submitJob", "/jobs")
+      .annotate(RequiredRole, "submit")
+      .addError(unsupported)
       .setPayload(JobSpec)
       .setUrlParams(S.SubmitQuery)
       .setHeaders(
@@ -64,6 +79,8 @@ const jobs = HttpApiGroup.make("jobs")
   )
   .add(
     HttpApiEndpoint.post("submitBatch", "/jobs/batch")
+      .annotate(RequiredRole, "submit")
+      .addError(unsupported)
       .setPayload(S.BatchRequest)
       .addSuccess(S.BatchResult.annotations({ description: "every job already existed" }))
       .addSuccess(Created(S.BatchResult, "at least one job created; all durable, one commit"))
@@ -73,21 +90,32 @@ const jobs = HttpApiGroup.make("jobs")
   )
   .add(
     HttpApiEndpoint.get("listJobs", "/jobs")
+      .annotate(RequiredRole, "read")
       .setUrlParams(S.ListJobsQuery)
       .addSuccess(S.JobPage)
       .addError(invalid),
   )
-  .add(HttpApiEndpoint.get("getJob", "/jobs/:id").setPath(S.IdPath).addSuccess(Job).addError(noJob))
+  .add(
+    HttpApiEndpoint.get("getJob", "/jobs/:id")
+      .annotate(RequiredRole, "read")
+      .setPath(S.JobIdPath)
+      .addSuccess(Job)
+      .addError(noJob),
+  )
   .add(
     HttpApiEndpoint.post("cancelJob", "/jobs/:id/cancel")
-      .setPath(S.IdPath)
+      .annotate(RequiredRole, "admin")
+      .addError(unsupported)
+      .setPath(S.JobIdPath)
       .addSuccess(Accepted(Job, "cancel requested; the job as it is now"))
       .addError(noJob)
       .addError(errorAt(409, "the job already finished")),
   )
   .add(
     HttpApiEndpoint.post("retryJob", "/jobs/:id/retry")
-      .setPath(S.IdPath)
+      .annotate(RequiredRole, "submit")
+      .addError(unsupported)
+      .setPath(S.JobIdPath)
       .addSuccess(
         Created(S.RetriedJob, "a new job from the same spec; Hodei-Retry-Of names the old"),
       )
@@ -97,7 +125,8 @@ const jobs = HttpApiGroup.make("jobs")
   )
   .add(
     HttpApiEndpoint.get("jobLogs", "/jobs/:id/logs")
-      .setPath(S.IdPath)
+      .annotate(RequiredRole, "read")
+      .setPath(S.JobIdPath)
       .setUrlParams(S.LogsQuery)
       .addSuccess(S.LogPage)
       .addError(invalid)
@@ -105,7 +134,8 @@ const jobs = HttpApiGroup.make("jobs")
   )
   .add(
     HttpApiEndpoint.get("streamJobLogs", "/jobs/:id/logs/stream")
-      .setPath(S.IdPath)
+      .annotate(RequiredRole, "read")
+      .setPath(S.JobIdPath)
       .setUrlParams(S.StreamQuery)
       .addSuccess(
         HttpApiSchema.Text({ contentType: "text/event-stream" }).annotations({
@@ -118,27 +148,37 @@ const jobs = HttpApiGroup.make("jobs")
   )
   .add(
     HttpApiEndpoint.get("jobPlacement", "/jobs/:id/placement")
-      .setPath(S.IdPath)
+      .annotate(RequiredRole, "read")
+      .setPath(S.JobIdPath)
       .addSuccess(S.PlacementInfo)
       .addError(noJob),
   )
+  .addError(forbidden)
   .middleware(Authorization)
   .prefix("/api/v1");
 
 const workers = HttpApiGroup.make("workers")
-  .add(HttpApiEndpoint.get("listWorkers", "/workers").addSuccess(S.WorkerList))
+  .add(
+    HttpApiEndpoint.get("listWorkers", "/workers")
+      .annotate(RequiredRole, "read")
+      .addSuccess(S.WorkerList),
+  )
   .add(
     HttpApiEndpoint.get("getWorker", "/workers/:id")
-      .setPath(S.IdPath)
+      .annotate(RequiredRole, "read")
+      .setPath(S.WorkerIdPath)
       .addSuccess(S.WorkerSummary)
       .addError(noWorker),
   )
   .add(
     HttpApiEndpoint.post("drainWorker", "/workers/:id/drain")
-      .setPath(S.IdPath)
+      .annotate(RequiredRole, "admin")
+      .addError(unsupported)
+      .setPath(S.WorkerIdPath)
       .addSuccess(Accepted(S.WorkerSummary, "drain requested"))
       .addError(noWorker),
   )
+  .addError(forbidden)
   .middleware(Authorization)
   .prefix("/api/v1");
 
@@ -146,9 +186,15 @@ const noPipeline = errorAt(404, "no such pipeline");
 const noRun = errorAt(404, "no such run");
 
 const pipelines = HttpApiGroup.make("pipelines")
-  .add(HttpApiEndpoint.get("listPipelines", "/pipelines").addSuccess(P.PipelineSummaryList))
+  .add(
+    HttpApiEndpoint.get("listPipelines", "/pipelines")
+      .annotate(RequiredRole, "read")
+      .addSuccess(P.PipelineSummaryList),
+  )
   .add(
     HttpApiEndpoint.post("registerPipeline", "/pipelines")
+      .annotate(RequiredRole, "admin")
+      .addError(unsupported)
       .setPayload(PipelineDefinition)
       .addSuccess(Created(P.PipelineSummary, "registered and stored; runs can start"))
       .addError(invalid)
@@ -157,12 +203,15 @@ const pipelines = HttpApiGroup.make("pipelines")
   )
   .add(
     HttpApiEndpoint.get("getPipeline", "/pipelines/:name")
+      .annotate(RequiredRole, "read")
       .setPath(P.NamePath)
       .addSuccess(P.PipelineSummary)
       .addError(noPipeline),
   )
   .add(
     HttpApiEndpoint.post("startRun", "/pipelines/:name/runs")
+      .annotate(RequiredRole, "submit")
+      .addError(unsupported)
       .setPath(P.NamePath)
       .setPayload(P.StartRunRequest)
       .addSuccess(Created(PipelineRun, "the run is recorded (durable) and started"))
@@ -172,26 +221,32 @@ const pipelines = HttpApiGroup.make("pipelines")
   )
   .add(
     HttpApiEndpoint.get("listRuns", "/runs")
+      .annotate(RequiredRole, "read")
       .setUrlParams(P.ListRunsQuery)
       .addSuccess(P.RunPage)
       .addError(invalid),
   )
   .add(
     HttpApiEndpoint.get("getRun", "/runs/:id")
-      .setPath(S.IdPath)
+      .annotate(RequiredRole, "read")
+      .setPath(S.RunIdPath)
       .addSuccess(PipelineRun)
       .addError(noRun),
   )
   .add(
     HttpApiEndpoint.post("cancelRun", "/runs/:id/cancel")
-      .setPath(S.IdPath)
+      .annotate(RequiredRole, "admin")
+      .addError(unsupported)
+      .setPath(S.RunIdPath)
       .addSuccess(Accepted(PipelineRun, "cancel requested; the run as it is now"))
       .addError(noRun)
       .addError(errorAt(409, "the run already finished")),
   )
   .add(
     HttpApiEndpoint.post("signalRun", "/runs/:id/signal")
-      .setPath(S.IdPath)
+      .annotate(RequiredRole, "submit")
+      .addError(unsupported)
+      .setPath(S.RunIdPath)
       .setPayload(P.SignalRequest)
       .addSuccess(Accepted(PipelineRun, "the signal is delivered to the run's machine"))
       .addError(invalid)
@@ -200,24 +255,57 @@ const pipelines = HttpApiGroup.make("pipelines")
         errorAt(409, "the run is finished, or its machine does not accept this signal now"),
       ),
   )
+  .addError(forbidden)
   .middleware(Authorization)
   .prefix("/api/v1");
 
 const meta = HttpApiGroup.make("meta")
   .add(
-    HttpApiEndpoint.get("metrics", "/metrics").addSuccess(
-      HttpApiSchema.Text({ contentType: "text/plain; version=0.0.4" }).annotations({
-        description: "Prometheus exposition",
-      }),
-    ),
+    HttpApiEndpoint.get("metrics", "/metrics")
+      .annotate(RequiredRole, "read")
+      .addSuccess(
+        HttpApiSchema.Text({ contentType: "text/plain; version=0.0.4" }).annotations({
+          description: "Prometheus exposition",
+        }),
+      ),
   )
   .add(
-    HttpApiEndpoint.get("openApi", "/openapi.json").addSuccess(
-      Schema.Record({ key: Schema.String, value: Schema.Unknown }).annotations({
-        description: "this document",
-      }),
-    ),
+    HttpApiEndpoint.get("openApi", "/openapi.json")
+      .annotate(RequiredRole, "read")
+      .addSuccess(
+        Schema.Record({ key: Schema.String, value: Schema.Unknown }).annotations({
+          description: "this document",
+        }),
+      ),
   )
+  .addError(forbidden)
+  .middleware(Authorization)
+  .prefix("/api/v1");
+
+const tokens = HttpApiGroup.make("tokens")
+  .add(
+    HttpApiEndpoint.post("createToken", "/tokens")
+      .annotate(RequiredRole, "admin")
+      .addError(unsupported)
+      .setPayload(T.CreateTokenRequest)
+      .addSuccess(Created(T.CreatedToken, "stored (hashed); `token` is shown this once"))
+      .addError(invalid),
+  )
+  .add(
+    HttpApiEndpoint.get("listTokens", "/tokens")
+      .annotate(RequiredRole, "admin")
+      .addSuccess(T.TokenList),
+  )
+  .add(
+    HttpApiEndpoint.post("revokeToken", "/tokens/:id/revoke")
+      .annotate(RequiredRole, "admin")
+      .addError(unsupported)
+      .setPath(T.TokenIdPath)
+      .addSuccess(T.TokenView.annotations({ description: "revoked (or already was)" }))
+      .addError(errorAt(404, "no such token"))
+      .addError(errorAt(409, "the last usable admin token: create another first")),
+  )
+  .addError(forbidden)
   .middleware(Authorization)
   .prefix("/api/v1");
 
@@ -234,7 +322,11 @@ export const hodeiApi = HttpApi.make("hodei")
   .add(workers)
   .add(pipelines)
   .add(meta)
+  .add(tokens)
   .add(probes)
+  .addError(
+    errorAt(421, "the API listens on loopback and the Host is not a loopback name (DNS rebinding)"),
+  )
   .addError(errorAt(500, "an unexpected error; the message says what failed"))
   .annotate(OpenApi.Title, "Hodei")
   .annotate(OpenApi.Version, "v1")
@@ -246,5 +338,29 @@ export const hodeiApi = HttpApi.make("hodei")
 
 export type HodeiApi = typeof hodeiApi;
 
+/** Each endpoint's required role, by its name (`submitJob` → `submit`); absent: public. */
+export const requiredRoles = (): ReadonlyMap<string, Role> => {
+  const found = new Map<string, Role>();
+  HttpApi.reflect(hodeiApi as unknown as HttpApi.HttpApi.Any as never, {
+    onGroup: () => {},
+    onEndpoint: ({ endpoint, mergedAnnotations }) => {
+      const role = Context.getOption(mergedAnnotations, RequiredRole);
+      if (role._tag === "Some") found.set(endpoint.name, role.value);
+    },
+  });
+  return found;
+};
+
 /** The OpenAPI 3.1 document of the API, as served at /api/v1/openapi.json. */
-export const openApiDocument = (): OpenApi.OpenAPISpec => OpenApi.fromApi(hodeiApi);
+export const openApiDocument = (): OpenApi.OpenAPISpec => {
+  const spec = OpenApi.fromApi(hodeiApi);
+  const roles = requiredRoles();
+  for (const item of Object.values(spec.paths)) {
+    for (const op of Object.values(item)) {
+      if (typeof op !== "object" || op === null || !("operationId" in op)) continue;
+      const role = roles.get(String(op.operationId).replace(/^\w+\./, ""));
+      if (role !== undefined) Object.assign(op, { "x-hodei-role": role });
+    }
+  }
+  return spec;
+};

@@ -2,22 +2,36 @@
  * One request's way through the API, as a node:http listener. In order, each step answering
  * the common error body when it refuses:
  *
- * 1. route: 404 `route_not_found` for an unknown path, 405 (with `Allow`) for a known path and
+ * 1. who is asking (auth/request-guard.ts): 421 for a non-loopback `Host` on a loopback bind,
+ *    403 for a browser origin that is not allowed (an allowed one's preflight is answered);
+ * 2. route: 404 `route_not_found` for an unknown path, 405 (with `Allow`) for a known path and
  *    another method;
- * 2. bearer token, on routes that need one: 401 (before any body is read);
- * 3. path and query parameters: 400 naming each bad or unknown parameter;
- * 4. body (routes with a payload): 413 over the limit, before parsing; 400 for bad JSON, or for
- *    a payload the route's schema refuses (submits leave that to the core, which says the same);
- * 5. the handler: its failures map by errors.ts, a defect is logged and answered 500.
+ * 3. bearer token, on routes that need one: 401 without a usable token, 403 when its role is
+ *    too weak (auth/authorize.ts), before any body is read;
+ * 4. `Content-Type`: 415 for a body that is not JSON;
+ * 5. path parameters: 404 for one that cannot be an id of its kind (it names nothing); query
+ *    parameters: 400 naming each bad or unknown one;
+ * 6. body (routes with a payload): 413 over the limit, before parsing; 400 for bad JSON, text
+ *    that is not well-formed UTF-16 (a lone surrogate), or a payload the route's schema refuses
+ *    (submits leave that to the core, which says the same);
+ * 7. the handler: its failures map by errors.ts, a defect is logged and answered 500.
  *
  * Every answer is counted and timed by method, route template and status.
  */
 import { Cause, Effect, Either, Exit } from "effect";
-import { timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { invalidInput } from "../domain/decode.ts";
 import type { InvalidInput } from "../domain/errors.ts";
 import type { HodeiMetrics } from "../metrics/metrics.ts";
+import { authorize } from "./auth/authorize.ts";
+import type { Keyring } from "./auth/keyring.ts";
+import {
+  contentTypeRefusal,
+  hostRefusal,
+  originVerdict,
+  preflightHeaders,
+  type GuardOptions,
+} from "./auth/request-guard.ts";
 import { parseJson, readBody, tooLarge } from "./body.ts";
 import { ApiFailure, fromError } from "./errors.ts";
 import type { NormalizedApiOptions } from "./options.ts";
@@ -49,20 +63,28 @@ const noQuery = (search: string): Either.Either<undefined, InvalidInput> => {
     : Either.left(invalidInput(keys.map((k) => ({ path: k, message: "is unexpected" }))));
 };
 
+/** A path parameter that cannot be an id of its kind: nothing has that name. */
+const notFoundPath = (e: InvalidInput): ApiFailure =>
+  new ApiFailure(404, "not_found", `not found: ${e.message}`, e.issues);
+
 export const makeListener = (options: {
   readonly router: Router;
   readonly handlers: Handlers;
   readonly metrics: HodeiMetrics;
   readonly options: NormalizedApiOptions;
+  readonly keyring: Keyring;
+  /** The API listens on loopback only (its `Host` is checked). */
+  readonly loopback: boolean;
 }) => {
-  const { router, handlers, metrics } = options;
-  const { token, bodyLimitBytes, discardLimitBytes, onError } = options.options;
-  const expected = token === undefined ? undefined : Buffer.from(`Bearer ${token}`);
-  const authorized = (req: IncomingMessage): boolean => {
-    if (expected === undefined) return true;
-    const given = Buffer.from(req.headers.authorization ?? "");
-    return given.length === expected.length && timingSafeEqual(given, expected);
+  const { router, handlers, metrics, keyring } = options;
+  const { bodyLimitBytes, discardLimitBytes, onError, authRequired, publicMetrics } =
+    options.options;
+  const guard: GuardOptions = {
+    loopback: options.loopback,
+    allowedOrigins: options.options.allowedOrigins,
   };
+  const needsToken = (route: Route) =>
+    authRequired && route.role !== undefined && !(publicMetrics && route.name === "metrics");
 
   // Most requests carry no query string: decode "no parameters" once per route.
   const empty = new Map(router.routes.map((r) => [r, r.decodeQuery?.({}) ?? Either.right({})]));
@@ -82,6 +104,16 @@ export const makeListener = (options: {
       }
       done(failure.status);
     };
+
+    const misdirected = hostRefusal(req, guard);
+    if (misdirected !== undefined) return fail(misdirected);
+    const origin = originVerdict(req, guard);
+    if (!origin.ok) return fail(origin.failure);
+    for (const [name, value] of Object.entries(origin.cors)) res.setHeader(name, value);
+    if (method === "OPTIONS" && "access-control-allow-origin" in origin.cors) {
+      res.writeHead(204, preflightHeaders).end();
+      return done(204);
+    }
 
     const url = req.url ?? "/";
     const q = url.indexOf("?");
@@ -106,15 +138,14 @@ export const makeListener = (options: {
     }
     const { route } = match;
     label = route.path;
-    if (route.auth && !authorized(req)) {
-      return fail(
-        new ApiFailure(401, "unauthorized", "missing or wrong bearer token", null, {
-          "www-authenticate": 'Bearer realm="hodei"',
-        }),
-      );
+    if (needsToken(route)) {
+      const verdict = authorize(req, route.role ?? "admin", keyring, Date.now());
+      if ("failure" in verdict) return fail(verdict.failure);
     }
+    const unsupported = contentTypeRefusal(req);
+    if (unsupported !== undefined) return fail(unsupported);
     const path = route.decodePath?.(match.params) ?? Either.right(undefined);
-    if (Either.isLeft(path)) return fail(fromError(path.left));
+    if (Either.isLeft(path)) return fail(notFoundPath(path.left));
     const search = q < 0 ? "" : url.slice(q + 1);
     const query =
       search === ""

@@ -2,9 +2,17 @@
  * The API's options, normalised once: defaults filled in, bad values refused with a message
  * naming the option and what it accepts.
  *
- * - `auth.token`: when set, every route but `/health` and `/ready` needs
- *   `Authorization: Bearer <token>` (401 otherwise). `/ready` stays public so that probes and
- *   load balancers need no secret; it tells only which checks pass.
+ * - `auth` (required: there is no unauthenticated default):
+ *   - `{ token? }`: every route but `/health` and `/ready` needs `Authorization: Bearer <t>`
+ *     with a token of the route's role (401 without one, 403 with a weaker one). Tokens are the
+ *     store's (`hodei tokens`); `token`, when given, is one more admin token from the
+ *     configuration (`HODEI_API_TOKEN`).
+ *   - `{ insecureNoAuth: true }`: no token is asked for. Only for an API on loopback: the
+ *     supervisor refuses anything else (config.ts), and `Host` is checked.
+ *   `/ready` stays public so that probes and load balancers need no secret; it tells only
+ *   which checks pass.
+ * - `publicMetrics` (default false): `/api/v1/metrics` without a token, for a scraper.
+ * - `allowedOrigins`: browser origins allowed to call the API (CORS); others are refused.
  * - `bodyLimitBytes` (default 1 MiB): larger bodies get 413, before any parsing.
  * - `readiness`: the process's checks (store open, recovery done, HWP listening), shown by
  *   `/ready`; ready when every one is true and the API still accepts jobs. Without it, the
@@ -18,8 +26,12 @@ import type { HodeiMetrics } from "../metrics/metrics.ts";
 
 export type Checks = Readonly<Record<string, boolean>>;
 
+export type ApiAuth = { readonly token?: string | undefined } | { readonly insecureNoAuth: true };
+
 export interface ApiOptions {
-  readonly auth?: { readonly token: string } | undefined;
+  readonly auth: ApiAuth;
+  readonly publicMetrics?: boolean;
+  readonly allowedOrigins?: ReadonlyArray<string>;
   readonly bodyLimitBytes?: number;
   readonly readiness?: () => Checks | Promise<Checks>;
   readonly metrics?: HodeiMetrics;
@@ -28,7 +40,12 @@ export interface ApiOptions {
 }
 
 export interface NormalizedApiOptions {
-  readonly token: string | undefined;
+  /** False: `insecureNoAuth`. */
+  readonly authRequired: boolean;
+  /** The configured admin token, if any. */
+  readonly adminToken: string | undefined;
+  readonly publicMetrics: boolean;
+  readonly allowedOrigins: ReadonlySet<string>;
   readonly bodyLimitBytes: number;
   /** Past this much discarded body, the client is cut off instead of waited for. */
   readonly discardLimitBytes: number;
@@ -55,10 +72,20 @@ const int = (
   return value;
 };
 
-export const normalizeApiOptions = (options: ApiOptions = {}): NormalizedApiOptions => {
-  const token = options.auth?.token;
+const origin = /^https?:\/\/[^/\s]+$/;
+
+export const normalizeApiOptions = (options: ApiOptions): NormalizedApiOptions => {
+  const auth = options.auth;
+  const token = "token" in auth ? auth.token : undefined;
   if (token !== undefined && (token.length === 0 || /\s/.test(token))) {
     throw new RangeError("api option auth.token: expected a non-empty token without spaces");
+  }
+  for (const o of options.allowedOrigins ?? []) {
+    if (!origin.test(o)) {
+      throw new RangeError(
+        `api option allowedOrigins: expected scheme://host[:port], got ${JSON.stringify(o)}`,
+      );
+    }
   }
   const bodyLimitBytes = int(
     "bodyLimitBytes",
@@ -68,7 +95,10 @@ export const normalizeApiOptions = (options: ApiOptions = {}): NormalizedApiOpti
     2 ** 30,
   );
   return {
-    token,
+    authRequired: !("insecureNoAuth" in auth && auth.insecureNoAuth),
+    adminToken: token,
+    publicMetrics: options.publicMetrics ?? false,
+    allowedOrigins: new Set(options.allowedOrigins ?? []),
     bodyLimitBytes,
     discardLimitBytes: Math.max(16 * 1024 * 1024, 4 * bodyLimitBytes),
     readiness: options.readiness ?? (() => ({ core: true })),

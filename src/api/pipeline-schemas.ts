@@ -3,6 +3,7 @@
  * started and signalled, a page of runs. A run itself is the store's `PipelineRun`.
  */
 import { Schema } from "effect";
+import { PipelineName } from "../domain/ids.ts";
 import { JsonValue } from "../domain/json.ts";
 import { StepName } from "../domain/pipeline.ts";
 import { boundedString } from "../domain/primitives.ts";
@@ -25,7 +26,7 @@ export type PipelineSummary = typeof PipelineSummary.Type;
 
 export const PipelineSummaryList = Schema.Struct({ pipelines: Schema.Array(PipelineSummary) });
 
-export const NamePath = Schema.Struct({ name: Schema.String });
+export const NamePath = Schema.Struct({ name: PipelineName });
 
 export const StartRunRequest = Schema.Struct({
   input: opt(JsonValue.annotations({ description: "the run's input, given to the machine" })),

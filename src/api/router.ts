@@ -15,12 +15,13 @@
 import * as HttpApi from "@effect/platform/HttpApi";
 import type * as HttpApiEndpoint from "@effect/platform/HttpApiEndpoint";
 import type * as HttpApiGroup from "@effect/platform/HttpApiGroup";
-import type { Effect, Either, Schema } from "effect";
+import { Context, Option, type Effect, type Either, type Schema } from "effect";
+import type { Role } from "../domain/access.ts";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { decodeWith } from "../domain/decode.ts";
 import type { DomainError, InvalidInput } from "../domain/errors.ts";
 import type { StoreError } from "../persistence/errors.ts";
-import { Authorization, type HodeiApi } from "./definition.ts";
+import { Authorization, RequiredRole, type HodeiApi } from "./definition.ts";
 import type { ApiFailure } from "./errors.ts";
 
 type Decoder = (u: unknown) => Either.Either<any, InvalidInput>;
@@ -32,6 +33,8 @@ export interface Route {
   /** The template, as in the document and in metrics: `/api/v1/jobs/:id`. */
   readonly path: string;
   readonly auth: boolean;
+  /** The least role its token needs (set on every route with `auth`). */
+  readonly role: Role | undefined;
   /** Whether a body is read: POST routes with a payload schema. */
   readonly body: boolean;
   readonly decodePath: Decoder | undefined;
@@ -62,7 +65,7 @@ export const compileRouter = (api: HodeiApi): Router => {
   const routes: Route[] = [];
   HttpApi.reflect(api as unknown as HttpApi.HttpApi.Any as never, {
     onGroup: () => {},
-    onEndpoint: ({ group, endpoint, middleware }) => {
+    onEndpoint: ({ group, endpoint, middleware, mergedAnnotations }) => {
       const e = endpoint as unknown as HttpApiEndpoint.HttpApiEndpoint.AnyWithProps;
       routes.push({
         group: group.identifier,
@@ -70,6 +73,7 @@ export const compileRouter = (api: HodeiApi): Router => {
         method: e.method,
         path: e.path,
         auth: middleware.has(Authorization as never),
+        role: Option.getOrUndefined(Context.getOption(mergedAnnotations, RequiredRole)),
         body: e.method === "POST" && e.payloadSchema._tag === "Some",
         decodePath: decoder(e.pathSchema as never),
         decodeQuery: decoder(e.urlParamsSchema as never),

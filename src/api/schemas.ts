@@ -7,7 +7,7 @@
  * parameter, and the OpenAPI document shows the string form.
  */
 import { Schema } from "effect";
-import { JobId } from "../domain/ids.ts";
+import { JobId, PipelineRunId, WorkerId } from "../domain/ids.ts";
 import { Job } from "../domain/job.ts";
 import { JobSpec } from "../domain/job-spec.ts";
 import { JobState } from "../domain/job-state.ts";
@@ -83,7 +83,13 @@ export const StreamQuery = Schema.Struct({
   fromSeq: opt(intFromString(1, Number.MAX_SAFE_INTEGER, "first chunk to send, default 1")),
 });
 
-export const IdPath = Schema.Struct({ id: Schema.String });
+/**
+ * Path parameters name resources: one that cannot be an id of its kind names nothing, and the
+ * router answers 404 without asking the store (which may not even take a key that long).
+ */
+export const JobIdPath = Schema.Struct({ id: JobId });
+export const WorkerIdPath = Schema.Struct({ id: WorkerId });
+export const RunIdPath = Schema.Struct({ id: PipelineRunId });
 
 export const BatchRequest = Schema.Struct({
   jobs: Schema.Array(JobSpec).pipe(Schema.minItems(1), Schema.maxItems(maxBatchSize)),

@@ -9,6 +9,9 @@
  * connections still open.
  */
 import { Context, Data, Effect, Layer, type Scope } from "effect";
+import { isLoopbackHost } from "../domain/address.ts";
+import type { StoreError } from "../persistence/errors.ts";
+import { loadKeyring, type Keyring } from "./auth/keyring.ts";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { attachMetrics } from "../metrics/live.ts";
@@ -19,6 +22,7 @@ import type { ApiContext } from "./handlers/context.ts";
 import { jobHandlers } from "./handlers/jobs.ts";
 import { pipelineHandlers } from "./handlers/pipelines.ts";
 import { systemHandlers } from "./handlers/system.ts";
+import { tokenHandlers } from "./handlers/tokens.ts";
 import { workerHandlers } from "./handlers/workers.ts";
 import { makeListener } from "./listener.ts";
 import { makeLogStreams } from "./log-stream.ts";
@@ -39,14 +43,20 @@ export interface HttpApi {
   readonly streams: () => number;
   /** Ends every log stream (each gets its `end` event). */
   readonly closeStreams: () => void;
+  readonly keyring: Keyring;
 }
 
+/** `loopback`: the API is served on loopback only, so a non-loopback `Host` is refused. */
 export const makeHttpApi = (
   core: SupervisorCore,
-  options: ApiOptions = {},
-): Effect.Effect<HttpApi, never, Scope.Scope> =>
+  options: ApiOptions,
+  served: { readonly loopback: boolean } = { loopback: false },
+): Effect.Effect<HttpApi, StoreError, Scope.Scope> =>
   Effect.gen(function* () {
     const normalized = normalizeApiOptions(options);
+    const keyring = yield* loadKeyring(core.store.credentials, {
+      adminToken: normalized.adminToken,
+    });
     const metrics = options.metrics ?? (yield* attachMetrics(core));
     const logs = yield* makeLogStreams(core, normalized.sseHeartbeatMs);
     let accepting = true;
@@ -55,6 +65,7 @@ export const makeHttpApi = (
       metrics,
       logs,
       options: normalized,
+      keyring,
       accepting: () => accepting,
       startedAt: Date.now(),
       submit: makeSubmitCoalescer(core),
@@ -64,6 +75,7 @@ export const makeHttpApi = (
       ...workerHandlers(ctx),
       ...systemHandlers(ctx),
       ...pipelineHandlers(ctx),
+      ...tokenHandlers(ctx),
     };
     const router = compileRouter(hodeiApi);
     const { listener, checkContinue } = makeListener({
@@ -71,6 +83,8 @@ export const makeHttpApi = (
       handlers,
       metrics,
       options: normalized,
+      keyring,
+      loopback: served.loopback,
     });
 
     return {
@@ -84,6 +98,7 @@ export const makeHttpApi = (
       },
       streams: logs.open,
       closeStreams: logs.closeAll,
+      keyring,
     };
   });
 
@@ -119,12 +134,12 @@ export class HttpListenError extends Data.TaggedError("HttpListenError")<{
 /** Serves the API until the Scope closes. */
 export const serveHttp = (
   options: ServeOptions,
-): Effect.Effect<HttpServing, HttpListenError, Scope.Scope> =>
+): Effect.Effect<HttpServing, HttpListenError | StoreError, Scope.Scope> =>
   Effect.gen(function* () {
     const host = options.host ?? "127.0.0.1";
     const port = options.port ?? 8080;
     const grace = options.closeGraceMs ?? 10_000;
-    const api = yield* makeHttpApi(options.core, options);
+    const api = yield* makeHttpApi(options.core, options, { loopback: isLoopbackHost(host) });
     const server = yield* Effect.acquireRelease(
       Effect.async<ReturnType<typeof createServer>, HttpListenError>((resume) => {
         const server = createServer({ keepAliveTimeout: 5_000 }, api.listener);
@@ -165,5 +180,7 @@ export class HttpApiServer extends Context.Tag("hodei/HttpApiServer")<
   HttpServing
 >() {}
 
-export const layer = (options: ServeOptions): Layer.Layer<HttpApiServer, HttpListenError> =>
+export const layer = (
+  options: ServeOptions,
+): Layer.Layer<HttpApiServer, HttpListenError | StoreError> =>
   Layer.scoped(HttpApiServer, serveHttp(options));

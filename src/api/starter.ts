@@ -1,20 +1,32 @@
 /**
  * The HTTP side of a supervisor process (`hodei serve`, `createSupervisor`): the API on the
- * configured address, with its token and the process's readiness checks.
+ * configured address, protected as auth/bootstrap.ts decides, with the process's readiness
+ * checks.
  */
 import { Effect } from "effect";
-import { serveHttp } from "./server.ts";
+import { makeLogger, type Level } from "../supervisor/logger.ts";
 import type { HttpStarter } from "../supervisor/process.ts";
+import { prepareApiAuth } from "./auth/bootstrap.ts";
+import { serveHttp } from "./server.ts";
 
-export const httpStarter: HttpStarter = (core, config, readiness) => {
-  const i = config.http.lastIndexOf(":");
-  return serveHttp({
-    core,
-    host: config.http.slice(0, i).replace(/^\[|\]$/g, ""),
-    port: Number(config.http.slice(i + 1)),
-    ...(config.apiToken !== undefined ? { auth: { token: config.apiToken } } : {}),
-    readiness: () => readiness().checks,
-  }).pipe(
-    Effect.map((s) => ({ address: `${s.host}:${s.port}`, stopAccepting: s.api.stopAccepting })),
-  );
-};
+export const httpStarter: HttpStarter = (core, config, readiness) =>
+  Effect.gen(function* () {
+    const auth = yield* prepareApiAuth(
+      core.store.credentials,
+      config,
+      makeLogger(config.logLevel as Level),
+    );
+    const i = config.http.lastIndexOf(":");
+    const s = yield* serveHttp({
+      core,
+      host: config.http.slice(0, i).replace(/^\[|\]$/g, ""),
+      port: Number(config.http.slice(i + 1)),
+      auth,
+      publicMetrics: config.metricsPublic,
+      ...(config.apiAllowedOrigins !== undefined
+        ? { allowedOrigins: config.apiAllowedOrigins.split(",") }
+        : {}),
+      readiness: () => readiness().checks,
+    });
+    return { address: `${s.host}:${s.port}`, stopAccepting: s.api.stopAccepting };
+  });

@@ -3,10 +3,12 @@
  * API's `{ error: { code, message, details } }` and are thrown as ApiError with that message
  * (and, for a 400, the issues in `details`). The pipeline routes are in pipeline-client.ts.
  * Follows a job's log with the API's Server-Sent Events stream (`log` events, then `end`).
+ * Without a token given, it finds one (token-discovery.ts); a 401 says how to give one.
  */
 import type { Job } from "../domain/job.ts";
 import type { LogChunk } from "../persistence/logs.ts";
 import type { WorkerSummary } from "../api/schemas.ts";
+import { discoverToken } from "./token-discovery.ts";
 
 export type JobView = Job;
 
@@ -22,10 +24,15 @@ export class ApiError extends Error {
 }
 
 export class ApiClient {
+  private readonly token: string | undefined;
+
+  /** Without a token (undefined or empty), the one token-discovery.ts finds. */
   constructor(
     private readonly base: string,
-    private readonly token: string | undefined,
-  ) {}
+    token?: string,
+  ) {
+    this.token = token === undefined || token === "" ? discoverToken(base) : token;
+  }
 
   protected async call<A>(
     method: string,
@@ -53,11 +60,17 @@ export class ApiClient {
       throw new ApiError(
         response.status,
         data.error?.code ?? "error",
-        data.error?.message ?? response.statusText,
+        response.status === 401 ? this.noToken() : (data.error?.message ?? response.statusText),
         data.error?.details ?? null,
       );
     }
     return { status: response.status, data };
+  }
+
+  private noToken(): string {
+    return this.token === undefined
+      ? `${this.base} asks for a token: set HODEI_API_TOKEN (or HODEI_DATA_DIR, for the supervisor's own data directory on this machine)`
+      : `${this.base} refused the token (HODEI_API_TOKEN or the data directory's api-token): unknown, revoked or expired`;
   }
 
   async submit(spec: unknown): Promise<{ job: JobView; created: boolean }> {
@@ -119,7 +132,7 @@ export class ApiClient {
       throw new ApiError(
         response.status,
         data.error?.code ?? "error",
-        data.error?.message ?? response.statusText,
+        response.status === 401 ? this.noToken() : (data.error?.message ?? response.statusText),
       );
     }
     const decoder = new TextDecoder();

@@ -12,6 +12,7 @@ import { registerClientCommands } from "./client-commands.ts";
 import { labels, usageError } from "./options.ts";
 import { registerPipelineCommands } from "./pipeline-commands.ts";
 import { registerRunCommand } from "./run-command.ts";
+import { registerTokenCommands } from "./tokens-command.ts";
 
 const program = new Command("hodei")
   .description("Hodei: jobs and pipelines on remote worker agents")
@@ -39,6 +40,7 @@ program
     "--pipelines <module>",
     "register the pipelines a .ts/.js module exports (HODEI_PIPELINES)",
   )
+  .option("--insecure-no-auth", "serve the API without tokens (loopback addresses only)")
   .action(async (flags: Record<string, string | undefined>) => {
     // Loaded on demand (effect alone takes a second to load): a client command should not pay
     // for the server's modules.
@@ -130,11 +132,14 @@ program
 registerClientCommands(program);
 registerRunCommand(program);
 registerPipelineCommands(program);
+registerTokenCommands(program);
 
 try {
   await program.parseAsync(process.argv);
 } catch (e) {
   // An API error or an unreachable supervisor: one line, not a stack trace.
   process.stderr.write(`hodei: ${e instanceof Error ? e.message : String(e)}\n`);
-  process.exit(1);
+  // A start refused for its configuration says so with its own code (2, as a bad flag).
+  const code = (e as { exitCode?: unknown } | null)?.exitCode;
+  process.exit(typeof code === "number" ? code : 1);
 }

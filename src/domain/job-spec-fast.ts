@@ -18,14 +18,13 @@
 import { findJsonProblem } from "./json.ts";
 import type { JobSpec } from "./job-spec.ts";
 import { defaultResources } from "./job-spec.ts";
-import { Limits } from "./primitives.ts";
+import { Limits, namePattern } from "./primitives.ts";
 import { defaultPriority, priorityLevels } from "./priority.ts";
 import { defaultRetryPolicy } from "./retry.ts";
 
 type Plain = Record<string, unknown>;
 
 /** The same patterns as primitives.ts and work.ts (the property test holds them together). */
-const namePattern = /^[^\s\p{Cc}](?:[^\p{Cc}]*[^\s\p{Cc}])?$/u;
 const labelKeyPattern = /^[A-Za-z0-9](?:[A-Za-z0-9._/-]*[A-Za-z0-9])?$/;
 const envNamePattern = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const handlerNamePattern = /^[A-Za-z_][A-Za-z0-9_.:/-]*$/;

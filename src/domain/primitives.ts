@@ -127,9 +127,13 @@ export const patternString = (pattern: RegExp, maxLength: number, what: string) 
     }),
   );
 
-/** Printable, not padded: names end up in logs, metrics and error messages. */
+/**
+ * Printable, not padded: names end up in logs, metrics and error messages. No lone surrogates
+ * (\p{Cs}): they are not text, and cannot be written as UTF-8.
+ */
+export const namePattern = /^[^\s\p{Cc}\p{Cs}](?:[^\p{Cc}\p{Cs}]*[^\s\p{Cc}\p{Cs}])?$/u;
 export const Name = patternString(
-  /^[^\s\p{Cc}](?:[^\p{Cc}]*[^\s\p{Cc}])?$/u,
+  namePattern,
   Limits.nameLength,
   `a name of 1 to ${Limits.nameLength} printable characters, not padded with spaces`,
 );

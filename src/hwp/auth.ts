@@ -10,6 +10,11 @@
  *
  * The static token is compared through SHA-256 digests with `timingSafeEqual`, so neither its
  * content nor its length leaks through response timing.
+ *
+ * JWTs: HS256 only, with a secret of at least 32 bytes (RFC 7518 §3.2; refused at start
+ * otherwise), and an `exp` — a token without one would be good forever — no further than
+ * `jwtMaxLifetimeMs` (30 days by default) from its `iat` (or from now, without `iat`).
+ * The `Bearer` scheme is case-insensitive.
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import { status, type Metadata } from "@grpc/grpc-js";
@@ -18,9 +23,14 @@ import { errors as joseErrors, jwtVerify } from "jose";
 export interface AuthOptions {
   /** The static worker token (`HODEI_WORKER_TOKEN`). */
   readonly token?: string;
-  /** Secret for HS256 JWTs; a valid token must carry `role: "worker"`. */
+  /** Secret for HS256 JWTs (at least 32 bytes); a valid token must carry `role: "worker"`. */
   readonly jwtSecret?: string;
+  /** The longest a JWT may be valid for (`exp` − `iat`). Default 30 days. */
+  readonly jwtMaxLifetimeMs?: number;
 }
+
+export const minJwtSecretBytes = 32;
+export const defaultJwtMaxLifetimeMs = 30 * 86_400_000;
 
 export type AuthVerdict =
   | { readonly ok: true; readonly subject?: string }
@@ -55,6 +65,12 @@ export const makeAuthenticator = (options: AuthOptions): Authenticator => {
   }
   const tokenDigest = token ? digest(token) : undefined;
   const key = jwtSecret ? new TextEncoder().encode(jwtSecret) : undefined;
+  if (key !== undefined && key.length < minJwtSecretBytes) {
+    throw new Error(
+      `HWP auth: the JWT secret (HODEI_JWT_SECRET) has ${key.length} bytes; HS256 needs at least ${minJwtSecretBytes}`,
+    );
+  }
+  const maxLifetimeS = Math.floor((options.jwtMaxLifetimeMs ?? defaultJwtMaxLifetimeMs) / 1000);
 
   return async (metadata) => {
     const [header] = metadata.get("authorization");
@@ -70,7 +86,16 @@ export const makeAuthenticator = (options: AuthOptions): Authenticator => {
       return unauthenticated("invalid worker token");
     }
     try {
-      const { payload } = await jwtVerify(presented, key, { algorithms: ["HS256"] });
+      const { payload } = await jwtVerify(presented, key, {
+        algorithms: ["HS256"],
+        requiredClaims: ["exp"],
+      });
+      const from = payload.iat ?? Math.floor(Date.now() / 1000);
+      if ((payload.exp ?? Infinity) - from > maxLifetimeS) {
+        return unauthenticated(
+          `invalid worker JWT (valid for longer than the maximum of ${maxLifetimeS} s)`,
+        );
+      }
       if (!hasWorkerRole(payload["role"])) {
         return {
           ok: false,

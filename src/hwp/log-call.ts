@@ -18,6 +18,7 @@ import { status, type ServerDuplexStream } from "@grpc/grpc-js";
 import { Either } from "effect";
 import type { AgentInbound, LogLine } from "../supervisor/gateway.ts";
 import type { Authenticator } from "./auth.ts";
+import { presentedSecret, type WorkerIdentities } from "./identity.ts";
 import { decodeLogBatch, type DecodedLogBatch } from "./log-batch.ts";
 import { DecodedLogBatchBytes } from "./log-batch-bytes.ts";
 import type { LogProgress } from "./log-progress.ts";
@@ -30,6 +31,7 @@ export interface LogCallDeps {
   readonly registry: SessionRegistry;
   readonly authenticate: Authenticator;
   readonly logProgress: LogProgress;
+  readonly identities: WorkerIdentities;
 }
 
 type Call = ServerDuplexStream<unknown, LogAck>;
@@ -61,6 +63,12 @@ export const handleStreamLogs = (deps: LogCallDeps) => async (call: Call) => {
         message: `StreamLogs needs '${workerIdHeader}' naming a worker with an open session`,
       }),
     );
+    return;
+  }
+  // Only the worker itself may write its jobs' logs (identity.ts).
+  const impostor = deps.identities.verify(workerId, presentedSecret(call.metadata));
+  if (impostor !== undefined) {
+    call.emit("error", serviceError(impostor));
     return;
   }
 

@@ -8,6 +8,7 @@ import { decodeWith } from "../domain/decode.ts";
 import { boundedInt, expected } from "../domain/primitives.ts";
 import type { AgentInbound } from "../supervisor/gateway.ts";
 import type { AuthOptions } from "./auth.ts";
+import type { SecretStore } from "./identity.ts";
 
 export type Pem = string | Buffer;
 
@@ -31,6 +32,10 @@ export interface HwpServerOptions {
   readonly keepalive?: { readonly timeMs?: number; readonly timeoutMs?: number };
   /** Open sessions at most; one more is refused with RESOURCE_EXHAUSTED. Default 20,000. */
   readonly maxSessions?: number;
+  /** Workers registered at once, at most (admission.ts). Default 10,000. */
+  readonly maxWorkers?: number;
+  /** Where worker secrets are kept (identity.ts): the store's; in memory when absent. */
+  readonly secrets?: SecretStore;
   /** How long a new session may take to say Hello. Default 10 s. */
   readonly helloTimeoutMs?: number;
   /** `close()` waits this long for calls to finish, then cuts them. Default 5 s. */
@@ -50,6 +55,7 @@ const Numbers = Schema.Struct({
   keepaliveTimeMs: boundedInt(1000, 24 * 3_600_000),
   keepaliveTimeoutMs: boundedInt(100, 3_600_000),
   maxSessions: boundedInt(1, 1_000_000),
+  maxWorkers: boundedInt(1, 1_000_000),
   helloTimeoutMs: boundedInt(1, 3_600_000),
   shutdownGraceMs: boundedInt(0, 3_600_000),
 });
@@ -58,6 +64,7 @@ export type NormalisedHwpOptions = typeof Numbers.Type & {
   readonly inbound: AgentInbound;
   readonly auth: AuthOptions;
   readonly tls?: HwpTlsOptions;
+  readonly secrets?: SecretStore;
 };
 
 export const defaultHwpAddress = "127.0.0.1:50051";
@@ -71,6 +78,7 @@ export const normaliseHwpOptions = (o: HwpServerOptions): NormalisedHwpOptions =
       keepaliveTimeMs: o.keepalive?.timeMs ?? 30_000,
       keepaliveTimeoutMs: o.keepalive?.timeoutMs ?? 10_000,
       maxSessions: o.maxSessions ?? 20_000,
+      maxWorkers: o.maxWorkers ?? 10_000,
       helloTimeoutMs: o.helloTimeoutMs ?? 10_000,
       shutdownGraceMs: o.shutdownGraceMs ?? 5_000,
     }),
@@ -81,5 +89,6 @@ export const normaliseHwpOptions = (o: HwpServerOptions): NormalisedHwpOptions =
     inbound: o.inbound,
     auth: o.auth,
     ...(o.tls === undefined ? {} : { tls: o.tls }),
+    ...(o.secrets === undefined ? {} : { secrets: o.secrets }),
   };
 };

@@ -17,9 +17,11 @@ import {
 } from "@grpc/grpc-js";
 import { Effect, type Scope } from "effect";
 import type { WorkerGateway } from "../supervisor/gateway.ts";
+import { Admission } from "./admission.ts";
 import { makeAuthenticator } from "./auth.ts";
 import { HeartbeatBatch } from "./heartbeats.ts";
 import { handleStreamLogs } from "./log-call.ts";
+import { memorySecrets, WorkerIdentities } from "./identity.ts";
 import { LogProgress } from "./log-progress.ts";
 import { normaliseHwpOptions, type HwpServerOptions, type Pem } from "./options.ts";
 import { serviceError } from "./refusal.ts";
@@ -59,7 +61,26 @@ export const makeHwpServer = async (options: HwpServerOptions): Promise<HwpServe
   const registry = new SessionRegistry(o.maxSessions, o.maxMessageBytes);
   const logProgress = new LogProgress();
   const heartbeats = new HeartbeatBatch(o.inbound);
-  const deps = { inbound: o.inbound, registry, authenticate, logProgress, heartbeats };
+  const identities = new WorkerIdentities(o.secrets ?? memorySecrets());
+  const admission = new Admission(
+    o.maxWorkers,
+    () => registry.registeredCount,
+    (workerId) => {
+      if (registry.current(workerId) !== undefined) return;
+      registry.forget(workerId);
+      void identities.forget(workerId);
+      void Effect.runPromise(o.inbound.forget(workerId)).catch(() => {});
+    },
+  );
+  const deps = {
+    inbound: o.inbound,
+    registry,
+    authenticate,
+    logProgress,
+    heartbeats,
+    identities,
+    admission,
+  };
   const live = new Set<ServerDuplexStream<unknown, never>>();
 
   const server = new Server({
@@ -97,6 +118,7 @@ export const makeHwpServer = async (options: HwpServerOptions): Promise<HwpServe
   const close = (): Promise<void> => {
     closing ??= new Promise<void>((resolve) => {
       const shuttingDown = { code: status.UNAVAILABLE, message: "supervisor shutting down" };
+      admission.close();
       registry.closeAll(shuttingDown);
       for (const call of live) {
         if (!call.writableEnded) call.emit("error", serviceError(shuttingDown));

@@ -2,9 +2,10 @@
  * One agent's Session call, from Hello to its end.
  *
  * Modes of a session:
- * - awaiting Hello: nothing but a Hello naming a registered worker is accepted, within
- *   `helloTimeoutMs`; anything else ends the call (INVALID_ARGUMENT, FAILED_PRECONDITION,
- *   DEADLINE_EXCEEDED, or RESOURCE_EXHAUSTED when the server holds too many sessions).
+ * - awaiting Hello: nothing but a Hello naming a registered worker, with that worker's secret
+ *   in the call's metadata, is accepted, within `helloTimeoutMs`; anything else ends the call
+ *   (INVALID_ARGUMENT, FAILED_PRECONDITION, PERMISSION_DENIED, DEADLINE_EXCEEDED, or
+ *   RESOURCE_EXHAUSTED when the server holds too many sessions).
  * - open: bound to its worker; Welcome sent. Reports go to the core; a refusal of one report is
  *   an Error message naming the job, and the session goes on. Each report is handed to the core
  *   as it arrives — the core puts it in its job's mailbox at once, so the job takes them in the
@@ -20,7 +21,9 @@ import { status, type ServerDuplexStream } from "@grpc/grpc-js";
 import { Either } from "effect";
 import type { Telemetry } from "../domain/worker.ts";
 import type { AgentInbound } from "../supervisor/gateway.ts";
+import type { Admission } from "./admission.ts";
 import type { Authenticator } from "./auth.ts";
+import { presentedSecret, type WorkerIdentities } from "./identity.ts";
 import { decodeAgentMessage, type AgentReport } from "./agent-messages.ts";
 import type { LogProgress } from "./log-progress.ts";
 import { DecodedHeartbeat } from "./heartbeat-bytes.ts";
@@ -36,6 +39,8 @@ export interface SessionDeps {
   readonly logProgress: LogProgress;
   readonly heartbeats: HeartbeatBatch;
   readonly helloTimeoutMs: number;
+  readonly identities: WorkerIdentities;
+  readonly admission: Admission;
 }
 
 type Call = ServerDuplexStream<unknown, SupervisorMessage>;
@@ -97,7 +102,11 @@ export const handleSession = (deps: SessionDeps) => async (call: Call) => {
         message: `worker ${workerId} has not registered with this supervisor: register first`,
       });
     }
+    // Only the worker itself may say Hello for it (identity.ts).
+    const impostor = deps.identities.verify(workerId, presentedSecret(call.metadata));
+    if (impostor !== undefined) return end(impostor);
     clearTimeout(helloTimer);
+    deps.admission.sessionOpened(workerId);
     const candidate: SessionHandle = { workerId, push, close: (r) => end(r) };
     const refused = deps.registry.bind(candidate);
     if (refused !== undefined) return end(refused);

@@ -40,6 +40,11 @@ export class SessionRegistry {
     this.registered.add(workerId);
   }
 
+  /** Workers registered with this server and not forgotten. */
+  get registeredCount(): number {
+    return this.registered.size;
+  }
+
   isRegistered(workerId: string): boolean {
     return this.registered.has(workerId);
   }

@@ -33,6 +33,8 @@ export interface RegisterWorkerResponse {
   readonly workerId: string;
   readonly heartbeatIntervalMs: number;
   readonly heartbeatTimeoutMs: number;
+  /** A new worker's secret; empty when the agent already holds its own. */
+  readonly workerSecret: string;
 }
 
 export interface WireTelemetry {
@@ -103,8 +105,10 @@ export interface LogAck {
   readonly seq: number;
 }
 
-/** Metadata key naming the worker on a StreamLogs call (the session names it in Hello). */
+/** Metadata naming the worker a call is for (the session names it in Hello too). */
 export const workerIdHeader = "hodei-worker-id";
+/** Metadata proving it: the secret RegisterWorker issued to the worker (identity.ts). */
+export const workerSecretHeader = "hodei-worker-secret";
 
 const exitCodeOf = (exitCode: number | undefined): { exitCode?: number } =>
   exitCode === undefined ? {} : { exitCode };

@@ -20,6 +20,7 @@
  * (test/persistence-crash-*.test.ts kill a supervisor repeatedly and check the first two.)
  */
 import { Context, type Effect } from "effect";
+import type { CredentialStore } from "./credentials.ts";
 import type { StoreError } from "./errors.ts";
 import type { JobStore } from "./jobs.ts";
 import type { LogStore } from "./logs.ts";
@@ -27,6 +28,7 @@ import type { PipelineStore } from "./pipelines.ts";
 import type { SnapshotStore } from "./snapshots.ts";
 import type { WorkerStore } from "./workers.ts";
 
+export * from "./credentials.ts";
 export * from "./cursor.ts";
 export * from "./errors.ts";
 export * from "./jobs.ts";
@@ -55,6 +57,7 @@ export interface Store {
   readonly workers: WorkerStore;
   readonly logs: LogStore;
   readonly snapshots: SnapshotStore;
+  readonly credentials: CredentialStore;
   /**
    * Retention: removes jobs that finished (terminal state) before `before` (epoch ms), with
    * their logs, idempotency keys and actor snapshots, and finished pipeline runs updated before

@@ -13,7 +13,8 @@
  * checked, `when` included), check its graph with `validatePipeline` (duplicates, unknown needs,
  * cycles, with their paths), then check what the schema cannot see: every `${{ ... }}` in a job
  * and every `when.output` is well formed and reads only steps among its transitive needs (any
- * other step may not have run yet). The steps go to the builder in dependency order, a job with
+ * other step may not have run yet), and no `${{ ... }}` is in a `shell` command (a value there
+ * would run as code: `env` and `argv` carry values as data). The steps go to the builder in dependency order, a job with
  * templates as a function that renders it when the step starts (outputs.ts).
  *
  * Refusals are the domain's `InvalidInput` (not parseable, or not a definition) and
@@ -70,6 +71,20 @@ const transitiveNeeds = (steps: ReadonlyArray<PipelineStep>): ReadonlyMap<string
   return memo;
 };
 
+/**
+ * Templates never become code: substituted into a `shell` command, a value holding `$(...)`,
+ * backticks, `;` or quotes would run as part of the script. Values reach a script as
+ * environment variables (what CI systems recommend), or commands take them as `argv`.
+ */
+const shellTemplate = (expr: string): string => {
+  const name = expr
+    .split(".")
+    .at(-1)!
+    .replace(/[^A-Za-z0-9_]/g, "_")
+    .toUpperCase();
+  return `\${{ ${expr} }} in a shell command would run its value as shell code: pass it in env (env: { ${name}: "\${{ ${expr} }}" }, then "$${name}" in the command) or use argv`;
+};
+
 /** The issues of templates and conditions: malformed, or reading a step that is not a need. */
 const referenceIssues = (def: PipelineDefinition): ReadonlyArray<Issue> => {
   const names = def.steps.map((s) => s.name);
@@ -91,6 +106,11 @@ const referenceIssues = (def: PipelineDefinition): ReadonlyArray<Issue> => {
       for (const expr of expressionsIn(text)) {
         check(step, path, parseExpression(expr, names), `\${{ ${expr} }}: `);
       }
+    }
+    const shell = step.job.command?.shell;
+    const inShell = shell === undefined ? undefined : expressionsIn(shell)[0];
+    if (inShell !== undefined) {
+      issues.push({ path: `steps.${i}.job.command.shell`, message: shellTemplate(inShell) });
     }
     if (step.when !== undefined) {
       check(step, `steps.${i}.when.output`, conditionRef(step.when, names), "");

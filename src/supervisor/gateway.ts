@@ -110,4 +110,9 @@ export interface AgentInbound {
   readonly disconnected: (workerId: string) => void;
   /** The agent finished draining and leaves for good. */
   readonly left: (workerId: string) => Effect.Effect<void>;
+  /**
+   * A worker registered and never opened its session: forget it (its record goes, its actor
+   * ends), so abandoned registrations neither pile up nor list as workers.
+   */
+  readonly forget: (workerId: string) => Effect.Effect<void>;
 }

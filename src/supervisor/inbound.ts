@@ -241,9 +241,15 @@ export const makeInbound = (ctx: InboundContext): AgentInbound => {
     logs: (workerId, jobId, attempt, lines) =>
       Effect.gen(function* () {
         if (!routing.specs.has(jobId)) return yield* new NotFound({ kind: "job", id: jobId });
-        const on = routing.placedOn.get(jobId);
-        if (on !== undefined && on !== workerId) {
-          return yield* new StaleAttempt({ jobId: jobId as JobId, attempt, current: attempt });
+        // Only the attempt running on this worker now may write the job's log: not another
+        // worker's, not a queued job's, not an earlier or a made-up attempt.
+        const job = yield* system
+          .snapshot(jobAddress(jobId))
+          .pipe(Effect.orElseSucceed(() => undefined));
+        const now = job?.context;
+        if (now === undefined || now.workerId !== workerId || now.attempt !== attempt) {
+          const current = now?.attempt ?? 0;
+          return yield* new StaleAttempt({ jobId: jobId as JobId, attempt, current });
         }
         // Numbered by the agent: a line sent again (after a restart, say) is stored once.
         const inputs = lines.map((l) => ({
@@ -261,5 +267,13 @@ export const makeInbound = (ctx: InboundContext): AgentInbound => {
     disconnected: () => {},
     left: (workerId) =>
       system.tell(workerAddress(workerId), { type: "left", at: system.now() }).pipe(Effect.ignore),
+    // Drained, it has no jobs, so it goes offline (final) at once: nothing left to recover.
+    forget: (workerId) =>
+      Effect.gen(function* () {
+        awaitingSession.delete(workerId);
+        const at = system.now();
+        yield* system.tell(workerAddress(workerId), { type: "drain", at }).pipe(Effect.ignore);
+        yield* ctx.store.workers.remove(workerId).pipe(Effect.ignore);
+      }),
   };
 };

@@ -14,7 +14,7 @@
  * 4. HTTP closes, mailboxes drain, snapshots flush, the store closes.
  * The drain is the last finalizer added, so it is the first to run.
  */
-import { Effect, Exit, Schedule, Scope } from "effect";
+import { Cause, Effect, Exit, Schedule, Scope } from "effect";
 import { makeMemoryBus } from "../bus/index.ts";
 import type { HodeiConfig } from "../config.ts";
 import { hwpServer, readTlsFiles } from "../hwp/index.ts";
@@ -125,7 +125,10 @@ export const startSupervisor = (
       auth: {
         ...(config.workerToken !== undefined ? { token: config.workerToken } : {}),
         ...(config.jwtSecret !== undefined ? { jwtSecret: config.jwtSecret } : {}),
+        jwtMaxLifetimeMs: config.jwtMaxLifetimeMs,
       },
+      secrets: store.credentials,
+      maxWorkers: config.maxWorkers,
       ...(tls !== undefined ? { tls } : {}),
     });
     core.attachGateway(grpc.gateway);
@@ -181,9 +184,12 @@ export const runSupervisor = async (
 ): Promise<void> => {
   const scope = Effect.runSync(Scope.make());
   try {
-    const running = await Effect.runPromise(
+    const started = await Effect.runPromiseExit(
       Scope.extend(startSupervisor(config, log, http, pipelines, hooks), scope),
     );
+    // The failure itself, not Effect's wrapper: the CLI reads an `exitCode` from it.
+    if (Exit.isFailure(started)) throw Cause.squash(started.cause);
+    const running = started.value;
     onStarted?.(running);
     await stop;
   } finally {

@@ -4,6 +4,7 @@ import type { InvalidInput } from "../../domain/errors.ts";
 import type { CreateResult, StoreError } from "../../persistence/index.ts";
 import type { HodeiMetrics } from "../../metrics/metrics.ts";
 import type { SupervisorCore } from "../../supervisor/core.ts";
+import type { Keyring } from "../auth/keyring.ts";
 import { ApiFailure } from "../errors.ts";
 import type { LogStreams } from "../log-stream.ts";
 import type { NormalizedApiOptions } from "../options.ts";
@@ -13,6 +14,8 @@ export interface ApiContext {
   readonly metrics: HodeiMetrics;
   readonly logs: LogStreams;
   readonly options: NormalizedApiOptions;
+  /** The API tokens (the store's, and the configured admin token). */
+  readonly keyring: Keyring;
   /** False once the process stops accepting new jobs (shutdown). */
   readonly accepting: () => boolean;
   readonly startedAt: number;

@@ -23,6 +23,8 @@
  * | `pipelines_latest`| name                        | version stored last                    |
  * | `runs`            | runId                       | PipelineRun                            |
  * | `workers`         | workerId                    | WorkerInfo                             |
+ * | `api_tokens`      | token id                    | ApiTokenRecord (a digest, never the secret) |
+ * | `worker_secrets`  | workerId                    | WorkerSecretRecord (a digest)          |
  *
  * A job's status has one owner at a time. Until its actor commits a snapshot, the status is
  * the one in its `jobs` row (written by create, or by compareAndSet). From the first snapshot
@@ -63,6 +65,8 @@ export const openDatabases = (root: RootDatabase) => ({
   pipelinesLatest: root.openDB<string, string>("pipelines_latest", {}),
   runs: root.openDB<unknown, string>("runs", {}),
   workers: root.openDB<unknown, string>("workers", {}),
+  apiTokens: root.openDB<unknown, string>("api_tokens", {}),
+  workerSecrets: root.openDB<unknown, string>("worker_secrets", {}),
 });
 
 export type Databases = ReturnType<typeof openDatabases>;

@@ -1,7 +1,7 @@
 /**
  * Opening a data directory, refusing anything that is not a Hodei store of this format before a
  * byte is written to it:
- * - the path is a file, or a directory holding files other than LMDB's `data.mdb`/`lock.mdb`;
+ * - the path is a file, or a directory holding files other than Hodei's (`lmdbFiles`);
  * - `data.mdb` is not an LMDB file (its first meta page lacks LMDB's magic number). This is
  *   checked by reading the header ourselves: LMDB trusts its file and a garbage one can crash
  *   the process instead of failing;
@@ -23,7 +23,12 @@ import { open, type RootDatabase } from "lmdb";
 import { StoreUnusable } from "../errors.ts";
 import { formatMarker, openDatabases, type Databases } from "./layout.ts";
 
-const lmdbFiles = new Set(["data.mdb", "lock.mdb"]);
+/** Hodei's own files: LMDB's two, and the admin API token written at first start. */
+const lmdbFiles = new Set([
+  "data.mdb",
+  "lock.mdb",
+  "api-token", // src/api/auth/bootstrap.ts
+]);
 /** LMDB's MDB_MAGIC, little-endian, after the 24-byte page header of the first meta page. */
 const magicOffset = 24;
 const magic = 0xbeefc0de;

@@ -6,6 +6,7 @@ import { Effect, Layer } from "effect";
 import type { StoreError, StoreUnusable } from "../errors.ts";
 import { StoreService, type Store } from "../index.ts";
 import { normalizeStoreOptions, type StoreOptions } from "../options.ts";
+import { makeLmdbCredentialStore } from "./credentials.ts";
 import { makeDurable } from "./durable.ts";
 import { removeJob } from "./job-rows.ts";
 import { makeLmdbJobStore } from "./jobs.ts";
@@ -62,6 +63,7 @@ export const openLmdbStore = (
       logs: makeLmdbLogStore(root, dbs, durable, logCap),
       pipelines: makeLmdbPipelineStore(root, dbs, durable),
       workers: makeLmdbWorkerStore(dbs, durable),
+      credentials: makeLmdbCredentialStore(dbs, durable),
       purgeFinished: (before) =>
         Effect.gen(function* () {
           const jobs = yield* purgeJobs(before);

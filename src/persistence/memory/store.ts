@@ -9,6 +9,7 @@ import type { Store } from "../index.ts";
 import { jobIdOfRecord, statusOfSnapshot } from "../job-status.ts";
 import { normalizeStoreOptions, type StoreOptions } from "../options.ts";
 import type { SnapshotStore } from "../snapshots.ts";
+import { makeMemoryCredentialStore } from "./credentials.ts";
 import { makeMemoryJobStore } from "./jobs.ts";
 import { makeMemoryLogStore } from "./logs.ts";
 import { makeMemoryPipelineStore, makeMemoryWorkerStore } from "./registry.ts";
@@ -57,6 +58,7 @@ export const makeMemoryStore = (options: StoreOptions = {}): Store => {
     logs,
     pipelines,
     workers: makeMemoryWorkerStore(),
+    credentials: makeMemoryCredentialStore(),
     snapshots,
     purgeFinished: (before) =>
       Effect.sync(() => {

@@ -136,10 +136,31 @@ const runDetails: Migration = {
   },
 };
 
+/**
+ * Issued credentials (persistence/credentials.ts): API tokens and worker secrets, as digests.
+ * In the store, not the data directory: they follow the data to another host or a standby.
+ */
+const credentials: Migration = {
+  async up(db: Kysely<any>) {
+    await db.schema
+      .createTable("api_tokens")
+      .addColumn("id", "text", (c) => c.primaryKey())
+      .addColumn("record", "jsonb", (c) => c.notNull())
+      .addColumn("created_at", "bigint", (c) => c.notNull())
+      .execute();
+    await db.schema
+      .createTable("worker_secrets")
+      .addColumn("worker_id", "text", (c) => c.primaryKey())
+      .addColumn("record", "jsonb", (c) => c.notNull())
+      .execute();
+  },
+};
+
 /** Every migration this build knows, by name. */
 export const migrations: Readonly<Record<string, Migration>> = {
   "0001_initial": initial,
   "0002_run_details": runDetails,
+  "0003_credentials": credentials,
 };
 
 export const migrationProvider: MigrationProvider = {

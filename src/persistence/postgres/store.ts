@@ -12,6 +12,7 @@ import { terminalJobStates } from "../../domain/job-state.ts";
 import { storeError, type StoreError, type StoreUnusable } from "../errors.ts";
 import { StoreService, type Store } from "../index.ts";
 import { normalizeStoreOptions, type StoreOptions } from "../options.ts";
+import { makePostgresCredentialStore } from "./credentials.ts";
 import { makePostgresJobStore } from "./jobs.ts";
 import { makePostgresLogStore } from "./logs.ts";
 import { openPostgres } from "./open.ts";
@@ -78,6 +79,7 @@ export const openPostgresStore = (
       logs: makePostgresLogStore(db, schema, logCap, maxBatch, committed),
       pipelines: makePostgresPipelineStore(db, committed),
       workers: makePostgresWorkerStore(db, committed),
+      credentials: makePostgresCredentialStore(db, committed),
       purgeFinished: (before) =>
         Effect.gen(function* () {
           const jobs = yield* purgeJobs(before);

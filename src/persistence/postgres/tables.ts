@@ -14,6 +14,8 @@
  * | `pipeline_definitions` | (name, version)      | definition; `stored_seq` orders "stored last"       |
  * | `pipeline_runs`        | id                   | PipelineRun columns, the rest as `details`          |
  * | `workers`              | id                   | WorkerInfo as `info`                                |
+ * | `api_tokens`           | id                   | ApiTokenRecord as `record` (a digest, never the secret) |
+ * | `worker_secrets`       | worker_id            | WorkerSecretRecord as `record` (a digest)           |
  * | `kysely_migration`, `kysely_migration_lock` | | Kysely's Migrator bookkeeping                 |
  *
  * Indexes: jobs (pipeline_run_id, id), GIN on labels; job_status (state, id) for lists by state
@@ -105,6 +107,17 @@ export interface WorkersTable {
   updated_at: number;
 }
 
+export interface ApiTokensTable {
+  id: string;
+  record: Json;
+  created_at: number;
+}
+
+export interface WorkerSecretsTable {
+  worker_id: string;
+  record: Json;
+}
+
 export interface MetaTable {
   key: string;
   value: string;
@@ -120,6 +133,8 @@ export interface Database {
   pipeline_definitions: PipelineDefinitionsTable;
   pipeline_runs: PipelineRunsTable;
   workers: WorkersTable;
+  api_tokens: ApiTokensTable;
+  worker_secrets: WorkerSecretsTable;
 }
 
 export const formatValue = "hodei:1";
