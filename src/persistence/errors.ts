@@ -8,6 +8,8 @@
  *   Hodei store of a format this build knows (a file where the directory should be, another
  *   application's LMDB or schema, a newer migration), or the server is unreachable. It is
  *   raised at start, before anything is written, so the location is never overwritten.
+ *   `held`: another supervisor holds the store's lock (one supervisor per store); the reason
+ *   names it (pid, host, since).
  */
 import { Data } from "effect";
 
@@ -25,6 +27,7 @@ export class StoreUnusable extends Data.TaggedError("StoreUnusable")<{
   /** The data directory or `postgres://host/db#schema`, never with a password. */
   readonly location: string;
   readonly reason: string;
+  readonly held?: boolean;
 }> {
   override get message(): string {
     return `cannot use the store at ${this.location}: ${this.reason}`;

@@ -21,6 +21,7 @@
  */
 import { Context, type Effect } from "effect";
 import type { StoreError } from "./errors.ts";
+import type { StoreHealth } from "./health.ts";
 import type { JobStore } from "./jobs.ts";
 import type { LogStore } from "./logs.ts";
 import type { PipelineStore } from "./pipelines.ts";
@@ -29,6 +30,7 @@ import type { WorkerStore } from "./workers.ts";
 
 export * from "./cursor.ts";
 export * from "./errors.ts";
+export * from "./health.ts";
 export * from "./jobs.ts";
 export * from "./log-cap.ts";
 export * from "./logs.ts";
@@ -62,6 +64,11 @@ export interface Store {
    */
   readonly purgeFinished: (before: number) => Effect.Effect<PurgeResult, StoreError>;
   readonly stats: () => StoreStats;
+  /**
+   * Whether the store's writes go through now (health.ts): false while a fault (a full disk, a
+   * lost connection, a lost lock) fails them. The supervisor is not ready meanwhile.
+   */
+  readonly health: () => StoreHealth;
   /** Waits for commits in flight, then releases files and connections. */
   readonly close: Effect.Effect<void>;
 }

@@ -12,10 +12,16 @@
  * `now` commits on the main thread, for a lone write when nothing else is being written (so it
  * never waits for the write lock behind another commit): what a single job submitted to an
  * idle supervisor does. Under load, writes overlap and take the write thread.
+ *
+ * Every write goes through here, so here is where the store learns its health: a commit that
+ * fails (a full disk, an I/O error: commit-errors.ts) fails its writes with a StoreError naming
+ * the real cause and marks the store failing; the next commit that succeeds marks it healthy.
  */
 import { Effect } from "effect";
 import type { RootDatabase } from "lmdb";
 import { StoreError } from "../errors.ts";
+import { describeCause, type HealthTracker } from "../health.ts";
+import { commitCause, isCommitFailure } from "./commit-errors.ts";
 
 export interface Durable {
   <T>(operation: string, write: () => Promise<T>): Effect.Effect<T, StoreError>;
@@ -27,14 +33,25 @@ export interface Durable {
   readonly now: <T>(transaction: () => T) => Promise<T>;
 }
 
-export const makeDurable = (root: RootDatabase, flush: boolean): Durable => {
+export const makeDurable = (
+  root: RootDatabase,
+  flush: boolean,
+  health: HealthTracker,
+): Durable => {
   let inFlight = 0;
   const promise = async <T>(write: () => Promise<T>): Promise<T> => {
     inFlight++;
     try {
       const result = await write();
       if (flush) await root.flushed;
+      health.succeeded();
       return result;
+    } catch (e) {
+      // A failed commit; anything else (a bad record, a conflict) says nothing of the store.
+      if (!isCommitFailure(e) && !isIoError(e)) throw e;
+      const cause = await commitCause(e);
+      health.failed(`the LMDB commit failed: ${describeCause(cause)}`);
+      throw cause;
     } finally {
       inFlight--;
     }
@@ -49,3 +66,7 @@ export const makeDurable = (root: RootDatabase, flush: boolean): Durable => {
     });
   return Object.assign(durable, { promise, now, idle: () => inFlight === 0 });
 };
+
+/** An error from the system (lmdb-js gives errno as `code`: EIO 5, ENOSPC 28, EFBIG 27...). */
+const isIoError = (e: unknown): boolean =>
+  e instanceof Error && typeof (e as { code?: unknown }).code === "number";

@@ -5,6 +5,7 @@
  */
 import { Effect } from "effect";
 import { storeError } from "../errors.ts";
+import { makeHealthTracker } from "../health.ts";
 import type { Store } from "../index.ts";
 import { jobIdOfRecord, statusOfSnapshot } from "../job-status.ts";
 import { normalizeStoreOptions, type StoreOptions } from "../options.ts";
@@ -15,6 +16,7 @@ import { makeMemoryPipelineStore, makeMemoryWorkerStore } from "./registry.ts";
 import { makeMemorySnapshotStore } from "./snapshots.ts";
 
 export const makeMemoryStore = (options: StoreOptions = {}): Store => {
+  const healthy = makeHealthTracker().get();
   const { logCap } = normalizeStoreOptions(options);
   const jobs = makeMemoryJobStore();
   const logs = makeMemoryLogStore(logCap);
@@ -66,6 +68,8 @@ export const makeMemoryStore = (options: StoreOptions = {}): Store => {
         return { jobs: gone.length, runs: pipelines.purge(before) };
       }),
     stats: () => ({ commits: jobs.commits() + inner.commits() }),
+    // Memory cannot fail: always healthy.
+    health: () => healthy,
     close: Effect.void,
   };
 };
