@@ -11,7 +11,7 @@
  *   `held`: another supervisor holds the store's lock (one supervisor per store); the reason
  *   names it (pid, host, since).
  */
-import { Data } from "effect";
+import { Cause, Data, Option, Runtime } from "effect";
 
 export class StoreError extends Data.TaggedError("StoreError")<{
   readonly operation: string;
@@ -39,3 +39,14 @@ export const storeError =
   (operation: string) =>
   (cause: unknown): StoreError =>
     cause instanceof StoreError ? cause : new StoreError({ operation, cause });
+
+/**
+ * The StoreUnusable an error carries when it says the store is held by another supervisor:
+ * the error itself, or the failure a FiberFailure wraps (`Effect.runPromise` rejects with one).
+ */
+export const storeHeldIn = (e: unknown): StoreUnusable | undefined => {
+  const failure = Runtime.isFiberFailure(e)
+    ? Option.getOrUndefined(Cause.failureOption(e[Runtime.FiberFailureCauseId]))
+    : e;
+  return failure instanceof StoreUnusable && failure.held === true ? failure : undefined;
+};
