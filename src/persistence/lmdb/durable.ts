@@ -42,13 +42,17 @@ export const makeDurable = (
   const promise = async <T>(write: () => Promise<T>): Promise<T> => {
     inFlight++;
     try {
-      const result = await write();
-      if (flush) await root.flushed;
+      const written = write();
+      // This commit's flush, taken now: `root.flushed` later would be the flush of whatever
+      // commit is the latest then, and the flush of a commit that failed never comes.
+      const flushed = flush ? flushOf(root) : undefined;
+      const result = await written;
+      if (flushed !== undefined) await flushed;
       health.succeeded();
       return result;
     } catch (e) {
       // A failed commit; anything else (a bad record, a conflict) says nothing of the store.
-      if (!isCommitFailure(e) && !isIoError(e)) throw e;
+      if (!isCommitFailure(e) && !isIoError(e) && !isFlushTimeout(e)) throw e;
       const cause = await commitCause(e);
       health.failed(`the LMDB commit failed: ${describeCause(cause)}`);
       throw cause;
@@ -67,6 +71,25 @@ export const makeDurable = (
   return Object.assign(durable, { promise, now, idle: () => inFlight === 0 });
 };
 
+/** How long a commit's flush may take before the write is failed rather than waited for. */
+const flushTimeoutMs = 30_000;
+
+const flushOf = (root: RootDatabase): Promise<void> =>
+  new Promise((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`the flush to disk was not confirmed within ${flushTimeoutMs} ms`)),
+      flushTimeoutMs,
+    );
+    timer.unref();
+    void root.flushed.then(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+
 /** An error from the system (lmdb-js gives errno as `code`: EIO 5, ENOSPC 28, EFBIG 27...). */
 const isIoError = (e: unknown): boolean =>
   e instanceof Error && typeof (e as { code?: unknown }).code === "number";
+
+const isFlushTimeout = (e: unknown): boolean =>
+  e instanceof Error && e.message.startsWith("the flush to disk was not confirmed");

@@ -49,6 +49,8 @@ export const makeGuardedPool = (o: {
     types,
     keepAlive: true,
     connectionTimeoutMillis: 10_000,
+    // Which process a backend serves, for an operator reading pg_stat_activity.
+    application_name: `hodei-store pid=${process.pid}`,
   });
   const lostConnection = (e: unknown) =>
     o.health.failed(`a PostgreSQL connection failed: ${describeCause(e)}`);
