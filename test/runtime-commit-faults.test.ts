@@ -106,39 +106,41 @@ describe("a commit that fails", () => {
       }),
   );
 
-  it.scoped("on a store of several connections, holds later commits until the retry went through", () =>
-    Effect.gen(function* () {
-      const { store, inner, state } = faultyStore(false);
-      const effects: Array<[string, JobEffect]> = [];
-      const system = yield* makeActorSystem({
-        behaviours: hodeiBehaviours,
-        store,
-        onEffect: (from, e) => effects.push([from, e as JobEffect]),
-      });
-      const a = jobAddress("C");
-      const b = jobAddress("D");
-      yield* system.spawn(a, jobInput("C"), true);
-      yield* system.spawn(b, jobInput("D"), true);
-      const before = effects.length;
-      yield* system.tell(a, { type: "schedule", at: 1, workerId: "w", acceptBy: 99 });
-      yield* turns();
-      yield* Deferred.succeed(state.gates[0]!, true);
-      yield* turns();
-      // Failing: a new round's commit does not start on its own; it waits for the retry.
-      yield* system.tell(b, { type: "schedule", at: 2, workerId: "w", acceptBy: 99 });
-      yield* turns();
-      expect(state.gates.length).toBe(1);
-      yield* TestClock.adjust("10 millis");
-      yield* turns();
-      expect(state.gates.length).toBe(2);
-      yield* Deferred.succeed(state.gates[1]!, false);
-      yield* turns();
-      expect(transitions(effects.slice(before))).toEqual([`${a}:scheduled`]);
-      expect(state.gates.length).toBe(3);
-      yield* Deferred.succeed(state.gates[2]!, false);
-      yield* system.settled;
-      expect(transitions(effects.slice(before))).toEqual([`${a}:scheduled`, `${b}:scheduled`]);
-      expect((yield* inner.load(b))?.snapshot.value).toBe("scheduled");
-    }),
+  it.scoped(
+    "on a store of several connections, holds later commits until the retry went through",
+    () =>
+      Effect.gen(function* () {
+        const { store, inner, state } = faultyStore(false);
+        const effects: Array<[string, JobEffect]> = [];
+        const system = yield* makeActorSystem({
+          behaviours: hodeiBehaviours,
+          store,
+          onEffect: (from, e) => effects.push([from, e as JobEffect]),
+        });
+        const a = jobAddress("C");
+        const b = jobAddress("D");
+        yield* system.spawn(a, jobInput("C"), true);
+        yield* system.spawn(b, jobInput("D"), true);
+        const before = effects.length;
+        yield* system.tell(a, { type: "schedule", at: 1, workerId: "w", acceptBy: 99 });
+        yield* turns();
+        yield* Deferred.succeed(state.gates[0]!, true);
+        yield* turns();
+        // Failing: a new round's commit does not start on its own; it waits for the retry.
+        yield* system.tell(b, { type: "schedule", at: 2, workerId: "w", acceptBy: 99 });
+        yield* turns();
+        expect(state.gates.length).toBe(1);
+        yield* TestClock.adjust("10 millis");
+        yield* turns();
+        expect(state.gates.length).toBe(2);
+        yield* Deferred.succeed(state.gates[1]!, false);
+        yield* turns();
+        expect(transitions(effects.slice(before))).toEqual([`${a}:scheduled`]);
+        expect(state.gates.length).toBe(3);
+        yield* Deferred.succeed(state.gates[2]!, false);
+        yield* system.settled;
+        expect(transitions(effects.slice(before))).toEqual([`${a}:scheduled`, `${b}:scheduled`]);
+        expect((yield* inner.load(b))?.snapshot.value).toBe("scheduled");
+      }),
   );
 });

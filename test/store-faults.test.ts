@@ -41,11 +41,19 @@ const agent = (grpc: string): Agent => {
   return a;
 };
 
-const submit = async (api: string, i: number): Promise<{ status: number; id?: string }> => {
+/** A job whose spec weighs about `pad` bytes more: fills a store faster. */
+const submit = async (
+  api: string,
+  i: number,
+  pad = 0,
+): Promise<{ status: number; id?: string }> => {
   const r = await fetch(`${api}/api/v1/jobs`, {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({ name: `j${i}`, command: { shell: `echo job ${i}` } }),
+    body: JSON.stringify({
+      name: `j${i}`,
+      command: { shell: `echo job ${i}`, env: { PAD: "x".repeat(pad) } },
+    }),
   });
   const body = (await r.json()) as { id?: string };
   return r.status === 201 ? { status: 201, id: body.id! } : { status: r.status };
@@ -83,13 +91,15 @@ describe("store faults", () => {
       const dir = tempDir();
       cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
       // A soft limit only: the process (or prlimit) may raise it again, as freeing space would.
-      const server = start(["--data-dir", dir], ["prlimit", "--fsize=2000000:unlimited"]);
+      const server = start(["--data-dir", dir], ["prlimit", "--fsize=700000:unlimited"]);
       const { api, grpc } = await server.started;
       agent(grpc);
       const acked: string[] = [];
       let refused = 0;
-      for (let i = 0; i < 20_000 && refused < 20; i += 8) {
-        const batch = await Promise.all(Array.from({ length: 8 }, (_, k) => submit(api, i + k)));
+      for (let i = 0; i < 5_000 && refused < 20; i += 8) {
+        const batch = await Promise.all(
+          Array.from({ length: 8 }, (_, k) => submit(api, i + k, 2000)),
+        );
         for (const r of batch) {
           if (r.status === 201) acked.push(r.id!);
           else {
@@ -98,7 +108,6 @@ describe("store faults", () => {
           }
         }
       }
-      console.log("DBG acked", acked.length, "refused", refused, server.stderr().slice(-2000));
       expect(refused).toBeGreaterThanOrEqual(20);
       expect(acked.length).toBeGreaterThan(50);
       await until("/ready to say not ready", async () =>
@@ -106,10 +115,8 @@ describe("store faults", () => {
       );
       expect(server.process.exitCode).toBeNull();
 
-      console.log("DBG not ready seen");
       execFileSync("prlimit", ["--pid", String(server.pid), "--fsize=unlimited:unlimited"]);
       await until("/ready", async () => ((await readyStatus(api)) === 200 ? true : undefined));
-      console.log("DBG ready again");
       const after = await until("a submit to be taken", async () => {
         const r = await submit(api, -1);
         return r.status === 201 ? r.id : undefined;
@@ -141,18 +148,18 @@ describe("store faults", () => {
 
       const acked: string[] = [];
       let terminated = 0;
-      for (let i = 0; i < 600; i += 6) {
-        if (i % 120 === 60) terminated += (await terminate()).rowCount ?? 0;
+      for (let i = 0; i < 300; i += 6) {
+        if (i % 60 === 30) terminated += (await terminate()).rowCount ?? 0;
         const batch = await Promise.all(Array.from({ length: 6 }, (_, k) => submit(api, i + k)));
         for (const r of batch) {
           if (r.status === 201) acked.push(r.id!);
           else expect(r.status).toBe(503);
         }
       }
-      expect(terminated).toBeGreaterThan(5);
+      expect(terminated).toBeGreaterThan(4);
       expect(server.process.exitCode).toBeNull();
       await until("/ready", async () => ((await readyStatus(api)) === 200 ? true : undefined));
-      expect(acked.length).toBeGreaterThan(100);
+      expect(acked.length).toBeGreaterThan(50);
       await allSucceed(api, acked);
       expect(server.process.exitCode).toBeNull();
     },

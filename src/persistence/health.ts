@@ -72,10 +72,12 @@ export const keepProbing = (
     const h = health.get();
     if (h.ok || h.fatal || running || Date.now() - health.lastWrite() < everyMs) return;
     running = true;
-    probe().then(
-      () => health.succeeded(),
-      (e: unknown) => health.failed(describeCause(e)),
-    ).finally(() => (running = false));
+    probe()
+      .then(
+        () => health.succeeded(),
+        (e: unknown) => health.failed(describeCause(e)),
+      )
+      .finally(() => (running = false));
   }, everyMs);
   timer.unref();
   return () => clearInterval(timer);

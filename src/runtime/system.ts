@@ -191,14 +191,12 @@ export const makeActorSystem = <K extends Kinds>(
       cells.activating = [];
       for (const cell of loading) {
         // A store fault is waited out (the store's health says it fails meanwhile).
-        const record = yield* options.store
-          .load(cell.address)
-          .pipe(
-            Effect.retry(
-              Schedule.exponential("10 millis").pipe(Schedule.union(Schedule.spaced("2 seconds"))),
-            ),
-            Effect.orDie, // never: the schedule has no end
-          );
+        const record = yield* options.store.load(cell.address).pipe(
+          Effect.retry(
+            Schedule.exponential("10 millis").pipe(Schedule.union(Schedule.spaced("2 seconds"))),
+          ),
+          Effect.orDie, // never: the schedule has no end
+        );
         cells.activated(cell, record, now());
       }
       cells.round(now());

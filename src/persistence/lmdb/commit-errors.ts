@@ -26,9 +26,15 @@ export const isCommitFailure = (e: unknown): e is CommitFailure =>
 export const commitCause = async (e: unknown): Promise<unknown> => {
   if (!isCommitFailure(e)) return e;
   let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<unknown>((resolve) => (timer = setTimeout(() => resolve(e), 1000)));
+  const late = new Promise<unknown>((resolve) => (timer = setTimeout(() => resolve(e), 200)));
   try {
-    return await Promise.race([e.commitError.then(() => e, (real: unknown) => real), late]);
+    return await Promise.race([
+      e.commitError.then(
+        () => e,
+        (real: unknown) => real,
+      ),
+      late,
+    ]);
   } finally {
     clearTimeout(timer);
   }

@@ -65,7 +65,9 @@ export const lockDirectory = (dir: string): (() => void) => {
       stdio: ["ignore", "ignore", "pipe", fd],
     });
     if (r.error !== undefined) {
-      throw new Error(`cannot lock ${path}: flock(1) from util-linux is needed (${r.error.message})`);
+      throw new Error(
+        `cannot lock ${path}: flock(1) from util-linux is needed (${r.error.message})`,
+      );
     }
     if (r.status === busy) throw new DirectoryLocked(readHolder(path));
     if (r.status !== 0) {

@@ -33,11 +33,7 @@ export interface Durable {
   readonly now: <T>(transaction: () => T) => Promise<T>;
 }
 
-export const makeDurable = (
-  root: RootDatabase,
-  flush: boolean,
-  health: HealthTracker,
-): Durable => {
+export const makeDurable = (root: RootDatabase, flush: boolean, health: HealthTracker): Durable => {
   let inFlight = 0;
   const promise = async <T>(write: () => Promise<T>): Promise<T> => {
     inFlight++;
@@ -46,6 +42,7 @@ export const makeDurable = (
       // This commit's flush, taken now: `root.flushed` later would be the flush of whatever
       // commit is the latest then, and the flush of a commit that failed never comes.
       const flushed = flush ? flushOf(root) : undefined;
+      flushed?.catch(() => {}); // awaited below only if the commit succeeds
       const result = await written;
       if (flushed !== undefined) await flushed;
       health.succeeded();

@@ -28,7 +28,9 @@ const faultClasses = new Set(["08", "53", "57", "58", "XX"]);
 /** A failure of the server or the connection rather than of the statement. */
 export const isStoreFault = (e: unknown): boolean => {
   const code = (e as { code?: unknown } | null)?.code;
-  return typeof code !== "string" || !/^[0-9A-Z]{5}$/.test(code) || faultClasses.has(code.slice(0, 2));
+  return (
+    typeof code !== "string" || !/^[0-9A-Z]{5}$/.test(code) || faultClasses.has(code.slice(0, 2))
+  );
 };
 
 /** What Kysely's PostgresDialect needs of a pool. */

@@ -90,7 +90,10 @@ export const takeSchemaLock = async (o: {
     if (backend === undefined) return "another supervisor (it has just let go: try again)";
     const row = await c
       .query<{ value: string }>(`select value from ${meta} where key = 'supervisor'`)
-      .then((r) => r.rows[0]?.value, () => undefined);
+      .then(
+        (r) => r.rows[0]?.value,
+        () => undefined,
+      );
     const holder = row === undefined ? undefined : (JSON.parse(row) as Partial<Holder>);
     if (holder?.backend === backend) {
       return `pid ${holder.pid} on ${holder.host} since ${holder.since}`;
