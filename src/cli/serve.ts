@@ -21,6 +21,8 @@ const startLocalWorkers = (config: HodeiConfig, grpc: string, n: number): ChildP
       stdio: ["ignore", "inherit", "inherit"],
       env: {
         ...process.env,
+        // The agents cut output at the store's per-job cap instead of shipping what it drops.
+        HODEI_LOG_MAX_BYTES: String(config.logMaxBytes),
         ...(config.workerToken !== undefined ? { HODEI_WORKER_TOKEN: config.workerToken } : {}),
       },
     }),
