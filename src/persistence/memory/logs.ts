@@ -32,7 +32,7 @@ export const makeMemoryLogStore = (cap: LogCap): MemoryLogStore => {
         const all = log?.chunks ?? [];
         // Seqs grow along the array: the first one at or past `from`, by bisection.
         let lo = 0;
-        for (let hi = all.length; lo < hi; ) {
+        for (let hi = all.length; lo < hi;) {
           const mid = (lo + hi) >>> 1;
           if (all[mid]!.seq < from) lo = mid + 1;
           else hi = mid;
