@@ -35,13 +35,15 @@ export interface Durable {
 
 export const makeDurable = (root: RootDatabase, flush: boolean, health: HealthTracker): Durable => {
   let inFlight = 0;
+  /** Flushes waited for: failed at once when a commit fails (theirs may never be confirmed). */
+  const waiting = new Set<(e: Error) => void>();
   const promise = async <T>(write: () => Promise<T>): Promise<T> => {
     inFlight++;
     try {
       const written = write();
       // This commit's flush, taken now: `root.flushed` later would be the flush of whatever
       // commit is the latest then, and the flush of a commit that failed never comes.
-      const flushed = flush ? flushOf(root) : undefined;
+      const flushed = flush ? flushOf(root, waiting) : undefined;
       flushed?.catch(() => {}); // awaited below only if the commit succeeds
       const result = await written;
       if (flushed !== undefined) await flushed;
@@ -52,6 +54,7 @@ export const makeDurable = (root: RootDatabase, flush: boolean, health: HealthTr
       if (!isCommitFailure(e) && !isIoError(e) && !isFlushTimeout(e)) throw e;
       const cause = await commitCause(e);
       health.failed(`the LMDB commit failed: ${describeCause(cause)}`);
+      for (const fail of [...waiting]) fail(new Error(`${flushUnconfirmed}: a commit failed`));
       throw cause;
     } finally {
       inFlight--;
@@ -71,17 +74,29 @@ export const makeDurable = (root: RootDatabase, flush: boolean, health: HealthTr
 /** How long a commit's flush may take before the write is failed rather than waited for. */
 const flushTimeoutMs = 30_000;
 
-const flushOf = (root: RootDatabase): Promise<void> =>
+const flushUnconfirmed = "the flush to disk was not confirmed";
+
+/**
+ * The flush of the commit just queued. lmdb-js never settles the flush of a commit when a
+ * commit around it fails: such a wait is failed as soon as a commit fails (or, at the latest,
+ * after `flushTimeoutMs`). The write then counts as failed, and is retried like any other.
+ */
+const flushOf = (root: RootDatabase, waiting: Set<(e: Error) => void>): Promise<void> =>
   new Promise((resolve, reject) => {
+    const settle = (e?: Error) => {
+      clearTimeout(timer);
+      waiting.delete(fail);
+      if (e === undefined) resolve();
+      else reject(e);
+    };
+    const fail = (e: Error) => settle(e);
     const timer = setTimeout(
-      () => reject(new Error(`the flush to disk was not confirmed within ${flushTimeoutMs} ms`)),
+      () => settle(new Error(`${flushUnconfirmed} within ${flushTimeoutMs} ms`)),
       flushTimeoutMs,
     );
     timer.unref();
-    void root.flushed.then(() => {
-      clearTimeout(timer);
-      resolve();
-    });
+    waiting.add(fail);
+    void root.flushed.then(() => settle());
   });
 
 /** An error from the system (lmdb-js gives errno as `code`: EIO 5, ENOSPC 28, EFBIG 27...). */
@@ -89,4 +104,4 @@ const isIoError = (e: unknown): boolean =>
   e instanceof Error && typeof (e as { code?: unknown }).code === "number";
 
 const isFlushTimeout = (e: unknown): boolean =>
-  e instanceof Error && e.message.startsWith("the flush to disk was not confirmed");
+  e instanceof Error && e.message.startsWith(flushUnconfirmed);
