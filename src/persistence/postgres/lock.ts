@@ -20,6 +20,7 @@
  */
 import { createHash } from "node:crypto";
 import { hostname } from "node:os";
+import { Option, Schema } from "effect";
 import pg from "pg";
 import { describeCause, type HealthTracker } from "../health.ts";
 
@@ -29,12 +30,16 @@ export const lockClass = 0x484f4445;
 export const schemaLockKey = (schema: string): number =>
   createHash("sha256").update(`hodei schema ${schema}`).digest().readUInt32BE(0) & 0x7fffffff;
 
-export interface Holder {
-  readonly pid: number;
-  readonly host: string;
-  readonly since: string;
-  readonly backend: number;
-}
+/** The `supervisor` row of `hodei_meta`: who holds the lock, on which backend. */
+const Holder = Schema.parseJson(
+  Schema.Struct({
+    pid: Schema.Number,
+    host: Schema.String,
+    since: Schema.String,
+    backend: Schema.Number,
+  }),
+);
+const decodeHolder = Schema.decodeUnknownOption(Holder);
 
 export class SchemaLocked {
   constructor(readonly description: string) {}
@@ -94,7 +99,7 @@ export const takeSchemaLock = async (o: {
         (r) => r.rows[0]?.value,
         () => undefined,
       );
-    const holder = row === undefined ? undefined : (JSON.parse(row) as Partial<Holder>);
+    const holder = Option.getOrUndefined(decodeHolder(row));
     if (holder?.backend === backend) {
       return `pid ${holder.pid} on ${holder.host} since ${holder.since}`;
     }
