@@ -42,7 +42,11 @@ describe("metrics", () => {
     expect(before.get('hodei_workers_total{condition="healthy"}')).toBe(0);
 
     const a = await h.register("agent-a");
-    await h.heartbeat(a, { cpuPercent: 55.5, memoryUsedMb: 2048 });
+    const telemetryA = { cpuPercent: 55.5, memoryUsedMb: 2048 };
+    await h.heartbeat(a, telemetryA);
+    // Alive until its job is started, however slow a loaded machine makes the steps before:
+    // the heartbeat timeout is short (400 ms) so that it goes silent quickly afterwards.
+    const aliveA = setInterval(() => void h.heartbeat(a, telemetryA).catch(() => {}), 100);
     const submit = async (name: string, extra: object = {}) =>
       (await h.json("/api/v1/jobs", post(command(name, extra)))).body.id as string;
 
@@ -65,6 +69,7 @@ describe("metrics", () => {
     const first = await h.assignment(moving);
     expect(first.workerId).toBe(a);
     await h.start(moving);
+    clearInterval(aliveA);
     const b = await h.register("agent-b");
     await eventually(
       async () => {
