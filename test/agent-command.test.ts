@@ -127,7 +127,12 @@ describe("command jobs", () => {
     const from = Date.now();
     await hwp.inbound.waitFor(() => hwp.inbound.resultOf(jobId), "the result", 20_000);
     const until = Date.now();
-    expect(hwp.inbound.linesOf(jobId)).toHaveLength(400_000);
+    // 400,000 lines, past the default cap of 200,000: the rest is dropped, and said so.
+    const lines = hwp.inbound.linesOf(jobId);
+    expect(lines).toHaveLength(200_000);
+    expect(lines.at(-1)!.line).toMatch(
+      /^\[hodei\] output truncated: \d+ more bytes in 200001 lines/,
+    );
 
     const during = hwp.inbound.heartbeats.filter(
       (h) => h.receivedAt >= from && h.receivedAt <= until,

@@ -9,7 +9,7 @@ import { LineSplitter } from "../src/agent/lines.ts";
 
 const split = (chunks: Buffer[], max?: number): string[] => {
   const lines: string[] = [];
-  const s = new LineSplitter((l) => lines.push(l), max);
+  const s = new LineSplitter((l) => lines.push(l.toString("utf8")), max);
   for (const c of chunks) s.push(c);
   s.end();
   return lines;
@@ -25,6 +25,19 @@ describe("LineSplitter", () => {
   it("emits the last line even without a final newline", () => {
     expect(split([Buffer.from("a\nb")])).toEqual(["a", "b"]);
     expect(split([Buffer.from("")])).toEqual([]);
+  });
+
+  it("passes bytes through as they are: NUL and invalid UTF-8 included", () => {
+    const lines: Buffer[] = [];
+    const s = new LineSplitter((l) => lines.push(l));
+    s.push(Buffer.from([0x61, 0x00, 0xff, 0x0a, 0xc3]));
+    s.push(Buffer.from([0x0a]));
+    s.end();
+    expect(lines).toEqual([Buffer.from([0x61, 0x00, 0xff]), Buffer.from([0xc3])]);
+  });
+
+  it("cuts an overlong line at a character boundary, not inside one", () => {
+    expect(split([Buffer.from("aé\n")], 2)).toEqual(["a", "é"]);
   });
 
   it("cuts a line longer than the limit rather than buffering it without bound", () => {

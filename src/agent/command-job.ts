@@ -9,9 +9,12 @@
  * - Stopping: cancel and timeout both send SIGTERM to the group, then SIGKILL after the grace
  *   period. When the leader exits, whatever it left in its group is killed, and the outcome
  *   waits until the group is gone: a finished job leaves no process behind.
- * - Output: stdout and stderr are split into lines as they arrive; the pipes are read until
- *   they close (or a few seconds after the exit, if some escaped process holds them), so the
- *   last lines, even one without a final newline, are always delivered before the outcome.
+ * - Output: stdout and stderr are split into lines of bytes as they arrive (lines.ts) and
+ *   handed to the log sink; the pipes are read until they close (or a few seconds after the
+ *   exit, if some escaped process holds them), so the last lines, even one without a final
+ *   newline, are always delivered before the outcome. Once the sink is `full` (the log cap),
+ *   the pipes are still read as fast as the child writes, but only counted (`skim`): the
+ *   child is never held up by output nobody keeps; `::hodei-output` lines still count.
  *
  * Outcome: cancelled / timed_out when the agent stopped it; succeeded on exit 0, with the
  * outputs it printed (outputs.ts); failed with the exit code otherwise (128 + n when killed by
@@ -42,10 +45,21 @@ export interface CommandJobOptions {
   readonly workDir: string;
   readonly timeoutMs: number | undefined;
   readonly timeoutGraceMs: number;
-  readonly log: (stream: "stdout" | "stderr", line: string) => void;
+  readonly log: OutputSink;
   /** Kills the job's group if the agent dies first (group-watchdog.ts). */
   readonly guard?: GroupGuard;
 }
+
+/** Where a job's output goes: the attempt's LogShipper. */
+export interface OutputSink {
+  readonly push: (stream: "stdout" | "stderr", line: Buffer | string) => void;
+  /** Past the log cap: output is only counted from now on. */
+  readonly full: () => boolean;
+  /** Output the job counted instead of pushing it. */
+  readonly dropped: (bytes: number, lines: number) => void;
+}
+
+const outputPrefix = Buffer.from("::hodei-output ");
 
 export interface GroupGuard {
   readonly watch: (pgid: number) => void;
@@ -118,14 +132,22 @@ export const runCommand = (o: CommandJobOptions): RunningJob => {
     if (pid !== undefined) o.guard?.watch(pid);
     streams = [child.stdout, child.stderr];
     const outputs = new OutputCollector();
+    const output = (line: Buffer) => {
+      const dropped = outputs.see(line.toString("utf8"));
+      if (dropped !== undefined) o.log.push("stderr", dropped);
+    };
     const out = new LineSplitter((line) => {
-      o.log("stdout", line);
-      const dropped = outputs.see(line);
-      if (dropped !== undefined) o.log("stderr", dropped);
+      o.log.push("stdout", line);
+      if (line.subarray(0, outputPrefix.length).equals(outputPrefix)) output(line);
     });
-    const err = new LineSplitter((line) => o.log("stderr", line));
-    child.stdout.on("data", (chunk: Buffer) => out.push(chunk));
-    child.stderr.on("data", (chunk: Buffer) => err.push(chunk));
+    const err = new LineSplitter((line) => o.log.push("stderr", line));
+    const ignore = () => {};
+    child.stdout.on("data", (chunk: Buffer) =>
+      o.log.full() ? out.skim(chunk, outputPrefix, output) : out.push(chunk),
+    );
+    child.stderr.on("data", (chunk: Buffer) =>
+      o.log.full() ? err.skim(chunk, outputPrefix, ignore) : err.push(chunk),
+    );
     const timeout =
       o.timeoutMs === undefined
         ? undefined
@@ -160,8 +182,13 @@ export const runCommand = (o: CommandJobOptions): RunningJob => {
         closed();
       });
     });
-    out.end();
+    out.end(outputPrefix, output);
     err.end();
+    const skimmed = [out, err].reduce(
+      (n, s) => ({ bytes: n.bytes + s.skimmedBytes, lines: n.lines + s.skimmedLines }),
+      { bytes: 0, lines: 0 },
+    );
+    if (skimmed.lines > 0 || skimmed.bytes > 0) o.log.dropped(skimmed.bytes, skimmed.lines);
     if (pid !== undefined) {
       await groupGone(pid);
       o.guard?.release(pid);

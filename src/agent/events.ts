@@ -22,6 +22,13 @@ export type WorkerEvent =
       readonly outcome: Outcome;
     }
   | { readonly type: "result-acked"; readonly jobId: string; readonly attempt: number }
+  /** The job's output is held up (paused or resumed): the supervisor is behind its log. */
+  | {
+      readonly type: "output-paused";
+      readonly jobId: string;
+      readonly attempt: number;
+      readonly paused: boolean;
+    }
   /** The supervisor refused something about this attempt (stale, unknown): it is forgotten. */
   | {
       readonly type: "job-dropped";

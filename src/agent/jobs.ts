@@ -146,9 +146,13 @@ export class JobTable {
 
   private start(ref: JobRef, spec: JobSpec): void {
     const shipper = new LogShipper(ref.jobId, ref.attempt, this.o.openLogs, this.o.logBatch);
-    const run = launch(ref, spec, this.o, (stream, line) => shipper.push(stream, line));
+    const run = launch(ref, spec, this.o, shipper);
     const active: Active = { ref, run, shipper, dropped: false };
-    shipper.onPressure = (paused) => (paused ? run.pause() : run.resume());
+    shipper.onPressure = (paused) => {
+      this.o.onEvent({ type: "output-paused", ...ref, paused });
+      if (paused) run.pause();
+      else run.resume();
+    };
     shipper.onRefused = (code, message) => this.refused(ref, code, message);
     this.active.set(keyOf(ref.jobId, ref.attempt), active);
     this.o.onEvent({ type: "job-started", ...ref });

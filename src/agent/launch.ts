@@ -7,7 +7,7 @@
  */
 import type { JobSpec } from "../domain/job-spec.ts";
 import type { JobRef } from "../hwp/wire.ts";
-import { runCommand, type GroupGuard, type RunningJob } from "./command-job.ts";
+import { runCommand, type GroupGuard, type OutputSink, type RunningJob } from "./command-job.ts";
 import { runHandler, type JobHandler } from "./handler-job.ts";
 
 export interface LaunchOptions {
@@ -23,12 +23,13 @@ export const launch = (
   ref: JobRef,
   spec: JobSpec,
   o: LaunchOptions,
-  log: (stream: "stdout" | "stderr", line: string) => void,
+  log: OutputSink,
 ): RunningJob => {
-  const common = { timeoutMs: spec.timeoutMs, timeoutGraceMs: o.timeoutGraceMs, log };
+  const common = { timeoutMs: spec.timeoutMs, timeoutGraceMs: o.timeoutGraceMs };
   if (spec.command !== undefined) {
     return runCommand({
       ...common,
+      log,
       ...(o.guard === undefined ? {} : { guard: o.guard }),
       spec: spec.command,
       workDir: o.workDir,
@@ -47,6 +48,7 @@ export const launch = (
     jobId: ref.jobId,
     attempt: ref.attempt,
     handler,
+    log: (stream, line) => log.push(stream, line),
     // A copy: the decoded spec may be shared (spec-decoder.ts caches it), the function may mutate.
     input: structuredClone(spec.handler.input),
   });

@@ -12,10 +12,21 @@
  * - Backpressure: past `highWaterBytes` unacknowledged, `onPressure(true)` asks the producer
  *   to pause (the child's pipes are paused, so the child blocks on write), and `onPressure(false)`
  *   resumes it below `lowWaterBytes`. Memory stays bounded however fast a job prints.
+ * - The cap: an attempt ships at most `capBytes` bytes and `capLines` lines (the store's own
+ *   per-job cap, 16 MiB / 200,000 lines by default: more would be dropped there anyway). Past
+ *   it, output is dropped here and only counted (`full()` tells the producer, which then stops
+ *   splitting lines and just counts: lines.ts `skim`), so a job printing far past the cap is
+ *   never slowed by shipping what nobody keeps. `finish()` then ships one last line that says
+ *   how much was dropped (`droppedMarker`), the log's visible end.
+ * - Bytes: a line may come as bytes (a command's output) or text (a handler's `ctx.log`); it
+ *   leaves as text in domain/log-text.ts's escaped form, so NUL and invalid UTF-8 survive.
+ * - A call that fails (not a refusal: the store failing, say) is opened again after a backoff
+ *   (50 ms doubling to 5 s, reset by an acknowledgement), not in a tight loop.
  * - `finish()` flushes, half-closes and resolves once the supervisor has ended the call OK (all
  *   lines durable): only then is the result reported, so the last lines are never lost.
  */
 import { status, type ClientDuplexStream, type StatusObject } from "@grpc/grpc-js";
+import { escapeLogBytes, escapeLogText } from "../domain/log-text.ts";
 import { encodeLogBatch } from "../hwp/log-batch-bytes.ts";
 import type { LogEntry } from "../hwp/wire.ts";
 
@@ -25,6 +36,9 @@ export interface LogBatchOptions {
   readonly maxDelayMs: number;
   readonly highWaterBytes: number;
   readonly lowWaterBytes: number;
+  /** Output shipped per attempt at most: past either, it is dropped and counted. */
+  readonly capBytes: number;
+  readonly capLines: number;
 }
 
 /**
@@ -38,7 +52,16 @@ export const defaultLogBatch: LogBatchOptions = {
   maxDelayMs: 20,
   highWaterBytes: 8 * 1024 * 1024,
   lowWaterBytes: 2 * 1024 * 1024,
+  capBytes: 16 * 1024 * 1024,
+  capLines: 200_000,
 };
+
+/** Room kept under the cap for the marker, so the store's own cap does not drop it. */
+const markerRoom = 512;
+
+export const droppedMarker = (bytes: number, lines: number, cap: LogBatchOptions): string =>
+  `[hodei] output truncated: ${bytes} more bytes in ${lines} lines were dropped past this ` +
+  `attempt's log cap of ${cap.capBytes} bytes or ${cap.capLines} lines`;
 
 /** Opens a StreamLogs call once a session is up; rejects when the agent is stopping. */
 export type LogTransport = () => Promise<ClientDuplexStream<Buffer, unknown>>;
@@ -59,6 +82,8 @@ const refusals = new Set<number>([
 ]);
 
 const entryBytes = (line: string): number => line.length + 24;
+const byteLength = (line: Buffer | string): number =>
+  typeof line === "string" ? Buffer.byteLength(line) : line.length;
 
 /** A batch sent (encoded once, sent again as is after a reconnect), not yet covered by a LogAck. */
 interface Sent {
@@ -78,6 +103,12 @@ export class LogShipper {
   private finishing = false;
   private paused = false;
   private settled: ShipResult | undefined;
+  private shippedBytes = 0;
+  private shippedLines = 0;
+  private droppedBytes = 0;
+  private droppedLines = 0;
+  private reopenMs = 0;
+  private reopenTimer: NodeJS.Timeout | undefined;
   private resolveDone!: (r: ShipResult) => void;
   private readonly done = new Promise<ShipResult>((resolve) => (this.resolveDone = resolve));
 
@@ -93,8 +124,33 @@ export class LogShipper {
     private readonly options: LogBatchOptions = defaultLogBatch,
   ) {}
 
-  push(stream: "stdout" | "stderr", line: string): void {
+  /** Past the cap: whatever comes now is dropped, so the producer need not split it. */
+  full(): boolean {
+    return this.droppedLines > 0;
+  }
+
+  /** Output a producer skipped without handing it over (lines.ts `skim`), for the marker. */
+  dropped(bytes: number, lines: number): void {
+    this.droppedBytes += bytes;
+    this.droppedLines += lines;
+  }
+
+  push(stream: "stdout" | "stderr", line: Buffer | string): void {
     if (this.settled !== undefined) return;
+    // Bytes dropped are counted as printed, each line with its line break.
+    if (this.full()) return this.dropped(byteLength(line) + 1, 1);
+    const text = typeof line === "string" ? escapeLogText(line) : escapeLogBytes(line);
+    const bytes = Buffer.byteLength(text);
+    const { capBytes, capLines } = this.options;
+    if (this.shippedBytes + bytes > capBytes - markerRoom || this.shippedLines + 1 >= capLines) {
+      return this.dropped(byteLength(line) + 1, 1);
+    }
+    this.shippedBytes += bytes;
+    this.shippedLines++;
+    this.enqueue(stream, text);
+  }
+
+  private enqueue(stream: "stdout" | "stderr", line: string): void {
     this.seq++;
     this.pending.push({
       seq: this.seq,
@@ -112,6 +168,9 @@ export class LogShipper {
   }
 
   finish(): Promise<ShipResult> {
+    if (this.droppedLines > 0 && this.settled === undefined && !this.finishing) {
+      this.enqueue("stderr", droppedMarker(this.droppedBytes, this.droppedLines, this.options));
+    }
     this.finishing = true;
     this.flush();
     // Nothing ever needed a call (or every line was acknowledged and the call is gone).
@@ -140,6 +199,8 @@ export class LogShipper {
   }
 
   private open(): void {
+    clearTimeout(this.reopenTimer);
+    this.reopenTimer = undefined;
     if (this.stream !== undefined || this.opening || this.settled !== undefined) return;
     this.opening = true;
     this.transport().then(
@@ -166,6 +227,7 @@ export class LogShipper {
     while (this.unacked.length > 0 && this.unacked[0]!.lastSeq <= seq) {
       this.unackedBytes -= this.unacked.shift()!.encoded.length;
     }
+    this.reopenMs = 0;
     this.checkPressure();
   }
 
@@ -179,8 +241,12 @@ export class LogShipper {
     }
     const empty = this.unacked.length === 0 && this.pending.length === 0;
     if (empty && this.finishing) return this.settle({ kind: "ok" });
-    // Broken (or ended early): send what is unacknowledged again, on the next session.
-    if (!empty) this.open();
+    // Broken (or ended early): send what is unacknowledged again, on the next session; after
+    // a failure, not before a backoff (the supervisor's store may be failing).
+    if (empty) return;
+    if (st.code === status.OK) return this.open();
+    this.reopenMs = Math.min(5000, Math.max(50, this.reopenMs * 2));
+    this.reopenTimer = setTimeout(() => this.open(), this.reopenMs);
   }
 
   private checkPressure(): void {
@@ -198,6 +264,7 @@ export class LogShipper {
     if (this.settled !== undefined) return;
     this.settled = result;
     clearTimeout(this.timer);
+    clearTimeout(this.reopenTimer);
     this.pending = [];
     this.unacked = [];
     this.unackedBytes = this.pendingBytes = 0;

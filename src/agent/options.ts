@@ -6,6 +6,9 @@
  * - url: `host:port`, optionally `grpc://` (plaintext) or `grpcs://` (TLS; also implied by `tls`).
  * - timeoutGraceMs 10 s: a timed-out job's SIGTERM-to-SIGKILL grace (a cancel brings its own).
  * - reconnect: 200 ms first window, 15 s at most (see backoff.ts).
+ * - logBatch.capBytes / capLines: output shipped per attempt (log-shipper.ts), by default
+ *   `HODEI_LOG_MAX_BYTES` (the supervisor's per-job cap, when set in the agent's environment
+ *   too) or 16 MiB, and 200,000 lines: what the store keeps of a job at most.
  * Bad values are refused with `InvalidInput`, every field named.
  */
 import { cpus, hostname, totalmem } from "node:os";
@@ -65,6 +68,8 @@ const Checked = Schema.Struct({
   logMaxLines: boundedInt(1, 100_000),
   logMaxBytes: boundedInt(1024, 64 * 1024 * 1024),
   logMaxDelayMs: boundedInt(0, 60_000),
+  logCapBytes: boundedInt(1024, 2 ** 40),
+  logCapLines: boundedInt(1, 2 ** 40),
 });
 
 export interface NormalisedWorkerOptions {
@@ -115,6 +120,12 @@ export const normaliseWorkerOptions = (o: WorkerOptions): NormalisedWorkerOption
         o.logBatch?.maxBytes ??
         Math.min(defaultLogBatch.maxBytes, Math.floor((o.maxMessageBytes ?? 4 * mib) / 4)),
       logMaxDelayMs: o.logBatch?.maxDelayMs ?? defaultLogBatch.maxDelayMs,
+      logCapBytes:
+        o.logBatch?.capBytes ??
+        (process.env["HODEI_LOG_MAX_BYTES"] !== undefined
+          ? Number(process.env["HODEI_LOG_MAX_BYTES"])
+          : defaultLogBatch.capBytes),
+      logCapLines: o.logBatch?.capLines ?? defaultLogBatch.capLines,
     }),
     (e) => e,
   );
@@ -138,6 +149,8 @@ export const normaliseWorkerOptions = (o: WorkerOptions): NormalisedWorkerOption
       maxLines: c.logMaxLines,
       maxBytes: c.logMaxBytes,
       maxDelayMs: c.logMaxDelayMs,
+      capBytes: c.logCapBytes,
+      capLines: c.logCapLines,
     },
     maxMessageBytes: c.maxMessageBytes,
     keepaliveMs: c.keepaliveMs,

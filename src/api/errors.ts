@@ -13,11 +13,11 @@
  * | 409 | conflict |
  * | 413 | payload_too_large |
  * | 422 | unplaceable (only with `?requirePlaceable=1`) |
- * | 500 | internal, store_error |
- * | 503 | not_ready, shutting_down |
+ * | 500 | internal, store_error (a stored record is unreadable) |
+ * | 503 | not_ready, shutting_down, store_unavailable (a store fault: nothing was written; retry) |
  */
 import * as HttpApiSchema from "@effect/platform/HttpApiSchema";
-import { Data, Schema } from "effect";
+import { Data, ParseResult, Schema } from "effect";
 import type { DomainError } from "../domain/errors.ts";
 import type { StoreError } from "../persistence/errors.ts";
 
@@ -79,6 +79,16 @@ export const fromError = (e: DomainError | StoreError | ApiFailure): ApiFailure 
     case "Unplaceable":
       return new ApiFailure(422, "unplaceable", e.reason);
     case "StoreError":
-      return new ApiFailure(500, "store_error", e.message);
+      // A record that does not decode will not get better by retrying; a fault of the store
+      // (a full disk, a lost connection) will: nothing of the request was written.
+      return ParseResult.isParseError(e.cause)
+        ? new ApiFailure(500, "store_error", e.message)
+        : new ApiFailure(
+            503,
+            "store_unavailable",
+            `the store is failing, nothing was written; retry later (${e.message})`,
+            null,
+            { "retry-after": "1" },
+          );
   }
 };

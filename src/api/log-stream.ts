@@ -21,7 +21,9 @@ import type { LogChunk } from "../persistence/logs.ts";
 import type { SupervisorCore } from "../supervisor/core.ts";
 import { jobEvents, logEvents } from "../supervisor/topics.ts";
 
+/** A catch-up reads the store in slices of this many chunks and about this many bytes. */
 const pageSize = 1000;
+const pageBytes = 256 * 1024;
 
 interface Follower {
   readonly jobId: string;
@@ -98,12 +100,19 @@ export const makeLogStreams = (
       const read = ++f.read;
       const owed = Effect.gen(function* () {
         for (;;) {
-          const page = yield* core.store.logs.read(f.jobId, { fromSeq: f.next, limit: pageSize });
+          const page = yield* core.store.logs.read(f.jobId, {
+            fromSeq: f.next,
+            limit: pageSize,
+            maxBytes: pageBytes,
+          });
+          let bytes = 0;
           for (const chunk of page.chunks) {
             if (f.done || f.paused || f.read !== read) return;
             send(f, chunk);
+            bytes += Buffer.byteLength(chunk.data);
           }
-          if (page.chunks.length < pageSize) return;
+          // A short page that did not reach the budget: nothing more is stored yet.
+          if (page.chunks.length < pageSize && bytes < pageBytes) return;
         }
       });
       void Effect.runPromiseExit(owed).then((exit) => {

@@ -70,7 +70,12 @@ program
         "hodei: no HODEI_WORKER_TOKEN or HODEI_JWT_SECRET set: only local agents can connect\n",
       );
     }
-    await serve(c, httpStarter, pipelines);
+    await serve(c, httpStarter, pipelines).catch(async (e: unknown) => {
+      // Another supervisor holds the store: exit 2, naming it (one supervisor per store).
+      const held = (await import("../persistence/errors.ts")).storeHeldIn(e);
+      if (held !== undefined) usageError(held.message);
+      throw e;
+    });
   });
 
 const number = (name: string) => (v: string) => {

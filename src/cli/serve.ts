@@ -37,6 +37,8 @@ const startLocalWorkers = (config: HodeiConfig, grpc: string, n: number): ChildP
         detached: true,
         env: {
           ...process.env,
+          // The agents cut output at the store's per-job cap instead of shipping what it drops.
+          HODEI_LOG_MAX_BYTES: String(config.logMaxBytes),
           ...(config.workerToken !== undefined ? { HODEI_WORKER_TOKEN: config.workerToken } : {}),
         },
       },

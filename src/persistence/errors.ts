@@ -8,8 +8,10 @@
  *   Hodei store of a format this build knows (a file where the directory should be, another
  *   application's LMDB or schema, a newer migration), or the server is unreachable. It is
  *   raised at start, before anything is written, so the location is never overwritten.
+ *   `held`: another supervisor holds the store's lock (one supervisor per store); the reason
+ *   names it (pid, host, since).
  */
-import { Data } from "effect";
+import { Cause, Data, Option, Runtime } from "effect";
 
 export class StoreError extends Data.TaggedError("StoreError")<{
   readonly operation: string;
@@ -25,6 +27,7 @@ export class StoreUnusable extends Data.TaggedError("StoreUnusable")<{
   /** The data directory or `postgres://host/db#schema`, never with a password. */
   readonly location: string;
   readonly reason: string;
+  readonly held?: boolean;
 }> {
   override get message(): string {
     return `cannot use the store at ${this.location}: ${this.reason}`;
@@ -36,3 +39,14 @@ export const storeError =
   (operation: string) =>
   (cause: unknown): StoreError =>
     cause instanceof StoreError ? cause : new StoreError({ operation, cause });
+
+/**
+ * The StoreUnusable an error carries when it says the store is held by another supervisor:
+ * the error itself, or the failure a FiberFailure wraps (`Effect.runPromise` rejects with one).
+ */
+export const storeHeldIn = (e: unknown): StoreUnusable | undefined => {
+  const failure = Runtime.isFiberFailure(e)
+    ? Option.getOrUndefined(Cause.failureOption(e[Runtime.FiberFailureCauseId]))
+    : e;
+  return failure instanceof StoreUnusable && failure.held === true ? failure : undefined;
+};

@@ -22,6 +22,7 @@
 import { Context, type Effect } from "effect";
 import type { CredentialStore } from "./credentials.ts";
 import type { StoreError } from "./errors.ts";
+import type { StoreHealth } from "./health.ts";
 import type { JobStore } from "./jobs.ts";
 import type { LogStore } from "./logs.ts";
 import type { PipelineStore } from "./pipelines.ts";
@@ -31,6 +32,7 @@ import type { WorkerStore } from "./workers.ts";
 export * from "./credentials.ts";
 export * from "./cursor.ts";
 export * from "./errors.ts";
+export * from "./health.ts";
 export * from "./jobs.ts";
 export * from "./log-cap.ts";
 export * from "./logs.ts";
@@ -65,6 +67,11 @@ export interface Store {
    */
   readonly purgeFinished: (before: number) => Effect.Effect<PurgeResult, StoreError>;
   readonly stats: () => StoreStats;
+  /**
+   * Whether the store's writes go through now (health.ts): false while a fault (a full disk, a
+   * lost connection, a lost lock) fails them. The supervisor is not ready meanwhile.
+   */
+  readonly health: () => StoreHealth;
   /** Waits for commits in flight, then releases files and connections. */
   readonly close: Effect.Effect<void>;
 }

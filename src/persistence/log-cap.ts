@@ -4,10 +4,14 @@
  * head. An append is idempotent by seq (see `applyCap`): what a restarted supervisor receives
  * again from its agents is not stored twice.
  *
+ * Every chunk's `data` is made storable first (`storableLogText`: no NUL, no lone surrogate), so
+ * every adapter holds and returns the same text; agent output already is (domain/log-text.ts).
+ *
  * Bytes are UTF-8 bytes of `data`; lines are its line breaks, at least one per chunk (a chunk
  * without a newline is a partial line, and it still costs a line). The marker itself is not
  * counted, so a log at its cap holds exactly the cap plus one marker chunk.
  */
+import { storableLogText } from "../domain/log-text.ts";
 import type { LogChunk, LogInput } from "./logs.ts";
 
 export interface LogCap {
@@ -66,8 +70,9 @@ export const applyCap = (head: LogHead, inputs: ReadonlyArray<LogInput>, cap: Lo
       dropped++;
       continue;
     }
-    const b = Buffer.byteLength(input.data, "utf8");
-    const l = linesOf(input.data);
+    const data = storableLogText(input.data);
+    const b = Buffer.byteLength(data, "utf8");
+    const l = linesOf(data);
     const { at, stream, attempt } = input;
     if (bytes + b > cap.maxBytes || lines + l > cap.maxLines) {
       // The marker takes the seq of the first line dropped: a re-send of it is a duplicate.
@@ -79,7 +84,7 @@ export const applyCap = (head: LogHead, inputs: ReadonlyArray<LogInput>, cap: Lo
     }
     bytes += b;
     lines += l;
-    chunks.push({ seq, at, stream, attempt, data: input.data });
+    chunks.push({ seq, at, stream, attempt, data });
     nextSeq = seq + 1;
   }
   const changed = chunks.length > 0;

@@ -93,11 +93,13 @@ export interface LogStore {
     jobId: string,
     chunks: ReadonlyArray<LogInput>,
   ) => Effect.Effect<AppendResult, StoreError>;
-  /** Chunks with `seq >= fromSeq` (default 1), at most `limit` (default 1000). */
-  readonly read: (
-    jobId: string,
-    options?: { readonly fromSeq?: number; readonly limit?: number },
-  ) => Effect.Effect<LogPage, StoreError>;
+  /**
+   * Chunks with `seq >= fromSeq` (default 1), at most `limit` (default 1000), and ending with
+   * the chunk whose `data` brings the page to `maxBytes` (UTF-8; unbounded by default): a reader
+   * that pages through a big log with a byte budget holds one bounded page at a time, however
+   * long the lines. A page always holds one chunk at least, if there is one.
+   */
+  readonly read: (jobId: string, options?: LogReadOptions) => Effect.Effect<LogPage, StoreError>;
   /** The last `count` chunks, oldest first. */
   readonly tail: (
     jobId: string,
@@ -105,4 +107,23 @@ export interface LogStore {
   ) => Effect.Effect<ReadonlyArray<LogChunk>, StoreError>;
 }
 
+export interface LogReadOptions {
+  readonly fromSeq?: number;
+  readonly limit?: number;
+  readonly maxBytes?: number;
+}
+
 export const defaultReadLimit = 1000;
+
+/** The chunks of `from` up to and including the one that reaches `maxBytes`. */
+export const withinBytes = <C>(from: Iterable<C>, limit: number, maxBytes = Infinity): C[] => {
+  const page: C[] = [];
+  let bytes = 0;
+  for (const c of from) {
+    if (page.length >= limit || bytes >= maxBytes) break;
+    page.push(c);
+    const data = (c as { readonly data?: unknown }).data; // checked when decoded
+    bytes += typeof data === "string" ? Buffer.byteLength(data) : 0;
+  }
+  return page;
+};

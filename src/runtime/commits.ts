@@ -13,9 +13,18 @@
  *   to the store), up to four at once — for a store of several connections.
  * Otherwise it waits; the batches that waited share the next commit, each actor's latest
  * record in it (group commit: under load, fewer and larger transactions).
+ *
+ * A commit that fails (a full disk, a lost connection) finishes nothing: its effects are not
+ * performed and its asks not answered (nothing is acknowledged), and no new commit starts.
+ * Once every commit in flight has ended, one commit takes the latest record of each actor of
+ * every unfinished batch — the failed ones, any later one (even if it committed: a record
+ * written again is the same record) and those waiting — and is retried with backoff until the
+ * store takes it, batches of later rounds joining it meanwhile. Then they all finish, in order.
+ * The live actors are never rolled back: their state is ahead of the store only while nothing
+ * of it has left, and it reaches the store as soon as the store answers again.
  */
-import { Deferred, Effect, Exit, FiberId, Schedule, type Fiber } from "effect";
-import type { SnapshotRecord, SnapshotStore } from "../persistence/snapshots.ts";
+import { Deferred, Effect, Exit, FiberId, type Fiber } from "effect";
+import type { SnapshotRecord, SnapshotStore, StoreError } from "../persistence/snapshots.ts";
 import type { Batch } from "./cells.ts";
 
 export interface Commits {
@@ -26,7 +35,7 @@ export interface Commits {
   readonly ended: Effect.Latch;
   /**
    * Finishes, oldest first, the batches whose commits (and every earlier one) have ended, then
-   * starts the waiting ones if they may. Dies with a commit's failure.
+   * starts the waiting ones if they may; after a failure, starts the retry once it may.
    */
   readonly finishEnded: Effect.Effect<void>;
   /** Waits until the oldest commit in flight has ended (at once when there is none). */
@@ -36,7 +45,7 @@ export interface Commits {
 /** One commit: its records, its exit once it ended, and a way to wait for that. */
 interface Slot {
   readonly records: ReadonlyArray<SnapshotRecord>;
-  exit: Exit.Exit<void> | undefined;
+  exit: Exit.Exit<void, StoreError> | undefined;
   readonly done: Deferred.Deferred<void>;
 }
 
@@ -56,16 +65,17 @@ export const makeCommits = (
   const held = new Map<string, number>();
   const ended = Effect.unsafeMakeLatch(false);
 
-  // A commit that fails is retried with backoff; the batch's effects wait for it.
-  const commit = (records: ReadonlyArray<SnapshotRecord>) =>
+  /** Failed commits in a row: the retry's backoff (10 ms doubling, 2 s at most). */
+  let failures = 0;
+  const backoff = () => Math.min(2000, 10 * 2 ** (failures - 1));
+
+  const commit = (records: ReadonlyArray<SnapshotRecord>, delayMs: number) =>
     records.length === 0
       ? Effect.void
-      : store
-          .saveBatch(records)
-          .pipe(
-            Effect.retry(Schedule.exponential("10 millis").pipe(Schedule.upTo("30 seconds"))),
-            Effect.orDie,
-          );
+      : Effect.zipRight(
+          delayMs > 0 ? Effect.sleep(delayMs) : Effect.void,
+          store.saveBatch(records),
+        );
 
   const hold = (records: ReadonlyArray<SnapshotRecord>, by: 1 | -1) => {
     if (ordered) return;
@@ -77,14 +87,16 @@ export const makeCommits = (
   };
 
   const canStart = (records: ReadonlyArray<SnapshotRecord>) =>
-    commits < maxCommits && (ordered || !records.some((r) => held.has(r.address)));
+    failures === 0 &&
+    commits < maxCommits &&
+    (ordered || !records.some((r) => held.has(r.address)));
 
-  const start = (records: ReadonlyArray<SnapshotRecord>): Slot => {
+  const start = (records: ReadonlyArray<SnapshotRecord>, delayMs = 0): Slot => {
     const slot: Slot = { records, exit: undefined, done: Deferred.unsafeMake(FiberId.none) };
     commits++;
     hold(records, 1);
     fork(
-      Effect.exit(commit(records)).pipe(
+      Effect.exit(commit(records, delayMs)).pipe(
         Effect.flatMap((exit) => {
           slot.exit = exit;
           ended.unsafeOpen();
@@ -102,6 +114,21 @@ export const makeCommits = (
     return [...latest.values()];
   };
 
+  /**
+   * The oldest commit failed and none is in flight any more: every unfinished batch goes into
+   * one commit, started after the backoff.
+   */
+  const retryAll = () => {
+    failures++;
+    const batches = [...inFlight.map((e) => e.batch), ...waiting];
+    inFlight.length = 0;
+    waiting = [];
+    commits = 0;
+    held.clear();
+    const slot = start(merged(batches), backoff());
+    for (const batch of batches) inFlight.push({ batch, slot });
+  };
+
   return {
     submit: (batch) => {
       if (waiting.length === 0 && canStart(batch.records)) {
@@ -112,8 +139,12 @@ export const makeCommits = (
     ended,
     finishEnded: Effect.suspend(() => {
       while (inFlight.length > 0 && inFlight[0]!.slot.exit !== undefined) {
+        if (Exit.isFailure(inFlight[0]!.slot.exit!)) {
+          if (inFlight.every((e) => e.slot.exit !== undefined)) retryAll();
+          return Effect.void;
+        }
+        failures = 0;
         const { batch, slot } = inFlight.shift()!;
-        if (Exit.isFailure(slot.exit!)) return Effect.failCause(slot.exit.cause);
         // The last batch of its commit: the commit is over.
         if (inFlight[0]?.slot !== slot) {
           commits--;

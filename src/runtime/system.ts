@@ -15,7 +15,7 @@
  * Closing the Scope stops new messages, runs rounds and finishes commits until every mailbox
  * is empty and every snapshot committed, then ends the fibers.
  */
-import { Data, Effect, Fiber, Runtime, type Scope } from "effect";
+import { Data, Effect, Fiber, Runtime, Schedule, type Scope } from "effect";
 import type { SnapshotStore, StoreError } from "../persistence/snapshots.ts";
 import type { Address } from "./address.ts";
 import {
@@ -194,7 +194,13 @@ export const makeActorSystem = <K extends Kinds>(
       const loading = cells.activating;
       cells.activating = [];
       for (const cell of loading) {
-        const record = yield* options.store.load(cell.address).pipe(Effect.orDie);
+        // A store fault is waited out (the store's health says it fails meanwhile).
+        const record = yield* options.store.load(cell.address).pipe(
+          Effect.retry(
+            Schedule.exponential("10 millis").pipe(Schedule.union(Schedule.spaced("2 seconds"))),
+          ),
+          Effect.orDie, // never: the schedule has no end
+        );
         cells.activated(cell, record, now());
       }
       cells.round(now());

@@ -30,6 +30,8 @@ export interface RunningSupervisor {
   readonly grpcAddress: string;
   readonly httpAddress: string | null;
   readonly ready: () => { readonly ready: boolean; readonly checks: Record<string, boolean> };
+  /** Resolves, with why, if the store is lost for good (another supervisor took its lock). */
+  readonly storeLost: Promise<string>;
 }
 
 /** The HTTP side is plugged in by the CLI (src/api), so the core can run without it. */
@@ -76,10 +78,27 @@ export const startSupervisor = (
 ): Effect.Effect<RunningSupervisor, unknown, Scope.Scope> =>
   Effect.gen(function* () {
     const checks = { store: false, recovered: false, grpc: false, http: http === undefined };
-    const ready = () => ({ ready: Object.values(checks).every(Boolean), checks: { ...checks } });
+    let store: Store | undefined;
+    // The store's check is its health: false while a fault fails its writes (health.ts).
+    const current = () => ({ ...checks, store: checks.store && store?.health().ok === true });
+    const ready = () => {
+      const now = current();
+      return { ready: Object.values(now).every(Boolean), checks: now };
+    };
 
-    const store = yield* openStore(config);
+    store = yield* openStore(config);
     checks.store = true;
+    const opened = store;
+    const storeLost = new Promise<string>((resolve) => {
+      const timer = setInterval(() => {
+        const h = opened.health();
+        if (!h.fatal) return;
+        clearInterval(timer);
+        log.error("store lost", { error: h.error });
+        resolve(h.error ?? "the store is lost");
+      }, 250);
+      timer.unref();
+    });
     const bus = yield* makeMemoryBus;
     const core = yield* makeSupervisorCore({
       store,
@@ -169,10 +188,13 @@ export const startSupervisor = (
       grpc: grpc.address,
       store: config.databaseUrl ? "postgres" : config.dataDir,
     });
-    return { core, grpcAddress: grpc.address, httpAddress, ready };
+    return { core, grpcAddress: grpc.address, httpAddress, ready, storeLost };
   });
 
-/** Runs until `stop` resolves (a signal), then closes everything in order. */
+/**
+ * Runs until `stop` resolves (a signal), then closes everything in order. A store lost for good
+ * (storeLost) stops it too, with exit code 3: another supervisor runs on the store now.
+ */
 export const runSupervisor = async (
   config: HodeiConfig,
   log: Logger,
@@ -191,7 +213,8 @@ export const runSupervisor = async (
     if (Exit.isFailure(started)) throw Cause.squash(started.cause);
     const running = started.value;
     onStarted?.(running);
-    await stop;
+    const lost = await Promise.race([stop.then(() => undefined), running.storeLost]);
+    if (lost !== undefined) process.exitCode = 3;
   } finally {
     await Effect.runPromise(Scope.close(scope, Exit.void));
   }

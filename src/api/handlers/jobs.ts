@@ -19,6 +19,7 @@ import type { LogPage } from "../../persistence/logs.ts";
 import type { StoreError } from "../../persistence/errors.ts";
 import type { SupervisorCore } from "../../supervisor/core.ts";
 import { ApiFailure, notFound } from "../errors.ts";
+import { streamLogPage } from "../log-page.ts";
 import type { Handlers } from "../router.ts";
 import { maxBatchSize } from "../schemas.ts";
 import { shuttingDown, type ApiContext } from "./context.ts";
@@ -169,19 +170,30 @@ export const jobHandlers = (
             ctx.logs.follow(path.id, from, res);
             return { streamed: true as const, status: 200 };
           })
-        : getJob(ctx, path.id).pipe(
-            Effect.zipRight<LogPage, StoreError | ApiFailure, never>(
-              query.tail === undefined
-                ? core.store.logs.read(path.id, {
-                    ...(query.fromSeq !== undefined ? { fromSeq: query.fromSeq } : {}),
-                    ...(query.limit !== undefined ? { limit: query.limit } : {}),
-                  })
-                : query.fromSeq !== undefined
+        : query.tail !== undefined
+          ? getJob(ctx, path.id).pipe(
+              Effect.zipRight<LogPage, StoreError | ApiFailure, never>(
+                query.fromSeq !== undefined
                   ? Effect.fail(invalidQuery("tail and fromSeq cannot be combined"))
                   : tailPage(core, path.id, query.tail),
+              ),
+              Effect.map((page) => ({ status: 200, body: page })),
+            )
+          : getJob(ctx, path.id).pipe(
+              // Streamed from the store a slice at a time: memory does not grow with the log.
+              Effect.zipRight(
+                streamLogPage(
+                  core.store.logs,
+                  path.id,
+                  {
+                    ...(query.fromSeq !== undefined ? { fromSeq: query.fromSeq } : {}),
+                    ...(query.limit !== undefined ? { limit: query.limit } : {}),
+                  },
+                  res,
+                ),
+              ),
+              Effect.as({ streamed: true as const, status: 200 }),
             ),
-            Effect.map((page) => ({ status: 200, body: page })),
-          ),
     streamJobLogs: ({ path, query, req, res }) =>
       Effect.map(stream(path.id, query.fromSeq, req.headers["last-event-id"]), (from) => {
         ctx.logs.follow(path.id, from, res);

@@ -12,10 +12,16 @@
  * `now` commits on the main thread, for a lone write when nothing else is being written (so it
  * never waits for the write lock behind another commit): what a single job submitted to an
  * idle supervisor does. Under load, writes overlap and take the write thread.
+ *
+ * Every write goes through here, so here is where the store learns its health: a commit that
+ * fails (a full disk, an I/O error: commit-errors.ts) fails its writes with a StoreError naming
+ * the real cause and marks the store failing; the next commit that succeeds marks it healthy.
  */
 import { Effect } from "effect";
 import type { RootDatabase } from "lmdb";
 import { StoreError } from "../errors.ts";
+import { describeCause, type HealthTracker } from "../health.ts";
+import { commitCause, isCommitFailure } from "./commit-errors.ts";
 
 export interface Durable {
   <T>(operation: string, write: () => Promise<T>): Effect.Effect<T, StoreError>;
@@ -27,14 +33,29 @@ export interface Durable {
   readonly now: <T>(transaction: () => T) => Promise<T>;
 }
 
-export const makeDurable = (root: RootDatabase, flush: boolean): Durable => {
+export const makeDurable = (root: RootDatabase, flush: boolean, health: HealthTracker): Durable => {
   let inFlight = 0;
+  /** Flushes waited for: failed at once when a commit fails (theirs may never be confirmed). */
+  const waiting = new Set<(e: Error) => void>();
   const promise = async <T>(write: () => Promise<T>): Promise<T> => {
     inFlight++;
     try {
-      const result = await write();
-      if (flush) await root.flushed;
+      const written = write();
+      // This commit's flush, taken now: `root.flushed` later would be the flush of whatever
+      // commit is the latest then, and the flush of a commit that failed never comes.
+      const flushed = flush ? flushOf(root, waiting) : undefined;
+      flushed?.catch(() => {}); // awaited below only if the commit succeeds
+      const result = await written;
+      if (flushed !== undefined) await flushed;
+      health.succeeded();
       return result;
+    } catch (e) {
+      // A failed commit; anything else (a bad record, a conflict) says nothing of the store.
+      if (!isCommitFailure(e) && !isIoError(e) && !isFlushTimeout(e)) throw e;
+      const cause = await commitCause(e);
+      health.failed(`the LMDB commit failed: ${describeCause(cause)}`);
+      for (const fail of [...waiting]) fail(new Error(`${flushUnconfirmed}: a commit failed`));
+      throw cause;
     } finally {
       inFlight--;
     }
@@ -49,3 +70,38 @@ export const makeDurable = (root: RootDatabase, flush: boolean): Durable => {
     });
   return Object.assign(durable, { promise, now, idle: () => inFlight === 0 });
 };
+
+/** How long a commit's flush may take before the write is failed rather than waited for. */
+const flushTimeoutMs = 30_000;
+
+const flushUnconfirmed = "the flush to disk was not confirmed";
+
+/**
+ * The flush of the commit just queued. lmdb-js never settles the flush of a commit when a
+ * commit around it fails: such a wait is failed as soon as a commit fails (or, at the latest,
+ * after `flushTimeoutMs`). The write then counts as failed, and is retried like any other.
+ */
+const flushOf = (root: RootDatabase, waiting: Set<(e: Error) => void>): Promise<void> =>
+  new Promise((resolve, reject) => {
+    const settle = (e?: Error) => {
+      clearTimeout(timer);
+      waiting.delete(fail);
+      if (e === undefined) resolve();
+      else reject(e);
+    };
+    const fail = (e: Error) => settle(e);
+    const timer = setTimeout(
+      () => settle(new Error(`${flushUnconfirmed} within ${flushTimeoutMs} ms`)),
+      flushTimeoutMs,
+    );
+    timer.unref();
+    waiting.add(fail);
+    void root.flushed.then(() => settle());
+  });
+
+/** An error from the system (lmdb-js gives errno as `code`: EIO 5, ENOSPC 28, EFBIG 27...). */
+const isIoError = (e: unknown): boolean =>
+  e instanceof Error && typeof (e as { code?: unknown }).code === "number";
+
+const isFlushTimeout = (e: unknown): boolean =>
+  e instanceof Error && e.message.startsWith(flushUnconfirmed);

@@ -8,7 +8,7 @@ import { Effect, Schema } from "effect";
 import type { RootDatabase } from "lmdb";
 import { storeError } from "../errors.ts";
 import { applyCap, emptyLogHead, type LogCap, type LogHead } from "../log-cap.ts";
-import { appendResult, defaultReadLimit, LogChunk, type LogStore } from "../logs.ts";
+import { appendResult, defaultReadLimit, LogChunk, withinBytes, type LogStore } from "../logs.ts";
 import type { Durable } from "./durable.ts";
 import type { Databases } from "./layout.ts";
 
@@ -37,12 +37,14 @@ export const makeLmdbLogStore = (
     read: (jobId, options = {}) =>
       Effect.suspend(() => {
         const from = options.fromSeq ?? 1;
-        const range = dbs.logs.getRange({
-          start: [jobId, from],
-          end: [jobId, "\uffff"],
-          limit: options.limit ?? defaultReadLimit,
-        });
-        const values = [...range].map(({ value }) => value);
+        const limit = options.limit ?? defaultReadLimit;
+        // Read lazily: a byte budget stops the range before the rest of the page is decoded.
+        const range = dbs.logs.getRange({ start: [jobId, from], end: [jobId, "\uffff"], limit });
+        const values = withinBytes(
+          range.map(({ value }) => value),
+          limit,
+          options.maxBytes,
+        );
         const head = dbs.logHeads.get(jobId) as LogHead | undefined;
         return decoded("logs.read", values).pipe(
           Effect.map((chunks) => ({

@@ -1,7 +1,8 @@
 /**
  * Opening a data directory, refusing anything that is not a Hodei store of this format before a
  * byte is written to it:
- * - the path is a file, or a directory holding files other than Hodei's (`lmdbFiles`);
+ * - the path is a file, or a directory holding files other than Hodei's (`hodeiFiles`);
+ * - another supervisor holds the directory (dir-lock.ts): refused with `held`, naming it;
  * - `data.mdb` is not an LMDB file (its first meta page lacks LMDB's magic number). This is
  *   checked by reading the header ourselves: LMDB trusts its file and a garbage one can crash
  *   the process instead of failing;
@@ -21,13 +22,20 @@ import { join, resolve } from "node:path";
 import { Effect } from "effect";
 import { open, type RootDatabase } from "lmdb";
 import { StoreUnusable } from "../errors.ts";
+import { describeHolder, DirectoryLocked, lockDirectory, lockFileName } from "./dir-lock.ts";
 import { formatMarker, openDatabases, type Databases } from "./layout.ts";
 
-/** Hodei's own files: LMDB's two, and the admin API token written at first start. */
-const lmdbFiles = new Set([
+/**
+ * What a Hodei data directory may hold: LMDB's data and lock files, the supervisor's lock
+ * (dir-lock.ts) and the admin API token written at first start (src/api/auth/bootstrap.ts).
+ * Anything else means the directory is not ours. Add a file here when the supervisor starts
+ * keeping one in its data directory.
+ */
+export const hodeiFiles: ReadonlySet<string> = new Set([
   "data.mdb",
   "lock.mdb",
-  "api-token", // src/api/auth/bootstrap.ts
+  lockFileName,
+  "api-token",
 ]);
 /** LMDB's MDB_MAGIC, little-endian, after the 24-byte page header of the first meta page. */
 const magicOffset = 24;
@@ -57,7 +65,7 @@ const inspect = (dir: string): boolean => {
     return false;
   }
   if (!statSync(dir).isDirectory()) throw "it is a file, not a directory";
-  const foreign = readdirSync(dir).filter((f) => !lmdbFiles.has(f));
+  const foreign = readdirSync(dir).filter((f) => !hodeiFiles.has(f));
   if (foreign.length > 0) {
     throw `it holds files that are not Hodei's (${list(foreign)}): not a Hodei data directory`;
   }
@@ -86,6 +94,8 @@ const checkMarker = (root: RootDatabase): void => {
 export interface OpenedLmdb {
   readonly root: RootDatabase;
   readonly dbs: Databases;
+  /** Releases the directory's lock: after the environment is closed. */
+  readonly unlock: () => void;
 }
 
 export const openLmdbEnvironment = (path: string): Effect.Effect<OpenedLmdb, StoreUnusable> =>
@@ -93,20 +103,29 @@ export const openLmdbEnvironment = (path: string): Effect.Effect<OpenedLmdb, Sto
     try: () => {
       const dir = resolve(path);
       const existed = inspect(dir);
-      const root = open({ path: dir, maxDbs: 24 });
+      const unlock = lockDirectory(dir);
+      let root: RootDatabase | undefined;
       try {
+        root = open({ path: dir, maxDbs: 24 });
         if (existed) checkMarker(root);
         const dbs = openDatabases(root);
         if (dbs.meta.get("format") === undefined) dbs.meta.putSync("format", formatMarker);
-        return { root, dbs };
+        return { root, dbs, unlock };
       } catch (e) {
-        void root.close();
+        void root?.close();
+        unlock();
         throw e;
       }
     },
     catch: (e) =>
-      new StoreUnusable({
-        location: resolve(path),
-        reason: typeof e === "string" ? e : e instanceof Error ? e.message : String(e),
-      }),
+      e instanceof DirectoryLocked
+        ? new StoreUnusable({
+            location: resolve(path),
+            reason: `it is in use by another supervisor: ${describeHolder(e.holder)}`,
+            held: true,
+          })
+        : new StoreUnusable({
+            location: resolve(path),
+            reason: typeof e === "string" ? e : e instanceof Error ? e.message : String(e),
+          }),
   });

@@ -7,6 +7,8 @@ import type { StoreError, StoreUnusable } from "../errors.ts";
 import { StoreService, type Store } from "../index.ts";
 import { normalizeStoreOptions, type StoreOptions } from "../options.ts";
 import { makeLmdbCredentialStore } from "./credentials.ts";
+import { keepProbing, makeHealthTracker } from "../health.ts";
+import { ignoreOrphanCommitFailures } from "./commit-errors.ts";
 import { makeDurable } from "./durable.ts";
 import { removeJob } from "./job-rows.ts";
 import { makeLmdbJobStore } from "./jobs.ts";
@@ -33,8 +35,14 @@ export const openLmdbStore = (
 ): Effect.Effect<Store, StoreUnusable> =>
   Effect.gen(function* () {
     const { logCap, maxBatch } = normalizeStoreOptions(options);
-    const { root, dbs } = yield* openLmdbEnvironment(options.path ?? defaultLmdbPath);
-    const durable = makeDurable(root, options.flush ?? true);
+    const { root, dbs, unlock } = yield* openLmdbEnvironment(options.path ?? defaultLmdbPath);
+    const health = makeHealthTracker();
+    const unguard = ignoreOrphanCommitFailures();
+    const durable = makeDurable(root, options.flush ?? true, health);
+    // While commits fail and nothing else writes: a small write says when the disk is back.
+    const stopProbing = keepProbing(health, () =>
+      durable.promise(() => root.transaction(() => void dbs.meta.put("probe", Date.now()))),
+    );
     const firstTxn = (root.getStats() as { lastTxnId: number }).lastTxnId;
 
     /** Finished jobs in `purgeChunk`s, each chunk one transaction, until none is left. */
@@ -85,7 +93,16 @@ export const openLmdbStore = (
       stats: () => ({
         commits: (root.getStats() as { lastTxnId: number }).lastTxnId - firstTxn,
       }),
-      close: Effect.promise(() => root.close()),
+      health: health.get,
+      close: Effect.promise(() => root.close()).pipe(
+        Effect.ensuring(
+          Effect.sync(() => {
+            stopProbing();
+            unguard();
+            unlock();
+          }),
+        ),
+      ),
     };
     return store;
   });

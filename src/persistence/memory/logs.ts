@@ -1,7 +1,13 @@
 /** In-memory LogStore: chunks per job in arrays, numbered and capped by log-cap.ts. */
 import { Effect } from "effect";
 import { applyCap, emptyLogHead, type LogCap, type LogHead } from "../log-cap.ts";
-import { appendResult, defaultReadLimit, type LogChunk, type LogStore } from "../logs.ts";
+import {
+  appendResult,
+  defaultReadLimit,
+  withinBytes,
+  type LogChunk,
+  type LogStore,
+} from "../logs.ts";
 
 export interface MemoryLogStore extends LogStore {
   readonly purge: (jobIds: ReadonlyArray<string>) => void;
@@ -23,9 +29,19 @@ export const makeMemoryLogStore = (cap: LogCap): MemoryLogStore => {
       Effect.sync(() => {
         const log = logs.get(jobId);
         const from = options.fromSeq ?? 1;
-        const chunks = (log?.chunks ?? [])
-          .filter((c) => c.seq >= from)
-          .slice(0, options.limit ?? defaultReadLimit);
+        const all = log?.chunks ?? [];
+        // Seqs grow along the array: the first one at or past `from`, by bisection.
+        let lo = 0;
+        for (let hi = all.length; lo < hi;) {
+          const mid = (lo + hi) >>> 1;
+          if (all[mid]!.seq < from) lo = mid + 1;
+          else hi = mid;
+        }
+        const chunks = withinBytes(
+          all.slice(lo, lo + (options.limit ?? defaultReadLimit)),
+          options.limit ?? defaultReadLimit,
+          options.maxBytes,
+        );
         return {
           chunks,
           nextSeq: (chunks.at(-1)?.seq ?? from - 1) + 1,

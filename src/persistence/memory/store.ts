@@ -5,6 +5,7 @@
  */
 import { Effect } from "effect";
 import { storeError } from "../errors.ts";
+import { makeHealthTracker } from "../health.ts";
 import type { Store } from "../index.ts";
 import { jobIdOfRecord, statusOfSnapshot } from "../job-status.ts";
 import { normalizeStoreOptions, type StoreOptions } from "../options.ts";
@@ -16,6 +17,7 @@ import { makeMemoryPipelineStore, makeMemoryWorkerStore } from "./registry.ts";
 import { makeMemorySnapshotStore } from "./snapshots.ts";
 
 export const makeMemoryStore = (options: StoreOptions = {}): Store => {
+  const healthy = makeHealthTracker().get();
   const { logCap } = normalizeStoreOptions(options);
   const jobs = makeMemoryJobStore();
   const logs = makeMemoryLogStore(logCap);
@@ -68,6 +70,8 @@ export const makeMemoryStore = (options: StoreOptions = {}): Store => {
         return { jobs: gone.length, runs: pipelines.purge(before) };
       }),
     stats: () => ({ commits: jobs.commits() + inner.commits() }),
+    // Memory cannot fail: always healthy.
+    health: () => healthy,
     close: Effect.void,
   };
 };

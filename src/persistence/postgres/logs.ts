@@ -111,17 +111,33 @@ export const makePostgresLogStore = (
     read: (jobId, options = {}) =>
       Effect.gen(function* () {
         const from = options.fromSeq ?? 1;
+        const limit = options.limit ?? defaultReadLimit;
+        const maxBytes = options.maxBytes ?? null;
         const [rows, head] = yield* Effect.tryPromise({
           try: () =>
             Promise.all([
-              db
-                .selectFrom("log_chunks")
-                .selectAll()
-                .where("job_id", "=", jobId)
-                .where("seq", ">=", from)
-                .orderBy("seq")
-                .limit(options.limit ?? defaultReadLimit)
-                .execute(),
+              // With a byte budget: the running total of the page's bytes decides where it
+              // ends, in the server, so no more than the page crosses the wire.
+              maxBytes === null
+                ? db
+                    .selectFrom("log_chunks")
+                    .selectAll()
+                    .where("job_id", "=", jobId)
+                    .where("seq", ">=", from)
+                    .orderBy("seq")
+                    .limit(limit)
+                    .execute()
+                : sql<Record<string, unknown>>`
+                    select seq, at, stream, attempt, data from (
+                      select seq, at, stream, attempt, data,
+                        sum(octet_length(data)) over (order by seq) - octet_length(data) as before
+                      from ${chunksTable}
+                      where job_id = ${jobId} and seq >= ${from}
+                      order by seq limit ${limit}) page
+                    where before < ${maxBytes} or before = 0
+                    order by seq`
+                    .execute(db)
+                    .then((r) => r.rows),
               db
                 .selectFrom("log_heads")
                 .select("truncated")

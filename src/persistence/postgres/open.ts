@@ -3,6 +3,7 @@
  *
  * Refused with StoreUnusable, nothing written:
  * - the server cannot be reached (or refuses the login);
+ * - another supervisor holds the schema's lock (lock.ts): `held`, naming it;
  * - the schema holds tables but no `hodei_meta` marker: another application's schema;
  * - the marker names another format, or Kysely's table lists a migration this build does not
  *   know: a newer Hodei migrated it, and running old code on it could corrupt it.
@@ -10,18 +11,14 @@
  */
 import { Effect } from "effect";
 import { Kysely, Migrator, PostgresDialect, sql } from "kysely";
-import pg from "pg";
 import { StoreUnusable } from "../errors.ts";
+import type { HealthTracker } from "../health.ts";
+import { makeGuardedPool } from "./connections.ts";
+import { SchemaLocked, takeSchemaLock, type SchemaLock } from "./lock.ts";
 import { migrationProvider, migrations } from "./migrations.ts";
 import { formatValue, type Database } from "./tables.ts";
 
 const migrationTables = new Set(["kysely_migration", "kysely_migration_lock"]);
-
-/** int8 as a JS number: ids are text, and every bigint column is a time, seq or count < 2^53. */
-const types = {
-  getTypeParser: ((oid: number, format?: "text" | "binary") =>
-    oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as "text")) as never,
-};
 
 /** `postgres://host:port/db#schema`, without user or password. */
 export const describeLocation = (connectionString: string, schema: string): string => {
@@ -69,18 +66,17 @@ export interface PostgresConnection {
   readonly connectionString: string;
   readonly schema: string;
   readonly poolSize: number;
+  readonly health: HealthTracker;
 }
 
 export const openPostgres = (
   options: PostgresConnection,
-): Effect.Effect<{ pool: pg.Pool; db: Kysely<Database> }, StoreUnusable> =>
+): Effect.Effect<{ db: Kysely<Database>; lock: SchemaLock }, StoreUnusable> =>
   Effect.tryPromise({
     try: async () => {
-      const pool = new pg.Pool({
-        connectionString: options.connectionString,
-        max: options.poolSize,
-        types,
-      });
+      // The lock first: a second supervisor changes nothing, not even by migrating.
+      const lock = await takeSchemaLock(options);
+      const pool = makeGuardedPool({ ...options, lockHeld: lock.held });
       const root = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
       try {
         await inspect(root, options.schema);
@@ -91,15 +87,24 @@ export const openPostgres = (
         });
         const { error } = await migrator.migrateToLatest();
         if (error !== undefined) throw error;
-        return { pool, db: root.withSchema(options.schema) };
+        await lock.record();
+        return { db: root.withSchema(options.schema), lock };
       } catch (e) {
         await root.destroy();
+        await lock.release();
         throw e;
       }
     },
     catch: (e) =>
-      new StoreUnusable({
-        location: describeLocation(options.connectionString, options.schema),
-        reason: typeof e === "string" ? e : e instanceof Error ? e.message || String(e) : String(e),
-      }),
+      e instanceof SchemaLocked
+        ? new StoreUnusable({
+            location: describeLocation(options.connectionString, options.schema),
+            reason: `it is in use by another supervisor: ${e.description}`,
+            held: true,
+          })
+        : new StoreUnusable({
+            location: describeLocation(options.connectionString, options.schema),
+            reason:
+              typeof e === "string" ? e : e instanceof Error ? e.message || String(e) : String(e),
+          }),
   });

@@ -10,6 +10,7 @@ import { Effect, Layer } from "effect";
 import { sql } from "kysely";
 import { terminalJobStates } from "../../domain/job-state.ts";
 import { storeError, type StoreError, type StoreUnusable } from "../errors.ts";
+import { keepProbing, makeHealthTracker } from "../health.ts";
 import { StoreService, type Store } from "../index.ts";
 import { normalizeStoreOptions, type StoreOptions } from "../options.ts";
 import { makePostgresCredentialStore } from "./credentials.ts";
@@ -40,11 +41,15 @@ export const openPostgresStore = (
         `store option schema: expected a lowercase SQL identifier (letters, digits, _), got ${JSON.stringify(schema)}`,
       );
     }
-    const { db } = yield* openPostgres({
+    const health = makeHealthTracker();
+    const { db, lock } = yield* openPostgres({
       connectionString: options.connectionString,
       schema,
       poolSize: options.poolSize ?? 8,
+      health,
     });
+    // While queries fail and nothing else runs one: a trivial query says when the server is back.
+    const stopProbing = keepProbing(health, () => sql`select 1`.execute(db));
     let commits = 0;
     const committed = () => void commits++;
     const terminal = sql.join(terminalJobStates.map((s) => sql.lit(s)));
@@ -97,7 +102,12 @@ export const openPostgresStore = (
           return { jobs, runs: Number(runs.numDeletedRows) };
         }),
       stats: () => ({ commits }),
-      close: Effect.promise(() => db.destroy()),
+      health: health.get,
+      close: Effect.promise(async () => {
+        stopProbing();
+        await db.destroy();
+        await lock.release();
+      }),
     };
     return store;
   });
