@@ -20,6 +20,7 @@ import * as HttpApiSchema from "@effect/platform/HttpApiSchema";
 import { Data, ParseResult, Schema } from "effect";
 import type { DomainError } from "../domain/errors.ts";
 import type { StoreError } from "../persistence/errors.ts";
+import { corruptionOf } from "../persistence/quarantine.ts";
 
 export const ErrorBody = Schema.Struct({
   error: Schema.Struct({
@@ -78,9 +79,16 @@ export const fromError = (e: DomainError | StoreError | ApiFailure): ApiFailure 
       return new ApiFailure(409, "conflict", e.message);
     case "Unplaceable":
       return new ApiFailure(422, "unplaceable", e.reason);
-    case "StoreError":
+    case "StoreError": {
       // A record that does not decode will not get better by retrying; a fault of the store
       // (a full disk, a lost connection) will: nothing of the request was written.
+      const corrupt = corruptionOf(e);
+      if (corrupt !== undefined) {
+        return new ApiFailure(500, "quarantined", `${corrupt.message} (kept untouched)`, {
+          kind: corrupt.kind,
+          id: corrupt.id,
+        });
+      }
       return ParseResult.isParseError(e.cause)
         ? new ApiFailure(500, "store_error", e.message)
         : new ApiFailure(
@@ -90,5 +98,6 @@ export const fromError = (e: DomainError | StoreError | ApiFailure): ApiFailure 
             null,
             { "retry-after": "1" },
           );
+    }
   }
 };

@@ -168,9 +168,20 @@ export type WorkerSummary = typeof WorkerSummary.Type;
 
 export const WorkerList = Schema.Struct({ workers: Schema.Array(WorkerSummary) });
 
+export const QuarantinedRecord = Schema.Struct({
+  kind: Schema.Literal("job", "snapshot", "run", "definition"),
+  id: Schema.String,
+  reason: Schema.String,
+  at: Schema.Number,
+}).annotations({
+  identifier: "QuarantinedRecord",
+  description: "a stored record the schema refuses: kept untouched, left out of lists and recovery",
+});
+
 export const Health = Schema.Struct({
   status: Schema.Literal("ok"),
   uptimeSeconds: Schema.Number,
+  quarantined: Schema.Array(QuarantinedRecord),
 }).annotations({ identifier: "Health" });
 
 export const Readiness = Schema.Struct({

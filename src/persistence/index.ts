@@ -26,6 +26,7 @@ import type { StoreHealth } from "./health.ts";
 import type { JobStore } from "./jobs.ts";
 import type { LogStore } from "./logs.ts";
 import type { PipelineStore } from "./pipelines.ts";
+import type { Quarantine } from "./quarantine.ts";
 import type { SnapshotStore } from "./snapshots.ts";
 import type { WorkerStore } from "./workers.ts";
 
@@ -38,6 +39,7 @@ export * from "./log-cap.ts";
 export * from "./logs.ts";
 export * from "./options.ts";
 export * from "./pipelines.ts";
+export * from "./quarantine.ts";
 export * from "./snapshots.ts";
 export * from "./workers.ts";
 
@@ -67,6 +69,8 @@ export interface Store {
    */
   readonly purgeFinished: (before: number) => Effect.Effect<PurgeResult, StoreError>;
   readonly stats: () => StoreStats;
+  /** Records found that the schema refuses: skipped by lists and recovery, kept untouched. */
+  readonly quarantine: Quarantine;
   /**
    * Whether the store's writes go through now (health.ts): false while a fault (a full disk, a
    * lost connection, a lost lock) fails them. The supervisor is not ready meanwhile.

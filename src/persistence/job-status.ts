@@ -18,6 +18,7 @@ import { isTerminalJobState, jobStates, type JobState } from "../domain/job-stat
 import { Limits } from "../domain/primitives.ts";
 import { StoreError } from "./errors.ts";
 import type { StatusPatch } from "./jobs.ts";
+import { corrupt } from "./quarantine.ts";
 import type { SnapshotRecord } from "./snapshots.ts";
 
 /** What never changes after create. */
@@ -121,19 +122,18 @@ export const statusOf = (job: Job): JobStatus => ({
 
 const decode = decodeWith(Job);
 
-/** A stored head and status, decoded as a Job: a row that does not decode is a StoreError. */
+/**
+ * A stored head and status, decoded as a Job: a row that does not decode is a StoreError whose
+ * cause is a CorruptRecord (quarantine.ts).
+ */
 export const decodeJob = (
   operation: string,
   head: unknown,
   status: unknown,
 ): Either.Either<Job, StoreError> =>
   decode({ ...(head as object), ...(status as object) }).pipe(
-    Either.mapLeft(
-      (e) =>
-        new StoreError({
-          operation,
-          cause: new Error(`stored job ${(head as { id?: unknown }).id} is corrupt: ${e.message}`),
-        }),
+    Either.mapLeft((e) =>
+      corrupt(operation, "job", String((head as { id?: unknown }).id), e.message),
     ),
   );
 

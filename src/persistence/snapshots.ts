@@ -10,9 +10,10 @@
  * attempt, worker, result, transitions) is derived from the snapshot and written in the same
  * transaction, so one commit makes both the actor's state and what the API lists durable.
  */
-import { Schema, type Effect } from "effect";
+import { Effect, Schema } from "effect";
 import type { ParseResult } from "effect";
 import type { StoreError } from "./errors.ts";
+import { CorruptRecord, type Quarantine } from "./quarantine.ts";
 
 export { StoreError } from "./errors.ts";
 
@@ -66,3 +67,25 @@ export const decodeSnapshotRecord: (
   u: unknown,
 ) => Effect.Effect<SnapshotRecord, ParseResult.ParseError> =
   Schema.decodeUnknown(SnapshotRecordSchema);
+
+/**
+ * The stored records of a recovery, decoded: one the schema refuses is put in quarantine and
+ * left out (quarantine.ts), so the others recover.
+ */
+export const decodeActive = (
+  quarantine: Quarantine,
+  stored: ReadonlyArray<unknown>,
+): Effect.Effect<ReadonlyArray<SnapshotRecord>> =>
+  Effect.forEach(stored, (u) =>
+    decodeSnapshotRecord(u).pipe(
+      Effect.catchAll((e) =>
+        Effect.sync(() => {
+          const address = (u as { address?: unknown } | null)?.address;
+          quarantine.add(
+            new CorruptRecord({ kind: "snapshot", id: String(address), reason: e.message }),
+          );
+          return undefined;
+        }),
+      ),
+    ),
+  ).pipe(Effect.map((rs) => rs.filter((r): r is SnapshotRecord => r !== undefined)));

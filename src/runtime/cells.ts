@@ -78,6 +78,8 @@ export interface Batch {
 export interface Hooks {
   readonly deadLetter: (address: string, message: unknown, reason: string) => void;
   readonly escalate: (address: string, cause: unknown) => void;
+  /** A stored record this build cannot run (another version, or one it cannot restore). */
+  readonly unreadable: (address: string, reason: string) => void;
 }
 
 export class Cells {
@@ -256,13 +258,22 @@ export class Cells {
 
   /** A loaded record (or its absence) for a cell that was activating. */
   activated(cell: Cell, record: SnapshotRecord | undefined, now: number): void {
-    if (record === undefined || record.version !== cell.driver.behaviour.version) {
-      const reason =
-        record === undefined
-          ? "no such actor"
-          : `snapshot of version ${record.version}, behaviour is ${cell.driver.behaviour.version}`;
+    let restored: unknown;
+    let reason: string | undefined;
+    if (record === undefined) reason = "no such actor";
+    else if (record.version !== cell.driver.behaviour.version) {
+      reason = `snapshot of version ${record.version}, behaviour is ${cell.driver.behaviour.version}`;
+    } else {
+      try {
+        restored = cell.driver.restore(record.snapshot);
+      } catch (e) {
+        reason = `its snapshot cannot be restored: ${e instanceof Error ? e.message : String(e)}`;
+      }
+    }
+    if (record === undefined || reason !== undefined) {
+      if (record !== undefined) this.hooks.unreadable(cell.address, reason!);
       for (let m = cell.mailbox.shift(); m !== undefined; m = cell.mailbox.shift()) {
-        this.dead(cell.address, m, reason);
+        this.dead(cell.address, m, reason!);
       }
       this.cells.delete(cell.address);
       this.wake(cell);
@@ -270,7 +281,7 @@ export class Cells {
     }
     cell.status = "active";
     cell.committed = record.snapshot;
-    cell.snapshot = cell.driver.restore(record.snapshot);
+    cell.snapshot = restored;
     cell.initial = cell.snapshot;
     this.track(cell, cell.driver.deadline(cell.snapshot as never));
     if (cell.deadline !== null && cell.deadline <= now) {

@@ -16,6 +16,7 @@
  * is empty and every snapshot committed, then ends the fibers.
  */
 import { Data, Effect, Fiber, Runtime, Schedule, type Scope } from "effect";
+import { corrupt } from "../persistence/quarantine.ts";
 import type { SnapshotStore, StoreError } from "../persistence/snapshots.ts";
 import type { Address } from "./address.ts";
 import {
@@ -48,6 +49,8 @@ export interface ActorSystemOptions<K extends Kinds> {
   readonly onEffect?: (from: string, effect: KindEffect<K>) => void;
   readonly onDeadLetter?: (address: string, message: unknown, reason: string) => void;
   readonly onEscalate?: (address: string, cause: unknown) => void;
+  /** A stored record this build cannot run: it stays in the store, its actor does not start. */
+  readonly onUnreadable?: (address: string, reason: string) => void;
   readonly mailboxCapacity?: number;
   readonly supervision?: SupervisionPolicy;
   /** Live actors with no message for this long are passivated; `null` keeps them. */
@@ -144,6 +147,7 @@ export const makeActorSystem = <K extends Kinds>(
       {
         deadLetter: options.onDeadLetter ?? (() => {}),
         escalate: options.onEscalate ?? (() => {}),
+        unreadable: options.onUnreadable ?? (() => {}),
       },
     );
     const work = Effect.unsafeMakeLatch(false);
@@ -355,13 +359,25 @@ export const makeActorSystem = <K extends Kinds>(
             return Effect.succeed(cell.snapshot as never);
           }
           const driver = cells.driverFor(to);
-          return options.store
-            .load(to)
-            .pipe(
-              Effect.map((r) =>
-                r === undefined || !driver ? undefined : (driver.restore(r.snapshot) as never),
-              ),
-            );
+          return options.store.load(to).pipe(
+            Effect.flatMap((r) => {
+              if (r === undefined || !driver) return Effect.succeed(undefined);
+              if (r.version !== driver.behaviour.version) {
+                const why = `snapshot of version ${r.version}, behaviour is ${driver.behaviour.version}`;
+                return Effect.fail(corrupt("snapshots.load", "snapshot", to, why));
+              }
+              return Effect.try({
+                try: () => driver.restore(r.snapshot) as never,
+                catch: (e) =>
+                  corrupt(
+                    "snapshots.load",
+                    "snapshot",
+                    to,
+                    `its snapshot cannot be restored: ${e instanceof Error ? e.message : String(e)}`,
+                  ),
+              });
+            }),
+          );
         }),
       // Timers already due count as work: fire them here rather than wait for the timer fiber.
       settled: Effect.suspend(() => {

@@ -26,6 +26,8 @@ import { newJob, type Job } from "../domain/job.ts";
 import type { JobSpec } from "../domain/job-spec.ts";
 import { isTerminalJobState } from "../domain/job-state.ts";
 import {
+  corruptionOf,
+  CorruptRecord,
   unfinishedJobStates,
   type Store,
   type StoreError,
@@ -147,6 +149,8 @@ export const makeSupervisorCore = (options: {
     system = yield* makeActorSystem({
       behaviours: { ...hodeiBehaviours, pipeline: pipelineBehaviour(pipelines.resolve) },
       store: store.snapshots,
+      onUnreadable: (address, reason) =>
+        store.quarantine.add(new CorruptRecord({ kind: "snapshot", id: address, reason })),
       passivateIdleAfterMs: 5 * 60_000,
       onEffect: (from, effect) => {
         if (from.startsWith("job/")) routeJobEffect(routing, effect as never);
@@ -280,8 +284,16 @@ export const makeSupervisorCore = (options: {
         .list({ state: unfinishedJobStates, limit: 1000, ...(cursor ? { cursor } : {}) })
         .pipe(Effect.orDie);
       for (const job of page.jobs) {
+        const read = yield* Effect.either(system.snapshot(jobAddress(job.id)));
+        if (Either.isLeft(read)) {
+          // Its actor's record cannot be run: quarantined, untouched, and the rest recovers.
+          const c = corruptionOf(read.left);
+          if (c === undefined) return yield* Effect.die(read.left);
+          store.quarantine.add(c);
+          continue;
+        }
         specs.set(job.id, job.spec);
-        const snapshot = (yield* system.snapshot(jobAddress(job.id))) as
+        const snapshot = read.right as
           { value: string; context: { workerId: string | null } } | undefined;
         if (snapshot === undefined) yield* spawnJob(job);
         else if (snapshot.value === "queued") {

@@ -18,7 +18,7 @@ import { Cause, Effect, Exit, Schedule, Scope } from "effect";
 import { makeMemoryBus } from "../bus/index.ts";
 import type { HodeiConfig } from "../config.ts";
 import { hwpServer, readTlsFiles } from "../hwp/index.ts";
-import type { Store } from "../persistence/index.ts";
+import type { QuarantinedRecord, Store } from "../persistence/index.ts";
 import type { Pipeline } from "../pipeline/pipeline.ts";
 import { openLmdbStore } from "../persistence/lmdb/store.ts";
 import { openPostgresStore } from "../persistence/postgres/store.ts";
@@ -113,7 +113,14 @@ export const startSupervisor = (
       },
     });
     checks.recovered = true;
-    log.info("recovered", { liveJobs: core.liveJobs() });
+    const quarantined = (r: QuarantinedRecord) =>
+      log.warn("quarantined a stored record the schema refuses (kept untouched)", { ...r });
+    for (const r of store.quarantine.list()) quarantined(r);
+    store.quarantine.onAdd(quarantined);
+    log.info("recovered", {
+      liveJobs: core.liveJobs(),
+      quarantined: store.quarantine.list().length,
+    });
 
     // Retention: finished jobs, their logs and snapshots go once they are older than
     // `retentionMs`; checked at start and then every tenth of the retention (at most hourly).

@@ -39,7 +39,11 @@ export const systemHandlers = (
     health: () =>
       Effect.sync(() => ({
         status: 200,
-        body: { status: "ok", uptimeSeconds: (Date.now() - ctx.startedAt) / 1000 },
+        body: {
+          status: "ok",
+          uptimeSeconds: (Date.now() - ctx.startedAt) / 1000,
+          quarantined: ctx.core.store.quarantine.list(),
+        },
       })),
     ready: () =>
       Effect.flatMap(

@@ -8,6 +8,7 @@ import { Either } from "effect";
 import type { Job } from "../../domain/job.ts";
 import { isTerminalJobState, type JobState } from "../../domain/job-state.ts";
 import { storeError, type StoreError } from "../errors.ts";
+import { corrupt } from "../quarantine.ts";
 import {
   decodeJob,
   headOf,
@@ -42,7 +43,11 @@ export const readJob = (
 ): Either.Either<Job | undefined, StoreError> => {
   const row = dbs.jobs.get(id) as JobRow | undefined;
   if (row === undefined) return Either.right(undefined);
-  return Either.try({ try: () => currentStatus(dbs, row), catch: storeError(operation) }).pipe(
+  return Either.try({
+    try: () => currentStatus(dbs, row),
+    // Its snapshot does not describe a job status: the record cannot be read.
+    catch: (e) => corrupt(operation, "job", id, storeError(operation)(e).message),
+  }).pipe(
     Either.flatMap((status) => {
       const { status: _, ...head } = row;
       return decodeJob(operation, head, status);

@@ -20,6 +20,7 @@ import { StoreError } from "../errors.ts";
 import { makeGroupCommit } from "../group-commit.ts";
 import { compareAndSetStatus } from "../job-status.ts";
 import type { CreateResult, JobFilter, JobStore } from "../jobs.ts";
+import type { Quarantine } from "../quarantine.ts";
 import type { Durable } from "./durable.ts";
 import { moveIndexes, readJob, snapshotOf, writeNewJob, type JobRow } from "./job-rows.ts";
 import type { Databases } from "./layout.ts";
@@ -31,6 +32,7 @@ export const makeLmdbJobStore = (
   dbs: Databases,
   durable: Durable,
   maxBatch: number,
+  quarantine: Quarantine,
 ): JobStore => {
   const createIn = (job: Job, placed?: PreparedRecord): Either.Either<CreateResult, StoreError> => {
     const key = job.spec.idempotencyKey;
@@ -123,7 +125,7 @@ export const makeLmdbJobStore = (
           try: () => {
             const jobs: Job[] = [];
             for (const id of after(candidates(filter, from), from)) {
-              const job = unwrap(readJob(dbs, id, "jobs.list"));
+              const job = unwrap(quarantine.skip(readJob(dbs, id, "jobs.list")));
               if (job !== undefined && matches(job, filter)) jobs.push(job);
               if (jobs.length > limit) break;
             }

@@ -11,6 +11,7 @@ import { decodeCursor, pageLimit, pageOf } from "../cursor.ts";
 import { storeError, type StoreError } from "../errors.ts";
 import { PipelineRun, type PipelineStore } from "../pipelines.ts";
 import type { WorkerStore } from "../workers.ts";
+import { present, skipCorrupt, type Quarantine } from "../quarantine.ts";
 import type { Durable } from "./durable.ts";
 import type { Databases } from "./layout.ts";
 
@@ -34,6 +35,7 @@ export const makeLmdbPipelineStore = (
   root: RootDatabase,
   dbs: Databases,
   durable: Durable,
+  quarantine: Quarantine,
 ): PipelineStore => ({
   putDefinition: (def) =>
     durable("pipelines.putDefinition", () =>
@@ -52,8 +54,13 @@ export const makeLmdbPipelineStore = (
   listDefinitions: () =>
     Effect.suspend(() =>
       Effect.forEach([...dbs.pipelinesLatest.getRange({})], ({ key, value }) =>
-        definition("pipelines.listDefinitions", dbs.pipelines.get([key, value])),
-      ),
+        skipCorrupt(
+          quarantine,
+          "definition",
+          `${key}@${value}`,
+          definition("pipelines.listDefinitions", dbs.pipelines.get([key, value])),
+        ),
+      ).pipe(Effect.map(present)),
     ),
   putRun: (r) => durable("pipelines.putRun", () => dbs.runs.put(r.id, r)).pipe(Effect.asVoid),
   getRun: (id) =>
@@ -68,7 +75,8 @@ export const makeLmdbPipelineStore = (
       const runs: PipelineRun[] = [];
       for (const { key, value } of dbs.runs.getRange({ start: from ?? "" })) {
         if (key === from) continue;
-        const r = yield* run("pipelines.listRuns", value);
+        const r = yield* skipCorrupt(quarantine, "run", key, run("pipelines.listRuns", value));
+        if (r === undefined) continue;
         if (
           (filter.pipeline === undefined || r.pipeline === filter.pipeline) &&
           (filter.state === undefined || r.state === filter.state)

@@ -11,7 +11,13 @@ import type { RootDatabase } from "lmdb";
 import type { JobState } from "../../domain/job-state.ts";
 import { storeError } from "../errors.ts";
 import { jobIdOfRecord, stateOfSnapshot } from "../job-status.ts";
-import { decodeSnapshotRecord, type SnapshotRecord, type SnapshotStore } from "../snapshots.ts";
+import type { Quarantine } from "../quarantine.ts";
+import {
+  decodeActive,
+  decodeSnapshotRecord,
+  type SnapshotRecord,
+  type SnapshotStore,
+} from "../snapshots.ts";
 import type { Durable } from "./durable.ts";
 import { jobAddressOf, moveIndexes } from "./job-rows.ts";
 import type { Databases } from "./layout.ts";
@@ -39,6 +45,7 @@ export const makeLmdbSnapshotStore = (
   root: RootDatabase,
   dbs: Databases,
   durable: Durable,
+  quarantine: Quarantine,
 ): SnapshotStore => {
   const decoded = (operation: string, u: unknown) =>
     Effect.mapError(decodeSnapshotRecord(u), storeError(operation));
@@ -80,7 +87,7 @@ export const makeLmdbSnapshotStore = (
             if (u !== undefined && !u.done) found.push(u);
           }
         }
-        return Effect.forEach(found, (u) => decoded("snapshots.loadActive", u));
+        return decodeActive(quarantine, found);
       }),
   };
 };

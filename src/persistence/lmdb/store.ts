@@ -6,6 +6,7 @@ import { Effect, Layer } from "effect";
 import type { StoreError, StoreUnusable } from "../errors.ts";
 import { StoreService, type Store } from "../index.ts";
 import { normalizeStoreOptions, type StoreOptions } from "../options.ts";
+import { Quarantine } from "../quarantine.ts";
 import { makeLmdbCredentialStore } from "./credentials.ts";
 import { keepProbing, makeHealthTracker } from "../health.ts";
 import { ignoreOrphanCommitFailures } from "./commit-errors.ts";
@@ -65,11 +66,12 @@ export const openLmdbStore = (
         ),
       );
 
+    const quarantine = new Quarantine();
     const store: Store = {
-      jobs: makeLmdbJobStore(root, dbs, durable, maxBatch),
-      snapshots: makeLmdbSnapshotStore(root, dbs, durable),
+      jobs: makeLmdbJobStore(root, dbs, durable, maxBatch, quarantine),
+      snapshots: makeLmdbSnapshotStore(root, dbs, durable, quarantine),
       logs: makeLmdbLogStore(root, dbs, durable, logCap),
-      pipelines: makeLmdbPipelineStore(root, dbs, durable),
+      pipelines: makeLmdbPipelineStore(root, dbs, durable, quarantine),
       workers: makeLmdbWorkerStore(dbs, durable),
       credentials: makeLmdbCredentialStore(dbs, durable),
       purgeFinished: (before) =>
@@ -94,6 +96,7 @@ export const openLmdbStore = (
         commits: (root.getStats() as { lastTxnId: number }).lastTxnId - firstTxn,
       }),
       health: health.get,
+      quarantine,
       close: Effect.promise(() => root.close()).pipe(
         Effect.ensuring(
           Effect.sync(() => {

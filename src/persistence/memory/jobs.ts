@@ -18,6 +18,7 @@ import {
   type JobStatus,
 } from "../job-status.ts";
 import type { CreateResult, JobFilter, JobStore } from "../jobs.ts";
+import { present, Quarantine } from "../quarantine.ts";
 
 export interface MemoryJobStore extends JobStore {
   /** A status derived from a job actor's snapshot; ignored for a job that is not stored. */
@@ -34,7 +35,7 @@ interface Row {
   held: boolean;
 }
 
-export const makeMemoryJobStore = (): MemoryJobStore => {
+export const makeMemoryJobStore = (quarantine = new Quarantine()): MemoryJobStore => {
   const rows = new Map<string, Row>();
   const byKey = new Map<string, string>();
   let commits = 0;
@@ -90,8 +91,8 @@ export const makeMemoryJobStore = (): MemoryJobStore => {
           if (found.length > limit) break;
         }
         const page = pageOf(found, limit, (r) => r.head.id);
-        const jobs = yield* Effect.forEach(page.items, read);
-        return { jobs, next: page.next };
+        const jobs = yield* Effect.forEach(page.items, (r) => quarantine.skip(read(r)));
+        return { jobs: present(jobs), next: page.next };
       }),
     compareAndSet: (id, expected, patch) =>
       Effect.suspend((): Effect.Effect<Job, NotFound | Conflict | StoreError> => {

@@ -12,6 +12,7 @@ import { normalizeStoreOptions, type StoreOptions } from "../options.ts";
 import type { SnapshotStore } from "../snapshots.ts";
 import { makeMemoryCredentialStore } from "./credentials.ts";
 import { makeMemoryJobStore } from "./jobs.ts";
+import { Quarantine } from "../quarantine.ts";
 import { makeMemoryLogStore } from "./logs.ts";
 import { makeMemoryPipelineStore, makeMemoryWorkerStore } from "./registry.ts";
 import { makeMemorySnapshotStore } from "./snapshots.ts";
@@ -19,7 +20,8 @@ import { makeMemorySnapshotStore } from "./snapshots.ts";
 export const makeMemoryStore = (options: StoreOptions = {}): Store => {
   const healthy = makeHealthTracker().get();
   const { logCap } = normalizeStoreOptions(options);
-  const jobs = makeMemoryJobStore();
+  const quarantine = new Quarantine();
+  const jobs = makeMemoryJobStore(quarantine);
   const logs = makeMemoryLogStore(logCap);
   const pipelines = makeMemoryPipelineStore();
   const inner = makeMemorySnapshotStore();
@@ -72,6 +74,7 @@ export const makeMemoryStore = (options: StoreOptions = {}): Store => {
     stats: () => ({ commits: jobs.commits() + inner.commits() }),
     // Memory cannot fail: always healthy.
     health: () => healthy,
+    quarantine,
     close: Effect.void,
   };
 };

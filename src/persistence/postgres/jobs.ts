@@ -27,6 +27,7 @@ import {
   type JobRow,
 } from "./rows.ts";
 import type { Database } from "./tables.ts";
+import { present, type Quarantine } from "../quarantine.ts";
 
 const unwrap = <A>(e: Either.Either<A, StoreError>): A => Either.getOrThrowWith(e, (x) => x);
 
@@ -35,6 +36,7 @@ export const makePostgresJobStore = (
   schema: string,
   maxBatch: number,
   committed: () => void,
+  quarantine: Quarantine,
 ): JobStore => {
   const t = (name: string) => sql.table(`${schema}.${name}`);
 
@@ -172,8 +174,10 @@ export const makePostgresJobStore = (
           catch: storeError("jobs.list"),
         });
         const page = pageOf(rows, limit, (r) => r.id);
-        const jobs = yield* Effect.forEach(page.items, (r) => jobOfRow("jobs.list", r));
-        return { jobs, next: page.next };
+        const jobs = yield* Effect.forEach(page.items, (r) =>
+          quarantine.skip(jobOfRow("jobs.list", r)),
+        );
+        return { jobs: present(jobs), next: page.next };
       }),
     compareAndSet: (id, expected, patch) =>
       Effect.tryPromise({

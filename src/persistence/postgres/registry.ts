@@ -9,6 +9,7 @@ import { storeError, type StoreError } from "../errors.ts";
 import { PipelineRun, type PipelineStore } from "../pipelines.ts";
 import type { WorkerStore } from "../workers.ts";
 import type { Database } from "./tables.ts";
+import { present, skipCorrupt, type Quarantine } from "../quarantine.ts";
 
 const decoder =
   <A, I>(schema: Schema.Schema<A, I>) =>
@@ -51,6 +52,7 @@ const runOfRow = (r: {
 export const makePostgresPipelineStore = (
   db: Kysely<Database>,
   committed: () => void,
+  quarantine: Quarantine,
 ): PipelineStore => ({
   putDefinition: (def) =>
     query("pipelines.putDefinition", () => {
@@ -93,7 +95,14 @@ export const makePostgresPipelineStore = (
         .execute(),
     ).pipe(
       Effect.flatMap((rows) =>
-        Effect.forEach(rows, (r) => definition("pipelines.listDefinitions")(r.definition)),
+        Effect.forEach(rows, (r) =>
+          skipCorrupt(
+            quarantine,
+            "definition",
+            String((r.definition as { name?: unknown } | null)?.name),
+            definition("pipelines.listDefinitions")(r.definition),
+          ),
+        ).pipe(Effect.map(present)),
       ),
     ),
   putRun: (r) =>
@@ -145,8 +154,10 @@ export const makePostgresPipelineStore = (
       if (filter.state !== undefined) q = q.where("state", "=", filter.state);
       const rows = yield* query("pipelines.listRuns", () => q.execute());
       const page = pageOf(rows, limit, (r) => r.id);
-      const runs = yield* Effect.forEach(page.items, (r) => run("pipelines.listRuns")(runOfRow(r)));
-      return { runs, next: page.next };
+      const runs = yield* Effect.forEach(page.items, (r) =>
+        skipCorrupt(quarantine, "run", r.id, run("pipelines.listRuns")(runOfRow(r))),
+      );
+      return { runs: present(runs), next: page.next };
     }),
 });
 

@@ -8,14 +8,21 @@ import { Effect } from "effect";
 import { sql, type Kysely } from "kysely";
 import { storeError } from "../errors.ts";
 import { jobIdOfRecord, statusOfSnapshot } from "../job-status.ts";
-import { decodeSnapshotRecord, type SnapshotRecord, type SnapshotStore } from "../snapshots.ts";
+import {
+  decodeActive,
+  decodeSnapshotRecord,
+  type SnapshotRecord,
+  type SnapshotStore,
+} from "../snapshots.ts";
 import { recordOfRow, snapshotColumns, snapshotRow, statusColumns, statusRow } from "./rows.ts";
 import type { Database } from "./tables.ts";
+import type { Quarantine } from "../quarantine.ts";
 
 export const makePostgresSnapshotStore = (
   db: Kysely<Database>,
   schema: string,
   committed: () => void,
+  quarantine: Quarantine,
 ): SnapshotStore => {
   const snapshots = sql.table(`${schema}.snapshots`);
   const statuses = sql.table(`${schema}.job_status`);
@@ -76,10 +83,6 @@ export const makePostgresSnapshotStore = (
             .where("done", "=", false)
             .execute(),
         catch: storeError("snapshots.loadActive"),
-      }).pipe(
-        Effect.flatMap((rows) =>
-          Effect.forEach(rows, (r) => decoded("snapshots.loadActive")(recordOfRow(r))),
-        ),
-      ),
+      }).pipe(Effect.flatMap((rows) => decodeActive(quarantine, rows.map(recordOfRow)))),
   };
 };

@@ -19,6 +19,7 @@ import { makePostgresLogStore } from "./logs.ts";
 import { openPostgres } from "./open.ts";
 import { makePostgresPipelineStore, makePostgresWorkerStore } from "./registry.ts";
 import { makePostgresSnapshotStore } from "./snapshots.ts";
+import { Quarantine } from "../quarantine.ts";
 
 export interface PostgresStoreOptions extends StoreOptions {
   readonly connectionString: string;
@@ -78,11 +79,12 @@ export const openPostgresStore = (
         }),
       );
 
+    const quarantine = new Quarantine();
     const store: Store = {
-      jobs: makePostgresJobStore(db, schema, maxBatch, committed),
-      snapshots: makePostgresSnapshotStore(db, schema, committed),
+      jobs: makePostgresJobStore(db, schema, maxBatch, committed, quarantine),
+      snapshots: makePostgresSnapshotStore(db, schema, committed, quarantine),
       logs: makePostgresLogStore(db, schema, logCap, maxBatch, committed),
-      pipelines: makePostgresPipelineStore(db, committed),
+      pipelines: makePostgresPipelineStore(db, committed, quarantine),
       workers: makePostgresWorkerStore(db, committed),
       credentials: makePostgresCredentialStore(db, committed),
       purgeFinished: (before) =>
@@ -103,6 +105,7 @@ export const openPostgresStore = (
         }),
       stats: () => ({ commits }),
       health: health.get,
+      quarantine,
       close: Effect.promise(async () => {
         stopProbing();
         await db.destroy();
