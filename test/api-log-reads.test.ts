@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { openLmdbStore } from "../src/persistence/lmdb/store.ts";
 import { tempDir } from "./fixtures/persistence-adapters.ts";
 import { makeJob } from "./fixtures/persistence-records.ts";
-import { serveProcess } from "./fixtures/serve-process.ts";
+import { apiFetch, serveProcess } from "./fixtures/serve-process.ts";
 
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
@@ -31,7 +31,7 @@ const readAll = async (api: string, jobId: string): Promise<number> => {
   let fromSeq = 1;
   let n = 0;
   for (;;) {
-    const r = await fetch(`${api}/api/v1/jobs/${jobId}/logs?fromSeq=${fromSeq}&limit=10000`);
+    const r = await apiFetch(`${api}/api/v1/jobs/${jobId}/logs?fromSeq=${fromSeq}&limit=10000`);
     expect(r.status).toBe(200);
     const page = (await r.json()) as {
       chunks: Array<{ seq: number; data: string }>;

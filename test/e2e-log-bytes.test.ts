@@ -13,7 +13,7 @@ import {
   requirePostgres,
   uniqueSchema,
 } from "./fixtures/persistence-adapters.ts";
-import { serveProcess } from "./fixtures/serve-process.ts";
+import { apiFetch, serveProcess } from "./fixtures/serve-process.ts";
 
 const token = "bytes-token";
 const cleanups: Array<() => unknown> = [];
@@ -40,7 +40,7 @@ describe("any bytes in a log, end to end", () => {
         return agent.exited;
       });
 
-      const submitted = await fetch(`${api}/api/v1/jobs`, {
+      const submitted = await apiFetch(`${api}/api/v1/jobs`, {
         method: "POST",
         headers: { "content-type": "application/json" },
         body: JSON.stringify({
@@ -54,12 +54,12 @@ describe("any bytes in a log, end to end", () => {
       let state = "";
       while (state !== "succeeded") {
         expect(Date.now()).toBeLessThan(deadline);
-        state = ((await (await fetch(`${api}/api/v1/jobs/${id}`)).json()) as { state: string })
+        state = ((await (await apiFetch(`${api}/api/v1/jobs/${id}`)).json()) as { state: string })
           .state;
         expect(["queued", "scheduled", "running", "succeeded"]).toContain(state);
         await new Promise((r) => setTimeout(r, 50));
       }
-      const page = (await (await fetch(`${api}/api/v1/jobs/${id}/logs`)).json()) as {
+      const page = (await (await apiFetch(`${api}/api/v1/jobs/${id}/logs`)).json()) as {
         chunks: Array<{ data: string }>;
       };
       expect(page.chunks.map((c) => c.data)).toEqual(["a\\x00b\\xffc", "café \\x5cx41"]);

@@ -19,7 +19,7 @@ import {
   tempDir,
   uniqueSchema,
 } from "./fixtures/persistence-adapters.ts";
-import { serveProcess, type ServeProcess } from "./fixtures/serve-process.ts";
+import { apiFetch, serveProcess, type ServeProcess } from "./fixtures/serve-process.ts";
 
 const token = "faults-token";
 const cleanups: Array<() => Promise<unknown> | void> = [];
@@ -47,7 +47,7 @@ const submit = async (
   i: number,
   pad = 0,
 ): Promise<{ status: number; id?: string }> => {
-  const r = await fetch(`${api}/api/v1/jobs`, {
+  const r = await apiFetch(`${api}/api/v1/jobs`, {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify({
@@ -60,7 +60,7 @@ const submit = async (
 };
 const readyStatus = async (api: string) => (await fetch(`${api}/ready`)).status;
 const stateOf = async (api: string, id: string) =>
-  ((await (await fetch(`${api}/api/v1/jobs/${id}`)).json()) as { state: string }).state;
+  ((await (await apiFetch(`${api}/api/v1/jobs/${id}`)).json()) as { state: string }).state;
 
 const until = async <A>(what: string, f: () => Promise<A | undefined>, timeoutMs = 60_000) => {
   const deadline = Date.now() + timeoutMs;
