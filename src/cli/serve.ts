@@ -7,17 +7,15 @@
  * a second one exits at once.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import type { HodeiConfig } from "../config.ts";
 import type { Pipeline } from "../pipeline/pipeline.ts";
 import { makeLogger, type Level } from "../supervisor/logger.ts";
 import { runSupervisor, type HttpStarter, type RunningSupervisor } from "../supervisor/process.ts";
-
-const bin = fileURLToPath(new URL("../../bin/hodei.mjs", import.meta.url));
+import { hodeiBin } from "./package-info.ts";
 
 const startLocalWorkers = (config: HodeiConfig, grpc: string, n: number): ChildProcess[] =>
   Array.from({ length: n }, (_, i) =>
-    spawn(process.execPath, [bin, "worker", "--url", grpc, "--name", `local-${i + 1}`], {
+    spawn(process.execPath, [hodeiBin, "worker", "--url", grpc, "--name", `local-${i + 1}`], {
       stdio: ["ignore", "inherit", "inherit"],
       env: {
         ...process.env,

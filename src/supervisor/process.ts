@@ -16,7 +16,6 @@ import { hwpServer, readTlsFiles } from "../hwp/index.ts";
 import type { Store } from "../persistence/index.ts";
 import type { Pipeline } from "../pipeline/pipeline.ts";
 import { openLmdbStore } from "../persistence/lmdb/store.ts";
-import { openPostgresStore } from "../persistence/postgres/store.ts";
 import { makeSupervisorCore, type SupervisorCore } from "./core.ts";
 import type { Logger } from "./logger.ts";
 
@@ -34,17 +33,24 @@ export type HttpStarter = (
   readiness: RunningSupervisor["ready"],
 ) => Effect.Effect<{ readonly address: string }, unknown, Scope.Scope>;
 
-const openStore = (config: HodeiConfig): Effect.Effect<Store, unknown, Scope.Scope> =>
-  Effect.acquireRelease(
-    config.databaseUrl !== undefined
-      ? openPostgresStore({
-          connectionString: config.databaseUrl,
-          schema: config.databaseSchema,
-          logCap: { maxBytes: config.logMaxBytes },
-        })
+const openStore = (config: HodeiConfig): Effect.Effect<Store, unknown, Scope.Scope> => {
+  const url = config.databaseUrl;
+  return Effect.acquireRelease(
+    url !== undefined
+      ? // Loaded only when asked for: kysely and pg cost an LMDB supervisor's start for nothing.
+        Effect.flatMap(
+          Effect.promise(() => import("../persistence/postgres/store.ts")),
+          ({ openPostgresStore }) =>
+            openPostgresStore({
+              connectionString: url,
+              schema: config.databaseSchema,
+              logCap: { maxBytes: config.logMaxBytes },
+            }),
+        )
       : openLmdbStore({ path: config.dataDir, logCap: { maxBytes: config.logMaxBytes } }),
     (store) => store.close,
   );
+};
 
 export const startSupervisor = (
   config: HodeiConfig,
