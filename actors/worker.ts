@@ -6,8 +6,9 @@
  * - `idle` / `busy`: connected and heartbeating, with no job / with at least one job.
  * - `draining`: told to take no new work; it finishes what it runs, then goes `offline`.
  * - `lost`: the heartbeat deadline passed. Its jobs are handed back (`worker.lost`) at once.
- *   The agent may come back under the same id (`registered` again): it is reconciled.
- * - `offline`: left cleanly after draining. Final.
+ *   The agent may come back under the same id (`registered` again): it is reconciled. Lost past
+ *   the retention period, or pruned, it is forgotten (`forget`): `offline`.
+ * - `offline`: left cleanly after draining, or forgotten. Final.
  *
  * The heartbeat deadline is absolute (`deadline` in the context); the runtime delivers `tick`
  * when its clock passes it. Every event carries `at`, the runtime clock's time.
@@ -205,6 +206,8 @@ export const workerMachine = setup({
       entry: [...entered("lost"), "handBack", assign({ jobs: [] })],
       on: {
         registered: { target: "connected", actions: ["alive", "reconcile", "adoptReported"] },
+        // It handed its jobs back when it was lost: nothing is left to do for it.
+        forget: { target: "offline" },
         // Its jobs were handed back when it was lost; any that a crash kept from learning it
         // are handed back again.
         jobs_recovered: {

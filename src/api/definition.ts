@@ -77,7 +77,12 @@ const jobs = HttpApiGroup.make("jobs")
       .addSuccess(S.JobPage)
       .addError(invalid),
   )
-  .add(HttpApiEndpoint.get("getJob", "/jobs/:id").setPath(S.IdPath).addSuccess(Job).addError(noJob))
+  .add(
+    HttpApiEndpoint.get("getJob", "/jobs/:id")
+      .setPath(S.IdPath)
+      .addSuccess(S.JobDetail)
+      .addError(noJob),
+  )
   .add(
     HttpApiEndpoint.post("cancelJob", "/jobs/:id/cancel")
       .setPath(S.IdPath)
@@ -138,6 +143,13 @@ const workers = HttpApiGroup.make("workers")
       .setPath(S.IdPath)
       .addSuccess(Accepted(S.WorkerSummary, "drain requested"))
       .addError(noWorker),
+  )
+  .add(
+    HttpApiEndpoint.post("pruneWorkers", "/workers/prune").addSuccess(
+      S.PrunedWorkers.annotations({
+        description: "lost and offline workers forgotten now, not after their retention",
+      }),
+    ),
   )
   .middleware(Authorization)
   .prefix("/api/v1");
@@ -222,6 +234,7 @@ const meta = HttpApiGroup.make("meta")
   .prefix("/api/v1");
 
 const probes = HttpApiGroup.make("probes")
+  .add(HttpApiEndpoint.get("index", "/api/v1").addSuccess(S.ApiIndex))
   .add(HttpApiEndpoint.get("health", "/health").addSuccess(S.Health))
   .add(
     HttpApiEndpoint.get("ready", "/ready")

@@ -11,11 +11,12 @@ import type { HodeiConfig } from "../config.ts";
 import type { Pipeline } from "../pipeline/pipeline.ts";
 import { makeLogger, type Level } from "../supervisor/logger.ts";
 import { runSupervisor, type HttpStarter, type RunningSupervisor } from "../supervisor/process.ts";
-import { hodeiBin } from "./package-info.ts";
+import { hodeiBin } from "../package-info.ts";
+import { localWorkerArgs, localWorkers } from "./local-workers.ts";
 
 const startLocalWorkers = (config: HodeiConfig, grpc: string, n: number): ChildProcess[] =>
-  Array.from({ length: n }, (_, i) =>
-    spawn(process.execPath, [hodeiBin, "worker", "--url", grpc, "--name", `local-${i + 1}`], {
+  localWorkers(n).map((w) =>
+    spawn(process.execPath, [hodeiBin, ...localWorkerArgs(w, grpc)], {
       stdio: ["ignore", "inherit", "inherit"],
       env: {
         ...process.env,

@@ -81,15 +81,24 @@ export const startSupervisor = (
 
     // Retention: finished jobs, their logs and snapshots go once they are older than
     // `retentionMs`; checked at start and then every tenth of the retention (at most hourly).
+    // Lost or offline workers go too, once gone for `workerRetentionMs` (worker-pruning.ts).
     const purge = Effect.suspend(() => store.purgeFinished(Date.now() - config.retentionMs)).pipe(
       Effect.tap((r) =>
         r.jobs + r.runs > 0
           ? Effect.sync(() => log.info("purged", { jobs: r.jobs, runs: r.runs }))
           : Effect.void,
       ),
+      Effect.zipLeft(
+        Effect.suspend(() => core.pruneWorkers(Date.now() - config.workerRetentionMs)).pipe(
+          Effect.tap((ids) =>
+            ids.length > 0 ? Effect.sync(() => log.info("forgot workers", { ids })) : Effect.void,
+          ),
+        ),
+      ),
       Effect.catchAll((e) => Effect.sync(() => log.warn("purge failed", { error: String(e) }))),
     );
-    const every = Math.min(3_600_000, Math.max(60_000, Math.floor(config.retentionMs / 10)));
+    const shortest = Math.min(config.retentionMs, config.workerRetentionMs);
+    const every = Math.min(3_600_000, Math.max(60_000, Math.floor(shortest / 10)));
     yield* Effect.forkScoped(
       Effect.repeat(purge, Schedule.spaced(every)).pipe(Effect.delay(1_000)),
     );

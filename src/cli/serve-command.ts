@@ -1,0 +1,63 @@
+/**
+ * `hodei serve`: the supervisor. Its flags are the settings of the config schema (config.ts,
+ * through config-docs.ts), so `--help`, `hodei config --print-defaults` and the README's table
+ * say the same; secrets have no flag (only HODEI_* variables or the file). A bad setting, an
+ * address in use or a pipelines module that exports none exits 2 with the reason.
+ */
+import { randomBytes } from "node:crypto";
+import { Option, type Command } from "commander";
+import { Cause, Either, Runtime } from "effect";
+import { loadConfig } from "../config.ts";
+import { settingDocs } from "../config-docs.ts";
+import { exitCodes } from "./exit-codes.ts";
+import { usageError } from "./options.ts";
+
+/** Errors of start-up that are the operator's to fix: said in one line, exit 2. */
+const startupProblem = (e: unknown): string | undefined => {
+  const tag = (e as { _tag?: unknown } | null)?._tag;
+  return tag === "HttpListenError" || tag === "HwpListenError" ? (e as Error).message : undefined;
+};
+
+export const registerServe = (program: Command): void => {
+  const serve = program
+    .command("serve")
+    .description("run the supervisor (HTTP API, worker protocol, scheduler, store)")
+    .option("--config <file>", "a JSON or YAML file of settings (HODEI_CONFIG)");
+  for (const s of settingDocs()) {
+    if (s.flag === undefined) continue;
+    const defaults = s.default !== undefined ? `, default ${s.default}` : "";
+    serve.addOption(new Option(`${s.flag} <value>`, `${s.description} (${s.env}${defaults})`));
+  }
+  serve.action(async (flags: Record<string, string | undefined>) => {
+    const config = loadConfig(flags);
+    if (Either.isLeft(config)) return usageError(`invalid configuration: ${config.left.message}`);
+    let c = config.right;
+    const [{ serve }, { httpStarter }, { loadPipelines }] = await Promise.all([
+      import("./serve.ts"),
+      import("../api/starter.ts"),
+      import("./load-pipelines.ts"),
+    ]);
+    const pipelines =
+      c.pipelines === undefined
+        ? []
+        : await loadPipelines(c.pipelines).catch((e: unknown) =>
+            usageError(e instanceof Error ? e.message : String(e)),
+          );
+    // Agents must authenticate. Without a token or JWT secret configured, a random token
+    // keeps the worker port private to the local agents this process starts.
+    if (c.workerToken === undefined && c.jwtSecret === undefined) {
+      c = { ...c, workerToken: randomBytes(24).toString("base64url") };
+      process.stderr.write(
+        "hodei: no HODEI_WORKER_TOKEN or HODEI_JWT_SECRET set: only local agents can connect\n",
+      );
+    }
+    await serve(c, httpStarter, pipelines).catch((e: unknown) => {
+      // An Effect failure arrives wrapped in a FiberFailure; its cause is what to act on.
+      const cause = Runtime.isFiberFailure(e) ? Cause.squash(e[Runtime.FiberFailureCauseId]) : e;
+      const problem = startupProblem(cause);
+      if (problem === undefined) throw e;
+      process.stderr.write(`hodei: ${problem}\n`);
+      process.exit(exitCodes.usage);
+    });
+  });
+};
