@@ -52,7 +52,7 @@ describe("hodei serve", { timeout: 120_000 }, () => {
 
   it("brings its local agents back as the same workers after each restart", async () => {
     const data = join(tempDir("hodei-serve-"), "data");
-    for (let restart = 0; restart < 3; restart++) {
+    for (let restart = 0; restart < 2; restart++) {
       const s = await serve(data, "--local-workers", "2");
       const workers = await until(() => {
         const list = JSON.parse(hodei(s.api, "workers", "--json").stdout) as {
