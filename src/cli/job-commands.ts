@@ -6,7 +6,6 @@
  */
 import type { Command } from "commander";
 import { ApiClient, ApiError } from "./api-client.ts";
-
 import { followJob } from "./follow-job.ts";
 import { refuseSpec, specIssues, specOf, type SubmitFlags } from "./job-spec-input.ts";
 import { jobDetail, jobTable } from "./job-view.ts";
