@@ -15,7 +15,8 @@ import type { ApiContext } from "./context.ts";
 export const systemHandlers = (
   ctx: ApiContext,
 ): Pick<Handlers, "metrics" | "openApi" | "health" | "ready" | "index"> => {
-  const document = JSON.stringify(openApiDocument());
+  // Built on first request: generating it costs a supervisor's start tens of milliseconds.
+  let document: string | undefined;
   const links = Object.fromEntries(
     ["openapi.json", "jobs", "workers", "pipelines", "runs", "metrics"].map((r) => [
       r.replace(".json", ""),
@@ -43,6 +44,7 @@ export const systemHandlers = (
       ),
     openApi: ({ res }) =>
       Effect.sync(() => {
+        document ??= JSON.stringify(openApiDocument());
         res.writeHead(200, {
           "content-type": "application/json",
           "content-length": Buffer.byteLength(document),
