@@ -1,9 +1,11 @@
 /**
  * `hodei serve` and `hodei config` through the real binary: every URL the start banner prints
- * answers; a busy worker-protocol port is named in one line (exit 2); local agents are
+ * answers; a busy worker-protocol port is named in one line (exit 2), and so is each bad
+ * setting, by the flag or variable that gave it; local agents are
  * `local-1`, `local-2` and come back as the same workers across restarts instead of piling up
  * lost ones; `hodei config --print-defaults` prints a config file `serve` accepts.
  */
+import { spawnSync } from "node:child_process";
 import { createServer, type Server } from "node:net";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -48,6 +50,21 @@ describe("hodei serve", { timeout: 120_000 }, () => {
     } finally {
       busy.close();
     }
+  });
+
+  it("names each bad setting as it was given, flag or variable, and exits 2", () => {
+    const r = spawnSync(
+      process.execPath,
+      ["bin/hodei.mjs", "serve", "--heartbeat-timeout-ms", "soon", "--strategy", "fast"],
+      { encoding: "utf8", env: { ...process.env, HODEI_HTTP_ADDR: "nowhere" } },
+    );
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^hodei: invalid configuration \(3 problems\):$/m);
+    expect(r.stderr).toMatch(/^ {2}--heartbeat-timeout-ms: .*"soon"/m);
+    expect(r.stderr).toMatch(
+      /^ {2}--strategy: Expected "spread", actual "fast"; Expected "binpack"/m,
+    );
+    expect(r.stderr).toMatch(/^ {2}HODEI_HTTP_ADDR: Expected host:port/m);
   });
 
   it("brings its local agents back as the same workers after each restart", async () => {

@@ -18,6 +18,35 @@ const startupProblem = (e: unknown): string | undefined => {
   return tag === "HttpListenError" || tag === "HwpListenError" ? (e as Error).message : undefined;
 };
 
+/**
+ * A refused configuration, each problem named as the user gave the setting: the flag, the
+ * environment variable, or the key of the config file.
+ */
+const configProblems = (e: Error, flags: Record<string, string | undefined>): string => {
+  const issues = (e as { issues?: ReadonlyArray<{ path: string; message: string }> }).issues;
+  if (issues === undefined || issues.length === 0) return `invalid configuration: ${e.message}`;
+  const docs = new Map(settingDocs().map((d) => [d.key as string, d]));
+  const file = flags["config"] ?? process.env["HODEI_CONFIG"];
+  // One line per setting: a union's alternatives come as one issue each.
+  const named = new Map<string, string[]>();
+  for (const { path, message } of issues) {
+    const doc = docs.get(path.split(".")[0]!);
+    const where =
+      doc === undefined
+        ? path
+        : doc.flag !== undefined && flags[doc.key] !== undefined
+          ? doc.flag
+          : process.env[doc.env]
+            ? doc.env
+            : file !== undefined
+              ? `${file}: ${doc.key}`
+              : doc.key;
+    named.set(where, [...(named.get(where) ?? []), message]);
+  }
+  const lines = [...named].map(([where, messages]) => `  ${where}: ${messages.join("; ")}`);
+  return `invalid configuration (${lines.length} problem${lines.length === 1 ? "" : "s"}):\n${lines.join("\n")}`;
+};
+
 export const registerServe = (program: Command): void => {
   const serve = program
     .command("serve")
@@ -30,7 +59,7 @@ export const registerServe = (program: Command): void => {
   }
   serve.action(async (flags: Record<string, string | undefined>) => {
     const config = loadConfig(flags);
-    if (Either.isLeft(config)) return usageError(`invalid configuration: ${config.left.message}`);
+    if (Either.isLeft(config)) return usageError(configProblems(config.left, flags));
     let c = config.right;
     const [{ serve }, { httpStarter }, { loadPipelines }] = await Promise.all([
       import("./serve.ts"),
