@@ -68,9 +68,17 @@ export interface JobContext extends Omit<JobInput, "at" | "lostGraceMs"> {
   readonly workerId: string | null;
   readonly deadline: number | null;
   readonly result: JobResult | null;
-  /** One entry per state entered, with the clock time it was entered at. */
-  readonly history: ReadonlyArray<readonly [JobState, number]>;
+  /**
+   * One line per state entered, with the clock time it was entered at, and what the line adds
+   * to the record: the worker on a `scheduled` line, the exit code on a line that an agent's
+   * result with an exit code caused. So every attempt keeps its worker and exit code.
+   */
+  readonly history: ReadonlyArray<HistoryLine>;
 }
+
+export type HistoryLine =
+  | readonly [state: JobState, at: number]
+  | readonly [state: JobState, at: number, detail: string | number];
 
 type Attempted = Extract<JobMessage, { attempt: number }>;
 
@@ -210,12 +218,21 @@ export const initialContext = (input: JobInput): JobContext => ({
   history: [],
 });
 
+/** What a history line adds: the worker an attempt went to, or the exit code it ended with. */
+const detailOf = (state: JobState, workerId: string | null, event: JobMessage) =>
+  state === "scheduled"
+    ? workerId
+    : (event.type === "succeeded" || event.type === "failed") && typeof event.exitCode === "number"
+      ? event.exitCode
+      : null;
+
 /** The context on entering `state`: its changes, and its history line. */
-export const enteredContext = (state: JobState, c: JobContext, event: JobMessage): JobContext => ({
-  ...c,
-  ...onEnter(state, c, event),
-  history: [...c.history, [state, at(event)] as const],
-});
+export const enteredContext = (state: JobState, c: JobContext, event: JobMessage): JobContext => {
+  const changes = onEnter(state, c, event);
+  const detail = detailOf(state, changes.workerId ?? c.workerId, event);
+  const line: HistoryLine = detail === null ? [state, at(event)] : [state, at(event), detail];
+  return { ...c, ...changes, history: [...c.history, line] };
+};
 
 /** The effect announcing `state`, from the context as entering it left it. */
 export const transitioned = (state: JobState, c: JobContext, event: JobMessage): JobEffect => ({

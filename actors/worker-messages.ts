@@ -13,6 +13,8 @@ export type WorkerMessage =
   | { readonly type: "drain"; readonly at: number }
   /** The agent said goodbye after draining. */
   | { readonly type: "left"; readonly at: number }
+  /** Lost for longer than the retention, or pruned by an operator: the worker is forgotten. */
+  | { readonly type: "forget"; readonly at: number }
   /** The runtime's clock passed the heartbeat deadline. */
   | { readonly type: "tick"; readonly at: number }
   /**

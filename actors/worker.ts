@@ -8,8 +8,9 @@
  * - `lost`: the heartbeat deadline passed. Its jobs are handed back (`worker.lost`) at once.
  *   The agent may come back under the same id (`registered` again, after a reconnect, or after
  *   its next heartbeat was refused with "register again"): it rejoins, and what it reports is
- *   reconciled job by job.
- * - `offline`: left cleanly after draining. Final.
+ *   reconciled job by job. Lost past the retention period, or pruned, it is forgotten
+ *   (`forget`): `offline`.
+ * - `offline`: left cleanly after draining, or forgotten. Final.
  *
  * The heartbeat deadline is absolute (`deadline` in the context); the runtime delivers `tick`
  * when its clock passes it. Every event carries `at`, the runtime clock's time. After a
@@ -216,6 +217,8 @@ export const workerMachine = setup({
       entry: [...entered("lost"), "handBack", assign({ jobs: [] })],
       on: {
         registered: { target: "connected", actions: ["alive", "reconcile", "adoptReported"] },
+        // It handed its jobs back when it was lost: nothing is left to do for it.
+        forget: { target: "offline" },
         // Its jobs were handed back when it was lost; any that a crash kept from learning it
         // are handed back again.
         jobs_recovered: {

@@ -3,7 +3,9 @@
  * submit is answered), no workers (jobs stay queued):
  * - ready: from opening the store to the first 200 from `/ready` (a fresh data directory; then
  *   the directory the submits below filled, whose unfinished jobs start-up must recover), and
- *   the same from spawning a node process, module loading included;
+ *   from spawning `hodei serve` (the compiled CLI, as a user runs it) to its first 200;
+ * - the CLI: the wall time of `hodei jobs --json` against a running `hodei serve`, each call a
+ *   new process, next to spawning a bare `node -e 0` (the floor of any command);
  * - single: one job per request, `CLIENTS` keep-alive connections each with one request in flight;
  * - batch: 100 jobs per request, `BATCH_CLIENTS` connections.
  *
@@ -43,6 +45,7 @@ const BATCH_CLIENTS = 8;
 const BATCHES = 400;
 const RUNS = 3;
 const READY_RUNS = 5;
+const CLI_CALLS = 20;
 
 /** Auth is on, as in production: every request carries an admin token. */
 const TOKEN = "bench-api-token";
@@ -127,31 +130,35 @@ const readyOnce = async (dir: string): Promise<number> => {
   return ms;
 };
 
-/**
- * Start to /ready with the process start included: a child node process (tsx, like `npm start`)
- * that opens the store, builds the core and serves, polled from here until /ready says 200.
- */
-const readyProcess = async (dir: string): Promise<number> => {
-  const t0 = performance.now();
+const hodeiBin = fileURLToPath(new URL("../bin/hodei.mjs", import.meta.url));
+
+/** `hodei serve` on `dir` (ephemeral ports), resolved with its API URL once it prints it. */
+const serveProcess = (dir: string) => {
   const child = spawn(
     process.execPath,
-    ["--import", "tsx", fileURLToPath(import.meta.url), childFlag, dir],
-    {
-      stdio: ["ignore", "pipe", "inherit"],
-    },
+    [hodeiBin, "serve", "--http", "127.0.0.1:0", "--grpc", "127.0.0.1:0", "--data-dir", dir],
+    { stdio: ["ignore", "pipe", "ignore"], env: { ...process.env, HODEI_LOG_LEVEL: "warn" } },
   );
-  try {
-    const url = await new Promise<string>((resolve, reject) => {
-      let out = "";
-      child.stdout.on("data", (d: Buffer) => {
-        out += d.toString();
-        const line = out.split("\n").find((l) => l.startsWith("http://"));
-        if (line !== undefined) resolve(line.trim());
-      });
-      child.once("exit", (code) => reject(new Error(`serving child exited with ${code}`)));
+  const url = new Promise<string>((resolve, reject) => {
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => {
+      out += d.toString();
+      const m = /API\s+(http:\/\/\S+)\/api\/v1/.exec(out);
+      if (m !== null) resolve(m[1]!);
     });
+    child.once("exit", (code) => reject(new Error(`hodei serve exited with ${code}`)));
+  });
+  return { child, url };
+};
+
+/** From spawning `hodei serve` on an empty store to its first 200 from /ready. */
+const readyProcess = async (dir: string): Promise<number> => {
+  const t0 = performance.now();
+  const { child, url } = serveProcess(dir);
+  try {
+    const base = await url;
     for (;;) {
-      const res = await fetch(`${url}/ready`).catch(() => undefined);
+      const res = await fetch(`${base}/ready`).catch(() => undefined);
       if (res?.status === 200) return performance.now() - t0;
       await new Promise((r) => setTimeout(r, 1));
     }
@@ -160,12 +167,33 @@ const readyProcess = async (dir: string): Promise<number> => {
   }
 };
 
-const childFlag = "--serve-for-ready";
-if (process.argv[2] === childFlag) {
-  const scope = Effect.runSync(Scope.make());
-  const { serving } = await start(process.argv[3]!, scope);
-  console.log(serving.url);
-}
+/** Wall time of a command run to its end, in a new process. */
+const wallMs = (args: string[]): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const p = spawn(process.execPath, args, { stdio: "ignore" });
+    p.once("exit", (code) =>
+      code === 0 ? resolve(performance.now() - t0) : reject(new Error(`${args} exited ${code}`)),
+    );
+  });
+
+/** `hodei jobs --json` against a running `hodei serve`, `CLI_CALLS` times; and `node -e 0`. */
+const cliCalls = async (dir: string) => {
+  const { child, url } = serveProcess(dir);
+  try {
+    const api = await url;
+    const cli: number[] = [];
+    const node: number[] = [];
+    // Interleaved, so that a noisy neighbour spreads over both alike.
+    for (let i = 0; i < CLI_CALLS; i++) {
+      cli.push(await wallMs([hodeiBin, "jobs", "--json", "--api", api]));
+      node.push(await wallMs(["-e", "0"]));
+    }
+    return { cli, node };
+  } finally {
+    child.kill("SIGKILL");
+  }
+};
 
 const settle = (core: SupervisorCore) => Effect.runPromise(core.settled);
 
@@ -300,6 +328,7 @@ export async function run(): Promise<void> {
     for (let i = 0; i < READY_RUNS; i++) readyEmpty.push(await readyOnce(fresh()));
     const readyFromSpawn: number[] = [];
     for (let i = 0; i < READY_RUNS; i++) readyFromSpawn.push(await readyProcess(fresh()));
+    const calls = await cliCalls(fresh());
 
     const singles = Array.from({ length: 512 }, (_, i) => JSON.stringify(spec(i)));
     const batches = Array.from({ length: 8 }, (_, b) =>
@@ -385,7 +414,9 @@ export async function run(): Promise<void> {
       row("part: JobSpec schema decode alone µs/spec", decodeSchema, "", 2),
       row("HTTP single p99 latency ms", singleP99, "", 1),
       row("start to /ready ms, empty store", readyEmpty, "< 300", 1),
-      row("same, from spawning node (tsx) ms", readyFromSpawn, "", 1),
+      row("spawning `hodei serve` to /ready ms, empty store", readyFromSpawn, "<= 500", 1),
+      row("`hodei jobs --json` wall ms, a new process each", calls.cli, "<= 150", 1),
+      row("baseline: `node -e 0` wall ms", calls.node, "floor", 1),
       row(`start to /ready ms, ${last.held} unfinished jobs`, readyRecovering, "", 1),
     ]);
     printJson({
@@ -404,6 +435,8 @@ export async function run(): Promise<void> {
       decode_us_per_spec: round(median(decodeFast), 2),
       decode_schema_us_per_spec: round(median(decodeSchema), 2),
       ready_process_ms: round(median(readyFromSpawn), 1),
+      cli_call_ms: round(median(calls.cli), 1),
+      node_start_ms: round(median(calls.node), 1),
       ready_ms_recovering: round(median(readyRecovering), 1),
       recovered_jobs: last.held,
     });

@@ -1,7 +1,13 @@
 #!/usr/bin/env node
-// The `hodei` command: runs the TypeScript sources through tsx's loader (a runtime dependency),
-// so there is no build step between a clone and a running supervisor.
-import { register } from "tsx/esm/api";
-
-register();
-await import("../src/cli/main.ts");
+// The `hodei` command: the compiled CLI in dist/ (`npm run build`; `npm ci` and `npm start` in
+// a clone build it). A clone that was never built gets one line saying so, not a stack trace.
+const main = new URL("../dist/cli/main.js", import.meta.url);
+try {
+  await import(main.href);
+} catch (e) {
+  if (e?.code === "ERR_MODULE_NOT_FOUND" && String(e.message).includes(main.pathname)) {
+    process.stderr.write("hodei: dist/ is missing: run `npm run build` first\n");
+    process.exit(2);
+  }
+  throw e;
+}

@@ -151,6 +151,10 @@ const step = (m: Model, e: WorkerMessage, input: WorkerInput): Step => {
           entered("offline", []),
         ],
       };
+    case "forget":
+      // Only a lost worker is forgotten; it has handed its jobs back already.
+      if (m.state !== "lost") return stay;
+      return { next: { ...m, state: "offline" }, effects: [entered("offline", m.jobs)] };
     case "tick":
       if (m.state === "lost" || m.state === "offline" || e.at < deadline) return stay;
       return {
@@ -167,7 +171,7 @@ const jobIds = ["j1", "j2", "j3", "j4", "j5"] as const;
 
 type Cmd =
   | { readonly k: "registered"; readonly dt: number; readonly jobs: ReadonlyArray<string> }
-  | { readonly k: "heartbeat" | "drain" | "left"; readonly dt: number }
+  | { readonly k: "heartbeat" | "drain" | "left" | "forget"; readonly dt: number }
   | { readonly k: "job_assigned"; readonly dt: number; readonly pick: number }
   | {
       readonly k: "job_finished";
@@ -219,6 +223,7 @@ const cmdArb: fc.Arbitrary<Cmd> = fc.oneof(
     weight: 1,
   },
   { arbitrary: fc.record({ k: fc.constant("left" as const), dt: dtArb }), weight: 1 },
+  { arbitrary: fc.record({ k: fc.constant("forget" as const), dt: dtArb }), weight: 1 },
   {
     arbitrary: fc.record({
       k: fc.constant("recovered" as const),
@@ -256,6 +261,7 @@ const concrete = (cmd: Cmd, m: Model, now: number, input: WorkerInput): WorkerMe
     case "heartbeat":
     case "drain":
     case "left":
+    case "forget":
       return { type: cmd.k, at };
     case "job_assigned":
       return { type: "job_assigned", at, jobId: jobIds[cmd.pick % jobIds.length]! };

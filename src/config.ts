@@ -50,51 +50,94 @@ const OriginList = Schema.String.pipe(
   }),
 );
 
-/** Every setting as text, as flags and the environment give it; numbers parsed by the schema. */
+/**
+ * Marks a setting that has no command-line flag (a secret: flags show in `ps`); it comes from
+ * the environment or the config file only.
+ */
+export const NoFlag = Symbol.for("hodei/config/no-flag");
+
+/** Marks a boolean setting: its flag is a switch (`--metrics-public`), not `--flag <value>`. */
+export const IsSwitch = Symbol.for("hodei/config/switch");
+const asSwitch = <A, I>(schema: Schema.Schema<A, I>): Schema.Schema<A, I> =>
+  schema.annotations({ [IsSwitch]: true });
+
+/** The meaning of a setting, as `--help`, `hodei config --print-defaults` and the README say. */
+const doc =
+  (description: string, secret = false) =>
+  <A, I>(schema: Schema.Schema<A, I>): Schema.Schema<A, I> =>
+    schema.annotations({ description, ...(secret ? { [NoFlag]: true } : {}) });
+
+/**
+ * Every setting as text, as flags and the environment give it; numbers parsed by the schema.
+ * Each one's description is its documentation: config-docs.ts renders it for `--help`,
+ * `hodei config --print-defaults` and the README's table (a test keeps that equal).
+ */
 export const HodeiConfig = Schema.Struct({
-  http: Address,
-  grpc: Address,
-  dataDir: Text,
-  databaseUrl: Schema.optional(Text),
-  databaseSchema: Text,
-  apiToken: Schema.optional(Text),
-  workerToken: Schema.optional(Text),
-  jwtSecret: Schema.optional(JwtSecret),
-  tlsCert: Schema.optional(Text),
-  tlsKey: Schema.optional(Text),
-  tlsCa: Schema.optional(Text),
-  heartbeatIntervalMs: Millis,
-  heartbeatTimeoutMs: Millis,
-  acceptTimeoutMs: Millis,
-  cancelGraceMs: Millis,
-  /** A job on its last attempt waits this long for its lost worker to come back. */
-  lostWorkerGraceMs: Millis,
-  shutdownGraceMs: Millis,
-  strategy: Schema.Literal("spread", "binpack"),
-  localWorkers: Count,
+  http: Address.pipe(doc("HTTP API address (host:port; port 0 picks a free one)")),
+  grpc: Address.pipe(doc("worker protocol (gRPC) address (host:port)")),
+  dataDir: Text.pipe(doc("LMDB data directory, when no database URL is set")),
+  databaseUrl: Schema.optional(Text.pipe(doc("PostgreSQL connection URL, instead of LMDB"))),
+  databaseSchema: Text.pipe(doc("PostgreSQL schema the supervisor's tables live in")),
+  apiToken: Schema.optional(
+    Text.pipe(doc("an admin token the HTTP API accepts, besides the stored ones", true)),
+  ),
+  workerToken: Schema.optional(
+    Text.pipe(doc("token agents present; without it or a JWT secret, a random one", true)),
+  ),
+  jwtSecret: Schema.optional(
+    JwtSecret.pipe(doc("HS256 secret of agents' JWTs (role `worker`), 32 bytes or more", true)),
+  ),
+  tlsCert: Schema.optional(Text.pipe(doc("worker protocol TLS certificate file (PEM)"))),
+  tlsKey: Schema.optional(Text.pipe(doc("worker protocol TLS private key file (PEM)"))),
+  tlsCa: Schema.optional(Text.pipe(doc("CA file: agents must present a certificate it signed"))),
+  heartbeatIntervalMs: Millis.pipe(doc("how often agents heartbeat, ms")),
+  heartbeatTimeoutMs: Millis.pipe(doc("a worker silent this long is lost, ms")),
+  acceptTimeoutMs: Millis.pipe(doc("an assignment not started within this goes back, ms")),
+  cancelGraceMs: Millis.pipe(doc("a cancelled job's time to stop before it is killed, ms")),
+  lostWorkerGraceMs: Millis.pipe(
+    doc("a job on its last attempt waits this long for its lost worker to come back, ms"),
+  ),
+  shutdownGraceMs: Millis.pipe(doc("on shutdown, how long running jobs may finish, ms")),
+  strategy: Schema.Literal("spread", "binpack").pipe(doc("placement: spread or binpack")),
+  localWorkers: Count.pipe(doc("agents `serve` starts on this machine, sharing its capacity")),
   /** Finished jobs (with their logs) are purged this long after they finished. */
   retentionMs: Schema.NumberFromString.pipe(
     Schema.int(),
     Schema.between(60_000, 3_650 * 86_400_000),
+    doc("finished jobs, their logs and runs are purged this long after, ms"),
   ),
-  logMaxBytes: Schema.NumberFromString.pipe(Schema.int(), Schema.between(1024, 2 ** 40)),
-  logLevel: Schema.Literal("debug", "info", "warn", "error"),
+  workerRetentionMs: Schema.NumberFromString.pipe(
+    Schema.int(),
+    Schema.between(60_000, 3_650 * 86_400_000),
+    doc("lost or offline workers are forgotten this long after, ms"),
+  ),
+  logMaxBytes: Schema.NumberFromString.pipe(
+    Schema.int(),
+    Schema.between(1024, 2 ** 40),
+    doc("a job's log is cut (with a marker) past this many bytes"),
+  ),
+  logLevel: Schema.Literal("debug", "info", "warn", "error").pipe(doc("supervisor log level")),
   /** A module whose exported pipelines `hodei serve` registers (a path, relative to the cwd). */
-  pipelines: Schema.optional(Text),
+  pipelines: Schema.optional(Text.pipe(doc("a .ts/.js module whose exported pipelines to run"))),
   // ---- security (issue #13): who may do what ----
-  /** Serve the API without tokens; refused unless `http` is a loopback address. */
-  insecureNoAuth: Flag,
-  /** Browser origins allowed to call the API (CORS), comma-separated; none by default. */
-  apiAllowedOrigins: Schema.optional(OriginList),
-  /** `/api/v1/metrics` without a token, for a Prometheus that has none. */
-  metricsPublic: Flag,
-  /** An agent's HS256 JWT must expire (`exp`) at most this long after it was issued. */
+  insecureNoAuth: Flag.pipe(
+    doc("serve the API without tokens; refused unless the API binds a loopback address"),
+    asSwitch,
+  ),
+  apiAllowedOrigins: Schema.optional(
+    OriginList.pipe(doc("browser origins allowed to call the API (CORS), comma-separated")),
+  ),
+  metricsPublic: Flag.pipe(doc("/api/v1/metrics without a token, for a scraper"), asSwitch),
   jwtMaxLifetimeMs: Schema.NumberFromString.pipe(
     Schema.int(),
     Schema.between(60_000, 3_650 * 86_400_000),
+    doc("an agent's JWT must expire at most this long after it was issued, ms"),
   ),
-  /** Workers registered at once over HWP; one more registration is refused. */
-  maxWorkers: Schema.NumberFromString.pipe(Schema.int(), Schema.between(1, 1_000_000)),
+  maxWorkers: Schema.NumberFromString.pipe(
+    Schema.int(),
+    Schema.between(1, 1_000_000),
+    doc("workers registered at once; one more registration is refused"),
+  ),
 });
 export type HodeiConfig = typeof HodeiConfig.Type;
 type Raw = Partial<Record<keyof HodeiConfig, string>>;
@@ -113,6 +156,7 @@ export const defaults: Raw = {
   strategy: "spread",
   localWorkers: "0",
   retentionMs: String(7 * 86_400_000),
+  workerRetentionMs: String(86_400_000),
   logMaxBytes: String(16 * 2 ** 20),
   logLevel: "info",
   insecureNoAuth: "false",

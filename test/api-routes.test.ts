@@ -5,9 +5,12 @@
 import { Effect, Either, Schema } from "effect";
 import { afterEach, describe, expect, it } from "vitest";
 import {
+  ApiIndex,
   BatchResult,
   Health,
+  JobDetail,
   JobPage,
+  PrunedWorkers,
   LogPage,
   PlacementInfo,
   Readiness,
@@ -15,8 +18,8 @@ import {
   WorkerList,
   WorkerSummary,
 } from "../src/api/schemas.ts";
-import { Job } from "../src/domain/job.ts";
 import { decodePipeline } from "../src/domain/decode.ts";
+import { Job } from "../src/domain/job.ts";
 import { makeMemoryStore } from "../src/persistence/memory/store.ts";
 import { command, eventually, startApi, type Harness } from "./api-harness.ts";
 
@@ -137,8 +140,17 @@ describe("API routes", () => {
     const queued = decode(JobPage, (await h.json("/api/v1/jobs?state=queued,running")).body);
     expect(queued.jobs).toHaveLength(5);
     expect((await h.json("/api/v1/jobs?state=succeeded")).body.jobs).toEqual([]);
+    // The newest first, a page at a time.
+    const newest = decode(JobPage, (await h.json("/api/v1/jobs?order=newest&limit=3")).body);
+    expect(newest.jobs.map((j) => j.id)).toEqual([ids[4], ids[3], ids[2]]);
+    const older = decode(
+      JobPage,
+      (await h.json(`/api/v1/jobs?order=newest&limit=3&cursor=${newest.next}`)).body,
+    );
+    expect([older.jobs.map((j) => j.id), older.next]).toEqual([[ids[1], ids[0]], null]);
+    expect((await h.json("/api/v1/jobs?order=sideways")).status).toBe(400);
     const one = await h.json(`/api/v1/jobs/${ids[3]}`);
-    expect([one.status, decode(Job, one.body).spec.name]).toEqual([200, "j3"]);
+    expect([one.status, decode(JobDetail, one.body).spec.name]).toEqual([200, "j3"]);
   });
 
   it("cancels a queued job (202, then cancelled), refuses a second cancel (409), retries it as a new job", async () => {
@@ -182,6 +194,11 @@ describe("API routes", () => {
     const why = decode(PlacementInfo, (await h.json(`/api/v1/jobs/${gpu.id}/placement`)).body);
     expect(why).toMatchObject({ state: "queued", placed: false, never: true });
     expect(why.reason).toContain("gpu=true");
+    // The job itself carries the same reason while it waits.
+    const waiting = decode(JobDetail, (await h.json(`/api/v1/jobs/${gpu.id}`)).body);
+    expect(waiting.waiting).toMatchObject({ reason: why.reason, never: true });
+    expect(waiting.waiting!.since).toBe(waiting.createdAt);
+    expect(waiting.waiting!.waitedMs).toBeGreaterThanOrEqual(0);
 
     const workerId = await h.register("gpu-box", { labels: { gpu: "true" } });
     await h.start(gpu.id);
@@ -193,6 +210,57 @@ describe("API routes", () => {
       reason: null,
       never: false,
     });
+    expect(decode(JobDetail, (await h.json(`/api/v1/jobs/${gpu.id}`)).body).waiting).toBe(
+      undefined,
+    );
+  });
+
+  it("forgets lost workers on request (prune) and after their retention, never a live one", async () => {
+    h = await startApi({ config: { heartbeatTimeoutMs: 300, heartbeatIntervalMs: 100 } });
+    const gone = await h.register("gone");
+    const kept = await h.register("kept");
+    const lostAt = Date.now();
+    // `kept` heartbeats; `gone` goes silent and is lost.
+    await eventually(
+      async () => {
+        await h.heartbeat(kept);
+        const w = (await h.json(`/api/v1/workers/${gone}`)).body;
+        return w.state === "lost" ? w : undefined;
+      },
+      "gone lost",
+      10_000,
+    );
+    // Within its retention it stays listed.
+    expect(await h.run(h.core.pruneWorkers(lostAt - 60_000))).toEqual([]);
+    const pruned = await h.json("/api/v1/workers/prune", { method: "POST" });
+    expect(decode(PrunedWorkers, pruned.body)).toEqual({ pruned: [gone] });
+    expect((await h.json(`/api/v1/workers/${gone}`)).status).toBe(404);
+    expect(
+      decode(WorkerList, (await h.json("/api/v1/workers")).body).workers.map((w) => w.id),
+    ).toEqual([kept]);
+    // Forgotten, it may come back under its id: a worker again, placeable.
+    await h.run(
+      h.core.inbound.register({
+        workerId: gone,
+        name: "gone",
+        capacity: { cpuMillis: 1000, memoryMb: 1024, gpus: 0, maxJobs: 1 },
+        labels: {},
+        handlers: [],
+        running: [],
+      }),
+    );
+    await h.heartbeat(gone);
+    await eventually(async () => {
+      const w = (await h.json(`/api/v1/workers/${gone}`)).body;
+      return w.healthy === true && w.state === "idle" ? true : undefined;
+    }, "gone back");
+  });
+
+  it("answers /api/v1 with what it is and where its routes are", async () => {
+    h = await startApi();
+    const index = decode(ApiIndex, (await h.json("/api/v1")).body);
+    expect(index.links).toMatchObject({ openapi: "/api/v1/openapi.json", ready: "/ready" });
+    for (const link of Object.values(index.links)) expect((await h.fetch(link)).status).toBe(200);
   });
 
   it("reads a log range and follows a log live until the job ends (SSE)", async () => {
@@ -341,7 +409,7 @@ describe("API routes", () => {
     const { body: job } = await h.json("/api/v1/jobs", post(command("e2e")));
     await h.start(job.id);
     await h.finish(job.id, { kind: "failed", exitCode: 3, error: "exit 3" });
-    const done = decode(Job, (await h.json(`/api/v1/jobs/${job.id}`)).body);
+    const done = decode(JobDetail, (await h.json(`/api/v1/jobs/${job.id}`)).body);
     expect(done.state).toBe("failed");
     expect(done.result).toMatchObject({ exitCode: 3 });
     expect(await h.run(Effect.succeed(h.core.liveJobs()))).toBe(0);

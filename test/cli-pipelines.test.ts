@@ -3,8 +3,9 @@
  * - The progress display as pure functions: a run to lines, and two polls to the changes.
  * - End to end, as a user runs it: `hodei serve --local-workers 1 --pipelines <module>` as a
  *   process (LMDB in a temp dir, ephemeral ports) with test/fixtures/pipelines/two-step.ts, then
- *   `hodei run` to success and to a failure (the failed step's log tail), `signal`, `runs`, and
- *   `pipelines apply` of a good and a bad YAML definition.
+ *   `hodei run` to success and to a failure (the failed step's log tail), `signal` (a waiting
+ *   run lists the signals it takes), `runs`, and `pipelines apply` of a good and a bad YAML
+ *   definition, each with its exit code.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -135,7 +136,14 @@ describe("pipelines from the command line", { timeout: 120_000 }, () => {
     expect(ok.stdout).toMatch(/^build succeeded in \S+$/m);
     expect(ok.stdout).toMatch(/^test succeeded in \S+$/m);
     expect(ok.stdout).toMatch(/^run \S+ succeeded in \S+$/m);
-    const final = json<PipelineRun>(hodei("run", "two-step", "--json"));
+    // --json: one JSON object per line as the run goes, the final run last.
+    const lines = hodei("run", "two-step", "--json")
+      .stdout.trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { event: string; run: PipelineRun });
+    expect(lines[0]!.event).toBe("run");
+    expect(lines.at(-1)!.event).toBe("end");
+    const final = lines.at(-1)!.run;
     expect(final.state).toBe("succeeded");
     expect(final.steps?.map((s) => [s.name, s.state])).toEqual([
       ["build", "succeeded"],
@@ -161,8 +169,16 @@ describe("pipelines from the command line", { timeout: 120_000 }, () => {
   it("signals a waiting run, and refuses a signal or a cancel it cannot take now", async () => {
     const started = json<PipelineRun>(hodei("run", "approval", "--detach", "--json"));
     expect(started.state).toBe("running");
+    // Waiting, the run lists the signals it takes now.
+    expect(hodei("runs", "get", started.id).stdout).toMatch(
+      new RegExp(`signals: approve, reject \\(hodei signal ${started.id} <signal>\\)`),
+    );
+    expect(json<PipelineRun>(hodei("runs", "get", started.id, "--json")).signals).toEqual([
+      "approve",
+      "reject",
+    ]);
     const refused = hodei("signal", started.id, "bogus");
-    expect(refused.status).toBe(1);
+    expect(refused.status).toBe(5);
     expect(refused.stderr).toMatch(/does not accept the signal "bogus"/);
     expect(hodei("signal", started.id, "approve", "--data", "[1]").status).toBe(2);
     expect(hodei("signal", started.id, "approve", "--data", '{"by":"ana"}').status).toBe(0);
@@ -177,11 +193,11 @@ describe("pipelines from the command line", { timeout: 120_000 }, () => {
     expect(state).toBe("succeeded");
     expect(hodei("runs", "get", started.id).stdout).toMatch(/✓ deploy\s+succeeded/);
     const late = hodei("runs", "cancel", started.id);
-    expect(late.status).toBe(1);
+    expect(late.status).toBe(5);
     expect(late.stderr).toMatch(/already succeeded/);
   });
 
-  it("applies a YAML definition and runs it; a bad one prints its issues and exits 1", () => {
+  it("applies a YAML definition and runs it; a bad one prints its issues and exits 2", () => {
     const good = join(dir, "decl.yaml");
     const job = (name: string) => `{ name: ${name}, command: { shell: 'echo ${name}' } }`;
     const steps = [
@@ -201,7 +217,7 @@ describe("pipelines from the command line", { timeout: 120_000 }, () => {
     const bad = join(dir, "bad.yaml");
     writeFileSync(bad, `name: decl\nsteps:\n  - { name: a, needs: [zz], job: ${job("a")} }\n`);
     const refused = hodei("pipelines", "apply", bad);
-    expect(refused.status).toBe(1);
+    expect(refused.status).toBe(2);
     expect(refused.stderr).toMatch(/pipeline refused/);
     expect(refused.stderr).toMatch(/steps\.0\.needs\.0: step "a" needs "zz"/);
     expect(hodei("pipelines", "apply", join(dir, "missing.yaml")).status).toBe(2);

@@ -5,7 +5,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { afterEach, describe, expect, it } from "vitest";
@@ -97,8 +97,15 @@ describe("the quick start, as a user runs it", () => {
       const list = hodei(api, "jobs", "list", "--json");
       const jobs = (JSON.parse(list.stdout) as { jobs: Array<{ state: string }> }).jobs;
       expect(jobs.map((j) => j.state).sort()).toEqual(["failed", "succeeded"]);
+      // Two local agents, named, sharing the machine: each offers half its CPU.
       const workers = hodei(api, "workers");
-      expect(workers.stdout.split("\n").filter((l) => l.includes("healthy"))).toHaveLength(2);
+      expect(workers.stdout).toMatch(/^local-1\s+local-1\s+idle/m);
+      expect(workers.stdout).toMatch(/^local-2\s+local-2\s+idle/m);
+      const listed = JSON.parse(hodei(api, "workers", "--json").stdout) as {
+        workers: Array<{ capacity: { cpuMillis: number } }>;
+      };
+      const cpu = listed.workers.reduce((n, w) => n + w.capacity.cpuMillis, 0);
+      expect(cpu).toBe(Math.max(1, cpus().length) * 1000);
       expect(hodei(api, "submit").status).toBe(2);
     },
   );

@@ -121,12 +121,12 @@ describe("API tokens from the command line", () => {
       expect(submitted.status, submitted.stderr).toBe(0);
       const id = (JSON.parse(submitted.stdout) as { id: string }).id;
       const cancel = hodei(first.api, asCi, "jobs", "cancel", id);
-      expect(cancel.status).toBe(1);
+      expect(cancel.status).toBe(5);
       expect(cancel.stderr).toMatch(/needs a token with the admin role; this one has submit/);
 
       expect(hodei(first.api, local, "tokens", "revoke", ci.id).stdout).toMatch(/revoked/);
       const revoked = hodei(first.api, asCi, "jobs");
-      expect(revoked.status).toBe(1);
+      expect(revoked.status).toBe(5);
       expect(revoked.stderr).toMatch(/refused the token/);
       // Elsewhere on the machine, with no token and another data directory: told what to set.
       const lost = hodei(first.api, { HODEI_DATA_DIR: tempDir() }, "jobs");

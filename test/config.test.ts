@@ -1,9 +1,11 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Either } from "effect";
 import { describe, expect, it } from "vitest";
-import { envName, loadConfig } from "../src/config.ts";
+import { exitCodeTable } from "../src/cli/exit-codes.ts";
+import { defaultsFile, settingDocs, settingsTable } from "../src/config-docs.ts";
+import { envName, HodeiConfig, loadConfig } from "../src/config.ts";
 
 describe("configuration", () => {
   it("uses the defaults of a single machine", () => {
@@ -106,5 +108,47 @@ describe("configuration", () => {
     expect(message({ jwtSecret: "x".repeat(32) })).toBe("accepted");
     expect(message({ apiAllowedOrigins: "evil.example" })).toMatch(/apiAllowedOrigins/);
     expect(message({ maxWorkers: "0" })).toMatch(/maxWorkers/);
+  });
+});
+
+describe("the documentation of the settings", () => {
+  it("describes every setting, with its flag, variable and default", () => {
+    const docs = settingDocs();
+    expect(docs.map((d) => d.key)).toEqual(Object.keys(HodeiConfig.fields));
+    expect(docs.find((d) => d.key === "dataDir")).toMatchObject({
+      flag: "--data-dir",
+      env: "HODEI_DATA_DIR",
+      default: "./.hodei",
+    });
+    // Secrets come from the environment or the file only: flags show in `ps`.
+    expect(docs.find((d) => d.key === "apiToken")?.flag).toBeUndefined();
+  });
+
+  it("prints the defaults as a config file that loads as the defaults", () => {
+    const dir = mkdtempSync(join(tmpdir(), "hodei-config-"));
+    const file = join(dir, "defaults.yaml");
+    writeFileSync(file, defaultsFile());
+    expect(Either.getOrThrow(loadConfig({ config: file }, {}))).toEqual(
+      Either.getOrThrow(loadConfig({}, {})),
+    );
+  });
+
+  it("keeps the README's settings table equal to the generated one", () => {
+    const readme = readFileSync("README.md", "utf8");
+    const section =
+      /<!-- settings:start -->\n<!-- prettier-ignore-start -->\n([\s\S]*?)\n<!-- prettier-ignore-end -->\n<!-- settings:end -->/.exec(
+        readme,
+      );
+    expect(section, "the README's settings section").not.toBeNull();
+    expect(section![1]).toBe(settingsTable());
+  });
+
+  it("keeps the README's exit codes equal to the command's", () => {
+    const readme = readFileSync("README.md", "utf8");
+    const rows = [...readme.matchAll(/^\| (\d+)\s+\| (.+?)\s+\|$/gm)].map((m) => [
+      Number(m[1]),
+      m[2],
+    ]);
+    expect(rows).toEqual(exitCodeTable.map(([code, meaning]) => [code, meaning]));
   });
 });

@@ -125,11 +125,12 @@ describe("job actor: happy path", () => {
     expect(status).toBe("done");
     expect(value).toBe("succeeded");
     expect(context).toMatchObject({ attempt: 1, starts: 1, workerId: null, deadline: null });
+    // The scheduled line names the attempt's worker, the last one its exit code.
     expect(context.history).toEqual([
       ["queued", 0],
-      ["scheduled", 10],
+      ["scheduled", 10, "w1"],
       ["running", 20],
-      ["succeeded", 500],
+      ["succeeded", 500, 0],
     ]);
   });
 

@@ -1,14 +1,16 @@
 /**
  * The metrics are live: after a run through the real server and core, a scrape of
  * /api/v1/metrics shows the counts that run produced — jobs accepted, scheduled, completed,
- * failed, cancelled, re-placed; workers registered, lost, healthy; HTTP requests; bus events —
- * and the exposition passes `promtool check metrics`.
+ * failed, cancelled, re-placed; workers registered, lost, healthy; how long attempts and
+ * pipeline runs took; HTTP requests; bus events; the process's own — and the exposition passes
+ * `promtool check metrics`.
  *
  * promtool comes from the Debian package `prometheus`. When it is missing the lint is skipped
  * locally, and fails in CI (CI=true) with the line to install it.
  */
 import { spawnSync } from "node:child_process";
 import { afterEach, describe, expect, it } from "vitest";
+import { pipeline } from "../src/pipeline/dag.ts";
 import { command, eventually, startApi, type Harness } from "./api-harness.ts";
 
 let h: Harness;
@@ -120,6 +122,15 @@ describe("metrics", () => {
     expect(m.get('hodei_event_bus_subscribers{topic="jobs"}')).toBe(2); // metrics and log streams
     expect(m.get('hodei_events_dropped_total{topic="jobs"}')).toBe(0);
     expect(m.get('hodei_metrics_events_missed_total{topic="jobs"}')).toBe(0);
+    // Attempts that ran, by how they ended: the moving job's first one lost its worker.
+    expect(m.get('hodei_job_run_duration_seconds_count{outcome="succeeded"}')).toBe(2);
+    expect(m.get('hodei_job_run_duration_seconds_count{outcome="failed"}')).toBe(1);
+    expect(m.get('hodei_job_run_duration_seconds_count{outcome="retried"}')).toBe(1);
+    expect(m.get('hodei_job_run_duration_seconds_bucket{le="+Inf",outcome="succeeded"}')).toBe(2);
+    // The process's own, without the three `_total` gauges promtool refuses.
+    expect(m.get("process_cpu_seconds_total")).toBeGreaterThan(0);
+    expect(m.get("nodejs_eventloop_lag_seconds")).toBeGreaterThanOrEqual(0);
+    expect([...m.keys()].some((k) => k.startsWith("nodejs_active_handles_total"))).toBe(false);
 
     const text = await (await h.fetch("/api/v1/metrics")).text();
     const tool = promtool();
@@ -135,6 +146,27 @@ describe("metrics", () => {
     const lint = spawnSync(tool, ["check", "metrics"], { input: text, encoding: "utf8" });
     expect(`${lint.stdout}${lint.stderr}`.trim()).toBe("");
     expect(lint.status).toBe(0);
+  });
+
+  it("time pipeline runs from start to end, by outcome", async () => {
+    const one = pipeline("one").step("a", { command: { shell: "true" } });
+    h = await startApi({ pipelines: [one] });
+    await h.register("agent-a");
+    const started = await h.json("/api/v1/pipelines/one/runs", { method: "POST", body: "{}" });
+    const runId = started.body.id as string;
+    const jobId = await eventually(async () => {
+      const { body } = await h.json(`/api/v1/runs/${runId}`);
+      return body.jobs["a"] as string | undefined;
+    }, "the step's job");
+    await h.start(jobId);
+    await h.finish(jobId);
+    await eventually(async () =>
+      (await h.json(`/api/v1/runs/${runId}`)).body.state === "succeeded" ? 1 : undefined,
+    );
+    const m = await scrape();
+    expect(m.get('hodei_pipeline_run_duration_seconds_count{outcome="succeeded"}')).toBe(1);
+    expect(m.get('hodei_pipeline_run_duration_seconds_count{outcome="failed"}') ?? 0).toBe(0);
+    expect(m.get('hodei_job_run_duration_seconds_count{outcome="succeeded"}')).toBe(1);
   });
 
   it("keeps the legacy memory name only on request, and it is what promtool refuses", async () => {

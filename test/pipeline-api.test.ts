@@ -124,8 +124,13 @@ describe("pipeline runs through the API", () => {
     const signal = (body: unknown) =>
       h.json(`/api/v1/runs/${runId}/signal`, { method: "POST", body: JSON.stringify(body) });
     expect((await signal({ type: "approve" })).status).toBe(409);
+    // Running its build step, it takes no signal: none is listed.
+    expect((await h.json(`/api/v1/runs/${runId}`)).body.signals).toBeUndefined();
     await h.finish(await jobOf(runId, "build"));
     await eventually(async () => ((await signal({ type: "nope" })).status === 409 ? 1 : undefined));
+    // Waiting, the run says which signals its machine takes now.
+    const waiting = await h.json(`/api/v1/runs/${runId}`);
+    expect(waiting.body.signals).toEqual(["approve", "reject"]);
     expect((await signal({ type: "xstate.init" })).status).toBe(400);
     expect((await signal({ by: "x" })).status).toBe(400);
     const ok = await signal({ type: "approve", by: "ana" });
@@ -135,6 +140,7 @@ describe("pipeline runs through the API", () => {
     await h.finish(await jobOf(runId, "deploy"));
     const done = await runState(runId, "succeeded");
     expect(done.steps.map((s: { name: string }) => s.name)).toEqual(["build", "deploy"]);
+    expect(done.signals).toBeUndefined();
   });
 
   it("cancels a run: its running step's job is cancelled; a second cancel is a conflict", async () => {

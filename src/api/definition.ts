@@ -99,7 +99,7 @@ const jobs = HttpApiGroup.make("jobs")
     HttpApiEndpoint.get("getJob", "/jobs/:id")
       .annotate(RequiredRole, "read")
       .setPath(S.JobIdPath)
-      .addSuccess(Job)
+      .addSuccess(S.JobDetail)
       .addError(noJob),
   )
   .add(
@@ -177,6 +177,15 @@ const workers = HttpApiGroup.make("workers")
       .setPath(S.WorkerIdPath)
       .addSuccess(Accepted(S.WorkerSummary, "drain requested"))
       .addError(noWorker),
+  )
+  .add(
+    HttpApiEndpoint.post("pruneWorkers", "/workers/prune")
+      .annotate(RequiredRole, "admin")
+      .addSuccess(
+        S.PrunedWorkers.annotations({
+          description: "lost and offline workers forgotten now, not after their retention",
+        }),
+      ),
   )
   .addError(forbidden)
   .middleware(Authorization)
@@ -309,6 +318,14 @@ const tokens = HttpApiGroup.make("tokens")
   .middleware(Authorization)
   .prefix("/api/v1");
 
+/** What this API is and where to go: behind a token, as every `/api/v1` route is. */
+const apiIndex = HttpApiGroup.make("index")
+  .add(
+    HttpApiEndpoint.get("index", "/api/v1").annotate(RequiredRole, "read").addSuccess(S.ApiIndex),
+  )
+  .addError(forbidden)
+  .middleware(Authorization);
+
 const probes = HttpApiGroup.make("probes")
   .add(HttpApiEndpoint.get("health", "/health").addSuccess(S.Health))
   .add(
@@ -323,6 +340,7 @@ export const hodeiApi = HttpApi.make("hodei")
   .add(pipelines)
   .add(meta)
   .add(tokens)
+  .add(apiIndex)
   .add(probes)
   .addError(
     errorAt(421, "the API listens on loopback and the Host is not a loopback name (DNS rebinding)"),

@@ -55,6 +55,11 @@ export const LabelFilter = Schema.transform(
 
 export const ListJobsQuery = Schema.Struct({
   state: opt(JobStateList),
+  order: opt(
+    Schema.Literal("oldest", "newest").annotations({
+      description: "creation order: oldest first (default) or newest first",
+    }),
+  ),
   label: opt(LabelFilter),
   pipelineRunId: opt(Schema.String),
   limit: opt(intFromString(1, 1000, "page size, default 100")),
@@ -109,6 +114,26 @@ export const JobPage = Schema.Struct({
   jobs: Schema.Array(Job),
   next: Schema.NullOr(Schema.String).annotations({ description: "cursor of the next page" }),
 }).annotations({ identifier: "JobPage" });
+
+export const JobWaiting = Schema.Struct({
+  reason: Schema.String.annotations({ description: "the scheduler's reason, as it is now" }),
+  never: Schema.Boolean.annotations({
+    description: "no registered worker could ever take it as specified",
+  }),
+  since: Schema.Number.annotations({ description: "when it entered the queue, epoch ms" }),
+  waitedMs: Schema.Number.annotations({ description: "how long it has waited, by the server" }),
+}).annotations({ identifier: "JobWaiting", description: "why a queued job is not placed" });
+export type JobWaiting = typeof JobWaiting.Type;
+
+/** A job as `GET /jobs/:id` answers it: the record, and why it waits while it is queued. */
+export const JobDetail = Schema.Struct({
+  ...Job.fields,
+  waiting: opt(JobWaiting),
+}).annotations({
+  identifier: "JobDetail",
+  description: "a job, with the scheduler's reason while it waits in the queue",
+});
+export type JobDetail = typeof JobDetail.Type;
 
 export const RetriedJob = Schema.Struct({
   retryOf: JobId.annotations({ description: "the job this one retries" }),
@@ -177,6 +202,18 @@ export const QuarantinedRecord = Schema.Struct({
   identifier: "QuarantinedRecord",
   description: "a stored record the schema refuses: kept untouched, left out of lists and recovery",
 });
+
+export const PrunedWorkers = Schema.Struct({
+  pruned: Schema.Array(Schema.String).annotations({ description: "the workers forgotten" }),
+}).annotations({ identifier: "PrunedWorkers" });
+
+export const ApiIndex = Schema.Struct({
+  name: Schema.Literal("hodei"),
+  version: Schema.String,
+  links: Schema.Record({ key: Schema.String, value: Schema.String }).annotations({
+    description: "where to go from here: openapi, jobs, workers, pipelines, runs, metrics, ready",
+  }),
+}).annotations({ identifier: "ApiIndex", description: "what this API is, and its main routes" });
 
 export const Health = Schema.Struct({
   status: Schema.Literal("ok"),

@@ -1,16 +1,17 @@
 /**
  * A small typed client of the supervisor's HTTP API, for the CLI. Errors come back as the
  * API's `{ error: { code, message, details } }` and are thrown as ApiError with that message
- * (and, for a 400, the issues in `details`). The pipeline routes are in pipeline-client.ts.
- * Follows a job's log with the API's Server-Sent Events stream (`log` events, then `end`).
+ * (and, for a 400, the issues in `details`); no answer at all is an ApiError with status 0.
+ * The pipeline routes are in pipeline-client.ts. Follows a job's log with the API's
+ * Server-Sent Events stream (`log` events, then `end`).
  * Without a token given, it finds one (token-discovery.ts); a 401 says how to give one.
  */
-import type { Job } from "../domain/job.ts";
 import type { LogChunk } from "../persistence/logs.ts";
-import type { WorkerSummary } from "../api/schemas.ts";
+import type { JobDetail, WorkerSummary } from "../api/schemas.ts";
+import { httpRequest, httpStream, type HttpAnswer } from "./http.ts";
 import { discoverToken } from "./token-discovery.ts";
 
-export type JobView = Job;
+export type JobView = JobDetail;
 
 export class ApiError extends Error {
   constructor(
@@ -22,6 +23,28 @@ export class ApiError extends Error {
     super(message);
   }
 }
+
+/** JSON text as a value; anything else (an HTML error page, nothing) as an empty object. */
+const parsed = (text: string): unknown => {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return {};
+  }
+};
+
+/** An answer that is not a success, as the ApiError its `{ error }` body describes. */
+const apiErrorOf = (answer: HttpAnswer): ApiError => {
+  const { error } = parsed(answer.text) as {
+    error?: { code?: string; message?: string; details?: unknown };
+  };
+  return new ApiError(
+    answer.status,
+    error?.code ?? "error",
+    error?.message ?? (answer.statusText || `HTTP ${answer.status}`),
+    error?.details ?? null,
+  );
+};
 
 export class ApiClient {
   private readonly token: string | undefined;
@@ -39,32 +62,25 @@ export class ApiClient {
     path: string,
     body?: unknown,
   ): Promise<{ status: number; data: A }> {
-    const response = await fetch(`${this.base.replace(/\/$/, "")}/api/v1${path}`, {
+    const response = await httpRequest(
       method,
-      headers: {
+      `${this.base.replace(/\/$/, "")}/api/v1${path}`,
+      {
         ...(body !== undefined ? { "content-type": "application/json" } : {}),
         ...(this.token !== undefined ? { authorization: `Bearer ${this.token}` } : {}),
       },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    }).catch((cause: unknown) => {
-      throw new ApiError(
-        0,
-        "unreachable",
-        `cannot reach ${this.base}: ${String((cause as { cause?: unknown }).cause ?? cause)}`,
-      );
+      body !== undefined ? JSON.stringify(body) : undefined,
+    ).catch((cause: unknown) => {
+      throw new ApiError(0, "unreachable", `cannot reach ${this.base}: ${String(cause)}`);
     });
-    const data = (await response.json().catch(() => ({}))) as A & {
-      error?: { code: string; message: string; details?: unknown };
-    };
-    if (!response.ok) {
-      throw new ApiError(
-        response.status,
-        data.error?.code ?? "error",
-        response.status === 401 ? this.noToken() : (data.error?.message ?? response.statusText),
-        data.error?.details ?? null,
-      );
-    }
-    return { status: response.status, data };
+    if (response.status < 200 || response.status >= 300) throw this.errorOf(response);
+    return { status: response.status, data: parsed(response.text) as A };
+  }
+
+  /** An answer that is not a success; a 401 says where a token comes from. */
+  private errorOf(answer: HttpAnswer): ApiError {
+    const e = apiErrorOf(answer);
+    return answer.status === 401 ? new ApiError(401, e.code, this.noToken(), e.details) : e;
   }
 
   private noToken(): string {
@@ -114,44 +130,52 @@ export class ApiClient {
   workers = async (): Promise<WorkerSummary[]> =>
     (await this.call<{ workers: WorkerSummary[] }>("GET", "/workers")).data.workers;
 
+  worker = async (id: string): Promise<WorkerSummary> =>
+    (await this.call<WorkerSummary>("GET", `/workers/${encodeURIComponent(id)}`)).data;
+
+  drainWorker = async (id: string): Promise<WorkerSummary> =>
+    (await this.call<WorkerSummary>("POST", `/workers/${encodeURIComponent(id)}/drain`)).data;
+
+  pruneWorkers = async (): Promise<ReadonlyArray<string>> =>
+    (await this.call<{ pruned: string[] }>("POST", "/workers/prune")).data.pruned;
+
   /** The job's log as it is written, until the job is final. */
   async *followLogs(id: string): AsyncGenerator<LogChunk> {
-    const response = await fetch(
-      `${this.base.replace(/\/$/, "")}/api/v1/jobs/${encodeURIComponent(id)}/logs/stream`,
-      {
-        headers: {
-          accept: "text/event-stream",
-          ...(this.token !== undefined ? { authorization: `Bearer ${this.token}` } : {}),
-        },
-      },
-    );
-    if (!response.ok || response.body === null) {
-      const data = (await response.json().catch(() => ({}))) as {
-        error?: { code: string; message: string };
-      };
-      throw new ApiError(
-        response.status,
-        data.error?.code ?? "error",
-        response.status === 401 ? this.noToken() : (data.error?.message ?? response.statusText),
-      );
+    const url = `${this.base.replace(/\/$/, "")}/api/v1/jobs/${encodeURIComponent(id)}/logs/stream`;
+    const response = await httpStream(url, {
+      accept: "text/event-stream",
+      ...(this.token !== undefined ? { authorization: `Bearer ${this.token}` } : {}),
+    }).catch((cause: unknown) => {
+      throw new ApiError(0, "unreachable", `cannot reach ${this.base}: ${String(cause)}`);
+    });
+    const status = response.statusCode ?? 0;
+    if (status !== 200) {
+      let text = "";
+      for await (const chunk of response) text += String(chunk);
+      throw this.errorOf({ status, statusText: response.statusMessage ?? "", text });
     }
     const decoder = new TextDecoder();
     let buffer = "";
-    for await (const bytes of response.body) {
-      buffer += decoder.decode(bytes as Uint8Array, { stream: true });
-      let end: number;
-      while ((end = buffer.indexOf("\n\n")) >= 0) {
-        const block = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        const event = /^event: (.*)$/m.exec(block)?.[1] ?? "message";
-        const data = block
-          .split("\n")
-          .filter((l) => l.startsWith("data:"))
-          .map((l) => l.slice(5).trimStart())
-          .join("\n");
-        if (event === "log") yield JSON.parse(data) as LogChunk;
-        if (event === "end") return;
+    // Closed when the caller stops early too: an open stream would keep the process alive.
+    try {
+      for await (const bytes of response) {
+        buffer += decoder.decode(bytes as Uint8Array, { stream: true });
+        let end: number;
+        while ((end = buffer.indexOf("\n\n")) >= 0) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          const event = /^event: (.*)$/m.exec(block)?.[1] ?? "message";
+          const data = block
+            .split("\n")
+            .filter((l) => l.startsWith("data:"))
+            .map((l) => l.slice(5).trimStart())
+            .join("\n");
+          if (event === "log") yield JSON.parse(data) as LogChunk;
+          if (event === "end") return;
+        }
       }
+    } finally {
+      response.destroy();
     }
   }
 }

@@ -1,8 +1,11 @@
 /**
  * `hodei serve --pipelines <module>`: the pipelines defined in code, found in a module's exports.
  *
- * The module is a path (relative to the working directory) to a TypeScript or JavaScript file;
- * `bin/hodei.mjs` registers tsx, so `.ts` works without a build. Every export that `isPipeline`
+ * The module is a path (relative to the working directory) to a TypeScript or JavaScript file.
+ * A TypeScript one is imported through tsx's `tsImport`, scoped to that import (the CLI itself
+ * is compiled JavaScript and loads no TypeScript hook otherwise): it works in a folder whose
+ * package.json says `"type": "module"` and in one that does not (tsx compiles the file as
+ * CommonJS there, and `require("hodei")` of the compiled ESM package works on Node ≥ 20.19). Every export that `isPipeline`
  * accepts is registered: named exports, a default export, and the members of an exported array
  * or plain object of pipelines. The same pipeline exported twice counts once; two different
  * pipelines with one name, a module exporting none, or one that fails to import, is a
@@ -57,6 +60,18 @@ export const collectPipelines = (
   return [...byName.values()];
 };
 
+const typeScript = /\.[cm]?tsx?$/;
+
+/** A module's namespace; TypeScript through tsx, loaded only when a .ts module asks for it. */
+const importModule = async (file: string): Promise<unknown> => {
+  const url = pathToFileURL(file).href;
+  if (!typeScript.test(file)) return import(url);
+  const { tsImport } = await import("tsx/esm/api");
+  const loaded = (await tsImport(url, import.meta.url)) as Record<string, unknown>;
+  // A CommonJS module comes back as { default: module.exports, ...its named exports }.
+  return loaded;
+};
+
 /** Imports the module at `path` (relative to `cwd`) and returns the pipelines it exports. */
 export const loadPipelines = async (
   path: string,
@@ -66,7 +81,7 @@ export const loadPipelines = async (
   if (!existsSync(file)) throw new PipelineModuleError(`pipelines module ${path}: no such file`);
   let exports: Record<string, unknown>;
   try {
-    exports = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+    exports = (await importModule(file)) as Record<string, unknown>;
   } catch (e) {
     throw new PipelineModuleError(`pipelines module ${path} failed to load: ${describe(e)}`);
   }

@@ -2,13 +2,15 @@
  * The pipeline client commands (besides `run`, in run-command.ts):
  * - `hodei pipelines [list]`, `hodei pipelines apply <file.json|yaml>`: the pipelines the
  *   supervisor runs; apply registers a declarative definition (YAML is parsed here and sent as
- *   JSON); a refused definition prints the API's message and each issue, and exits 1;
- * - `hodei runs [list]`, `runs get <id>`, `runs cancel <id>`: pipeline runs;
+ *   JSON); a refused definition prints the API's message and each issue, and exits 2;
+ * - `hodei runs [list]`, `runs get <id>` (with the signals a waiting run takes now),
+ *   `runs cancel <id>`: pipeline runs;
  * - `hodei signal <runId> <type> [--data <json>]`: an event for a run's machine (an approval).
  * `--json` prints what the API answered.
  */
 import type { Command } from "commander";
 import { ApiError } from "./api-client.ts";
+import { exitCodes } from "./exit-codes.ts";
 import { apiOption, parseJsonFlag, print, readDataFile, usageError } from "./options.ts";
 import { PipelineClient, type PipelineRun, type PipelineSummary } from "./pipeline-client.ts";
 import { formatDuration, renderRun, runDuration } from "./progress.ts";
@@ -42,7 +44,7 @@ const pipelineLines = (p: PipelineSummary, width = 0) => [
   ),
 ];
 
-/** A refused definition: the API's message, or each of its issues on its own line; exit 1. */
+/** A refused definition: the API's message, or each of its issues on its own line; exit 2. */
 const refused = (e: unknown): never => {
   if (!(e instanceof ApiError) || e.status !== 400) throw e;
   const issues = Array.isArray(e.details)
@@ -56,7 +58,7 @@ const refused = (e: unknown): never => {
           ...issues.map((i) => `  ${String(i.path ?? "") || "(root)"}: ${String(i.message)}`),
         ];
   process.stderr.write(`${lines.join("\n")}\n`);
-  process.exit(1);
+  process.exit(exitCodes.usage);
 };
 
 type Flags = { api: string; json?: boolean };
@@ -85,7 +87,7 @@ export const registerPipelineCommands = (program: Command): void => {
     .addOption(apiOption())
     .option("--json", "print JSON")
     .action(async (file: string, o: Flags) => {
-      const definition = readDataFile(file, "apply");
+      const definition = await readDataFile(file, "apply");
       const applied = await client(o).applyPipeline(definition).catch(refused);
       print(o.json === true, applied, () => `applied ${pipelineLines(applied).join("\n")}`);
     });
@@ -117,6 +119,8 @@ export const registerPipelineCommands = (program: Command): void => {
       print(o.json === true, run, () => {
         const lines = renderRun(run, Date.now());
         if (run.output !== undefined) lines.push(`  output: ${JSON.stringify(run.output)}`);
+        if (run.signals !== undefined && run.signals.length > 0)
+          lines.push(`  signals: ${run.signals.join(", ")} (hodei signal ${run.id} <signal>)`);
         return lines.join("\n");
       });
     });

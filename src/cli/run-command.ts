@@ -3,17 +3,22 @@
  *
  * There is no event stream for runs, so it polls `GET /runs/:id`: every 200 ms while something
  * changes, slowing to one poll a second while nothing does, one request at a time. On a TTY the
- * steps are redrawn in place; otherwise each change is one line. When the run ends and did not
+ * steps are redrawn in place; otherwise each change is one line; with `--json`, one JSON object
+ * per line (`event`: `run` for each new version of the run, `waiting`, and last `end`). A step
+ * whose job has waited 2 s for a worker says why (at once when no worker could ever run it),
+ * and a run that waits for a signal says which ones it takes. When the run ends and did not
  * succeed, each failed step's error and the last lines of its job's log go to stderr. Exit 0 if
- * it succeeded, 1 if it failed or was cancelled. `--detach` prints the run and returns at once;
- * `--json` prints the final run as JSON instead of the progress. Ctrl-C stops watching (the run
- * goes on) and says how to cancel it. A supervisor that stops answering is retried for 30 s.
+ * it succeeded, 1 if it failed or was cancelled. `--detach` prints the run and returns at once.
+ * Ctrl-C stops watching (the run goes on) and says how to cancel it. A supervisor that stops
+ * answering is retried for 30 s.
  */
 import type { Command } from "commander";
 import { ApiError } from "./api-client.ts";
-import { apiOption, parseJsonFlag, print, readDataFile, usageError } from "./options.ts";
+import { exitCodes } from "./exit-codes.ts";
+import { waitingNoticeMs } from "./job-view.ts";
+import { apiOption, jsonLine, parseJsonFlag, print, readDataFile, usageError } from "./options.ts";
 import { PipelineClient, type PipelineRun } from "./pipeline-client.ts";
-import { redraw, renderRun, runChanges } from "./progress.ts";
+import { asJson, asLines, onTerminal, type Display } from "./run-display.ts";
 
 const tailLines = 20;
 const fastPollMs = 200;
@@ -21,33 +26,6 @@ const slowPollMs = 1000;
 const unreachableForMs = 30_000;
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-interface Display {
-  readonly update: (run: PipelineRun, now: number) => void;
-}
-
-const quiet: Display = { update: () => {} };
-
-const onTerminal = (out: NodeJS.WriteStream): Display => {
-  let drawn = 0;
-  return {
-    update: (run, now) => {
-      const lines = renderRun(run, now);
-      out.write(redraw(lines, drawn, out.columns || 80));
-      drawn = lines.length;
-    },
-  };
-};
-
-const asLines = (out: NodeJS.WritableStream): Display => {
-  let last: PipelineRun | undefined;
-  return {
-    update: (run, now) => {
-      for (const line of runChanges(last, run, now)) out.write(`${line}\n`);
-      last = run;
-    },
-  };
-};
 
 /** The run, read again; a supervisor that does not answer (or is restarting) is retried. */
 const poll = async (client: PipelineClient, id: string): Promise<PipelineRun> => {
@@ -62,6 +40,26 @@ const poll = async (client: PipelineClient, id: string): Promise<PipelineRun> =>
   }
 };
 
+/**
+ * The jobs of running steps that may be waiting for a worker: started (by the run) long enough
+ * ago for a wait to be worth saying, each looked at no more than every 2 s.
+ */
+const checkWaiting = async (
+  client: PipelineClient,
+  run: PipelineRun,
+  looked: Map<string, number>,
+  display: Display,
+) => {
+  const now = Date.now();
+  for (const step of run.steps ?? []) {
+    if (step.state !== "running" || step.jobId === undefined) continue;
+    if (now - (looked.get(step.jobId) ?? 0) < waitingNoticeMs) continue;
+    looked.set(step.jobId, now);
+    const job = await client.job(step.jobId).catch(() => undefined);
+    if (job !== undefined) display.waiting(step.name, job);
+  }
+};
+
 /** Polls until the run is final, showing each version of it; returns the final one. */
 export const watchRun = async (
   client: PipelineClient,
@@ -71,6 +69,7 @@ export const watchRun = async (
   let run = started;
   let seen = JSON.stringify(run);
   let delay = fastPollMs;
+  const looked = new Map<string, number>();
   display.update(run, Date.now());
   while (run.state === "running") {
     await sleep(delay);
@@ -79,6 +78,7 @@ export const watchRun = async (
     delay = now === seen ? Math.min(slowPollMs, Math.round(delay * 1.5)) : fastPollMs;
     seen = now;
     display.update(run, Date.now());
+    if (run.state === "running") await checkWaiting(client, run, looked, display);
   }
   return run;
 };
@@ -102,7 +102,7 @@ const reportFailure = async (client: PipelineClient, run: PipelineRun): Promise<
   }
 };
 
-const inputOf = (o: { input?: string; inputFile?: string }): unknown => {
+const inputOf = async (o: { input?: string; inputFile?: string }): Promise<unknown> => {
   if (o.input !== undefined && o.inputFile !== undefined)
     return usageError("run: give --input or --input-file, not both");
   if (o.input !== undefined) return parseJsonFlag(o.input, "--input");
@@ -126,9 +126,9 @@ export const registerRunCommand = (program: Command): void => {
     .option("--input <json>", "the run's input, as JSON")
     .option("--input-file <file>", "the run's input, a JSON or YAML file")
     .option("-d, --detach", "print the run and return without following it")
-    .option("--json", "print the run (the final one when following) as JSON")
+    .option("--json", "print JSON lines as the run goes (the run itself with --detach)")
     .action(async (name: string, o: RunFlags) => {
-      const input = inputOf(o);
+      const input = await inputOf(o);
       const client = new PipelineClient(o.api, process.env["HODEI_API_TOKEN"]);
       const started = await client.startRun(name, input);
       if (o.detach === true) {
@@ -139,19 +139,19 @@ export const registerRunCommand = (program: Command): void => {
         process.stderr.write(
           `\nhodei: stopped watching; run ${started.id} goes on (hodei runs cancel ${started.id})\n`,
         );
-        process.exit(130);
+        process.exit(exitCodes.interrupted);
       });
       const display =
         o.json === true
-          ? quiet
+          ? asJson()
           : process.stdout.isTTY
             ? onTerminal(process.stdout)
             : asLines(process.stdout);
       const run = await watchRun(client, started, display);
-      if (o.json === true) print(true, run, () => "");
+      if (o.json === true) jsonLine("end", { run });
       else if (run.state === "succeeded" && run.output !== undefined)
         process.stdout.write(`output: ${JSON.stringify(run.output)}\n`);
       if (run.state !== "succeeded") await reportFailure(client, run);
-      process.exit(run.state === "succeeded" ? 0 : 1);
+      process.exit(run.state === "succeeded" ? exitCodes.ok : exitCodes.failed);
     });
 };

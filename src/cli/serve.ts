@@ -15,22 +15,41 @@
  * stopping them (SIGKILL), they stop too. Nothing is left running either way.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { fileURLToPath } from "node:url";
+import { randomBytes } from "node:crypto";
+import { Effect } from "effect";
+import { sha256Hex } from "../domain/digest.ts";
+import { WorkerId } from "../domain/ids.ts";
 import type { HodeiConfig } from "../config.ts";
 import type { Pipeline } from "../pipeline/pipeline.ts";
 import { makeLogger, type Level } from "../supervisor/logger.ts";
 import { runSupervisor, type HttpStarter, type RunningSupervisor } from "../supervisor/process.ts";
-
-const bin = fileURLToPath(new URL("../../bin/hodei.mjs", import.meta.url));
+import { hodeiBin } from "../package-info.ts";
+import { localWorkerArgs, localWorkers } from "./local-workers.ts";
 
 /** A repeat of the first signal sooner than this is the same keypress, delivered twice. */
 const repeatWindowMs = 1_000;
 
-const startLocalWorkers = (config: HodeiConfig, grpc: string, n: number): ChildProcess[] =>
-  Array.from({ length: n }, (_, i) =>
+/**
+ * The supervisor vouches for the agents it starts itself: each gets a fresh secret, bound to its
+ * id in the store before it starts (hwp/identity.ts), so it comes back as the same worker after
+ * a restart although the agent before it took its secret with it.
+ */
+const startLocalWorkers = async (
+  config: HodeiConfig,
+  running: RunningSupervisor,
+  n: number,
+): Promise<ChildProcess[]> => {
+  const secrets = new Map<string, string>();
+  for (const w of localWorkers(n)) {
+    const secret = randomBytes(32).toString("base64url");
+    const record = { workerId: WorkerId.make(w.id), hash: sha256Hex(secret), issuedAt: Date.now() };
+    await Effect.runPromise(running.core.store.credentials.putWorkerSecret(record));
+    secrets.set(w.id, secret);
+  }
+  return localWorkers(n).map((w) =>
     spawn(
       process.execPath,
-      [bin, "worker", "--url", grpc, "--name", `local-${i + 1}`, "--stop-with-parent"],
+      [hodeiBin, ...localWorkerArgs(w, running.grpcAddress), "--stop-with-parent"],
       {
         // stdin is a pipe that only closes when this process is gone: `--stop-with-parent`.
         stdio: ["pipe", "inherit", "inherit"],
@@ -39,11 +58,13 @@ const startLocalWorkers = (config: HodeiConfig, grpc: string, n: number): ChildP
           ...process.env,
           // The agents cut output at the store's per-job cap instead of shipping what it drops.
           HODEI_LOG_MAX_BYTES: String(config.logMaxBytes),
+          HODEI_WORKER_SECRET: secrets.get(w.id)!,
           ...(config.workerToken !== undefined ? { HODEI_WORKER_TOKEN: config.workerToken } : {}),
         },
       },
     ),
   );
+};
 
 const running = (w: ChildProcess): boolean => w.exitCode === null && w.signalCode === null;
 
@@ -85,9 +106,9 @@ export const serve = async (
     process.on("SIGTERM", onSignal);
     process.on("SIGINT", onSignal);
   });
-  const onStarted = (running: RunningSupervisor) => {
+  const onStarted = async (running: RunningSupervisor) => {
     const grpc = running.grpcAddress;
-    workers = startLocalWorkers(config, grpc, config.localWorkers);
+    workers = await startLocalWorkers(config, running, config.localWorkers);
     const lines = [
       `hodei supervisor ready`,
       `  API      http://${running.httpAddress ?? "(disabled)"}/api/v1`,

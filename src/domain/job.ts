@@ -34,7 +34,15 @@ export const JobTransition = Schema.Struct({
   state: JobState,
   at: Timestamp,
   attempt: Attempt,
-}).annotations({ identifier: "JobTransition", description: "the job entered `state` at `at`" });
+  /** On a `scheduled` transition: the worker the attempt went to. */
+  workerId: Schema.optionalWith(WorkerId, { exact: true }),
+  /** On a transition an agent's result caused: the command's exit code. */
+  exitCode: Schema.optionalWith(Schema.Int, { exact: true }),
+}).annotations({
+  identifier: "JobTransition",
+  description:
+    "the job entered `state` at `at`; `workerId` names an attempt's worker, `exitCode` how it ended",
+});
 export type JobTransition = typeof JobTransition.Type;
 
 /** What the last finished attempt produced. A handler job has `output`, a command `exitCode`. */

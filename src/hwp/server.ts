@@ -22,8 +22,14 @@ import { makeAuthenticator } from "./auth.ts";
 import { HeartbeatBatch } from "./heartbeats.ts";
 import { handleStreamLogs } from "./log-call.ts";
 import { memorySecrets, WorkerIdentities } from "./identity.ts";
+import { checkListen, HwpListenError } from "./listen-error.ts";
 import { LogProgress } from "./log-progress.ts";
-import { normaliseHwpOptions, type HwpServerOptions, type Pem } from "./options.ts";
+import {
+  defaultHwpAddress,
+  normaliseHwpOptions,
+  type HwpServerOptions,
+  type Pem,
+} from "./options.ts";
 import { serviceError } from "./refusal.ts";
 import { handleRegister } from "./register-call.ts";
 import { handleSession } from "./session-call.ts";
@@ -107,9 +113,12 @@ export const makeHwpServer = async (options: HwpServerOptions): Promise<HwpServe
           [{ cert_chain: pem(o.tls.cert), private_key: pem(o.tls.key) }],
           o.tls.ca !== undefined,
         );
+  await checkListen(o.address);
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(o.address, credentials, (error, bound) =>
-      error === null ? resolve(bound) : reject(error),
+      error === null
+        ? resolve(bound)
+        : reject(new HwpListenError({ address: o.address, reason: error.message })),
     ),
   );
   const host = o.address.slice(0, o.address.lastIndexOf(":"));
@@ -148,9 +157,18 @@ export const makeHwpServer = async (options: HwpServerOptions): Promise<HwpServe
 /** The server as a scoped resource: closed when the scope closes. */
 export const hwpServer = (
   options: HwpServerOptions,
-): Effect.Effect<HwpServer, unknown, Scope.Scope> =>
+): Effect.Effect<HwpServer, HwpListenError, Scope.Scope> =>
   Effect.acquireRelease(
-    Effect.tryPromise(() => makeHwpServer(options)),
+    Effect.tryPromise({
+      try: () => makeHwpServer(options),
+      catch: (e) =>
+        e instanceof HwpListenError
+          ? e
+          : new HwpListenError({
+              address: options.address ?? defaultHwpAddress,
+              reason: String(e),
+            }),
+    }),
     (s) => Effect.promise(() => s.close()),
   );
 

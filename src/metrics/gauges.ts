@@ -27,6 +27,8 @@ export interface MetricsSource {
 
 export interface MetricsOptions {
   readonly legacyMemoryMb?: boolean;
+  /** The process's CPU, memory, event loop and GC metrics (process-metrics.ts); default true. */
+  readonly processMetrics?: boolean;
 }
 
 /**

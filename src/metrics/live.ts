@@ -8,6 +8,13 @@
  * rather than slow the supervisor; the subscriptions are large (64 Ki messages), and whatever
  * is dropped anyway is exposed as `hodei_metrics_events_missed_total{topic}`.
  *
+ * Run durations: an attempt runs from its job entering `running` to the state it leaves that for
+ * (the job's end, or `retry_wait` when it failed or lost its worker with attempts left); a
+ * pipeline run from its
+ * start to its end. Only what started in this process is timed: a job or run already going when
+ * the supervisor restarted is not (its start was seen by the process before). The start times
+ * are kept only while a job runs or a run goes on.
+ *
  * Scheduling latency is taken from the placement events' `waitedMs`: the time from a job
  * entering the queue to the pass that reserved a worker for it (the pass itself is not timed:
  * it runs inside the scheduler actor, where a pass over 10,000 workers takes microseconds, far
@@ -31,7 +38,25 @@ import { makeHodeiMetrics, type HodeiMetrics, type MetricsOptions } from "./metr
 
 const subscriptionCapacity = 1 << 16;
 
-const onJob = (m: HodeiMetrics) => (e: Message<JobEvent>) => {
+/** What ending a run in `state` says about the attempt; undefined: it goes on (cancelling). */
+const attemptOutcome: Partial<Record<JobEvent["state"], string>> = {
+  succeeded: "succeeded",
+  failed: "failed",
+  timed_out: "timed_out",
+  cancelled: "cancelled",
+  retry_wait: "retried",
+};
+
+const onJob = (m: HodeiMetrics, running: Map<string, number>) => (e: Message<JobEvent>) => {
+  if (e.state === "running") running.set(e.jobId, e.at);
+  else {
+    const started = running.get(e.jobId);
+    const outcome = attemptOutcome[e.state];
+    if (started !== undefined && outcome !== undefined) {
+      running.delete(e.jobId);
+      m.jobRunDuration.observe({ outcome }, Math.max(0, e.at - started) / 1000);
+    }
+  }
   switch (e.state) {
     case "queued":
       if (e.attempt === 0) m.jobsAccepted.inc();
@@ -57,8 +82,16 @@ const onWorker = (m: HodeiMetrics) => (e: Message<WorkerEvent>) => {
   else if (e.state === "lost") m.workersLost.inc();
 };
 
-const onRun = (m: HodeiMetrics) => (e: Message<RunEvent>) => {
-  if (e.state !== "running") m.pipelineRunsFinished.inc({ state: e.state });
+const onRun = (m: HodeiMetrics, going: Map<string, number>) => (e: Message<RunEvent>) => {
+  if (e.state === "running") {
+    if (!going.has(e.runId)) going.set(e.runId, e.at);
+    return;
+  }
+  m.pipelineRunsFinished.inc({ state: e.state });
+  const started = going.get(e.runId);
+  going.delete(e.runId);
+  if (started !== undefined)
+    m.pipelineRunDuration.observe({ outcome: e.state }, Math.max(0, e.at - started) / 1000);
 };
 
 const onPlacement = (m: HodeiMetrics) => (e: Message<PlacementEvent>) => {
@@ -118,10 +151,10 @@ export const attachMetrics = (
       options,
     );
     followers.push(
-      yield* follow(core, jobEvents, onJob(metrics)),
+      yield* follow(core, jobEvents, onJob(metrics, new Map())),
       yield* follow(core, workerEvents, onWorker(metrics)),
       yield* follow(core, placementEvents, onPlacement(metrics)),
-      yield* follow(core, runEvents, onRun(metrics)),
+      yield* follow(core, runEvents, onRun(metrics, new Map())),
     );
     return metrics;
   });

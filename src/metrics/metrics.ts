@@ -1,10 +1,11 @@
 /**
- * Every Prometheus metric of Hodei, declared here and nowhere else, on a registry of its own
- * (no default process metrics: prom-client's would fail `promtool check metrics`).
+ * Every Prometheus metric of Hodei, declared here and nowhere else, on a registry of its own,
+ * with the process's own metrics (process-metrics.ts: prom-client's defaults, less the three
+ * that `promtool check metrics` refuses).
  *
  * Three kinds of sources, so that nothing is declared and never updated:
  * - **events** (counters, histograms): fed by live.ts from the bus topics — jobs finished,
- *   placements, workers registered or lost;
+ *   placements, workers registered or lost, how long job attempts and pipeline runs took;
  * - **state read at scrape** (gauges): `collect` callbacks over a `MetricsSource` — the queue, the
  *   workers' capacity, reservations, telemetry and heartbeats, the bus's own counters;
  * - **HTTP** (`observeHttp`): called by the API for every request.
@@ -17,10 +18,13 @@
  */
 import { Counter, Histogram, Registry } from "prom-client";
 import { declareGauges, type MetricsOptions, type MetricsSource } from "./gauges.ts";
+import { collectProcessMetrics } from "./process-metrics.ts";
 
 export type { MetricsOptions, MetricsSource } from "./gauges.ts";
 
 const latencyBuckets = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 1800];
+/** Job attempts and pipeline runs: from a blink to hours. */
+const runBuckets = [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 1800, 3600, 7200, 21600];
 const httpBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
 /** Sets a counter to a monotonic value kept elsewhere (the bus counts its own messages). */
@@ -64,6 +68,20 @@ export const makeHodeiMetrics = (source: MetricsSource, options: MetricsOptions 
       name: "hodei_pipeline_runs_finished_total",
       help: "Pipeline runs that ended, by final state (succeeded, failed, cancelled)",
       labelNames: ["state"],
+      registers,
+    }),
+    jobRunDuration: new Histogram({
+      name: "hodei_job_run_duration_seconds",
+      help: "How long job attempts ran on their agents, from start to end, by outcome (succeeded, failed, timed_out, cancelled; retried: it failed or lost its worker, and another attempt follows)",
+      labelNames: ["outcome"],
+      buckets: runBuckets,
+      registers,
+    }),
+    pipelineRunDuration: new Histogram({
+      name: "hodei_pipeline_run_duration_seconds",
+      help: "How long pipeline runs took, from start to end, by outcome (succeeded, failed, cancelled)",
+      labelNames: ["outcome"],
+      buckets: runBuckets,
       registers,
     }),
     jobRetries: new Counter({
@@ -167,6 +185,7 @@ export const makeHodeiMetrics = (source: MetricsSource, options: MetricsOptions 
   };
 
   declareGauges(registry, source, options);
+  if (options.processMetrics !== false) collectProcessMetrics(registry);
 
   // Series that exist from the start read 0 rather than missing, so rates and alerts work.
   for (const state of ["failed", "timed_out"]) metrics.jobsFailed.inc({ state }, 0);

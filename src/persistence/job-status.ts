@@ -12,6 +12,7 @@
  */
 import { Either } from "effect";
 import { decodeWith } from "../domain/decode.ts";
+import type { WorkerId } from "../domain/ids.ts";
 import { Conflict } from "../domain/errors.ts";
 import { Job, type JobResult, type JobTransition } from "../domain/job.ts";
 import { isTerminalJobState, jobStates, type JobState } from "../domain/job-state.ts";
@@ -85,12 +86,20 @@ export const statusOfSnapshot = (record: SnapshotRecord): JobStatus => {
   let attempt = 0;
   const transitions: JobTransition[] = [];
   for (const entry of c.history as ReadonlyArray<unknown>) {
-    const [state, at] = entry as [unknown, unknown];
+    const [state, at, detail] = entry as [unknown, unknown, unknown];
     if (typeof state !== "string" || !states.has(state) || typeof at !== "number") {
       throw malformed(record, `history entry ${JSON.stringify(entry)}`);
     }
     if (state === "scheduled") attempt++;
-    transitions.push({ state: state as JobState, at, attempt });
+    // The line's detail (actors/job.ts): the worker of a `scheduled` line, else an exit code.
+    transitions.push({
+      state: state as JobState,
+      at,
+      attempt,
+      // The scheduler's own worker id, checked when the worker registered.
+      ...(typeof detail === "string" ? { workerId: detail as WorkerId } : {}),
+      ...(typeof detail === "number" ? { exitCode: detail } : {}),
+    });
   }
   const result = resultOf(c.result);
   return {
@@ -160,7 +169,17 @@ export const compareAndSetStatus = (
     state: patch.state,
     attempt,
     updatedAt: patch.at,
-    transitions: [...current.transitions, { state: patch.state, at: patch.at, attempt }],
+    transitions: [
+      ...current.transitions,
+      {
+        state: patch.state,
+        at: patch.at,
+        attempt,
+        ...(patch.state === "scheduled" && workerId != null
+          ? { workerId: workerId as WorkerId }
+          : {}),
+      },
+    ],
     ...(workerId != null ? { workerId } : {}),
     ...(result != null ? { result } : {}),
   });

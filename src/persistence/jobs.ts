@@ -17,8 +17,8 @@
  * made at the same time (one tick, or while a commit is in flight) share one commit (group
  * commit).
  *
- * `list` pages in creation order (ULIDs sort by time): `cursor` is opaque, taken from the page
- * before. Recovery lists the non-terminal states (`unfinishedJobStates`) and spawns a fresh actor
+ * `list` pages in creation order (ULIDs sort by time), the oldest first or, with `order:
+ * "newest"`, the newest first: `cursor` is opaque, taken from the page before (in the same order). Recovery lists the non-terminal states (`unfinishedJobStates`) and spawns a fresh actor
  * for every job that has no snapshot.
  */
 import type { Effect } from "effect";
@@ -40,10 +40,14 @@ export interface JobFilter {
   readonly pipelineRunId?: string;
   /** Jobs whose `spec.labels` has this entry. */
   readonly label?: { readonly key: string; readonly value: string };
+  /** Creation order, the oldest first (the default) or the newest first. */
+  readonly order?: ListOrder;
   /** Page size, 1 to `maxPageSize`; `defaultPageSize` when absent. */
   readonly limit?: number;
   readonly cursor?: string;
 }
+
+export type ListOrder = "oldest" | "newest";
 
 export interface JobPage {
   readonly jobs: ReadonlyArray<Job>;

@@ -62,6 +62,11 @@ export const PipelineRun = Schema.Struct({
   /** The pipeline machine's output, once it finished. */
   output: Schema.optionalWith(JsonValue, { exact: true }),
   steps: Schema.optionalWith(Schema.Array(RunStep), { exact: true }),
+  /**
+   * While it runs: the signals its machine's current states take (`approve`, say). Read from
+   * the live run, never stored.
+   */
+  signals: Schema.optionalWith(Schema.Array(boundedString(1, 128)), { exact: true }),
 }).annotations({ identifier: "PipelineRun", description: "one run of a pipeline definition" });
 export type PipelineRun = typeof PipelineRun.Type;
 

@@ -8,7 +8,7 @@
  * makes both durable. Actions with implementations run during the step, as they would in a
  * live actor; one that throws fails the step, and the caller fails the run with its message.
  */
-import type { AnyEventObject, AnyStateMachine } from "xstate";
+import type { AnyEventObject, AnyStateMachine, AnyStateNode, StateValue } from "xstate";
 import type { PersistedSnapshot } from "../persistence/snapshots.ts";
 import { pureScope, runUserAction } from "../runtime/pure-scope.ts";
 import { stepChanges, stepChildren, type StepChild } from "./run-job.ts";
@@ -41,11 +41,33 @@ export interface Stepper {
   readonly fire: (state: MachineState, now: number) => Stepped;
   /** Whether the machine, in this state, has a transition for the event. */
   readonly accepts: (state: MachineState, event: AnyEventObject) => boolean;
+  /**
+   * The event types the machine has transitions for in its current states: the signals it
+   * takes now (a guard may still refuse one). XState's and Hodei's own events are left out.
+   */
+  readonly signals: (state: MachineState) => ReadonlyArray<string>;
   /** The earliest timer, or null. */
   readonly nextTimer: (state: MachineState) => number | null;
 }
 
 const messageOf = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+/** The state nodes a state value names, below `node` (a parallel or nested value, all of it). */
+const activeNodes = (node: AnyStateNode, value: StateValue): AnyStateNode[] => {
+  if (typeof value === "string") {
+    const child = node.states[value];
+    return child === undefined ? [] : [child];
+  }
+  return Object.entries(value).flatMap(([key, below]) => {
+    const child = node.states[key];
+    if (child === undefined) return [];
+    return below === undefined ? [child] : [child, ...activeNodes(child, below)];
+  });
+};
+
+/** An event a caller could send as a signal: not XState's, Hodei's, or a wildcard. */
+const isSignalType = (type: string) =>
+  !/^(xstate|hodei|done|error)\./.test(type) && !type.includes("*");
 
 export const makeStepper = (machine: AnyStateMachine): Stepper => {
   let now = 0;
@@ -123,6 +145,11 @@ export const makeStepper = (machine: AnyStateMachine): Stepper => {
       } catch {
         return false;
       }
+    },
+    signals: (state) => {
+      const value = state.snapshot.value as StateValue;
+      const nodes = [machine.root, ...activeNodes(machine.root, value)];
+      return [...new Set(nodes.flatMap((n) => n.ownEvents).filter(isSignalType))].sort();
     },
     nextTimer: (state) =>
       state.timers.length === 0 ? null : Math.min(...state.timers.map((t) => t.at)),

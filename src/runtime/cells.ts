@@ -156,7 +156,14 @@ export class Cells {
   ): ReadonlyArray<unknown> | undefined {
     const driver = this.driverFor(address);
     if (driver === undefined) throw new Error(`no behaviour for the address ${address}`);
-    if (this.cells.has(address)) return undefined;
+    // A finished actor still in memory (its last commit in flight) gives its address up: a
+    // worker that went offline can register again under its id. A live one never does.
+    const existing = this.cells.get(address);
+    if (
+      existing !== undefined &&
+      !(existing.status === "active" && driver.isDone(existing.snapshot as never))
+    )
+      return undefined;
     const cell = this.newCell(address, driver, now);
     const step = driver.initial(input as never);
     cell.initial = step.snapshot;

@@ -7,7 +7,7 @@
  * stopped, and every action is handed to `execute`: the caller decides what an action means
  * (an emitted effect, a timer, a user's action run in place).
  */
-import { createActor, type AnyStateMachine } from "xstate";
+import { createActor, type Actor, type AnyStateMachine } from "xstate";
 
 /** One action as XState hands it to the scope's executor. */
 export interface ActionRecord {
@@ -30,10 +30,23 @@ export const runUserAction = (action: ActionRecord): void => {
   }
 };
 
+/** The scope handed to `machine.transition`; spelled out so the declaration emit can name it. */
+export interface PureScope {
+  readonly self: Actor<AnyStateMachine>;
+  readonly id: string;
+  readonly sessionId: string;
+  readonly logger: () => void;
+  readonly defer: () => void;
+  readonly stopChild: () => void;
+  readonly system: Actor<AnyStateMachine>["system"];
+  readonly emit: () => void;
+  readonly actionExecutor: (action: ActionRecord) => void;
+}
+
 export const pureScope = (
   machine: AnyStateMachine,
   execute: (action: ActionRecord, self: unknown) => void,
-) => {
+): PureScope => {
   const self = createActor(machine);
   return {
     self,

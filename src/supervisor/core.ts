@@ -61,6 +61,7 @@ import type { JobEffect } from "../../actors/job.ts";
 import type { Placement } from "../scheduler/scheduler.ts";
 import { makeSchedulerActor, type SchedulerActor } from "./scheduler-actor.ts";
 import { placementEvents } from "./topics.ts";
+import { makeWorkerPruner } from "./worker-pruning.ts";
 
 export interface SupervisorCore {
   readonly inbound: AgentInbound;
@@ -71,6 +72,8 @@ export interface SupervisorCore {
   ) => Effect.Effect<ReadonlyArray<CreateResult>, InvalidInput | StoreError>;
   readonly cancel: (jobId: string) => Effect.Effect<void, NotFound>;
   readonly drainWorker: (workerId: string) => Effect.Effect<void, NotFound>;
+  /** Forgets lost and offline workers gone since before `goneBefore` (all of them without). */
+  readonly pruneWorkers: (goneBefore?: number) => Effect.Effect<ReadonlyArray<string>, StoreError>;
   readonly scheduler: SchedulerActor;
   readonly system: ActorSystem<SupervisorKinds>;
   readonly pipelines: PipelineHost;
@@ -339,6 +342,7 @@ export const makeSupervisorCore = (options: {
         system
           .tell(workerAddress(workerId), { type: "drain", at: system.now() })
           .pipe(Effect.mapError(() => new NotFound({ kind: "worker", id: workerId }))),
+      pruneWorkers: makeWorkerPruner({ store, system }),
       scheduler,
       system,
       pipelines,

@@ -187,7 +187,9 @@ export const makeInbound = (ctx: InboundContext): AgentInbound => {
         const at = system.now();
         const address = workerAddress(workerId);
         const known = yield* system.snapshot(address).pipe(Effect.orElseSucceed(() => undefined));
-        if (known === undefined) {
+        // New, or come back under an id it had before it went offline (drained and left, or
+        // forgotten): a fresh actor, as for a worker never seen.
+        if (known === undefined || known.status === "done") {
           yield* system
             .spawn(address, { workerId, heartbeatTimeoutMs: ctx.config.heartbeatTimeoutMs, at })
             .pipe(Effect.ignore);

@@ -21,7 +21,6 @@ import { hwpServer, readTlsFiles } from "../hwp/index.ts";
 import type { QuarantinedRecord, Store } from "../persistence/index.ts";
 import type { Pipeline } from "../pipeline/pipeline.ts";
 import { openLmdbStore } from "../persistence/lmdb/store.ts";
-import { openPostgresStore } from "../persistence/postgres/store.ts";
 import { makeSupervisorCore, type SupervisorCore } from "./core.ts";
 import type { Logger } from "./logger.ts";
 
@@ -57,17 +56,24 @@ export interface ShutdownHooks {
   readonly onDrain?: (deadline: number) => Promise<void>;
 }
 
-const openStore = (config: HodeiConfig): Effect.Effect<Store, unknown, Scope.Scope> =>
-  Effect.acquireRelease(
-    config.databaseUrl !== undefined
-      ? openPostgresStore({
-          connectionString: config.databaseUrl,
-          schema: config.databaseSchema,
-          logCap: { maxBytes: config.logMaxBytes },
-        })
+const openStore = (config: HodeiConfig): Effect.Effect<Store, unknown, Scope.Scope> => {
+  const url = config.databaseUrl;
+  return Effect.acquireRelease(
+    url !== undefined
+      ? // Loaded only when asked for: kysely and pg cost an LMDB supervisor's start for nothing.
+        Effect.flatMap(
+          Effect.promise(() => import("../persistence/postgres/store.ts")),
+          ({ openPostgresStore }) =>
+            openPostgresStore({
+              connectionString: url,
+              schema: config.databaseSchema,
+              logCap: { maxBytes: config.logMaxBytes },
+            }),
+        )
       : openLmdbStore({ path: config.dataDir, logCap: { maxBytes: config.logMaxBytes } }),
     (store) => store.close,
   );
+};
 
 export const startSupervisor = (
   config: HodeiConfig,
@@ -124,15 +130,24 @@ export const startSupervisor = (
 
     // Retention: finished jobs, their logs and snapshots go once they are older than
     // `retentionMs`; checked at start and then every tenth of the retention (at most hourly).
+    // Lost or offline workers go too, once gone for `workerRetentionMs` (worker-pruning.ts).
     const purge = Effect.suspend(() => store.purgeFinished(Date.now() - config.retentionMs)).pipe(
       Effect.tap((r) =>
         r.jobs + r.runs > 0
           ? Effect.sync(() => log.info("purged", { jobs: r.jobs, runs: r.runs }))
           : Effect.void,
       ),
+      Effect.zipLeft(
+        Effect.suspend(() => core.pruneWorkers(Date.now() - config.workerRetentionMs)).pipe(
+          Effect.tap((ids) =>
+            ids.length > 0 ? Effect.sync(() => log.info("forgot workers", { ids })) : Effect.void,
+          ),
+        ),
+      ),
       Effect.catchAll((e) => Effect.sync(() => log.warn("purge failed", { error: String(e) }))),
     );
-    const every = Math.min(3_600_000, Math.max(60_000, Math.floor(config.retentionMs / 10)));
+    const shortest = Math.min(config.retentionMs, config.workerRetentionMs);
+    const every = Math.min(3_600_000, Math.max(60_000, Math.floor(shortest / 10)));
     yield* Effect.forkScoped(
       Effect.repeat(purge, Schedule.spaced(every)).pipe(Effect.delay(1_000)),
     );
@@ -207,7 +222,7 @@ export const runSupervisor = async (
   log: Logger,
   stop: Promise<void>,
   http?: HttpStarter,
-  onStarted?: (s: RunningSupervisor) => void,
+  onStarted?: (s: RunningSupervisor) => void | Promise<void>,
   pipelines: ReadonlyArray<Pipeline> = [],
   hooks: ShutdownHooks = {},
 ): Promise<void> => {
@@ -219,7 +234,7 @@ export const runSupervisor = async (
     // The failure itself, not Effect's wrapper: the CLI reads an `exitCode` from it.
     if (Exit.isFailure(started)) throw Cause.squash(started.cause);
     const running = started.value;
-    onStarted?.(running);
+    await onStarted?.(running);
     const lost = await Promise.race([stop.then(() => undefined), running.storeLost]);
     if (lost !== undefined) process.exitCode = 3;
   } finally {

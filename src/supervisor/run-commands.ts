@@ -69,7 +69,14 @@ export const makeRunCommands = (deps: RunCommandDeps) => {
         const stored = yield* store.pipelines.getRun(runId);
         if (stored.state !== "running") return stored;
         const ctx = yield* contextOf(runId);
-        return ctx === undefined ? stored : currentRun(ctx, registry);
+        if (ctx === undefined) return stored;
+        const run = currentRun(ctx, registry);
+        const machine = ctx.outcome === "running" ? ctx.machine : null;
+        const signals =
+          machine === null
+            ? []
+            : (deps.resolve(ctx.pipeline, ctx.version)?.stepper.signals(machine) ?? []);
+        return signals.length > 0 ? { ...run, signals } : run;
       }),
     cancel: (runId: string): Effect.Effect<void, NotFound | Conflict | StoreError> =>
       Effect.gen(function* () {

@@ -21,7 +21,7 @@ import type { SupervisorCore } from "../../supervisor/core.ts";
 import { ApiFailure, notFound } from "../errors.ts";
 import { streamLogPage } from "../log-page.ts";
 import type { Handlers } from "../router.ts";
-import { maxBatchSize } from "../schemas.ts";
+import { maxBatchSize, type JobWaiting } from "../schemas.ts";
 import { shuttingDown, type ApiContext } from "./context.ts";
 import { requirePlaceable } from "./placeable.ts";
 
@@ -56,6 +56,22 @@ const batchOf = (payload: unknown): ReadonlyArray<unknown> | InvalidInput => {
 };
 
 const getJob = (ctx: ApiContext, id: string) => ctx.core.store.jobs.get(id);
+
+/** Not yet seen by the scheduler: the moment between the row's commit and the queue. */
+const entering = "entering the queue: the scheduler has not seen it yet";
+
+/** Why a queued job waits, as the scheduler says it now; undefined for a job not queued. */
+const waitingOf = (core: SupervisorCore, job: Job): JobWaiting | undefined => {
+  if (job.state !== "queued") return undefined;
+  const why = core.scheduler.explain(job.id);
+  const since = job.transitions.at(-1)?.at ?? job.createdAt;
+  return {
+    reason: why?.reason ?? entering,
+    never: why?.never ?? false,
+    since,
+    waitedMs: Math.max(0, core.system.now() - since),
+  };
+};
 
 const finished = (job: Job) =>
   new ApiFailure(409, "conflict", `job ${job.id} already ended ${job.state}`, { state: job.state });
@@ -124,6 +140,7 @@ export const jobHandlers = (
       Effect.map(
         core.store.jobs.list({
           ...(query.state !== undefined ? { state: query.state } : {}),
+          ...(query.order !== undefined ? { order: query.order } : {}),
           ...(query.label !== undefined ? { label: query.label } : {}),
           ...(query.pipelineRunId !== undefined ? { pipelineRunId: query.pipelineRunId } : {}),
           ...(query.limit !== undefined ? { limit: query.limit } : {}),
@@ -131,7 +148,11 @@ export const jobHandlers = (
         }),
         (page) => ({ status: 200, body: { jobs: page.jobs, next: page.next } }),
       ),
-    getJob: ({ path }) => Effect.map(getJob(ctx, path.id), (job) => ({ status: 200, body: job })),
+    getJob: ({ path }) =>
+      Effect.map(getJob(ctx, path.id), (job) => {
+        const waiting = waitingOf(core, job);
+        return { status: 200, body: waiting === undefined ? job : { ...job, waiting } };
+      }),
     cancelJob: ({ path }) =>
       Effect.gen(function* () {
         const job = yield* getJob(ctx, path.id);
@@ -211,9 +232,7 @@ export const jobHandlers = (
             state: job.state,
             placed: job.workerId !== undefined,
             workerId: onWorker ? (job.workerId ?? null) : null,
-            reason: queued
-              ? (why?.reason ?? "entering the queue: the scheduler has not seen it yet")
-              : null,
+            reason: queued ? (why?.reason ?? entering) : null,
             never: why?.never ?? false,
             rejected: why?.rejected ?? null,
           },

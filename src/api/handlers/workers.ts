@@ -76,7 +76,7 @@ const one = (core: SupervisorCore, id: string) =>
 
 export const workerHandlers = (
   ctx: ApiContext,
-): Pick<Handlers, "listWorkers" | "getWorker" | "drainWorker"> => {
+): Pick<Handlers, "listWorkers" | "getWorker" | "drainWorker" | "pruneWorkers"> => {
   const { core } = ctx;
   return {
     listWorkers: () =>
@@ -92,6 +92,8 @@ export const workerHandlers = (
         return { status: 200, body: { workers } };
       }),
     getWorker: ({ path }) => Effect.map(one(core, path.id), (w) => ({ status: 200, body: w })),
+    pruneWorkers: () =>
+      Effect.map(core.pruneWorkers(), (pruned) => ({ status: 200, body: { pruned } })),
     drainWorker: ({ path }) =>
       Effect.gen(function* () {
         yield* one(core, path.id);

@@ -8,7 +8,8 @@
  * submitted to an idle supervisor.
  *
  * A list picks one index — pipeline run, else label, else state, else all jobs — walks it in
- * id order from the cursor, and checks the other filters on each job it reads.
+ * id order from the cursor (backwards for the newest first), and checks the other filters on
+ * each job it reads.
  */
 import { Effect, Either } from "effect";
 import type { RootDatabase } from "lmdb";
@@ -24,7 +25,7 @@ import type { Quarantine } from "../quarantine.ts";
 import type { Durable } from "./durable.ts";
 import { moveIndexes, readJob, snapshotOf, writeNewJob, type JobRow } from "./job-rows.ts";
 import type { Databases } from "./layout.ts";
-import { after, mergeSorted } from "./merge.ts";
+import { after, before, mergeSorted } from "./merge.ts";
 import { prepareRecord, writeRecord, type PreparedRecord } from "./snapshots.ts";
 
 export const makeLmdbJobStore = (
@@ -55,33 +56,44 @@ export const makeLmdbJobStore = (
     maxBatch,
   );
 
+  /**
+   * The key bounds of an index whose keys are `[...prefix, jobId]`, from the cursor: upwards,
+   * or (the newest first) downwards from its high end.
+   */
+  const bounds = (prefix: ReadonlyArray<string>, from: string | undefined, newest: boolean) =>
+    newest
+      ? { start: [...prefix, from ?? "\uffff"], end: [...prefix, ""], reverse: true }
+      : { start: [...prefix, from ?? ""], end: [...prefix, "\uffff"] };
+
   const candidates = (filter: JobFilter, from: string | undefined): Iterable<string> => {
-    const start = from ?? "";
+    const newest = filter.order === "newest";
+    // Whole-table scans: backwards from the cursor, or from the last key.
+    const scan = newest
+      ? { ...(from !== undefined ? { start: from } : {}), reverse: true }
+      : { start: from ?? "" };
     if (filter.pipelineRunId !== undefined) {
       const run = filter.pipelineRunId;
-      return dbs.jobsByRun.getKeys({ start: [run, start], end: [run, "\uffff"] }).map((k) => k[1]);
+      return dbs.jobsByRun.getKeys(bounds([run], from, newest)).map((k) => k[1]);
     }
     if (filter.label !== undefined) {
       const { key, value } = filter.label;
-      return dbs.jobsByLabel
-        .getKeys({ start: [key, value, start], end: [key, value, "\uffff"] })
-        .map((k) => k[2]);
+      return dbs.jobsByLabel.getKeys(bounds([key, value], from, newest)).map((k) => k[2]);
     }
-    if (filter.state === undefined) return dbs.jobs.getKeys({ start });
+    if (filter.state === undefined) return dbs.jobs.getKeys(scan);
     const states = typeof filter.state === "string" ? [filter.state] : filter.state;
     const open: ReadonlyArray<JobState> = states.filter((s) => !isTerminalJobState(s));
     const sources: Array<Iterable<string>> = states
       .filter(isTerminalJobState)
-      .map((s) => dbs.jobsDone.getKeys({ start: [s, start], end: [s, "\uffff"] }).map((k) => k[1]));
+      .map((s) => dbs.jobsDone.getKeys(bounds([s], from, newest)).map((k) => k[1]));
     if (open.length > 0) {
       sources.push(
         dbs.jobsOpen
-          .getRange({ start })
+          .getRange(scan)
           .filter(({ value }) => open.includes(value as JobState))
           .map(({ key }) => key),
       );
     }
-    return mergeSorted(sources);
+    return mergeSorted(sources, newest);
   };
 
   const matches = (job: Job, filter: JobFilter): boolean => {
@@ -124,7 +136,9 @@ export const makeLmdbJobStore = (
         const found = yield* Effect.try({
           try: () => {
             const jobs: Job[] = [];
-            for (const id of after(candidates(filter, from), from)) {
+            const ids = candidates(filter, from);
+            const past = filter.order === "newest" ? before(ids, from) : after(ids, from);
+            for (const id of past) {
               const job = unwrap(quarantine.skip(readJob(dbs, id, "jobs.list")));
               if (job !== undefined && matches(job, filter)) jobs.push(job);
               if (jobs.length > limit) break;

@@ -83,7 +83,11 @@ export const makeMemoryJobStore = (quarantine = new Quarantine()): MemoryJobStor
           filter.state === undefined
             ? undefined
             : new Set<JobState>(typeof filter.state === "string" ? [filter.state] : filter.state);
-        const ids = [...rows.keys()].filter((id) => after === undefined || id > after).sort();
+        const newest = filter.order === "newest";
+        const ids = [...rows.keys()]
+          .filter((id) => after === undefined || (newest ? id < after : id > after))
+          .sort();
+        if (newest) ids.reverse();
         const found: Row[] = [];
         for (const id of ids) {
           const row = rows.get(id)!;

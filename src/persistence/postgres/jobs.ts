@@ -155,10 +155,11 @@ export const makePostgresJobStore = (
       Effect.gen(function* () {
         const after = yield* decodeCursor(filter.cursor);
         const limit = yield* pageLimit(filter.limit);
+        const newest = filter.order === "newest";
         let q = selectJobs(db)
-          .orderBy("j.id")
+          .orderBy("j.id", newest ? "desc" : "asc")
           .limit(limit + 1);
-        if (after !== undefined) q = q.where("j.id", ">", after);
+        if (after !== undefined) q = q.where("j.id", newest ? "<" : ">", after);
         if (filter.state !== undefined) {
           const states = typeof filter.state === "string" ? [filter.state] : [...filter.state];
           q = states.length === 0 ? q.where(sql<boolean>`false`) : q.where("s.state", "in", states);
