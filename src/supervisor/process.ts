@@ -94,7 +94,7 @@ export const startSupervisor = (
       },
     });
     checks.recovered = true;
-    log.info("recovered", { liveJobs: core.liveJobs() });
+    log.info("recovered", { liveJobs: core.liveJobs(), machines: core.machines });
 
     // Retention: finished jobs, their logs and snapshots go once they are older than
     // `retentionMs`; checked at start and then every tenth of the retention (at most hourly).
