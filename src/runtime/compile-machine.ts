@@ -175,9 +175,8 @@ const compile = (machine: AnyStateMachine): TransitionTable => {
   if (root.initial.actions.length > 0) refuse("the machine's initial transition has actions");
   return {
     id: machine.id,
-    initial: initial.key,
     context: machine.config.context,
-    initialOps: entering(initial),
+    initial: { guard: undefined, target: initial.key, ops: entering(initial) },
     states,
   };
 };

@@ -7,13 +7,14 @@
  *    actions, entry), each seeing the context the ops before it left.
  * 2. Then, whether a candidate was taken or not, the current state's eventless candidates are
  *    tried (with the same message) and taken until none applies or the machine is done.
+ * A final state takes nothing more: the runtime never steps a finished actor.
  *
  * An assign makes one new context object (XState's `Object.assign({}, context, changes)`); an
  * emit adds its event to the step's effects. A context that no assign touched is the same
  * object, so `changed` is true exactly when XState would have made a new snapshot.
  */
 import type { EventObject, MachineContext } from "xstate";
-import { paramsOf, type Candidate, type Op, type TransitionTable } from "./transition-table.ts";
+import { paramsOf, type Candidate, type TransitionTable } from "./transition-table.ts";
 
 export interface Stepped<C, F> {
   readonly state: string;
@@ -34,6 +35,20 @@ export interface Stepper<C, E, F, I> {
 /** Eventless transitions that keep leading on (a cycle of `always`) are a defect of the machine. */
 const maxEventless = 1_000;
 
+/** The effects of a step that emitted none: shared, never written to. */
+const none: ReadonlyArray<never> = Object.freeze([]);
+
+/**
+ * One step as it runs: the state, context and effects so far. It is the step's result too, so a
+ * step allocates this one record, the contexts its assigns make and what its actions return.
+ */
+interface Run {
+  state: string;
+  context: MachineContext;
+  effects: unknown[] | ReadonlyArray<never>;
+  changed: boolean;
+}
+
 const select = (
   candidates: ReadonlyArray<Candidate>,
   context: MachineContext,
@@ -47,19 +62,14 @@ const select = (
   return undefined;
 };
 
-const perform = (
-  ops: ReadonlyArray<Op>,
-  context: MachineContext,
-  event: EventObject,
-  effects: unknown[],
-): MachineContext => {
-  let c = context;
-  for (const op of ops) {
-    const out = op.fn(c, event, paramsOf(op.params, c, event));
-    if (op.kind === "assign") c = { ...c, ...out };
-    else effects.push(out);
+const perform = (run: Run, candidate: Candidate, event: EventObject): void => {
+  for (const op of candidate.ops) {
+    const out = op.fn(run.context, event, paramsOf(op.params, run.context, event));
+    if (op.kind === "assign") run.context = { ...run.context, ...out };
+    else if (run.effects === none) run.effects = [out];
+    else (run.effects as unknown[]).push(out);
   }
-  return c;
+  if (candidate.target !== undefined) run.state = candidate.target;
 };
 
 /**
@@ -76,17 +86,14 @@ export const makeStepper = <C extends MachineContext, E extends EventObject, F, 
   };
 
   /** The eventless transitions after a message: until none applies, or the machine is done. */
-  const settle = (state: string, context: MachineContext, event: EventObject, fx: unknown[]) => {
-    let s = state;
-    let c = context;
+  const settle = (run: Run, event: EventObject): void => {
     for (let n = 0; ; n++) {
-      const here = stateOf(s);
-      if (here.final || here.always.length === 0) return { s, c };
-      const next = select(here.always, c, event);
-      if (next === undefined) return { s, c };
+      const here = stateOf(run.state);
+      if (here.final || here.always.length === 0) return;
+      const next = select(here.always, run.context, event);
+      if (next === undefined) return;
       if (n === maxEventless) throw new Error(`${table.id}: eventless transitions never settle`);
-      c = perform(next.ops, c, event, fx);
-      s = next.target!; // the compiler refuses an eventless transition without a target
+      perform(run, next, event);
     }
   };
 
@@ -102,27 +109,27 @@ export const makeStepper = <C extends MachineContext, E extends EventObject, F, 
     }) as MachineContext;
   };
 
+  // The run's context and effects are the machine's own C and F: its actions made them.
+  const result = (run: Run) => run as Stepped<C, F>;
+
   return {
     initial: (input) => {
       const event = { type: "xstate.init", input };
-      const effects: F[] = [];
-      const entered = perform(table.initialOps, start(input), event, effects);
-      const { s, c } = settle(table.initial, entered, event, effects);
-      return { state: s, context: c as C, effects };
+      const run: Run = { state: "", context: start(input), effects: none, changed: true };
+      perform(run, table.initial, event);
+      settle(run, event);
+      return result(run);
     },
     step: (state, context, event) => {
-      const effects: F[] = [];
+      const run: Run = { state, context, effects: none, changed: false };
       const here = stateOf(state);
-      let s = state;
-      let c: MachineContext = context;
-      const candidates = here.final ? undefined : here.on.get(event.type);
-      const taken = candidates === undefined ? undefined : select(candidates, c, event);
-      if (taken !== undefined) {
-        c = perform(taken.ops, c, event, effects);
-        if (taken.target !== undefined) s = taken.target;
-      }
-      if (!here.final) ({ s, c } = settle(s, c, event, effects));
-      return { state: s, context: c as C, effects, changed: s !== state || c !== context };
+      if (here.final) return result(run);
+      const candidates = here.on.get(event.type);
+      const taken = candidates === undefined ? undefined : select(candidates, context, event);
+      if (taken !== undefined) perform(run, taken, event);
+      settle(run, event);
+      run.changed = run.state !== state || run.context !== context;
+      return result(run);
     },
     isFinal: (state) => stateOf(state).final,
     states: new Set(table.states.keys()),

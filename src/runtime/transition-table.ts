@@ -63,11 +63,10 @@ export interface StateTable {
 export interface TransitionTable {
   /** The machine's id, for error messages. */
   readonly id: string;
-  readonly initial: string;
   /** The machine's `context`: an object, or a function of `{ input, ... }` that makes one. */
   readonly context: unknown;
-  /** What entering the initial state runs. */
-  readonly initialOps: ReadonlyArray<Op>;
+  /** Entering the initial state (its target) from nowhere: what the machine's start runs. */
+  readonly initial: Candidate & { readonly target: string };
   readonly states: ReadonlyMap<string, StateTable>;
 }
 
