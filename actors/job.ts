@@ -32,7 +32,7 @@
  * clock passes it, so a restored actor fires at the right time, not "delay after restore".
  * Every event carries `at`, the runtime clock's time, so the machine never reads a clock.
  */
-import { and, assign, emit, not, setup } from "xstate";
+import { setup } from "xstate";
 import type { JobState } from "../src/domain/job-state.ts";
 import {
   backoffDelayMs,
@@ -40,6 +40,7 @@ import {
   maxBounces,
   type RetryPolicy,
 } from "../src/domain/retry.ts";
+import { assignAction, emitAction } from "./compilable.ts";
 import type { JobEffect, JobMessage, JobResult } from "./job-messages.ts";
 
 export type { JobEffect, JobMessage, JobResult } from "./job-messages.ts";
@@ -145,50 +146,59 @@ const foldedStart = (c: JobContext, event: JobMessage): number =>
     : 0;
 
 /**
- * What entering `state` changes in the context. One function, one `assign` per transition:
- * every extra assign makes XState clone the snapshot again, and that is most of its cost.
+ * What entering `state` changes in the context, its history line included. One function, one
+ * `assign` per transition: every assign makes a new context. (Each case is one object literal:
+ * a literal that spreads one object and adds keys to it is slow in V8.)
  */
 const onEnter = (state: JobState, c: JobContext, event: JobMessage): Partial<JobContext> => {
   const now = at(event);
-  const result = ending.has(event.type) ? { result: resultOf(c, event) } : {};
+  const history = [...c.history, lineOf(state, now, event)];
+  const result = ending.has(event.type) ? resultOf(c, event) : c.result;
   const bounced = isBounce(c, event) ? 1 : 0;
   switch (state) {
     case "queued":
-      return { workerId: null, deadline: null };
+      return { workerId: null, deadline: null, history };
     case "scheduled":
       return event.type === "schedule"
-        ? { attempt: c.attempt + 1, workerId: event.workerId, deadline: event.acceptBy }
-        : {};
+        ? { attempt: c.attempt + 1, workerId: event.workerId, deadline: event.acceptBy, history }
+        : { history };
     case "running":
-      return { starts: c.starts + 1, deadline: runningDeadline(c, now) };
+      return { starts: c.starts + 1, deadline: runningDeadline(c, now), history };
     case "retry_wait": {
       if (bounced === 1) {
         const bounces = c.bounces + 1;
-        return { bounces, workerId: null, deadline: now + bounceDelayMs(bounces, c.jobId) };
+        return {
+          bounces,
+          workerId: null,
+          deadline: now + bounceDelayMs(bounces, c.jobId),
+          history,
+        };
       }
       const starts = c.starts + foldedStart(c, event);
       return {
-        ...result,
+        result,
         starts,
         workerId: null,
         workerLostAt: null,
         deadline: now + backoffDelayMs(c.retry, starts, c.jobId),
+        history,
       };
     }
     case "cancelling":
-      return { deadline: now + c.cancelGraceMs };
+      return { deadline: now + c.cancelGraceMs, history };
     case "succeeded":
     case "failed":
     case "timed_out":
       return {
-        ...result,
+        result,
         workerId: null,
         deadline: null,
         starts: c.starts + foldedStart(c, event),
         bounces: c.bounces + bounced,
+        history,
       };
     case "cancelled":
-      return { ...result, workerId: null, deadline: null };
+      return { result, workerId: null, deadline: null, history };
     default:
       return state satisfies never;
   }
@@ -219,20 +229,12 @@ export const initialContext = (input: JobInput): JobContext => ({
 });
 
 /** What a history line adds: the worker an attempt went to, or the exit code it ended with. */
-const detailOf = (state: JobState, workerId: string | null, event: JobMessage) =>
-  state === "scheduled"
-    ? workerId
+const lineOf = (state: JobState, now: number, event: JobMessage): HistoryLine =>
+  state === "scheduled" && event.type === "schedule"
+    ? [state, now, event.workerId]
     : (event.type === "succeeded" || event.type === "failed") && typeof event.exitCode === "number"
-      ? event.exitCode
-      : null;
-
-/** The context on entering `state`: its changes, and its history line. */
-export const enteredContext = (state: JobState, c: JobContext, event: JobMessage): JobContext => {
-  const changes = onEnter(state, c, event);
-  const detail = detailOf(state, changes.workerId ?? c.workerId, event);
-  const line: HistoryLine = detail === null ? [state, at(event)] : [state, at(event), detail];
-  return { ...c, ...changes, history: [...c.history, line] };
-};
+      ? [state, now, event.exitCode]
+      : [state, now];
 
 /** The effect announcing `state`, from the context as entering it left it. */
 export const transitioned = (state: JobState, c: JobContext, event: JobMessage): JobEffect => ({
@@ -261,6 +263,17 @@ const entered = (state: JobState) =>
     { type: "announce", params: { state } },
   ] as const;
 
+/** The guards, as plain predicates: the named guards below are these and their conjunctions. */
+const currentAttempt = (c: JobContext, event: JobMessage): boolean =>
+  (event as Attempted).attempt === c.attempt;
+const canRetry = (c: JobContext, event: JobMessage): boolean =>
+  c.starts + foldedStart(c, event) < c.retry.maxAttempts;
+const deadlinePassed = (c: JobContext, event: JobMessage): boolean =>
+  event.type === "tick" && c.deadline !== null && event.at >= c.deadline;
+const onThisWorker = (c: JobContext, event: JobMessage): boolean =>
+  (event.type === "worker_lost" || event.type === "reattached") && event.workerId === c.workerId;
+const workerIsLost = (c: JobContext): boolean => c.workerLostAt !== null;
+
 export const jobMachine = setup({
   types: {
     context: {} as JobContext,
@@ -268,30 +281,37 @@ export const jobMachine = setup({
     input: {} as JobInput,
     emitted: {} as JobEffect,
   },
+  // Named guards only (no `and`/`not` in the chart): the runtime compiles this machine, and
+  // runs each guard as the plain function it is here.
   guards: {
-    currentAttempt: ({ context, event }) => (event as Attempted).attempt === context.attempt,
-    canRetry: ({ context, event }) =>
-      context.starts + foldedStart(context, event) < context.retry.maxAttempts,
+    currentAttempt: ({ context, event }) => currentAttempt(context, event),
+    canRetry: ({ context, event }) => canRetry(context, event),
     canBounce: ({ context }) => context.bounces + 1 < maxBounces,
-    deadlinePassed: ({ context, event }) =>
-      event.type === "tick" && context.deadline !== null && event.at >= context.deadline,
-    onThisWorker: ({ context, event }) =>
-      (event.type === "worker_lost" || event.type === "reattached") &&
-      event.workerId === context.workerId,
-    workerIsLost: ({ context }) => context.workerLostAt !== null,
+    deadlinePassed: ({ context, event }) => deadlinePassed(context, event),
+    onThisWorker: ({ context, event }) => onThisWorker(context, event),
     endedByTimeout: ({ context, event }) =>
       event.type === "timed_out" || (event.type === "tick" && context.workerLostAt === null),
+    /** The agent reporting is the current attempt's, on the worker it was placed on. */
+    currentAttemptOnThisWorker: ({ context, event }) =>
+      currentAttempt(context, event) && onThisWorker(context, event),
+    /** Its lost worker did not come back before the lost grace passed. */
+    lostWorkerTooLong: ({ context, event }) =>
+      deadlinePassed(context, event) && workerIsLost(context),
+    onThisWorkerCanRetry: ({ context, event }) =>
+      onThisWorker(context, event) && canRetry(context, event),
+    onThisWorkerNotYetLost: ({ context, event }) =>
+      onThisWorker(context, event) && !workerIsLost(context),
   },
   actions: {
-    enter: assign(({ context, event }, { state }: { state: JobState }) =>
-      enteredContext(state, context, event),
+    enter: assignAction((context, event, { state }: { state: JobState }) =>
+      onEnter(state, context, event),
     ),
-    announce: emit(({ context, event }, { state }: { state: JobState }) =>
+    announce: emitAction((context, event, { state }: { state: JobState }): JobEffect =>
       transitioned(state, context, event),
     ),
-    assign: emit(({ context }) => assignment(context)),
-    refuse: emit(({ context, event }) => ({
-      type: "job.refused" as const,
+    assign: emitAction((context): JobEffect => assignment(context)),
+    refuse: emitAction((context, event): JobEffect => ({
+      type: "job.refused",
       jobId: context.jobId,
       eventType: event.type,
       attempt: "attempt" in event ? event.attempt : null,
@@ -302,7 +322,7 @@ export const jobMachine = setup({
           : "not_applicable",
     })),
     /** Last attempt, worker lost: wait for it to come back, until the lost grace passes. */
-    awaitWorker: assign(({ context, event }) => ({
+    awaitWorker: assignAction((context, event) => ({
       workerLostAt: at(event),
       deadline: at(event) + context.lostGraceMs,
     })),
@@ -310,7 +330,7 @@ export const jobMachine = setup({
      * The worker came back and still has this attempt: its usual deadline again, but at least
      * a cancel grace from now, for the agent to report what it kept while it was away.
      */
-    rejoin: assign(({ context, event }) => {
+    rejoin: assignAction((context, event) => {
       const usual = runningDeadline(context, runningSince(context));
       return {
         workerLostAt: null,
@@ -318,13 +338,13 @@ export const jobMachine = setup({
       };
     }),
     /** A restart's grace: no agent-dependent deadline passes before `graceUntil`. */
-    extendDeadline: assign(({ context, event }) =>
+    extendDeadline: assignAction((context, event): Partial<JobContext> =>
       event.type === "recovered" && context.deadline !== null
         ? { deadline: Math.max(context.deadline, event.graceUntil) }
         : {},
     ),
-    cancelOnAgent: emit(({ context }) => ({
-      type: "job.cancel_on_agent" as const,
+    cancelOnAgent: emitAction((context): JobEffect => ({
+      type: "job.cancel_on_agent",
       jobId: context.jobId,
       workerId: context.workerId ?? "",
       attempt: context.attempt,
@@ -366,7 +386,7 @@ export const jobMachine = setup({
         tick: { guard: "deadlinePassed", target: "bounced", actions: "cancelOnAgent" },
         worker_lost: { guard: "onThisWorker", target: "bounced" },
         // The agent took it (its JobAccepted was lost with its connection): it runs.
-        reattached: { guard: and(["currentAttempt", "onThisWorker"]), target: "running" },
+        reattached: { guard: "currentAttemptOnThisWorker", target: "running" },
         recovered: { actions: "extendDeadline" },
         cancel: { target: "cancelled", actions: "cancelOnAgent" },
       },
@@ -383,15 +403,15 @@ export const jobMachine = setup({
         timed_out: { guard: "currentAttempt", target: "attemptEnded" },
         tick: [
           // Its lost worker did not come back in time.
-          { guard: and(["deadlinePassed", "workerIsLost"]), target: "attemptEnded" },
+          { guard: "lostWorkerTooLong", target: "attemptEnded" },
           // No report past timeout + grace: stop it on the agent, end the attempt here.
           { guard: "deadlinePassed", target: "attemptEnded", actions: "cancelOnAgent" },
         ],
         worker_lost: [
-          { guard: and(["onThisWorker", "canRetry"]), target: "attemptEnded" },
-          { guard: and(["onThisWorker", not("workerIsLost")]), actions: "awaitWorker" },
+          { guard: "onThisWorkerCanRetry", target: "attemptEnded" },
+          { guard: "onThisWorkerNotYetLost", actions: "awaitWorker" },
         ],
-        reattached: { guard: and(["currentAttempt", "onThisWorker"]), actions: "rejoin" },
+        reattached: { guard: "currentAttemptOnThisWorker", actions: "rejoin" },
         recovered: { actions: "extendDeadline" },
         cancel: { target: "cancelling", actions: "cancelOnAgent" },
       },
@@ -421,7 +441,7 @@ export const jobMachine = setup({
         tick: { guard: "deadlinePassed", target: "cancelled" },
         worker_lost: { guard: "onThisWorker", target: "cancelled" },
         // The cancel may have been lost with the connection: ask again.
-        reattached: { guard: and(["currentAttempt", "onThisWorker"]), actions: "cancelOnAgent" },
+        reattached: { guard: "currentAttemptOnThisWorker", actions: "cancelOnAgent" },
         recovered: { actions: "extendDeadline" },
         cancel: {},
       },

@@ -3,7 +3,8 @@
  *
  * States:
  * - `registering`: spawned for a RegisterWorker call, until the session is up.
- * - `idle` / `busy`: connected and heartbeating, with no job / with at least one job.
+ * - `idle` / `busy`: connected and heartbeating, with no job / with at least one job (entered
+ *   through the transient `choose`, which picks one by the job list).
  * - `draining`: told to take no new work; it finishes what it runs, then goes `offline`.
  * - `lost`: the heartbeat deadline passed. Its jobs are handed back (`worker.lost`) at once.
  *   The agent may come back under the same id (`registered` again, after a reconnect, or after
@@ -16,8 +17,9 @@
  * when its clock passes it. Every event carries `at`, the runtime clock's time. After a
  * supervisor restart, `recovered` moves it to no earlier than the restart's grace.
  */
-import { assign, emit, setup } from "xstate";
+import { setup } from "xstate";
 import type { WorkerState } from "../src/domain/worker.ts";
+import { assignAction, emitAction } from "./compilable.ts";
 import type { WorkerEffect, WorkerMessage } from "./worker-messages.ts";
 
 export type { WorkerEffect, WorkerMessage } from "./worker-messages.ts";
@@ -60,6 +62,20 @@ export const without = (jobs: ReadonlyArray<string>, jobId: string): ReadonlyArr
 export const isLastJob = (jobs: ReadonlyArray<string>, jobId: string): boolean =>
   jobs.length > 0 && jobs.every((j) => j === jobId);
 
+/**
+ * What a connected worker (`idle` or `busy`) takes whichever of the two it is. The machine is
+ * flat, so that the runtime can compile it: these are written once and spread into both.
+ */
+const connected = {
+  heartbeat: { actions: "alive" },
+  // The same agent registering again (a new session): reconcile, stay connected.
+  registered: { target: "choose", actions: ["alive", "reconcile", "adoptReported"] },
+  jobs_recovered: { target: "choose", actions: "recoverJobs" },
+  drain: { target: "draining", actions: "pushDrain" },
+  tick: { guard: "deadlinePassed", target: "lost" },
+  recovered: { actions: "extendDeadline" },
+} as const;
+
 export const workerMachine = setup({
   types: {
     context: {} as WorkerContext,
@@ -69,76 +85,73 @@ export const workerMachine = setup({
   },
   guards: {
     hasJobs: ({ context }) => context.jobs.length > 0,
+    noJobs: ({ context }) => context.jobs.length === 0,
     deadlinePassed: ({ context, event }) => event.type === "tick" && event.at >= context.deadline,
     lastJobFinished: ({ context, event }) =>
       event.type === "job_finished" && isLastJob(context.jobs, event.jobId),
+    reportsJobs: ({ event }) => event.type === "jobs_recovered" && event.jobs.length > 0,
   },
   actions: {
-    record: assign({
-      history: ({ context, event }, params: { state: WorkerState }) => [
-        ...context.history,
-        [params.state, at(event)] as const,
-      ],
-    }),
-    announce: emit(({ context, event }, params: { state: WorkerState }) => ({
-      type: "worker.transitioned" as const,
+    record: assignAction((context, event, { state }: { state: WorkerState }) => ({
+      history: [...context.history, [state, at(event)] as const],
+    })),
+    announce: emitAction((context, event, { state }: { state: WorkerState }): WorkerEffect => ({
+      type: "worker.transitioned",
       workerId: context.workerId,
-      state: params.state,
+      state,
       jobs: context.jobs,
       at: at(event),
     })),
-    alive: assign({
-      deadline: ({ context, event }) => at(event) + context.heartbeatTimeoutMs,
-      lastHeartbeatAt: ({ event }) => at(event),
-    }),
-    addJob: assign({
-      jobs: ({ context, event }) =>
-        event.type === "job_assigned" ? withJob(context.jobs, event.jobId) : context.jobs,
-    }),
-    removeJob: assign({
-      jobs: ({ context, event }) =>
-        event.type === "job_finished" ? without(context.jobs, event.jobId) : context.jobs,
-    }),
-    recoverJobs: assign({
-      jobs: ({ context, event }) =>
-        event.type === "jobs_recovered" ? [...new Set(event.jobs)] : context.jobs,
-    }),
+    alive: assignAction((context, event) => ({
+      deadline: at(event) + context.heartbeatTimeoutMs,
+      lastHeartbeatAt: at(event),
+    })),
+    addJob: assignAction((context, event) => ({
+      jobs: event.type === "job_assigned" ? withJob(context.jobs, event.jobId) : context.jobs,
+    })),
+    removeJob: assignAction((context, event) => ({
+      jobs: event.type === "job_finished" ? without(context.jobs, event.jobId) : context.jobs,
+    })),
+    recoverJobs: assignAction((context, event) => ({
+      jobs: event.type === "jobs_recovered" ? [...new Set(event.jobs)] : context.jobs,
+    })),
+    dropJobs: assignAction((_context) => ({ jobs: [] })),
     /** Recovered lost: hand back whatever the job actors still place here. */
-    handBackRecovered: emit(({ context, event }) => ({
-      type: "worker.lost" as const,
+    handBackRecovered: emitAction((context, event): WorkerEffect => ({
+      type: "worker.lost",
       workerId: context.workerId,
       jobs: event.type === "jobs_recovered" ? [...new Set(event.jobs)] : [],
       at: at(event),
     })),
     /** Reconnect: the agent's report is the truth about what it runs; the rest is released. */
-    reconcile: emit(({ context, event }) => ({
-      type: "worker.reconciled" as const,
+    reconcile: emitAction((context, event): WorkerEffect => ({
+      type: "worker.reconciled",
       workerId: context.workerId,
       reported: reported(event),
       released:
         event.type === "registered" ? context.jobs.filter((j) => !event.jobs.includes(j)) : [],
       at: at(event),
     })),
-    extendDeadline: assign({
-      deadline: ({ context, event }) =>
+    extendDeadline: assignAction((context, event) => ({
+      deadline:
         event.type === "recovered"
           ? Math.max(context.deadline, event.graceUntil)
           : context.deadline,
-    }),
-    adoptReported: assign({
-      jobs: ({ context, event }) =>
+    })),
+    adoptReported: assignAction((context, event) => ({
+      jobs:
         event.type === "registered"
           ? reported(event).filter((j) => context.jobs.includes(j))
           : context.jobs,
-    }),
-    handBack: emit(({ context, event }) => ({
-      type: "worker.lost" as const,
+    })),
+    handBack: emitAction((context, event): WorkerEffect => ({
+      type: "worker.lost",
       workerId: context.workerId,
       jobs: context.jobs,
       at: at(event),
     })),
-    pushDrain: emit(({ context }) => ({
-      type: "worker.drain" as const,
+    pushDrain: emitAction((context): WorkerEffect => ({
+      type: "worker.drain",
       workerId: context.workerId,
     })),
   },
@@ -157,47 +170,34 @@ export const workerMachine = setup({
     registering: {
       entry: entered("registering"),
       on: {
-        registered: { target: "connected", actions: ["alive", "reconcile", "adoptReported"] },
+        registered: { target: "choose", actions: ["alive", "reconcile", "adoptReported"] },
         tick: { guard: "deadlinePassed", target: "lost" },
         jobs_recovered: { actions: "recoverJobs" },
         recovered: { actions: "extendDeadline" },
       },
     },
-    /** Connected and taking work: `idle` or `busy` by whether it runs anything. */
-    connected: {
-      initial: "choose",
+    /** Transient: connected, and `idle` or `busy` by whether it runs anything. */
+    choose: { always: [{ guard: "hasJobs", target: "busy" }, { target: "idle" }] },
+    idle: {
+      entry: entered("idle"),
+      on: { ...connected, job_assigned: { target: "busy", actions: "addJob" } },
+    },
+    // One more job keeps it busy: no new history line, nothing announced, so a worker's
+    // history grows with its idle/busy changes, not with the jobs it runs.
+    busy: {
+      entry: entered("busy"),
       on: {
-        heartbeat: { actions: "alive" },
-        // The same agent registering again (a new session): reconcile, stay connected.
-        registered: { target: ".choose", actions: ["alive", "reconcile", "adoptReported"] },
-        jobs_recovered: { target: ".choose", actions: "recoverJobs" },
-        drain: { target: "draining", actions: "pushDrain" },
-        tick: { guard: "deadlinePassed", target: "lost" },
-        recovered: { actions: "extendDeadline" },
-      },
-      states: {
-        choose: { always: [{ guard: "hasJobs", target: "busy" }, { target: "idle" }] },
-        idle: {
-          entry: entered("idle"),
-          on: { job_assigned: { target: "busy", actions: "addJob" } },
-        },
-        // One more job keeps it busy: no new history line, nothing announced, so a worker's
-        // history grows with its idle/busy changes, not with the jobs it runs.
-        busy: {
-          entry: entered("busy"),
-          on: {
-            job_assigned: { actions: "addJob" },
-            job_finished: [
-              { guard: "lastJobFinished", target: "idle", actions: "removeJob" },
-              { actions: "removeJob" },
-            ],
-          },
-        },
+        ...connected,
+        job_assigned: { actions: "addJob" },
+        job_finished: [
+          { guard: "lastJobFinished", target: "idle", actions: "removeJob" },
+          { actions: "removeJob" },
+        ],
       },
     },
     draining: {
       entry: entered("draining"),
-      always: { guard: ({ context }) => context.jobs.length === 0, target: "offline" },
+      always: { guard: "noJobs", target: "offline" },
       on: {
         heartbeat: { actions: "alive" },
         // A new session while draining: reconcile, and keep draining.
@@ -208,23 +208,20 @@ export const workerMachine = setup({
         recovered: { actions: "extendDeadline" },
         // Left with jobs still on it (the agent gave up waiting): they must be placed again.
         left: [
-          { guard: "hasJobs", target: "offline", actions: ["handBack", assign({ jobs: [] })] },
+          { guard: "hasJobs", target: "offline", actions: ["handBack", "dropJobs"] },
           { target: "offline" },
         ],
       },
     },
     lost: {
-      entry: [...entered("lost"), "handBack", assign({ jobs: [] })],
+      entry: [...entered("lost"), "handBack", "dropJobs"],
       on: {
-        registered: { target: "connected", actions: ["alive", "reconcile", "adoptReported"] },
+        registered: { target: "choose", actions: ["alive", "reconcile", "adoptReported"] },
         // It handed its jobs back when it was lost: nothing is left to do for it.
         forget: { target: "offline" },
         // Its jobs were handed back when it was lost; any that a crash kept from learning it
         // are handed back again.
-        jobs_recovered: {
-          guard: ({ event }) => event.jobs.length > 0,
-          actions: "handBackRecovered",
-        },
+        jobs_recovered: { guard: "reportsJobs", actions: "handBackRecovered" },
       },
     },
     offline: { type: "final", entry: entered("offline") },

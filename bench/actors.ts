@@ -1,14 +1,17 @@
 /**
- * `npm run bench -- actors`: 100,000 job actors spawned and driven through a whole lifecycle
- * (queued → scheduled → running → succeeded) by the runtime, with every change committed to
- * the memory snapshot store and every finished actor passivated.
- *
- * The effect handler stands in for the scheduler and the agent: it answers each transition
- * with the next message, so every step goes through a round, a group commit and an effect.
+ * `npm run bench -- actors`:
+ * - 100,000 job actors spawned and driven through a whole lifecycle (queued → scheduled →
+ *   running → succeeded) by the runtime, with every change committed to the memory snapshot
+ *   store and every finished actor passivated. The effect handler stands in for the scheduler
+ *   and the agent: it answers each transition with the next message, so every step goes
+ *   through a round, a group commit and an effect.
+ * - The job machine's step alone (fixtures/machine-step.ts): compiled, through the runtime's driver,
+ *   and through XState, in the same run.
  */
 import { Effect } from "effect";
 import { makeMemorySnapshotStore } from "../src/persistence/memory/snapshots.ts";
 import { hodeiBehaviours, jobAddress, makeActorSystem } from "../src/runtime/index.ts";
+import { machineStep } from "./fixtures/machine-step.ts";
 import { gc, median, printJson, printTable, round } from "./report.ts";
 
 const JOBS = 100_000;
@@ -103,6 +106,7 @@ const lifecycles = (
 };
 
 export const run = async (): Promise<void> => {
+  const step = machineStep();
   const runs: RunFigures[] = [];
   for (let i = 0; i < RUNS; i++) runs.push(await once(i));
   printTable(
@@ -121,5 +125,6 @@ export const run = async (): Promise<void> => {
     bench: "actors",
     job_lifecycles_per_s: Math.round(median(runs.map((r) => r.lifecyclesPerS))),
     heap_growth_after_passivation_mb: round(median(runs.map((r) => r.heapGrowthMb))),
+    ...step,
   });
 };

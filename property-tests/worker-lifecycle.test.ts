@@ -309,9 +309,11 @@ const check = (ok: boolean, what: string, detail?: () => unknown): void => {
 
 type WorkerSnapshot = SnapshotFrom<typeof workerMachine>;
 
-/** The state as the domain names it: `idle`/`busy` rather than `{ connected: ... }`. */
-const stateOf = (s: WorkerSnapshot): WorkerState =>
-  typeof s.value === "string" ? s.value : (s.value.connected as WorkerState);
+/** The state as the domain names it: the machine never rests in its transient `choose`. */
+const stateOf = (s: WorkerSnapshot): WorkerState => {
+  if (s.value === "choose") throw new Error("the worker rests in the transient state `choose`");
+  return s.value;
+};
 
 const same = (a: WorkerSnapshot, b: WorkerSnapshot): boolean =>
   isDeepStrictEqual(a.value, b.value) && isDeepStrictEqual(a.context, b.context);

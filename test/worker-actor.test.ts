@@ -26,11 +26,7 @@ const spawn = (over: Partial<WorkerInput> = {}) => {
     return [...effects];
   };
   const snap = () => actor.getSnapshot();
-  /** The state as the domain names it: `idle`/`busy` rather than `{ connected: ... }`. */
-  const state = () => {
-    const value = actor.getSnapshot().value;
-    return typeof value === "string" ? value : value.connected;
-  };
+  const state = () => actor.getSnapshot().value;
   return { actor, initial, send, snap, state };
 };
 

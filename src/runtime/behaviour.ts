@@ -3,21 +3,27 @@
  * version of its definition (stored with every snapshot), where its next timer is, and how to
  * say "your timer fired" to it.
  *
- * A Driver runs a behaviour's machine for every actor of that kind with one shared actor scope:
- * XState's own `createActor` (or the pure `transition()`) builds a scope and a system per call,
- * and a job runtime drives hundreds of thousands of actors. The machine still decides every
- * step; the driver only collects what it emits, for the runtime to perform after the commit.
+ * A Driver steps every actor of a kind. The machine is the only definition of the kind's
+ * lifecycle, and the driver runs it one of two ways, chosen once per machine:
+ * - compiled (compiled-driver.ts): a flat machine — the job's, the worker's — is compiled from
+ *   its own definition into a transition table and stepped without XState;
+ * - through XState (xstate-driver.ts): any machine the compiler refuses, for the reason it
+ *   gives (`executionOf` says which, for the supervisor to log at start-up).
+ * Either way a step gives an XState-shaped snapshot and the effects the machine emitted, for
+ * the runtime to perform after the commit.
  */
-import {
-  type AnyStateMachine,
-  type ContextFrom,
-  type EmittedFrom,
-  type EventFromLogic,
-  type InputFrom,
-  type SnapshotFrom,
+import type {
+  AnyStateMachine,
+  ContextFrom,
+  EmittedFrom,
+  EventFromLogic,
+  InputFrom,
+  SnapshotFrom,
 } from "xstate";
 import type { PersistedSnapshot } from "../persistence/snapshots.ts";
-import { pureScope, runUserAction } from "./pure-scope.ts";
+import { compileMachine } from "./compile-machine.ts";
+import { compiledDriver } from "./compiled-driver.ts";
+import { xstateDriver } from "./xstate-driver.ts";
 
 export type { PersistedSnapshot } from "../persistence/snapshots.ts";
 
@@ -42,30 +48,24 @@ export interface Behaviour<M extends AnyStateMachine = AnyStateMachine> {
     message: EventFromLogic<M>,
     effects: ReadonlyArray<EmittedFrom<M>>,
   ) => boolean;
-  /**
-   * A step written out by hand for a frequent message: the next snapshot and what it emits, or
-   * `undefined` to run the machine. It must give exactly what the machine gives (a property
-   * test per shortcut holds it to that); it is there because it is much cheaper.
-   */
-  readonly shortcut?: (
-    snapshot: SnapshotFrom<M>,
-    message: EventFromLogic<M>,
-  ) =>
-    | { readonly snapshot: SnapshotFrom<M>; readonly effects: ReadonlyArray<EmittedFrom<M>> }
-    | undefined;
-  /** The same for the initial snapshot, from the actor's input. */
-  readonly startShortcut?: (
-    input: InputFrom<M>,
-  ) =>
-    | { readonly snapshot: SnapshotFrom<M>; readonly effects: ReadonlyArray<EmittedFrom<M>> }
-    | undefined;
 }
 
 export type AnyBehaviour = Behaviour<AnyStateMachine>;
 export type MessageOf<B extends AnyBehaviour> = EventFromLogic<B["machine"]>;
 export type EffectOf<B extends AnyBehaviour> = EmittedFrom<B["machine"]>;
 export type InputOf<B extends AnyBehaviour> = InputFrom<B["machine"]>;
+export type ContextOf<B extends AnyBehaviour> = ContextFrom<B["machine"]>;
 export type SnapshotOf<B extends AnyBehaviour> = SnapshotFrom<B["machine"]>;
+
+/** What the drivers and the runtime read of a snapshot: the generic SnapshotFrom does not show it. */
+export interface SnapshotView<C> {
+  readonly status: string;
+  readonly value: unknown;
+  readonly context: C;
+}
+export const viewOf = <B extends AnyBehaviour>(
+  snapshot: SnapshotOf<B>,
+): SnapshotView<ContextOf<B>> => snapshot as SnapshotView<ContextOf<B>>;
 
 export const behaviour = <M extends AnyStateMachine>(b: Behaviour<M>): Behaviour<M> => b;
 
@@ -76,6 +76,8 @@ export interface Step<B extends AnyBehaviour> {
 
 export interface Driver<B extends AnyBehaviour> {
   readonly behaviour: B;
+  /** Stepped through the compiled transition table (true) or through XState (false). */
+  readonly compiled: boolean;
   readonly initial: (input: InputOf<B>) => Step<B>;
   readonly step: (snapshot: SnapshotOf<B>, message: MessageOf<B>) => Step<B>;
   readonly persist: (snapshot: SnapshotOf<B>) => PersistedSnapshot;
@@ -85,66 +87,17 @@ export interface Driver<B extends AnyBehaviour> {
 }
 
 export const makeDriver = <B extends AnyBehaviour>(b: B): Driver<B> => {
-  const machine = b.machine;
-  let effects: unknown[] = [];
-  // Emitted events are the effects; any other action with an implementation runs here,
-  // during the step, as it would in a live actor (and its defect fails the step).
-  const scope = pureScope(machine as AnyStateMachine, (action) => {
-    if (action.type === "xstate.emit") effects.push(action.params?.event);
-    else runUserAction(action);
-  });
-  const run = <T>(f: () => T): { value: T; effects: ReadonlyArray<EffectOf<B>> } => {
-    effects = [];
-    const value = f();
-    return { value, effects: effects as ReadonlyArray<EffectOf<B>> };
-  };
-  const wrap = (r: { value: SnapshotOf<B>; effects: ReadonlyArray<EffectOf<B>> }): Step<B> => ({
-    snapshot: r.value,
-    effects: r.effects,
-  });
-  return {
-    behaviour: b,
-    initial: (input) => {
-      const short = b.startShortcut?.(input as never) as Step<B> | undefined;
-      if (short !== undefined) return short;
-      return wrap(run(() => machine.getInitialSnapshot(scope as never, input) as SnapshotOf<B>));
-    },
-    step: (snapshot, message) => {
-      const short = b.shortcut?.(snapshot as never, message as never) as Step<B> | undefined;
-      if (short !== undefined) return short;
-      return wrap(
-        run(() => machine.transition(snapshot, message, scope as never) as SnapshotOf<B>),
-      );
-    },
-    persist: (snapshot) => {
-      const s = snapshot as unknown as {
-        status: string;
-        value: unknown;
-        context: unknown;
-        children: Record<string, unknown>;
-        historyValue: Record<string, unknown>;
-        output?: unknown;
-        error?: unknown;
-      };
-      // Without child actors or history states the persisted form is these fields; building
-      // it directly skips XState's walk of the context looking for actor refs.
-      if (Object.keys(s.children).length > 0 || Object.keys(s.historyValue).length > 0) {
-        return machine.getPersistedSnapshot(snapshot) as unknown as PersistedSnapshot;
-      }
-      return {
-        status: s.status,
-        value: s.value,
-        context: s.context,
-        historyValue: {},
-        children: {},
-        ...(s.output !== undefined ? { output: s.output } : {}),
-        ...(s.error !== undefined ? { error: s.error } : {}),
-      };
-    },
-    restore: (persisted) =>
-      machine.restoreSnapshot(persisted as never, scope as never) as SnapshotOf<B>,
-    deadline: (snapshot) =>
-      b.deadlineOf((snapshot as { context: ContextFrom<B["machine"]> }).context),
-    isDone: (snapshot) => (snapshot as { status: string }).status !== "active",
-  };
+  const compiled = compileMachine(b.machine);
+  return compiled.ok ? compiledDriver(b, compiled.table) : xstateDriver(b);
 };
+
+/** How the runtime runs each kind: "compiled", or "xstate: <why the compiler refused it>". */
+export const executionOf = (
+  behaviours: Readonly<Record<string, AnyBehaviour>>,
+): Readonly<Record<string, string>> =>
+  Object.fromEntries(
+    Object.values(behaviours).map((b) => {
+      const compiled = compileMachine(b.machine);
+      return [b.kind, compiled.ok ? "compiled" : `xstate: ${compiled.reason}`];
+    }),
+  );

@@ -10,8 +10,6 @@ import type { AnyStateMachine } from "xstate";
 import { jobMachine } from "../../actors/job.ts";
 import { makePipelineMachine, type PipelineResolver } from "../../actors/pipeline.ts";
 import { workerMachine } from "../../actors/worker.ts";
-import { workerShortcut } from "../../actors/worker-shortcut.ts";
-import { jobShortcut, jobStartShortcut } from "../../actors/job-shortcut.ts";
 import { address, type Address } from "./address.ts";
 import { behaviour } from "./behaviour.ts";
 
@@ -24,8 +22,6 @@ export const jobBehaviour = behaviour({
   machine: jobMachine,
   deadlineOf: (context) => context.deadline,
   tick: (at) => ({ type: "tick" as const, at }),
-  shortcut: jobShortcut,
-  startShortcut: jobStartShortcut,
 });
 
 export const workerBehaviour = behaviour({
@@ -34,7 +30,6 @@ export const workerBehaviour = behaviour({
   machine: workerMachine,
   deadlineOf: (context) => context.deadline,
   tick: (at) => ({ type: "tick" as const, at }),
-  shortcut: workerShortcut,
   // A heartbeat only moves the deadline: not worth a commit each. After a crash, recovered
   // workers get a fresh deadline anyway (they wait for their agents to reconnect). A job
   // joining or leaving its list is not worth one either (one each per job run): the job

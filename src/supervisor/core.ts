@@ -45,6 +45,7 @@ import {
   type Pipeline,
   type PipelineRegistry,
 } from "../pipeline/pipeline.ts";
+import { executionOf } from "../runtime/behaviour.ts";
 import { makeActorSystem, type ActorSystem, type Prepared } from "../runtime/system.ts";
 import { defaultCoreConfig, type CoreConfig } from "./config.ts";
 import type { AgentInbound, WorkerGateway } from "./gateway.ts";
@@ -85,6 +86,8 @@ export interface SupervisorCore {
   readonly settled: Effect.Effect<void>;
   /** Jobs not yet final that this supervisor holds. */
   readonly liveJobs: () => number;
+  /** How each actor kind's machine runs: "compiled", or "xstate: <why not compiled>". */
+  readonly machines: Readonly<Record<string, string>>;
 }
 
 const noGateway: WorkerGateway = { assign: () => false, cancel: () => false, drain: () => false };
@@ -149,8 +152,9 @@ export const makeSupervisorCore = (options: {
       cancelJob: (jobId) => cancel(jobId),
     });
 
+    const behaviours = { ...hodeiBehaviours, pipeline: pipelineBehaviour(pipelines.resolve) };
     system = yield* makeActorSystem({
-      behaviours: { ...hodeiBehaviours, pipeline: pipelineBehaviour(pipelines.resolve) },
+      behaviours,
       store: store.snapshots,
       onUnreadable: (address, reason) =>
         store.quarantine.add(new CorruptRecord({ kind: "snapshot", id: address, reason })),
@@ -351,6 +355,7 @@ export const makeSupervisorCore = (options: {
       bus,
       config,
       liveJobs: () => specs.size,
+      machines: executionOf(behaviours),
       settled: Effect.gen(function* () {
         do {
           yield* system.settled;

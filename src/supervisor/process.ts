@@ -126,6 +126,7 @@ export const startSupervisor = (
     log.info("recovered", {
       liveJobs: core.liveJobs(),
       quarantined: store.quarantine.list().length,
+      machines: core.machines,
     });
 
     // Retention: finished jobs, their logs and snapshots go once they are older than

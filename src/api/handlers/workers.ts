@@ -15,18 +15,12 @@ import type { Handlers } from "../router.ts";
 import type { WorkerSummary } from "../schemas.ts";
 import type { ApiContext } from "./context.ts";
 
-/** The worker machine's state value (`"lost"`, `{ connected: "busy" }`) as a WorkerState. */
+/** The worker machine's state value (`"busy"`, `"lost"`) as a WorkerState. */
 const stateOf = (snapshot: unknown): WorkerState | "unknown" => {
   const value = (snapshot as { value?: unknown } | undefined)?.value;
-  if (typeof value === "string") {
-    return (workerStates as ReadonlyArray<string>).includes(value)
-      ? (value as WorkerState)
-      : "unknown";
-  }
-  if (typeof value === "object" && value !== null && "connected" in value) {
-    return (value as { connected: string }).connected === "busy" ? "busy" : "idle";
-  }
-  return "unknown";
+  return typeof value === "string" && (workerStates as ReadonlyArray<string>).includes(value)
+    ? (value as WorkerState)
+    : "unknown";
 };
 
 const summarize = (
