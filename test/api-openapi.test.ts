@@ -64,7 +64,7 @@ describe("OpenAPI document", () => {
           $ref: "#/components/schemas/Error",
         });
       }
-      const open = path === "/health" || path === "/ready" || path === "/api/v1";
+      const open = path === "/health" || path === "/ready";
       expect(op.security.length > 0, where).toBe(!open);
       if (!open) expect(statuses, where).toContain("401");
     }

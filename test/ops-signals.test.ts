@@ -165,8 +165,11 @@ describe("npm start", () => {
           return [pid];
         }
       };
-      const all = tree(npm.pid!);
-      expect(all.length).toBeGreaterThanOrEqual(4); // npm, the supervisor, two local agents
+      // npm, the supervisor, and its two local agents (started once it is ready).
+      const all = await eventually("the local agents started", () => {
+        const now = tree(npm.pid!);
+        return now.length >= 4 ? now : undefined;
+      });
       npm.kill("SIGTERM");
       await exitOf(npm);
       await eventually("every process gone", () => (all.some(isAlive) ? undefined : true), 20_000);

@@ -264,7 +264,10 @@ describe("the package, installed outside the repository", { timeout: 180_000 }, 
       const line = s.out.find((l) => /API\s+http/.test(l));
       return line === undefined ? undefined : /(http:\/\/\S+)\/api\/v1/.exec(line)![1]!;
     }, "the banner");
-    const ran = await run("npx", ["--no-install", "hodei", "run", "hello", "--api", api]);
+    // The CLI finds the supervisor's first admin token in its data directory.
+    const ran = await run("npx", ["--no-install", "hodei", "run", "hello", "--api", api], project, {
+      HODEI_DATA_DIR: join(root, "data-npx"),
+    });
     expect(ran.status, ran.stderr).toBe(0);
     expect(ran.stdout).toMatch(/^say succeeded in/m);
     expect(ran.stdout).toMatch(/^run \S+ succeeded in/m);
