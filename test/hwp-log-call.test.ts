@@ -86,7 +86,7 @@ const gatedCore = () => {
 const open = async () => {
   const core = gatedCore();
   const registry = new SessionRegistry(10);
-  registry.bind({ workerId, push: () => {}, close: () => {} });
+  registry.bind({ workerId, push: () => {}, work: () => {}, close: () => {} });
   const call = new FakeCall();
   const identities = new WorkerIdentities(memorySecrets());
   await identities.claim(workerId, secret, () => undefined);

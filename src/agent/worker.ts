@@ -49,7 +49,7 @@ export const createWorker = (options: WorkerOptions): Worker => {
     timeoutGraceMs: o.timeoutGraceMs,
     guard,
     logBatch: o.logBatch,
-    send: (m) => connection?.send(m) ?? false,
+    report: (r) => connection?.report(r) ?? false,
     openLogs: () => connection!.openLogs(),
     onEvent: o.onEvent,
   });
