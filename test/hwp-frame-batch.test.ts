@@ -4,7 +4,7 @@
  * and discarded items never leave.
  */
 import { describe, expect, it } from "vitest";
-import { FrameBatch } from "../src/hwp/frame-batch.ts";
+import { FrameBatch } from "../src/protocol/frame-batch.ts";
 
 type Message = { one: string } | { many: ReadonlyArray<string> } | { other: string };
 

@@ -19,7 +19,7 @@ import {
   registration,
   type Stream,
 } from "./fixtures/raw-session.ts";
-import type { AgentMessage } from "../src/hwp/wire.ts";
+import type { AgentMessage } from "../src/protocol/wire.ts";
 
 let hwp: Hwp;
 let c: ReturnType<typeof client>;

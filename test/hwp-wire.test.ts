@@ -1,5 +1,5 @@
 /**
- * The TypeScript shapes of HWP messages (src/hwp/wire.ts) against proto/hwp.proto: every shape
+ * The TypeScript shapes of HWP messages (src/protocol/wire.ts) against proto/hwp.proto: every shape
  * a side writes survives the real protobuf encoding with no field lost or renamed (the drift
  * check for hand-written types over a runtime-loaded .proto), and every outcome an agent can
  * report decodes on the supervisor to the same outcome.
@@ -10,8 +10,8 @@ import { describe, expect, it } from "vitest";
 import { decodeAgentMessage, reportItems } from "../src/hwp/agent-messages.ts";
 import { decodeLogBatch } from "../src/hwp/log-batch.ts";
 import { decodeRegistration } from "../src/hwp/registration.ts";
-import { hwpProtocol } from "../src/hwp/proto.ts";
-import { outcomeToWire, type AgentMessage, type SupervisorMessage } from "../src/hwp/wire.ts";
+import { hwpProtocol } from "../src/protocol/proto.ts";
+import { outcomeToWire, type AgentMessage, type SupervisorMessage } from "../src/protocol/wire.ts";
 import { decodeSupervisorMessage, workItems } from "../src/agent/supervisor-messages.ts";
 import { newJobId } from "../src/domain/ids.ts";
 import type { Outcome } from "../src/supervisor/gateway.ts";

@@ -14,7 +14,7 @@
  */
 import { status, type ClientDuplexStream } from "@grpc/grpc-js";
 import { Either } from "effect";
-import { FrameBatch } from "../hwp/frame-batch.ts";
+import { FrameBatch } from "../protocol/frame-batch.ts";
 import {
   reportBytes,
   type AgentMessage,
@@ -22,7 +22,7 @@ import {
   type LogBatch,
   type RegisterWorkerRequest,
   type Report,
-} from "../hwp/wire.ts";
+} from "../protocol/wire.ts";
 import { AgentRefused, isFatal } from "./agent-refused.ts";
 import { Backoff, sleep, type BackoffOptions } from "./backoff.ts";
 import { HwpClient, isServiceError, type ConnectionTarget } from "./client.ts";

@@ -15,8 +15,8 @@
 import { status } from "@grpc/grpc-js";
 import { Either } from "effect";
 import type { JobSpec } from "../domain/job-spec.ts";
-import type { Outcome } from "../supervisor/gateway.ts";
-import { outcomeToWire, type JobRef, type Report } from "../hwp/wire.ts";
+import type { Outcome } from "../domain/outcome.ts";
+import { outcomeToWire, type JobRef, type Report } from "../protocol/wire.ts";
 import type { RunningJob } from "./command-job.ts";
 import type { WorkerEventListener } from "./events.ts";
 import { launch, type LaunchOptions } from "./launch.ts";

@@ -10,7 +10,7 @@
  */
 import type { ClientDuplexStream, StatusObject } from "@grpc/grpc-js";
 import { Either } from "effect";
-import type { AgentMessage } from "../hwp/wire.ts";
+import type { AgentMessage } from "../protocol/wire.ts";
 import type { HwpClient } from "./client.ts";
 import type { WorkerEventListener } from "./events.ts";
 import {

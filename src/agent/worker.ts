@@ -8,7 +8,7 @@
  * the supervisor records that the worker left. `stop()` is the impatient way out: jobs are
  * killed, nothing is reported.
  */
-import type { JobRef } from "../hwp/wire.ts";
+import type { JobRef } from "../protocol/wire.ts";
 import { Connection } from "./connection.ts";
 import { GroupWatchdog } from "./group-watchdog.ts";
 import { JobTable } from "./jobs.ts";

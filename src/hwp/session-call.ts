@@ -28,13 +28,13 @@ import type { Admission } from "./admission.ts";
 import type { Authenticator } from "./auth.ts";
 import { presentedSecret, type WorkerIdentities } from "./identity.ts";
 import { decodeAgentMessage, reportItems, type AgentReport } from "./agent-messages.ts";
-import { FrameBatch } from "./frame-batch.ts";
+import { FrameBatch } from "../protocol/frame-batch.ts";
 import type { LogProgress } from "./log-progress.ts";
 import { DecodedHeartbeat } from "./heartbeat-bytes.ts";
 import type { HeartbeatBatch } from "./heartbeats.ts";
 import { invalidArgument, runReport, serviceError, type Refusal } from "./refusal.ts";
 import type { SessionHandle, SessionRegistry } from "./sessions.ts";
-import { workItemBytes, type SupervisorMessage, type WorkItem } from "./wire.ts";
+import { workItemBytes, type SupervisorMessage, type WorkItem } from "../protocol/wire.ts";
 
 export interface SessionDeps {
   readonly inbound: AgentInbound;

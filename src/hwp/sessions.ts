@@ -13,7 +13,7 @@
 import { status } from "@grpc/grpc-js";
 import type { Assignment, WorkerGateway } from "../supervisor/gateway.ts";
 import type { Refusal } from "./refusal.ts";
-import type { SupervisorMessage, WorkItem } from "./wire.ts";
+import type { SupervisorMessage, WorkItem } from "../protocol/wire.ts";
 
 /** What the registry needs of a session: a way to push to it and a way to end it. */
 export interface SessionHandle {

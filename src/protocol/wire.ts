@@ -5,7 +5,7 @@
  * schema (agent-messages.ts on the supervisor, src/agent/supervisor-messages.ts on the agent).
  * int64 fields are written as numbers and read back as strings (`longs: String`).
  */
-import type { Outcome } from "../supervisor/gateway.ts";
+import type { Outcome } from "../domain/outcome.ts";
 
 export interface WireCapacity {
   readonly cpuMillis: number;
