@@ -10,11 +10,12 @@ import { Effect } from "effect";
 import { describe, expect, it } from "vitest";
 import { newJobId } from "../src/domain/ids.ts";
 import { handleStreamLogs, maxQueuedBytes } from "../src/hwp/log-call.ts";
-import { encodeLogBatch, logBatchFromBytes } from "../src/hwp/log-batch-bytes.ts";
+import { encodeLogBatch } from "../src/protocol/log-batch-encode.ts";
+import { logBatchFromBytes } from "../src/hwp/log-batch-bytes.ts";
 import { LogProgress } from "../src/hwp/log-progress.ts";
 import { SessionRegistry } from "../src/hwp/sessions.ts";
 import { memorySecrets, WorkerIdentities } from "../src/hwp/identity.ts";
-import { workerIdHeader, workerSecretHeader, type LogEntry } from "../src/hwp/wire.ts";
+import { workerIdHeader, workerSecretHeader, type LogEntry } from "../src/protocol/wire.ts";
 import type { AgentInbound, LogLine } from "../src/supervisor/gateway.ts";
 
 const workerId = "w-logs";
@@ -86,7 +87,7 @@ const gatedCore = () => {
 const open = async () => {
   const core = gatedCore();
   const registry = new SessionRegistry(10);
-  registry.bind({ workerId, push: () => {}, close: () => {} });
+  registry.bind({ workerId, push: () => {}, work: () => {}, close: () => {} });
   const call = new FakeCall();
   const identities = new WorkerIdentities(memorySecrets());
   await identities.claim(workerId, secret, () => undefined);

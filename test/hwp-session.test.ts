@@ -19,7 +19,7 @@ import {
   registration,
   type Stream,
 } from "./fixtures/raw-session.ts";
-import type { AgentMessage } from "../src/hwp/wire.ts";
+import type { AgentMessage } from "../src/protocol/wire.ts";
 
 let hwp: Hwp;
 let c: ReturnType<typeof client>;
@@ -89,6 +89,68 @@ describe("sessions", () => {
     expect(await s.next()).toMatchObject({ msg: "drain" });
     s.cancel();
     await hwp.inbound.waitFor(() => hwp.inbound.disconnects.includes(workerId), "disconnected");
+  });
+
+  it("coalesces the work of one turn into one Work frame, in order, and never lets a drain overtake it", async () => {
+    const workerId = await registered();
+    const s = await session(workerId);
+    const spec = jobSpec({ name: "echo", command: { argv: ["echo", "hi"] } });
+    const [a, b, c2] = [newJobId(), newJobId(), newJobId()];
+    for (const jobId of [a, b, c2]) {
+      expect(hwp.server.gateway.assign(workerId, { jobId, attempt: 1, spec, acceptBy: 9 })).toBe(
+        true,
+      );
+    }
+    hwp.server.gateway.cancel(workerId, { jobId: b, attempt: 1, graceMs: 5 });
+    hwp.server.gateway.drain(workerId);
+    const frame = await s.next();
+    expect(frame["msg"]).toBe("work");
+    const items = (frame["work"] as { items: Array<Record<string, unknown>> }).items;
+    expect(items.map((i) => i["msg"])).toEqual([
+      "assignJob",
+      "assignJob",
+      "assignJob",
+      "cancelJob",
+    ]);
+    expect(items.map((i) => (i[String(i["msg"])] as { jobId: string }).jobId)).toEqual([
+      a,
+      b,
+      c2,
+      b,
+    ]);
+    expect(await s.next()).toMatchObject({ msg: "drain" });
+    s.cancel();
+  });
+
+  it("takes a Reports frame item by item: acknowledges the good ones together, refuses the bad one by name", async () => {
+    const workerId = await registered();
+    const s = await session(workerId);
+    const [a, b, bad] = [newJobId(), newJobId(), newJobId()];
+    s.write({
+      reports: {
+        items: [
+          { jobAccepted: { jobId: a, attempt: 1 } },
+          { jobAccepted: { jobId: b, attempt: 1 } },
+          { jobResult: { jobId: a, attempt: 1, succeeded: { outputJson: "1" } } },
+          { jobResult: { jobId: bad, attempt: 1, succeeded: { outputJson: "{not json" } } },
+          { jobResult: { jobId: b, attempt: 1, failed: { exitCode: 3, error: "no" } } },
+        ],
+      },
+    });
+    expect(await s.next()).toMatchObject({
+      error: { code: status.INVALID_ARGUMENT, jobId: bad, attempt: 1 },
+    });
+    expect(await s.next()).toMatchObject({
+      msg: "work",
+      work: {
+        items: [{ resultAck: { jobId: a, attempt: 1 } }, { resultAck: { jobId: b, attempt: 1 } }],
+      },
+    });
+    expect(hwp.inbound.starts.map((x) => x.jobId)).toEqual([a, b]);
+    expect(hwp.inbound.resultOf(a)).toEqual({ kind: "succeeded", output: 1 });
+    expect(hwp.inbound.resultOf(b)).toMatchObject({ kind: "failed", exitCode: 3 });
+    expect(hwp.inbound.resultOf(bad)).toBeUndefined();
+    s.cancel();
   });
 
   it("refuses a session for a worker that never registered, and one that does not start with Hello", async () => {

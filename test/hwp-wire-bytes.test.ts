@@ -1,5 +1,5 @@
 /**
- * The hand-written byte codecs (src/hwp/heartbeat-bytes.ts, log-batch-bytes.ts) against the
+ * The hand-written byte codecs (src/hwp/heartbeat-bytes.ts and log-batch-bytes.ts, src/protocol/log-batch-encode.ts) against the
  * reference path they shortcut — protobufjs, then the decoders of agent-messages.ts and
  * log-batch.ts: whatever the byte readers accept, the reference accepts with the same value (so
  * they never let through something invalid, nor read a field differently), every well-formed
@@ -13,9 +13,10 @@ import { newJobId } from "../src/domain/ids.ts";
 import { decodeAgentMessage } from "../src/hwp/agent-messages.ts";
 import { heartbeatFromBytes } from "../src/hwp/heartbeat-bytes.ts";
 import { decodeLogBatch } from "../src/hwp/log-batch.ts";
-import { encodeLogBatch, logBatchFromBytes } from "../src/hwp/log-batch-bytes.ts";
-import { hwpProtocol } from "../src/hwp/proto.ts";
-import type { LogBatch } from "../src/hwp/wire.ts";
+import { encodeLogBatch } from "../src/protocol/log-batch-encode.ts";
+import { logBatchFromBytes } from "../src/hwp/log-batch-bytes.ts";
+import { hwpProtocol } from "../src/protocol/proto.ts";
+import type { LogBatch } from "../src/protocol/wire.ts";
 
 const { methods } = hwpProtocol();
 

@@ -1,5 +1,5 @@
 /**
- * The TypeScript shapes of HWP messages (src/hwp/wire.ts) against proto/hwp.proto: every shape
+ * The TypeScript shapes of HWP messages (src/protocol/wire.ts) against proto/hwp.proto: every shape
  * a side writes survives the real protobuf encoding with no field lost or renamed (the drift
  * check for hand-written types over a runtime-loaded .proto), and every outcome an agent can
  * report decodes on the supervisor to the same outcome.
@@ -7,12 +7,12 @@
 import fc from "fast-check";
 import { Either } from "effect";
 import { describe, expect, it } from "vitest";
-import { decodeAgentMessage } from "../src/hwp/agent-messages.ts";
+import { decodeAgentMessage, reportItems } from "../src/hwp/agent-messages.ts";
 import { decodeLogBatch } from "../src/hwp/log-batch.ts";
 import { decodeRegistration } from "../src/hwp/registration.ts";
-import { hwpProtocol } from "../src/hwp/proto.ts";
-import { outcomeToWire, type AgentMessage, type SupervisorMessage } from "../src/hwp/wire.ts";
-import { decodeSupervisorMessage } from "../src/agent/supervisor-messages.ts";
+import { hwpProtocol } from "../src/protocol/proto.ts";
+import { outcomeToWire, type AgentMessage, type SupervisorMessage } from "../src/protocol/wire.ts";
+import { decodeSupervisorMessage, workItems } from "../src/agent/supervisor-messages.ts";
 import { newJobId } from "../src/domain/ids.ts";
 import type { Outcome } from "../src/supervisor/gateway.ts";
 
@@ -112,6 +112,27 @@ describe("wire shapes", () => {
     for (const [message, expected] of cases) {
       expect(decodeSupervisorMessage(viaSupervisor(message))).toEqual(Either.right(expected));
     }
+    // The same items in one Work frame: each decodes as it would alone, in order.
+    const batched = cases.slice(1, 5).filter(([m]) => !("drain" in m));
+    const items = workItems(viaSupervisor({ work: { items: batched.map(([m]) => m as never) } }));
+    expect(items?.map((i) => decodeSupervisorMessage(i))).toEqual(
+      batched.map(([, expected]) => Either.right(expected)),
+    );
+  });
+
+  it("carries a Reports frame whose items decode as they would alone", () => {
+    const items = [
+      { jobAccepted: { jobId, attempt: 3 } },
+      { jobResult: { jobId, attempt: 3, ...outcomeToWire({ kind: "succeeded", output: [1] }) } },
+    ] as const;
+    const taken = reportItems(viaAgent({ reports: { items } }));
+    expect(taken?.map((i) => decodeAgentMessage(i))).toEqual(
+      items.map((i) => decodeAgentMessage(viaAgent(i))),
+    );
+    expect(taken?.map((i) => Either.map(decodeAgentMessage(i), (r) => r.kind))).toEqual([
+      Either.right("accepted"),
+      Either.right("result"),
+    ]);
   });
 
   it("decodes every outcome an agent reports to the same outcome", () => {

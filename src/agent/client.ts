@@ -14,14 +14,14 @@ import {
   type ClientDuplexStream,
   type ServiceError,
 } from "@grpc/grpc-js";
-import { hwpProtocol } from "../hwp/proto.ts";
+import { hwpProtocol } from "../protocol/proto.ts";
 import {
   workerIdHeader,
   workerSecretHeader,
   type AgentMessage,
   type LogBatch,
   type RegisterWorkerRequest,
-} from "../hwp/wire.ts";
+} from "../protocol/wire.ts";
 
 export type Pem = string | Buffer;
 

@@ -25,7 +25,7 @@ import { stat } from "node:fs/promises";
 import { constants } from "node:os";
 import { resolve } from "node:path";
 import type { CommandSpec } from "../domain/work.ts";
-import type { Outcome } from "../supervisor/gateway.ts";
+import type { Outcome } from "../domain/outcome.ts";
 import { LineSplitter } from "./lines.ts";
 import { OutputCollector } from "./outputs.ts";
 

@@ -14,7 +14,15 @@
  */
 import { status, type ClientDuplexStream } from "@grpc/grpc-js";
 import { Either } from "effect";
-import type { AgentMessage, JobRef, LogBatch, RegisterWorkerRequest } from "../hwp/wire.ts";
+import { FrameBatch } from "../protocol/frame-batch.ts";
+import {
+  reportBytes,
+  type AgentMessage,
+  type JobRef,
+  type LogBatch,
+  type RegisterWorkerRequest,
+  type Report,
+} from "../protocol/wire.ts";
 import { AgentRefused, isFatal } from "./agent-refused.ts";
 import { Backoff, sleep, type BackoffOptions } from "./backoff.ts";
 import { HwpClient, isServiceError, type ConnectionTarget } from "./client.ts";
@@ -49,6 +57,8 @@ interface Live {
   readonly client: HwpClient;
   readonly call: SessionCall;
   readonly workerId: string;
+  /** Reports of this turn, coalesced into one frame (frame-batch.ts). */
+  readonly frames: FrameBatch<Report, AgentMessage>;
 }
 
 export class Connection {
@@ -81,10 +91,21 @@ export class Connection {
     return this.secret;
   }
 
-  /** Sends on the current session; false (not sent) when there is none. */
+  /** Sends on the current session, after the reports queued; false (not sent) when there is none. */
   send(message: AgentMessage): boolean {
     if (this.live === undefined) return false;
-    this.live.call.write(message);
+    this.live.frames.send(message);
+    return true;
+  }
+
+  /**
+   * Queues a report on the current session, to leave with the others of this turn; false (not
+   * sent) when there is none. A report queued when the session ends is dropped with it: results
+   * are sent again on the next session, and running attempts are listed when re-registering.
+   */
+  report(item: Report): boolean {
+    if (this.live === undefined) return false;
+    this.live.frames.add(item);
     return true;
   }
 
@@ -194,17 +215,28 @@ export class Connection {
       onCommand: this.o.onCommand,
       onEvent: this.o.onEvent,
       onWelcome: (welcomed) => {
-        const live = { client, call: welcomed, workerId };
+        const frames = new FrameBatch<Report, AgentMessage>({
+          write: (message) => welcomed.write(message),
+          single: (item) => item,
+          many: (items) => ({ reports: { items } }),
+          sizeOf: reportBytes,
+          // Sized by string length: a quarter of the limit leaves room for UTF-8.
+          maxBytes: Math.floor(this.o.target.maxMessageBytes / 4),
+        });
+        const live = { client, call: welcomed, workerId, frames };
         this.live = live;
         for (const w of this.waiters.splice(0)) w.resolve(live);
-        if (this.leaving) welcomed.write({ leave: {} });
+        if (this.leaving) frames.send({ leave: {} });
         this.o.onConnected();
       },
     });
     this.call = call;
     const { welcomed, status: st } = await ended;
     if (this.call === call) this.call = undefined;
-    if (this.live?.call === call) this.live = undefined;
+    if (this.live?.call === call) {
+      this.live.frames.discard();
+      this.live = undefined;
+    }
     if (st.code === status.OK && this.leaving) {
       this.finished = true;
       this.o.onEvent({ type: "left" });

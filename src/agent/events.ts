@@ -2,7 +2,7 @@
  * What a worker agent reports about itself, for logs, the CLI's output and tests. Delivered
  * synchronously to `onEvent`; a listener must not throw or block.
  */
-import type { Outcome } from "../supervisor/gateway.ts";
+import type { Outcome } from "../domain/outcome.ts";
 
 export type WorkerEvent =
   | {

@@ -8,7 +8,7 @@
  */
 import { findJsonProblem, type JsonValue } from "../domain/json.ts";
 import { Limits } from "../domain/primitives.ts";
-import type { Outcome } from "../supervisor/gateway.ts";
+import type { Outcome } from "../domain/outcome.ts";
 import type { RunningJob } from "./command-job.ts";
 
 export interface JobContext {

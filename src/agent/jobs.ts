@@ -15,8 +15,8 @@
 import { status } from "@grpc/grpc-js";
 import { Either } from "effect";
 import type { JobSpec } from "../domain/job-spec.ts";
-import type { Outcome } from "../supervisor/gateway.ts";
-import { outcomeToWire, type AgentMessage, type JobRef } from "../hwp/wire.ts";
+import type { Outcome } from "../domain/outcome.ts";
+import { outcomeToWire, type JobRef, type Report } from "../protocol/wire.ts";
 import type { RunningJob } from "./command-job.ts";
 import type { WorkerEventListener } from "./events.ts";
 import { launch, type LaunchOptions } from "./launch.ts";
@@ -26,7 +26,8 @@ import { LogShipper, type LogBatchOptions, type LogTransport } from "./log-shipp
 export interface JobTableOptions extends LaunchOptions {
   readonly maxJobs: number;
   readonly logBatch: LogBatchOptions;
-  readonly send: (message: AgentMessage) => boolean;
+  /** Queues a report on the session (coalesced per turn); false when there is none. */
+  readonly report: (item: Report) => boolean;
   readonly openLogs: LogTransport;
   readonly onEvent: WorkerEventListener;
 }
@@ -77,7 +78,7 @@ export class JobTable {
     if (Either.isLeft(spec)) return this.finish(ref, { kind: "rejected", reason: spec.left });
     const refusal = this.refusal(spec.right);
     if (refusal !== undefined) return this.finish(ref, { kind: "rejected", reason: refusal });
-    this.o.send({ jobAccepted: ref });
+    this.o.report({ jobAccepted: ref });
     this.start(ref, spec.right);
   }
 
@@ -172,7 +173,7 @@ export class JobTable {
   }
 
   private sendResult(ref: JobRef, outcome: Outcome): void {
-    this.o.send({ jobResult: { ...ref, ...outcomeToWire(outcome) } });
+    this.o.report({ jobResult: { ...ref, ...outcomeToWire(outcome) } });
   }
 
   private checkIdle(): void {

@@ -6,7 +6,7 @@
  * the input.
  */
 import type { JobSpec } from "../domain/job-spec.ts";
-import type { JobRef } from "../hwp/wire.ts";
+import type { JobRef } from "../protocol/wire.ts";
 import { runCommand, type GroupGuard, type OutputSink, type RunningJob } from "./command-job.ts";
 import { runHandler, type JobHandler } from "./handler-job.ts";
 

@@ -27,8 +27,8 @@
  */
 import { status, type ClientDuplexStream, type StatusObject } from "@grpc/grpc-js";
 import { escapeLogBytes, escapeLogText } from "../domain/log-text.ts";
-import { encodeLogBatch } from "../hwp/log-batch-bytes.ts";
-import type { LogEntry } from "../hwp/wire.ts";
+import { encodeLogBatch } from "../protocol/log-batch-encode.ts";
+import type { LogEntry } from "../protocol/wire.ts";
 
 export interface LogBatchOptions {
   readonly maxLines: number;

@@ -5,15 +5,17 @@
  * first at once (the supervisor takes it as the sign the worker is connected), then every
  * `heartbeatIntervalMs`. The timer only samples in-memory telemetry and writes one message, so
  * it fires on time however busy the agent's jobs keep it. What the status means (left, refused,
- * disconnected) is for the connection to decide.
+ * disconnected) is for the connection to decide. A `Work` message is taken item by item, in
+ * order, each as if it had come alone.
  */
 import type { ClientDuplexStream, StatusObject } from "@grpc/grpc-js";
 import { Either } from "effect";
-import type { AgentMessage } from "../hwp/wire.ts";
+import type { AgentMessage } from "../protocol/wire.ts";
 import type { HwpClient } from "./client.ts";
 import type { WorkerEventListener } from "./events.ts";
 import {
   decodeSupervisorMessage,
+  workItems,
   type Registered,
   type SupervisorCommand,
 } from "./supervisor-messages.ts";
@@ -50,7 +52,7 @@ export const openSession = (
     o.onEvent({ type: "heartbeat", at });
   };
 
-  call.on("data", (raw: unknown) => {
+  const take = (raw: unknown): void => {
     const decoded = decodeSupervisorMessage(raw);
     if (decoded === undefined) return; // a newer supervisor's message: not for us
     if (Either.isLeft(decoded)) {
@@ -64,6 +66,11 @@ export const openSession = (
     beat();
     o.onEvent({ type: "connected", workerId });
     o.onWelcome(call);
+  };
+  call.on("data", (raw: unknown) => {
+    const items = workItems(raw);
+    if (items === undefined) return take(raw);
+    for (const item of items) take(item);
   });
   call.on("error", () => {}); // the status says it all
   const ended = new Promise<SessionEnd>((resolve) =>

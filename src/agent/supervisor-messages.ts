@@ -79,6 +79,17 @@ const decoders = {
 const isRecord = (u: unknown): u is Record<string, unknown> =>
   typeof u === "object" && u !== null && !Array.isArray(u);
 
+/**
+ * The items of a `Work` message, each shaped as the SupervisorMessage it would have been alone
+ * (`{ msg: "assignJob", assignJob }`); `undefined` for any other message.
+ */
+export const workItems = (u: unknown): ReadonlyArray<unknown> | undefined => {
+  if (!isRecord(u) || u["msg"] !== "work") return undefined;
+  const work = u["work"];
+  const items = isRecord(work) ? work["items"] : undefined;
+  return Array.isArray(items) ? items : [];
+};
+
 /** `undefined` for a message this agent does not know (a newer supervisor's): ignored. */
 export const decodeSupervisorMessage = (
   u: unknown,

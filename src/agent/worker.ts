@@ -8,7 +8,7 @@
  * the supervisor records that the worker left. `stop()` is the impatient way out: jobs are
  * killed, nothing is reported.
  */
-import type { JobRef } from "../hwp/wire.ts";
+import type { JobRef } from "../protocol/wire.ts";
 import { Connection } from "./connection.ts";
 import { GroupWatchdog } from "./group-watchdog.ts";
 import { JobTable } from "./jobs.ts";
@@ -49,7 +49,7 @@ export const createWorker = (options: WorkerOptions): Worker => {
     timeoutGraceMs: o.timeoutGraceMs,
     guard,
     logBatch: o.logBatch,
-    send: (m) => connection?.send(m) ?? false,
+    report: (r) => connection?.report(r) ?? false,
     openLogs: () => connection!.openLogs(),
     onEvent: o.onEvent,
   });

@@ -45,6 +45,17 @@ const decoders = {
   leave: decodeWith(Schema.Struct({ leave: Schema.Struct({}) })),
 };
 
+/**
+ * The items of a `Reports` message, each shaped as the AgentMessage it would have been alone
+ * (`{ msg: "jobResult", jobResult }`); `undefined` for any other message.
+ */
+export const reportItems = (u: unknown): ReadonlyArray<unknown> | undefined => {
+  if (!isRecord(u) || u["msg"] !== "reports") return undefined;
+  const reports = u["reports"];
+  const items = isRecord(reports) ? reports["items"] : undefined;
+  return Array.isArray(items) ? items : [];
+};
+
 /** The schema path alone: what the fast path must agree with. */
 export const heartbeatBySchema = (heartbeat: unknown): Either.Either<Telemetry, InvalidInput> =>
   Either.map(decoders.heartbeat({ heartbeat }), (m) => {

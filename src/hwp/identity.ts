@@ -26,7 +26,7 @@ import type { WorkerSecretRecord } from "../domain/access.ts";
 import { WorkerId } from "../domain/ids.ts";
 import type { CredentialStore } from "../persistence/credentials.ts";
 import type { Refusal } from "./refusal.ts";
-import { workerSecretHeader } from "./wire.ts";
+import { workerSecretHeader } from "../protocol/wire.ts";
 
 /** What identity needs of the store. */
 export type SecretStore = Pick<

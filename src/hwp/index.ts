@@ -11,4 +11,4 @@ export {
   type Pem,
 } from "./options.ts";
 export { makeAuthenticator, workerRole, type AuthOptions, type AuthVerdict } from "./auth.ts";
-export { hwpProtocol, protoPath, type HwpProtocol } from "./proto.ts";
+export { hwpProtocol, protoPath, type HwpProtocol } from "../protocol/proto.ts";

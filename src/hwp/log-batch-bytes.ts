@@ -1,14 +1,11 @@
 /**
- * LogBatch to and from bytes by hand: the one message that carries a job's whole output.
+ * LogBatch from bytes by hand, the supervisor's side (the agent's is
+ * src/protocol/log-batch-encode.ts): the one message that carries a job's whole output.
  *
  * protobufjs handles a line in three steps each way — `fromObject`/`toObject` copies, and the
  * int64 `seq` and `atMs` through Long objects and decimal strings — which made encoding and
  * decoding the larger part of what a printing job cost its agent and its supervisor.
  *
- * - `encodeLogBatch` (agent): the same bytes protobufjs writes for the same batch (every field
- *   written, in field order; a test compares them), so nothing changes on the wire. Text is
- *   Buffer's UTF-8: a lone surrogate (a handler can log one) becomes U+FFFD, as protobufjs
- *   writes it in strings of 40 characters or more (shorter ones it writes as invalid UTF-8).
  * - `logBatchFromBytes` (supervisor): reads the plain shape an agent sends and applies the fast
  *   path's checks (fast-decode.ts); anything else (an unknown or repeated field, a varint past
  *   2^53, a stream that is neither STDOUT nor STDERR, a gap) is `undefined`, and the bytes go to
@@ -16,8 +13,18 @@
  */
 import type { LogLine } from "../supervisor/gateway.ts";
 import { checkedBatchHead, type DecodedLogBatch } from "./fast-decode.ts";
-import { ProtobufReader, tag } from "./protobuf-reader.ts";
-import type { LogBatch } from "./wire.ts";
+import { ProtobufReader } from "./protobuf-reader.ts";
+import {
+  jobIdTag,
+  attemptTag,
+  entryTag,
+  seqTag,
+  streamTag,
+  lineTag,
+  atTag,
+  STDOUT,
+  STDERR,
+} from "../protocol/log-batch-encode.ts";
 
 /** A batch the server's deserializer has already decoded and checked; `bytes` on the wire. */
 export class DecodedLogBatchBytes {
@@ -26,73 +33,6 @@ export class DecodedLogBatchBytes {
     readonly bytes: number,
   ) {}
 }
-
-const jobIdTag = tag(1, 2);
-const attemptTag = tag(2, 0);
-const entryTag = tag(3, 2);
-const seqTag = tag(1, 0);
-const streamTag = tag(2, 0);
-const lineTag = tag(3, 2);
-const atTag = tag(4, 0);
-const STDOUT = 1;
-const STDERR = 2;
-
-const varintLength = (v: number): number => {
-  let n = 1;
-  while (v > 127) {
-    v = Math.floor(v / 128);
-    n++;
-  }
-  return n;
-};
-
-const writeVarint = (buf: Buffer, pos: number, v: number): number => {
-  while (v > 127) {
-    buf[pos++] = (v & 0x7f) | 0x80;
-    v = Math.floor(v / 128);
-  }
-  buf[pos++] = v;
-  return pos;
-};
-
-/** Encodes a batch whose numbers are non-negative safe integers (what an agent sends). */
-export const encodeLogBatch = (batch: LogBatch): Buffer => {
-  const { entries } = batch;
-  const n = entries.length;
-  const lineBytes = new Array<number>(n);
-  const entryBytes = new Array<number>(n);
-  const jobIdBytes = Buffer.byteLength(batch.jobId, "utf8");
-  let size = 1 + varintLength(jobIdBytes) + jobIdBytes + 1 + varintLength(batch.attempt);
-  for (let i = 0; i < n; i++) {
-    const e = entries[i]!;
-    const lb = Buffer.byteLength(e.line, "utf8");
-    const eb = 1 + varintLength(e.seq) + 2 + 1 + varintLength(lb) + lb + 1 + varintLength(e.atMs);
-    lineBytes[i] = lb;
-    entryBytes[i] = eb;
-    size += 1 + varintLength(eb) + eb;
-  }
-  const buf = Buffer.allocUnsafe(size);
-  buf[0] = jobIdTag;
-  let pos = writeVarint(buf, 1, jobIdBytes);
-  pos += buf.write(batch.jobId, pos, "utf8");
-  buf[pos++] = attemptTag;
-  pos = writeVarint(buf, pos, batch.attempt);
-  for (let i = 0; i < n; i++) {
-    const e = entries[i]!;
-    buf[pos++] = entryTag;
-    pos = writeVarint(buf, pos, entryBytes[i]!);
-    buf[pos++] = seqTag;
-    pos = writeVarint(buf, pos, e.seq);
-    buf[pos++] = streamTag;
-    buf[pos++] = e.stream === "STDOUT" ? STDOUT : STDERR;
-    buf[pos++] = lineTag;
-    pos = writeVarint(buf, pos, lineBytes[i]!);
-    pos += buf.write(e.line, pos, lineBytes[i]!, "utf8");
-    buf[pos++] = atTag;
-    pos = writeVarint(buf, pos, e.atMs);
-  }
-  return buf;
-};
 
 /** One LogEntry, or undefined when it is not of the plain, valid shape. */
 const readEntry = (r: ProtobufReader, end: number): LogLine | undefined => {

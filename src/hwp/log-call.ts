@@ -24,7 +24,7 @@ import { DecodedLogBatchBytes } from "./log-batch-bytes.ts";
 import type { LogProgress } from "./log-progress.ts";
 import { invalidArgument, runReport, serviceError, type Refusal } from "./refusal.ts";
 import type { SessionRegistry } from "./sessions.ts";
-import { workerIdHeader, type LogAck } from "./wire.ts";
+import { workerIdHeader, type LogAck } from "../protocol/wire.ts";
 
 export interface LogCallDeps {
   readonly inbound: AgentInbound;

@@ -20,7 +20,7 @@ import { decodeRegistration } from "./registration.ts";
 import { invalidArgument, runReport, serviceError } from "./refusal.ts";
 import { Undecodable } from "./server-codec.ts";
 import type { SessionRegistry } from "./sessions.ts";
-import type { RegisterWorkerResponse } from "./wire.ts";
+import type { RegisterWorkerResponse } from "../protocol/wire.ts";
 
 export interface RegisterDeps {
   readonly inbound: AgentInbound;

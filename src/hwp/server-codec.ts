@@ -15,7 +15,7 @@
 import type { ServiceDefinition } from "@grpc/grpc-js";
 import { heartbeatFromBytes } from "./heartbeat-bytes.ts";
 import { logBatchFromBytes } from "./log-batch-bytes.ts";
-import { hwpProtocol } from "./proto.ts";
+import { hwpProtocol } from "../protocol/proto.ts";
 
 type Definition = ServiceDefinition[string];
 

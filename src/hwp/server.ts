@@ -100,7 +100,15 @@ export const makeHwpServer = async (options: HwpServerOptions): Promise<HwpServe
   });
   const implementation: UntypedServiceImplementation = {
     RegisterWorker: handleRegister(deps),
-    Session: tracked(live, handleSession({ ...deps, helloTimeoutMs: o.helloTimeoutMs })),
+    Session: tracked(
+      live,
+      handleSession({
+        ...deps,
+        helloTimeoutMs: o.helloTimeoutMs,
+        // Frames are sized by string length: a quarter of the limit leaves room for UTF-8.
+        maxFrameBytes: Math.floor(o.maxMessageBytes / 4),
+      }),
+    ),
     StreamLogs: tracked(live, handleStreamLogs(deps)),
   };
   server.addService(servedService(), implementation);

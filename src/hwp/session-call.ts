@@ -11,6 +11,9 @@
  *   as it arrives — the core puts it in its job's mailbox at once, so the job takes them in the
  *   agent's order, and a JobAccepted and the JobResult right behind it share one commit.
  *   A result is acknowledged (ResultAck) only once the core's Effect has resolved: durable.
+ *   Reports may arrive one by one or many to a frame (`Reports`): each item is taken as if it
+ *   had come alone, in order. What goes back about jobs (assignments, cancels, ResultAcks)
+ *   leaves coalesced per turn (frame-batch.ts); Welcome, Drain and Error flush it first.
  *   Heartbeats, the bulk of what arrives, reach the core with the other sessions' heartbeats
  *   of the same turn (heartbeats.ts).
  * - closed: after Leave (the core was told the worker left), after the call ended or failed
@@ -24,13 +27,14 @@ import type { AgentInbound } from "../supervisor/gateway.ts";
 import type { Admission } from "./admission.ts";
 import type { Authenticator } from "./auth.ts";
 import { presentedSecret, type WorkerIdentities } from "./identity.ts";
-import { decodeAgentMessage, type AgentReport } from "./agent-messages.ts";
+import { decodeAgentMessage, reportItems, type AgentReport } from "./agent-messages.ts";
+import { FrameBatch } from "../protocol/frame-batch.ts";
 import type { LogProgress } from "./log-progress.ts";
 import { DecodedHeartbeat } from "./heartbeat-bytes.ts";
 import type { HeartbeatBatch } from "./heartbeats.ts";
 import { invalidArgument, runReport, serviceError, type Refusal } from "./refusal.ts";
 import type { SessionHandle, SessionRegistry } from "./sessions.ts";
-import type { SupervisorMessage } from "./wire.ts";
+import { workItemBytes, type SupervisorMessage, type WorkItem } from "../protocol/wire.ts";
 
 export interface SessionDeps {
   readonly inbound: AgentInbound;
@@ -41,6 +45,8 @@ export interface SessionDeps {
   readonly helloTimeoutMs: number;
   readonly identities: WorkerIdentities;
   readonly admission: Admission;
+  /** How big a frame of coalesced work may grow (a quarter of the message size limit). */
+  readonly maxFrameBytes: number;
 }
 
 type Call = ServerDuplexStream<unknown, SupervisorMessage>;
@@ -68,11 +74,24 @@ export const handleSession = (deps: SessionDeps) => async (call: Call) => {
   let handle: SessionHandle | undefined;
   let closed = false;
 
+  const frames = new FrameBatch<WorkItem, SupervisorMessage>({
+    write: (message) => {
+      if (!closed) call.write(message);
+    },
+    single: (item) => item,
+    many: (items) => ({ work: { items } }),
+    sizeOf: workItemBytes,
+    maxBytes: deps.maxFrameBytes,
+  });
   const push = (message: SupervisorMessage): void => {
-    if (!closed) call.write(message);
+    if (!closed) frames.send(message);
+  };
+  const work = (item: WorkItem): void => {
+    if (!closed) frames.add(item);
   };
   const end = (refusal: Refusal | undefined): void => {
     if (closed) return;
+    frames.flush(); // what was decided before the end still reaches an agent that listens
     closed = true;
     clearTimeout(helloTimer);
     if (handle !== undefined && deps.registry.unbind(handle))
@@ -107,7 +126,7 @@ export const handleSession = (deps: SessionDeps) => async (call: Call) => {
     if (impostor !== undefined) return end(impostor);
     clearTimeout(helloTimer);
     deps.admission.sessionOpened(workerId);
-    const candidate: SessionHandle = { workerId, push, close: (r) => end(r) };
+    const candidate: SessionHandle = { workerId, push, work, close: (r) => end(r) };
     const refused = deps.registry.bind(candidate);
     if (refused !== undefined) return end(refused);
     handle = candidate;
@@ -139,7 +158,7 @@ export const handleSession = (deps: SessionDeps) => async (call: Call) => {
           (r) => {
             if (!r.ok) return pushError(r.refusal, job);
             deps.logProgress.finished(workerId, job.jobId, job.attempt);
-            push({ resultAck: job });
+            work({ resultAck: job });
           },
         );
         return;
@@ -155,17 +174,24 @@ export const handleSession = (deps: SessionDeps) => async (call: Call) => {
     }
   };
 
-  call.on("data", (raw: unknown) => {
+  const take = (raw: unknown): void => {
     if (closed) return;
-    if (raw instanceof DecodedHeartbeat && handle !== undefined) {
-      return heartbeat(handle.workerId, raw.telemetry);
-    }
     const decoded = decodeAgentMessage(raw);
     if (handle === undefined) {
       return Either.isLeft(decoded) ? end(invalidArgument(decoded.left)) : hello(decoded.right);
     }
     if (Either.isLeft(decoded)) return pushError(invalidArgument(decoded.left), jobOf(raw));
     dispatch(handle.workerId, decoded.right);
+  };
+
+  call.on("data", (raw: unknown) => {
+    if (closed) return;
+    if (raw instanceof DecodedHeartbeat && handle !== undefined) {
+      return heartbeat(handle.workerId, raw.telemetry);
+    }
+    const items = reportItems(raw);
+    if (items === undefined) return take(raw);
+    for (const item of items) take(item);
   });
   call.on("end", () => end(undefined));
   call.on("cancelled", () => end(undefined));

@@ -13,12 +13,15 @@
 import { status } from "@grpc/grpc-js";
 import type { Assignment, WorkerGateway } from "../supervisor/gateway.ts";
 import type { Refusal } from "./refusal.ts";
-import type { SupervisorMessage } from "./wire.ts";
+import type { SupervisorMessage, WorkItem } from "../protocol/wire.ts";
 
 /** What the registry needs of a session: a way to push to it and a way to end it. */
 export interface SessionHandle {
   readonly workerId: string;
+  /** A message that is never batched: it leaves after the work already queued. */
   readonly push: (message: SupervisorMessage) => void;
+  /** An item about a job: it leaves with the others of this turn, in order. */
+  readonly work: (item: WorkItem) => void;
   readonly close: (refusal: Refusal) => void;
 }
 
@@ -101,21 +104,24 @@ export class SessionRegistry {
       const specJson = JSON.stringify(a.spec);
       // 1 KiB covers the other fields and the protobuf framing.
       if (Buffer.byteLength(specJson) + 1024 > this.maxMessageBytes) return false;
-      return this.push(workerId, {
+      return this.work(workerId, {
         assignJob: { jobId: a.jobId, attempt: a.attempt, specJson, acceptByMs: a.acceptBy },
       });
     },
     cancel: (workerId, c) =>
-      this.push(workerId, {
+      this.work(workerId, {
         cancelJob: { jobId: c.jobId, attempt: c.attempt, graceMs: c.graceMs },
       }),
-    drain: (workerId) => this.push(workerId, { drain: {} }),
+    drain: (workerId) => {
+      const session = this.sessions.get(workerId);
+      session?.push({ drain: {} });
+      return session !== undefined;
+    },
   };
 
-  private push(workerId: string, message: SupervisorMessage): boolean {
+  private work(workerId: string, item: WorkItem): boolean {
     const session = this.sessions.get(workerId);
-    if (session === undefined) return false;
-    session.push(message);
-    return true;
+    session?.work(item);
+    return session !== undefined;
   }
 }

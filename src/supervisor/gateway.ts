@@ -50,13 +50,8 @@ export interface Registered {
   readonly heartbeatTimeoutMs: number;
 }
 
-export type Outcome =
-  | { readonly kind: "succeeded"; readonly exitCode?: number; readonly output?: unknown }
-  | { readonly kind: "failed"; readonly exitCode?: number; readonly error: string }
-  | { readonly kind: "timed_out" }
-  | { readonly kind: "cancelled" }
-  /** The agent will not run it (draining, no room): place it elsewhere. */
-  | { readonly kind: "rejected"; readonly reason: string };
+import type { Outcome } from "../domain/outcome.ts";
+export type { Outcome };
 
 export interface LogLine {
   /** Per job and attempt, from 1, without gaps: the store keeps lines in this order. */

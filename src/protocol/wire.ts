@@ -5,7 +5,7 @@
  * schema (agent-messages.ts on the supervisor, src/agent/supervisor-messages.ts on the agent).
  * int64 fields are written as numbers and read back as strings (`longs: String`).
  */
-import type { Outcome } from "../supervisor/gateway.ts";
+import type { Outcome } from "../domain/outcome.ts";
 
 export interface WireCapacity {
   readonly cpuMillis: number;
@@ -56,11 +56,14 @@ export type WireOutcome =
 
 export type JobResult = JobRef & WireOutcome;
 
+/** What an agent says about one job: a `Report`, batched into `Reports` (frame-batch.ts). */
+export type Report = { readonly jobAccepted: JobRef } | { readonly jobResult: JobResult };
+
 export type AgentMessage =
   | { readonly hello: { readonly workerId: string } }
   | { readonly heartbeat: { readonly telemetry: WireTelemetry } }
-  | { readonly jobAccepted: JobRef }
-  | { readonly jobResult: JobResult }
+  | Report
+  | { readonly reports: { readonly items: ReadonlyArray<Report> } }
   | { readonly leave: Record<string, never> };
 
 export interface AssignJob extends JobRef {
@@ -80,13 +83,34 @@ export interface WireError {
   readonly attempt: number;
 }
 
-export type SupervisorMessage =
-  | { readonly welcome: { readonly workerId: string } }
+/** What the supervisor says about one job: a `WorkItem`, batched into `Work` (frame-batch.ts). */
+export type WorkItem =
   | { readonly assignJob: AssignJob }
   | { readonly cancelJob: CancelJob }
+  | { readonly resultAck: JobRef };
+
+export type SupervisorMessage =
+  | { readonly welcome: { readonly workerId: string } }
+  | WorkItem
+  | { readonly work: { readonly items: ReadonlyArray<WorkItem> } }
   | { readonly drain: Record<string, never> }
-  | { readonly resultAck: JobRef }
   | { readonly error: WireError };
+
+/** About what an item costs on the wire: its spec, if any, plus ids and framing. */
+export const workItemBytes = (item: WorkItem): number =>
+  "assignJob" in item ? item.assignJob.specJson.length + 96 : 64;
+
+export const reportBytes = (item: Report): number =>
+  "jobResult" in item ? 96 + resultBytes(item.jobResult) : 64;
+
+const resultBytes = (r: JobResult): number =>
+  "succeeded" in r
+    ? r.succeeded.outputJson.length
+    : "failed" in r
+      ? r.failed.error.length
+      : "rejected" in r
+        ? r.rejected.reason.length
+        : 0;
 
 export type WireLogStream = "STDOUT" | "STDERR";
 

@@ -1,0 +1,46 @@
+/**
+ * Who may import whom, read from the sources with TypeScript's own import scanner: the agent and
+ * the wire codec it shares with the supervisor stand apart from the supervisor, so an agent
+ * process loads none of it (its store, scheduler, API or actors).
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
+import ts from "typescript";
+import { describe, expect, it } from "vitest";
+
+const root = resolve(import.meta.dirname, "..");
+
+/** Every relative import of every .ts file under `dir`, as a path from the repository root. */
+const importsOf = (dir: string): Array<{ file: string; target: string }> =>
+  readdirSync(join(root, dir), { recursive: true, encoding: "utf8" })
+    .filter((f) => f.endsWith(".ts"))
+    .flatMap((f) => {
+      const file = join(dir, f);
+      const { importedFiles } = ts.preProcessFile(readFileSync(join(root, file), "utf8"), true);
+      return importedFiles
+        .filter((i) => i.fileName.startsWith("."))
+        .map((i) => ({ file, target: relative(root, resolve(root, dirname(file), i.fileName)) }));
+    });
+
+const outside = (dir: string, allowed: ReadonlyArray<string>) =>
+  importsOf(dir).filter(({ target }) => !allowed.some((a) => target.startsWith(a)));
+
+describe("architecture", () => {
+  it("the agent imports only the domain, the protocol and itself", () => {
+    expect(outside("src/agent", ["src/agent/", "src/domain/", "src/protocol/"])).toEqual([]);
+  });
+
+  it("the protocol imports only the domain and itself", () => {
+    expect(outside("src/protocol", ["src/protocol/", "src/domain/"])).toEqual([]);
+  });
+
+  it("the domain imports nothing outside itself", () => {
+    expect(outside("src/domain", ["src/domain/"])).toEqual([]);
+  });
+
+  it("the scanner sees imports (a check that would pass on an empty list proves nothing)", () => {
+    expect(importsOf("src/agent").some(({ target }) => target === "src/protocol/wire.ts")).toBe(
+      true,
+    );
+  });
+});
