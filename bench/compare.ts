@@ -160,13 +160,14 @@ const redisProblem = async (): Promise<string | undefined> => {
     maxRetriesPerRequest: 0,
     enableOfflineQueue: false,
   });
-  redis.on("error", () => {});
+  let refused: string | undefined;
+  redis.on("error", (e: Error) => (refused ??= e.message));
   try {
     await redis.connect();
     const pong = await redis.ping();
     return pong === "PONG" ? undefined : `PING answered ${pong}`;
   } catch (e) {
-    return e instanceof Error ? e.message : String(e);
+    return refused ?? (e instanceof Error ? e.message : String(e));
   } finally {
     redis.disconnect();
   }
