@@ -23,7 +23,9 @@
  *   as bench/hwp.ts's `submit_to_start` and as BullMQ's usual figure;
  * - the same under load: for each of the N jobs, from its batch being sent to its start.
  * Each system gets `WARMUP` jobs first, not counted. A unique BullMQ queue per run, obliterated
- * at the end.
+ * at the end. A wait longer than `HODEI_BENCH_COMPARE_STALL_S` (600) fails the run with the
+ * counts so far, instead of hanging. `HODEI_BENCH_COMPARE_N`, `HODEI_BENCH_LATENCY_SAMPLES` and
+ * `HODEI_BENCH_COMPARE_WARMUP` shrink it for a smoke run.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -62,6 +64,18 @@ interface System {
   readonly completed: (n: number) => Promise<void>;
 }
 
+/** A wait that gives up with a reason rather than hanging the run (a job failed, a worker hung). */
+const STALL_MS = Number(process.env["HODEI_BENCH_COMPARE_STALL_S"] ?? 600) * 1000;
+const within = async <A>(what: string, p: Promise<A>, why: () => Promise<string>): Promise<A> => {
+  let timer: NodeJS.Timeout | undefined;
+  const stalled = new Promise<"stalled">((r) => (timer = setTimeout(() => r("stalled"), STALL_MS)));
+  const first = await Promise.race([p, stalled]);
+  clearTimeout(timer);
+  if (first === "stalled")
+    throw new Error(`${what}: not within ${STALL_MS / 1000} s (${await why()})`);
+  return first;
+};
+
 /** The run both systems go through: warm-up, throughput, then idle latency one job at a time. */
 const measure = async (sys: System): Promise<Side> => {
   const batches = (first: number, n: number): Promise<Submitted> =>
@@ -85,7 +99,8 @@ const measure = async (sys: System): Promise<Side> => {
     const started = Promise.race(sys.workers.map((w) => w.next(`started ${i} `)));
     const at = monotonicUs();
     await sys.sendOne(i);
-    idle.push((Number((await started).split(" ")[2]) - at) / 1000);
+    const line = await within(`job ${i} to start`, started, async () => "its start never came");
+    idle.push((Number(line.split(" ")[2]) - at) / 1000);
     await sys.completed(WARMUP + N + k + 1);
   }
   const startedUs = await collectMarks(sys.workers, N);
@@ -136,7 +151,13 @@ const hodei = async (): Promise<Side> => {
         const text = await res.text();
         if (res.status !== 201) throw new Error(`submit answered ${res.status}: ${text}`);
       },
-      completed: (n) => supervisor.reached("succeeded", n),
+      completed: (n) =>
+        within(`hodei: ${n} jobs succeeded`, supervisor.reached("succeeded", n), async () => {
+          const [ok, failed] = await Promise.all(
+            ["succeeded", "failed"].map((state) => supervisor.count(state)),
+          );
+          return `${ok} succeeded, ${failed} failed`;
+        }),
     });
   } finally {
     await Promise.all(workers.map((w) => w.stop()));
@@ -193,7 +214,10 @@ const bullmq = async (): Promise<Side> => {
       completed: async (n) => {
         const reached = worker.next(`reached ${n}`);
         worker.send(`await ${n}`);
-        await reached;
+        await within(`bullmq: ${n} jobs completed`, reached, async () => {
+          const counts = await queue.getJobCounts("completed", "failed", "active", "wait");
+          return JSON.stringify(counts);
+        });
       },
     });
   } finally {
