@@ -27,15 +27,16 @@
  * counts so far, instead of hanging. `HODEI_BENCH_COMPARE_N`, `HODEI_BENCH_LATENCY_SAMPLES` and
  * `HODEI_BENCH_COMPARE_WARMUP` shrink it for a smoke run.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { Queue } from "bullmq";
-import { Redis } from "ioredis";
-import { hodeiBatchSender, submitInBatches, type Submitted } from "./fixtures/batch-submit.ts";
-import { collectMarks, lineProcess, type LineProcess } from "./fixtures/line-process.ts";
+import { submitInBatches, type Submitted } from "./fixtures/batch-submit.ts";
+import {
+  bullmqSystem,
+  hodeiSystem,
+  redisProblem,
+  within,
+  type System,
+} from "./fixtures/compare-systems.ts";
+import { collectMarks } from "./fixtures/line-process.ts";
 import { monotonicUs } from "./fixtures/supervisor-ipc.ts";
-import { readyAt, startSupervisorProcess } from "./fixtures/supervisor-process.ts";
 import { percentile, printJson, printTable, round } from "./report.ts";
 
 const N = Number(process.env["HODEI_BENCH_COMPARE_N"] ?? 20_000);
@@ -45,36 +46,12 @@ const WARMUP = Number(process.env["HODEI_BENCH_COMPARE_WARMUP"] ?? 2_000);
 const BATCH = 1_000;
 const IN_FLIGHT = 4;
 const REDIS_URL = process.env["HODEI_BENCH_REDIS_URL"] ?? "redis://127.0.0.1:6379";
-const TOKEN = "bench-compare-token";
 
 interface Side {
   readonly jobsPerS: number;
   readonly idle: ReadonlyArray<number>;
   readonly loaded: ReadonlyArray<number>;
 }
-
-/** What one system must offer the common procedure below. */
-interface System {
-  readonly workers: ReadonlyArray<LineProcess>;
-  /** Submits jobs `[first, first + count)` in one batch call. */
-  readonly sendBatch: (first: number, count: number) => Promise<void>;
-  /** Submits one job alone, the handler told to report its start. */
-  readonly sendOne: (i: number) => Promise<void>;
-  /** Resolves once `n` jobs have completed since the system started. */
-  readonly completed: (n: number) => Promise<void>;
-}
-
-/** A wait that gives up with a reason rather than hanging the run (a job failed, a worker hung). */
-const STALL_MS = Number(process.env["HODEI_BENCH_COMPARE_STALL_S"] ?? 600) * 1000;
-const within = async <A>(what: string, p: Promise<A>, why: () => Promise<string>): Promise<A> => {
-  let timer: NodeJS.Timeout | undefined;
-  const stalled = new Promise<"stalled">((r) => (timer = setTimeout(() => r("stalled"), STALL_MS)));
-  const first = await Promise.race([p, stalled]);
-  clearTimeout(timer);
-  if (first === "stalled")
-    throw new Error(`${what}: not within ${STALL_MS / 1000} s (${await why()})`);
-  return first;
-};
 
 /** The run both systems go through: warm-up, throughput, then idle latency one job at a time. */
 const measure = async (sys: System): Promise<Side> => {
@@ -109,126 +86,8 @@ const measure = async (sys: System): Promise<Side> => {
   return { jobsPerS, idle: sort(idle), loaded: sort(loaded) };
 };
 
-const hodei = async (): Promise<Side> => {
-  const dir = mkdtempSync(join(tmpdir(), "hodei-bench-compare-"));
-  const supervisor = startSupervisorProcess({
-    dataDir: dir,
-    http: "127.0.0.1:0",
-    grpc: "127.0.0.1:0",
-    apiToken: TOKEN,
-    workerToken: TOKEN,
-    logLevel: "warn",
-    shutdownGraceMs: "1000",
-  });
-  const workers: LineProcess[] = [];
-  try {
-    const { http, grpc } = await supervisor.started;
-    await readyAt(http, 60_000);
-    const env = { HODEI_URL: grpc, HODEI_WORKER_TOKEN: TOKEN };
-    for (const i of [1, 2]) {
-      workers.push(
-        lineProcess("bench/fixtures/marking-agent.ts", [], {
-          ...env,
-          HODEI_BENCH_NAME: `cmp-${i}`,
-        }),
-      );
-    }
-    await Promise.all(workers.map((w) => w.ready));
-    const spec = (i: number, report = false) => ({
-      name: "mark",
-      handler: { name: "mark", input: report ? { i, report } : { i } },
-    });
-    const headers = { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" };
-    return await measure({
-      workers,
-      sendBatch: hodeiBatchSender(http, TOKEN, (i) => spec(i)),
-      sendOne: async (i) => {
-        const res = await fetch(`http://${http}/api/v1/jobs`, {
-          method: "POST",
-          headers,
-          body: JSON.stringify(spec(i, true)),
-        });
-        const text = await res.text();
-        if (res.status !== 201) throw new Error(`submit answered ${res.status}: ${text}`);
-      },
-      completed: (n) =>
-        within(`hodei: ${n} jobs succeeded`, supervisor.reached("succeeded", n), async () => {
-          const [ok, failed] = await Promise.all(
-            ["succeeded", "failed"].map((state) => supervisor.count(state)),
-          );
-          return `${ok} succeeded, ${failed} failed`;
-        }),
-    });
-  } finally {
-    await Promise.all(workers.map((w) => w.stop()));
-    await supervisor.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
-};
-
-const redisConnection = () => {
-  const url = new URL(REDIS_URL);
-  return { host: url.hostname, port: Number(url.port || 6379) };
-};
-
-/** Undefined when Redis answers PING; otherwise why not. No retries: it is there or it is not. */
-const redisProblem = async (): Promise<string | undefined> => {
-  const redis = new Redis({
-    ...redisConnection(),
-    lazyConnect: true,
-    connectTimeout: 2_000,
-    retryStrategy: () => null,
-    maxRetriesPerRequest: 0,
-    enableOfflineQueue: false,
-  });
-  let refused: string | undefined;
-  redis.on("error", (e: Error) => (refused ??= e.message));
-  try {
-    await redis.connect();
-    const pong = await redis.ping();
-    return pong === "PONG" ? undefined : `PING answered ${pong}`;
-  } catch (e) {
-    return refused ?? (e instanceof Error ? e.message : String(e));
-  } finally {
-    redis.disconnect();
-  }
-};
-
-const bullmq = async (): Promise<Side> => {
-  const name = `hodei-compare-${process.pid}-${Date.now()}`;
-  const connection = { ...redisConnection(), maxRetriesPerRequest: null };
-  const queue = new Queue(name, { connection });
-  const worker = lineProcess("bench/fixtures/bullmq-worker.ts", [name], {
-    HODEI_BENCH_REDIS_URL: REDIS_URL,
-    HODEI_BENCH_BULLMQ_CONCURRENCY: "50",
-  });
-  try {
-    await Promise.all([queue.waitUntilReady(), worker.ready]);
-    return await measure({
-      workers: [worker],
-      sendBatch: async (first, count) =>
-        void (await queue.addBulk(
-          Array.from({ length: count }, (_, k) => ({ name: "mark", data: { i: first + k } })),
-        )),
-      sendOne: async (i) => void (await queue.add("mark", { i, report: true })),
-      completed: async (n) => {
-        const reached = worker.next(`reached ${n}`);
-        worker.send(`await ${n}`);
-        await within(`bullmq: ${n} jobs completed`, reached, async () => {
-          const counts = await queue.getJobCounts("completed", "failed", "active", "wait");
-          return JSON.stringify(counts);
-        });
-      },
-    });
-  } finally {
-    await worker.stop();
-    await queue.obliterate({ force: true });
-    await queue.close();
-  }
-};
-
 export const run = async (): Promise<void> => {
-  const problem = await redisProblem();
+  const problem = await redisProblem(REDIS_URL);
   if (problem !== undefined) {
     console.error(
       `compare: Redis does not answer at ${REDIS_URL} (${problem}).\n` +
@@ -237,8 +96,8 @@ export const run = async (): Promise<void> => {
     );
     process.exit(1);
   }
-  const h = await hodei();
-  const b = await bullmq();
+  const h = await hodeiSystem(measure);
+  const b = await bullmqSystem(REDIS_URL, measure);
   const ms = (xs: ReadonlyArray<number>, p: number) => round(percentile(xs, p), 2);
   printTable(`compare: ${N} no-op jobs, batches of ${BATCH}, ${IN_FLIGHT} in flight`, [
     {
