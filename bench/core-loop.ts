@@ -7,6 +7,7 @@
  */
 import { Effect } from "effect";
 import type { SupervisorCore } from "../src/supervisor/core.ts";
+import { startAllocationMeter } from "./fixtures/allocation.ts";
 
 const capacity = { cpuMillis: 1_000_000, memoryMb: 1_000_000, gpus: 0, maxJobs: 256 };
 const telemetry = {
@@ -23,6 +24,8 @@ export interface CoreLoop {
   readonly jobsPerS: number;
   /** This process's CPU (every thread: main, LMDB's writer, GC) per job. */
   readonly cpuUsPerJob: number;
+  /** V8 heap allocated per job in this process, KB (fixtures/allocation.ts says how). */
+  readonly allocKbPerJob: number;
 }
 
 export const coreLoop = async (
@@ -55,6 +58,7 @@ export const coreLoop = async (
   }
   const spec = { name: "noop", handler: { name: "noop", input: null } };
   const cpu0 = process.cpuUsage();
+  const meter = startAllocationMeter();
   const t0 = performance.now();
   let next = 0;
   await Promise.all(
@@ -66,9 +70,11 @@ export const coreLoop = async (
     }),
   );
   await done;
+  const allocated = meter.stop();
   const cpu = process.cpuUsage(cpu0);
   return {
     jobsPerS: n / ((performance.now() - t0) / 1000),
     cpuUsPerJob: (cpu.user + cpu.system) / n,
+    allocKbPerJob: allocated / 1024 / n,
   };
 };

@@ -10,7 +10,8 @@
  *   (c) 10,000 simulated agents heartbeating once a second for 30 s: this process's CPU %;
  *   (d) one job printing 1,000,000 lines: lines/s into the store.
  * And, as a reference for (a), the same jobs through the supervisor core alone (core-loop.ts):
- * `core_only_jobs_per_s`, and its CPU per job.
+ * `core_only_jobs_per_s`, its CPU per job, and the V8 heap it allocates per job
+ * (`alloc_kb_per_job`: fixtures/allocation.ts says how it is measured).
  * One JSON line per store. While working on one part, `HODEI_BENCH_HWP_PARTS=cd` runs only
  * those (the others print null) and `HODEI_BENCH_HWP_STORES=lmdb` only that store.
  */
@@ -282,6 +283,7 @@ export const run = async (): Promise<void> => {
       "CPU µs per heartbeat": orDash(r.heartbeatUs, 1),
       "log lines/s": orDash(r.linesPerS, 0),
       "core only jobs/s": orDash(r.core?.jobsPerS ?? null, 0),
+      "core only KB allocated per job": orDash(r.core?.allocKbPerJob ?? null, 1),
     })),
   );
   for (const r of results) {
@@ -298,6 +300,7 @@ export const run = async (): Promise<void> => {
       log_lines_per_s: orNull(r.linesPerS, 0),
       core_only_jobs_per_s: orNull(r.core?.jobsPerS ?? null, 0),
       core_only_cpu_us_per_job: orNull(r.core?.cpuUsPerJob ?? null, 0),
+      alloc_kb_per_job: orNull(r.core?.allocKbPerJob ?? null, 1),
       store: r.store,
     });
   }
