@@ -116,7 +116,26 @@ describe("the dashboard in a browser", { timeout: 60_000 }, () => {
     expect(page.url()).not.toContain("code=");
     await page.getByTestId("live").filter({ hasText: "live" }).waitFor();
     await page.getByTestId("workers-healthy").filter({ hasText: /^1$/ }).waitFor();
+    // While the overview is open: a job no worker can take waits in the queue, one fails.
+    const submit = (spec: object) =>
+      call<{ id: string }>("/jobs", { method: "POST", body: JSON.stringify(spec) });
+    const stuck = await submit({
+      name: "needs-a-gpu",
+      command: { argv: ["true"] },
+      resources: { gpus: 1 },
+      priority: 800,
+    });
+    await submit({ name: "exits-3", command: { argv: ["sh", "-c", "exit 3"] } });
+    await page.getByTestId("queued").filter({ hasText: /^1$/ }).waitFor();
+    await page.getByRole("link", { name: "exits-3" }).waitFor();
     await shot(page, "overview");
+
+    // Why it waits, in the scheduler's words; an admin cancels it.
+    await page.goto(`${api}/#/jobs/${stuck.id}`);
+    await page.getByTestId("why").filter({ hasText: /gpu/i }).waitFor();
+    await shot(page, "job-waiting");
+    await page.getByRole("button", { name: "Cancel" }).click();
+    await page.locator('h1 [data-state="cancelled"]').waitFor();
 
     // A job, submitted while the list is open: it appears, and its log arrives as it is written.
     await page.getByRole("link", { name: "Jobs", exact: true }).click();

@@ -118,11 +118,13 @@ export const JobPage = ({ id }: { id: string }) => {
           {p.never && <p class="warn">No registered worker could ever take it as specified.</p>}
           {p.rejected !== null && (
             <ul class="plain">
-              {Object.entries(p.rejected).map(([why, n]) => (
-                <li key={why}>
-                  {n} worker(s): {why}
-                </li>
-              ))}
+              {Object.entries(p.rejected)
+                .filter(([, n]) => n > 0)
+                .map(([why, n]) => (
+                  <li key={why}>
+                    {n} worker(s): {why}
+                  </li>
+                ))}
             </ul>
           )}
         </section>
