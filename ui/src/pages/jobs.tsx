@@ -1,5 +1,5 @@
 /**
- * Jobs: filtered by state, label and pipeline run, newest first, one page of the API's cursor at
+ * Jobs: filtered by state, handler, label and pipeline run, newest first, one page of the API's cursor at
  * a time (never the whole list). Live: a listed job's state changes in place as its events
  * arrive; a new job shows up on the first page.
  */
@@ -32,6 +32,7 @@ export const JobsPage = () => {
     state: params.get("state") ?? undefined,
     label: params.get("label") ?? undefined,
     pipelineRunId: params.get("run") ?? undefined,
+    handler: params.get("handler") ?? undefined,
     cursor: params.get("cursor") ?? undefined,
   };
   const page = useResource(
@@ -39,7 +40,7 @@ export const JobsPage = () => {
       get<{ jobs: Job[]; next: string | null }>(
         `/jobs${query({ ...filter, order: "newest", limit: String(pageSize) })}`,
       ),
-    [filter.state, filter.label, filter.pipelineRunId, filter.cursor],
+    [filter.state, filter.label, filter.pipelineRunId, filter.handler, filter.cursor],
   );
   const [changed, setChanged] = useState<ReadonlyMap<string, JobEvent>>(new Map());
   const known = useRef(new Set<string>());
@@ -59,6 +60,7 @@ export const JobsPage = () => {
       state: filter.state,
       label: filter.label,
       run: filter.pipelineRunId,
+      handler: filter.handler,
       [key]: value,
       cursor: undefined,
     });
@@ -77,6 +79,15 @@ export const JobsPage = () => {
               </option>
             ))}
           </select>
+        </label>
+        <label>
+          handler
+          <input
+            name="handler"
+            placeholder="handler name"
+            value={filter.handler ?? ""}
+            onChange={(e) => set("handler", e.currentTarget.value)}
+          />
         </label>
         <label>
           label
@@ -150,6 +161,7 @@ export const JobsPage = () => {
               state: filter.state,
               label: filter.label,
               run: filter.pipelineRunId,
+              handler: filter.handler,
               cursor: page.value.next,
             })}
           >
