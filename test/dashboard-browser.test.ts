@@ -116,6 +116,12 @@ describe("the dashboard in a browser", { timeout: 60_000 }, () => {
     expect(page.url()).not.toContain("code=");
     await page.getByTestId("live").filter({ hasText: "live" }).waitFor();
     await page.getByTestId("workers-healthy").filter({ hasText: /^1$/ }).waitFor();
+    // The first Tab reaches the skip link, the next ones the pages.
+    await page.keyboard.press("Tab");
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Skip to content");
+    await page.keyboard.press("Tab");
+    await page.keyboard.press("Tab");
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Overview");
     // While the overview is open: a job no worker can take waits in the queue, one fails.
     const submit = (spec: object) =>
       call<{ id: string }>("/jobs", { method: "POST", body: JSON.stringify(spec) });
@@ -170,7 +176,9 @@ describe("the dashboard in a browser", { timeout: 60_000 }, () => {
     await page.getByRole("button", { name: "Signal approve" }).waitFor();
     await shot(page, "run-waiting");
     await page.locator(".dag-card").screenshot({ path: join(shots, "run-dag.png") });
-    await page.getByRole("button", { name: "Signal approve" }).click();
+    // By keyboard: the signal button takes focus and Enter.
+    await page.getByRole("button", { name: "Signal approve" }).focus();
+    await page.keyboard.press("Enter");
     await page.locator('[data-step="deploy"][data-state="succeeded"]').waitFor();
     await page.locator('h1 [data-state="succeeded"]').waitFor();
     expect(await page.getByRole("button", { name: "Signal approve" }).count()).toBe(0);
