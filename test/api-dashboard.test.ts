@@ -14,7 +14,9 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { command, startApi, type Harness } from "./api-harness.ts";
+import { connect } from "node:net";
+import { jobEvents } from "../src/supervisor/topics.ts";
+import { command, eventually, startApi, type Harness } from "./api-harness.ts";
 
 let h: Harness;
 let ui = "";
@@ -151,6 +153,33 @@ describe("the event stream", () => {
     const bad = await h.json("/api/v1/events?topics=jobs,bogus");
     expect(bad.status).toBe(400);
     expect(bad.body.error.details[0].path).toBe("topics.1");
+  });
+});
+
+describe("a slow client of the event stream", () => {
+  it("skips events while its socket is full, then tells it to read again", async () => {
+    const socket = connect(Number(new URL(h.url).port), "127.0.0.1");
+    socket.pause();
+    socket.write(
+      `GET /api/v1/events?topics=jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${h.token}\r\n\r\n`,
+    );
+    await eventually(() => (h.serving.api.streams() > 0 ? true : undefined), "the stream");
+    // Far more than the socket's buffers hold, published in bursts the hub drains between.
+    const published = 50_000;
+    const event = { state: "queued", attempt: 0, workerId: null, at: Date.now() } as const;
+    for (let i = 0; i < published; i++) {
+      h.core.bus.tryPublish(jobEvents, { ...event, jobId: `j${i}` });
+      if (i % 1000 === 999) await new Promise((r) => setImmediate(r));
+    }
+    let text = "";
+    socket.setEncoding("utf8");
+    socket.on("data", (d: string) => (text += d));
+    socket.resume();
+    await eventually(() => (text.includes("event: resync") ? true : undefined), "a resync");
+    socket.destroy();
+    const received = text.split("event: job\n").length - 1;
+    expect(received).toBeGreaterThan(0);
+    expect(received).toBeLessThan(published);
   });
 });
 
