@@ -162,6 +162,10 @@ describe("the dashboard in a browser", { timeout: 60_000 }, () => {
     await page.getByRole("button", { name: "Cancel" }).waitFor();
     writeFileSync(go, "");
     await log.getByText("second line").waitFor();
+    // Search keeps the lines that match.
+    await page.getByRole("searchbox").fill("second");
+    await log.locator(".log-line").filter({ hasText: "first line" }).waitFor({ state: "detached" });
+    expect(await log.locator(".log-line").allTextContents()).toEqual(["second line"]);
     await page.locator('h1 [data-state="succeeded"]').waitFor();
     await page.getByRole("button", { name: "Retry" }).waitFor();
     await shot(page, "job");
@@ -169,8 +173,10 @@ describe("the dashboard in a browser", { timeout: 60_000 }, () => {
     await row.locator('[data-state="succeeded"]').waitFor();
 
     // A run waiting for its signal: the DAG shows `deploy` waiting; the button moves it on.
-    const run = await call<{ id: string }>("/pipelines/gated/runs", { method: "POST", body: "{}" });
-    await page.goto(`${api}/#/runs/${run.id}`);
+    await page.getByRole("link", { name: "Pipelines" }).click();
+    await page.getByRole("button", { name: "Start a run of gated" }).click();
+    await page.waitForURL(/#\/runs\/\w+$/);
+    const run = { id: new URL(page.url()).hash.split("/").pop()! };
     await page.locator('[data-step="build"][data-state="succeeded"]').waitFor();
     await page.locator('[data-step="deploy"][data-state="waiting"]').waitFor();
     await page.getByRole("button", { name: "Signal approve" }).waitFor();
@@ -228,6 +234,21 @@ describe("the dashboard in a browser", { timeout: 60_000 }, () => {
     await page.goto(`${api}/#/runs/${run.id}`);
     await page.getByTestId("signals").waitFor();
     expect(await page.getByRole("button", { name: /^(Signal|Cancel)/ }).count()).toBe(0);
+    await context.close();
+    expect(problems).toEqual([]);
+  });
+
+  it("lets an admin drain a worker (signed in with the token typed in)", async () => {
+    const context = await browser!.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = watch(await context.newPage(), "admin");
+    await page.goto(dashboard);
+    await page.getByLabel("API token").fill(admin);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("link", { name: "Workers" }).click();
+    await page.getByRole("button", { name: "Drain local-1" }).click();
+    // An idle agent that is drained leaves at once: the page follows it to offline.
+    await page.locator('[data-worker="local-1"] h2 [data-state="offline"]').waitFor();
+    expect(await page.getByRole("button", { name: /^Drain/ }).count()).toBe(0);
     await context.close();
     expect(problems).toEqual([]);
   });

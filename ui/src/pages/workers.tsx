@@ -96,7 +96,7 @@ export const WorkersPage = () => {
                     ))}
                   </ul>
                 )}
-                {can.admin() && w.healthy && !w.draining && (
+                {can.admin() && w.healthy && !w.draining && w.state !== "offline" && (
                   <ActionButton
                     label={`Drain ${w.name}`}
                     kind="danger"
