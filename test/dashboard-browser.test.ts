@@ -118,10 +118,10 @@ describe("the dashboard in a browser", { timeout: 60_000 }, () => {
     await page.getByTestId("workers-healthy").filter({ hasText: /^1$/ }).waitFor();
     // The first Tab reaches the skip link, the next ones the pages.
     await page.keyboard.press("Tab");
-    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Skip to content");
+    expect(await page.locator(":focus").textContent()).toBe("Skip to content");
     await page.keyboard.press("Tab");
     await page.keyboard.press("Tab");
-    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Overview");
+    expect(await page.locator(":focus").textContent()).toBe("Overview");
     // While the overview is open: a job no worker can take waits in the queue, one fails.
     const submit = (spec: object) =>
       call<{ id: string }>("/jobs", { method: "POST", body: JSON.stringify(spec) });
