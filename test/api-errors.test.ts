@@ -143,7 +143,7 @@ describe("API errors", () => {
       "not_found",
     );
     await expectError(h.fetch("/api/v2/jobs"), 404, "route_not_found");
-    await expectError(h.fetch("/"), 404, "route_not_found");
+    await expectError(h.fetch("/nope"), 404, "route_not_found");
     const wrong = await expectError(
       h.fetch("/api/v1/jobs", { method: "DELETE" }),
       405,

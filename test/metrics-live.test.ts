@@ -118,8 +118,10 @@ describe("metrics", () => {
       m.get('hodei_http_request_duration_seconds_count{method="POST",route="/api/v1/jobs"}'),
     ).toBe(5);
     expect(m.get('hodei_events_published_total{topic="placements"}')).toBe(5);
-    expect(m.get('hodei_events_received_total{topic="placements"}')).toBe(5);
-    expect(m.get('hodei_event_bus_subscribers{topic="jobs"}')).toBe(2); // metrics and log streams
+    // Each subscriber receives each: the metrics and the dashboard's event stream.
+    expect(m.get('hodei_events_received_total{topic="placements"}')).toBe(10);
+    // The metrics, the log streams and the dashboard's event stream.
+    expect(m.get('hodei_event_bus_subscribers{topic="jobs"}')).toBe(3);
     expect(m.get('hodei_events_dropped_total{topic="jobs"}')).toBe(0);
     expect(m.get('hodei_metrics_events_missed_total{topic="jobs"}')).toBe(0);
     // Attempts that ran, by how they ended: the moving job's first one lost its worker.

@@ -271,6 +271,12 @@ describe("the package, installed outside the repository", { timeout: 180_000 }, 
     expect(ran.status, ran.stderr).toBe(0);
     expect(ran.stdout).toMatch(/^say succeeded in/m);
     expect(ran.stdout).toMatch(/^run \S+ succeeded in/m);
+    // The dashboard is in the package: its page, and the script the page loads.
+    const page = await fetch(`${api}/`);
+    expect(page.status).toBe(200);
+    const script = /src="(\/assets\/[^"]+\.js)"/.exec(await page.text())?.[1];
+    expect(script).toBeDefined();
+    expect((await fetch(`${api}${script}`)).status).toBe(200);
     process.kill(-s.p.pid!, "SIGTERM");
     await new Promise((r) => s.p.once("exit", r));
   });

@@ -30,6 +30,7 @@ import { PipelineRun } from "../persistence/pipelines.ts";
 import * as P from "./pipeline-schemas.ts";
 import * as S from "./schemas.ts";
 import * as T from "./token-schemas.ts";
+import * as D from "./dashboard-schemas.ts";
 
 export class Authorization extends HttpApiMiddleware.Tag<Authorization>()("hodei/Authorization", {
   security: { bearer: HttpApiSecurity.bearer },
@@ -318,6 +319,46 @@ const tokens = HttpApiGroup.make("tokens")
   .middleware(Authorization)
   .prefix("/api/v1");
 
+/** What the web dashboard reads besides the resources: the overview, live events, who it is. */
+const dashboard = HttpApiGroup.make("dashboard")
+  .add(
+    HttpApiEndpoint.get("streamEvents", "/events")
+      .annotate(RequiredRole, "read")
+      .setUrlParams(D.EventsQuery)
+      .addSuccess(
+        HttpApiSchema.Text({ contentType: "text/event-stream" }).annotations({
+          description:
+            "Server-Sent Events: `hello`, then `job`, `worker`, `run`, `placement` (the bus topics' messages), `overview` (an Overview when it changed) and `resync` (read again: events were skipped)",
+        }),
+      )
+      .addError(invalid),
+  )
+  .add(
+    HttpApiEndpoint.get("getOverview", "/overview")
+      .annotate(RequiredRole, "read")
+      .addSuccess(D.Overview),
+  )
+  .add(HttpApiEndpoint.get("whoAmI", "/whoami").annotate(RequiredRole, "read").addSuccess(D.WhoAmI))
+  .add(
+    HttpApiEndpoint.post("createUiLink", "/ui/links")
+      .annotate(RequiredRole, "read")
+      .addError(unsupported)
+      .addSuccess(Created(D.UiLink, "a one-time link for the dashboard, good for 60 s")),
+  )
+  .addError(forbidden)
+  .middleware(Authorization)
+  .prefix("/api/v1");
+
+/** The dashboard trades a one-time link's code for its token: the code is the credential. */
+const uiLogin = HttpApiGroup.make("uiLogin").add(
+  HttpApiEndpoint.post("exchangeUiLink", "/api/v1/ui/exchange")
+    .addError(unsupported)
+    .setPayload(D.ExchangeRequest)
+    .addSuccess(D.ExchangedToken)
+    .addError(invalid)
+    .addError(errorAt(404, "unknown, used or expired link")),
+);
+
 /** What this API is and where to go: behind a token, as every `/api/v1` route is. */
 const apiIndex = HttpApiGroup.make("index")
   .add(
@@ -340,6 +381,8 @@ export const hodeiApi = HttpApi.make("hodei")
   .add(pipelines)
   .add(meta)
   .add(tokens)
+  .add(dashboard)
+  .add(uiLogin)
   .add(apiIndex)
   .add(probes)
   .addError(

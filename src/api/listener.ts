@@ -4,7 +4,8 @@
  *
  * 1. who is asking (auth/request-guard.ts): 421 for a non-loopback `Host` on a loopback bind,
  *    403 for a browser origin that is not allowed (an allowed one's preflight is answered);
- * 2. route: 404 `route_not_found` for an unknown path, 405 (with `Allow`) for a known path and
+ * 2. the dashboard's files (ui/static-files.ts): `GET /` and `/assets/...`, no token (they hold
+ *    no data); then route: 404 `route_not_found` for an unknown path, 405 (with `Allow`) for a known path and
  *    another method;
  * 3. bearer token, on routes that need one: 401 without a usable token, 403 when its role is
  *    too weak (auth/authorize.ts), before any body is read;
@@ -35,6 +36,7 @@ import {
 import { parseJson, readBody, tooLarge } from "./body.ts";
 import { ApiFailure, fromError } from "./errors.ts";
 import type { NormalizedApiOptions } from "./options.ts";
+import type { StaticFiles } from "./ui/static-files.ts";
 import type { HandlerError, Handlers, Reply, Route, Router } from "./router.ts";
 
 /** The route label of requests no route took. */
@@ -75,6 +77,8 @@ export const makeListener = (options: {
   readonly keyring: Keyring;
   /** The API listens on loopback only (its `Host` is checked). */
   readonly loopback: boolean;
+  /** The dashboard's files, when served. */
+  readonly ui?: StaticFiles | undefined;
 }) => {
   const { router, handlers, metrics, keyring } = options;
   const { bodyLimitBytes, discardLimitBytes, onError, authRequired, publicMetrics } =
@@ -118,6 +122,10 @@ export const makeListener = (options: {
     const url = req.url ?? "/";
     const q = url.indexOf("?");
     const pathname = q < 0 ? url : url.slice(0, q);
+    if ((method === "GET" || method === "HEAD") && options.ui?.handles(pathname)) {
+      label = "ui";
+      return done(options.ui.serve(pathname, method === "HEAD", res));
+    }
     const match = router.match(method, pathname);
     if (match === undefined) {
       return fail(new ApiFailure(404, "route_not_found", `no route ${method} ${pathname}`));

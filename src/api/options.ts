@@ -20,9 +20,13 @@
  * - `metrics`: the registry to serve and record HTTP metrics in; the API attaches its own to
  *   the core when none is given.
  * - `sseHeartbeatMs` (default 15 s): a comment line on idle log streams, so proxies keep them.
+ * - `uiDir`: where the built dashboard is (default `dist/ui` in the package); `null` serves none.
+ * - `overviewMs` (default 1 s): how often the event stream looks for a changed overview.
  * - `onError`: unexpected failures (500s), for the supervisor's log; stderr by default.
  */
+import { join } from "node:path";
 import type { HodeiMetrics } from "../metrics/metrics.ts";
+import { packageRoot } from "../package-info.ts";
 
 export type Checks = Readonly<Record<string, boolean>>;
 
@@ -36,6 +40,8 @@ export interface ApiOptions {
   readonly readiness?: () => Checks | Promise<Checks>;
   readonly metrics?: HodeiMetrics;
   readonly sseHeartbeatMs?: number;
+  readonly uiDir?: string | null;
+  readonly overviewMs?: number;
   readonly onError?: (error: unknown, route: string) => void;
 }
 
@@ -51,6 +57,8 @@ export interface NormalizedApiOptions {
   readonly discardLimitBytes: number;
   readonly readiness: () => Checks | Promise<Checks>;
   readonly sseHeartbeatMs: number;
+  readonly uiDir: string | null;
+  readonly overviewMs: number;
   readonly onError: (error: unknown, route: string) => void;
 }
 
@@ -103,6 +111,8 @@ export const normalizeApiOptions = (options: ApiOptions): NormalizedApiOptions =
     discardLimitBytes: Math.max(16 * 1024 * 1024, 4 * bodyLimitBytes),
     readiness: options.readiness ?? (() => ({ core: true })),
     sseHeartbeatMs: int("sseHeartbeatMs", options.sseHeartbeatMs, 15_000, 10, 3_600_000),
+    uiDir: options.uiDir === undefined ? join(packageRoot, "dist", "ui") : options.uiDir,
+    overviewMs: int("overviewMs", options.overviewMs, 1_000, 10, 3_600_000),
     onError:
       options.onError ??
       ((error, route) => console.error(`hodei api: ${route}: unexpected error`, error)),

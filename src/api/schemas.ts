@@ -62,6 +62,7 @@ export const ListJobsQuery = Schema.Struct({
   ),
   label: opt(LabelFilter),
   pipelineRunId: opt(Schema.String),
+  handler: opt(Schema.String.annotations({ description: "jobs that call this handler" })),
   limit: opt(intFromString(1, 1000, "page size, default 100")),
   cursor: opt(Schema.String.annotations({ description: "`next` of the previous page" })),
 });

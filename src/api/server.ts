@@ -26,6 +26,10 @@ import { tokenHandlers } from "./handlers/tokens.ts";
 import { workerHandlers } from "./handlers/workers.ts";
 import { makeListener } from "./listener.ts";
 import { makeLogStreams } from "./log-stream.ts";
+import { makeEventHub } from "./events/event-hub.ts";
+import { dashboardHandlers } from "./handlers/dashboard.ts";
+import { makeStaticFiles } from "./ui/static-files.ts";
+import { makeUiLinks } from "./ui/links.ts";
 import { normalizeApiOptions, type ApiOptions } from "./options.ts";
 import { compileRouter, type Handlers, type Route } from "./router.ts";
 
@@ -39,7 +43,7 @@ export interface HttpApi {
   readonly metrics: ApiContext["metrics"];
   /** Shutdown, first step: submits answer 503 and /ready turns 503; reads go on. */
   readonly stopAccepting: () => void;
-  /** Open log streams. */
+  /** Open log and event streams. */
   readonly streams: () => number;
   /** Ends every log stream (each gets its `end` event). */
   readonly closeStreams: () => void;
@@ -59,11 +63,17 @@ export const makeHttpApi = (
     });
     const metrics = options.metrics ?? (yield* attachMetrics(core));
     const logs = yield* makeLogStreams(core, normalized.sseHeartbeatMs);
+    const events = yield* makeEventHub(core, {
+      heartbeatMs: normalized.sseHeartbeatMs,
+      overviewMs: normalized.overviewMs,
+    });
     let accepting = true;
     const ctx: ApiContext = {
       core,
       metrics,
       logs,
+      events,
+      uiLinks: makeUiLinks(),
       options: normalized,
       keyring,
       accepting: () => accepting,
@@ -76,6 +86,7 @@ export const makeHttpApi = (
       ...systemHandlers(ctx),
       ...pipelineHandlers(ctx),
       ...tokenHandlers(ctx),
+      ...dashboardHandlers(ctx),
     };
     const router = compileRouter(hodeiApi);
     const { listener, checkContinue } = makeListener({
@@ -85,6 +96,7 @@ export const makeHttpApi = (
       options: normalized,
       keyring,
       loopback: served.loopback,
+      ui: normalized.uiDir === null ? undefined : makeStaticFiles(normalized.uiDir),
     });
 
     return {
@@ -96,8 +108,11 @@ export const makeHttpApi = (
       stopAccepting: () => {
         accepting = false;
       },
-      streams: logs.open,
-      closeStreams: logs.closeAll,
+      streams: () => logs.open() + events.open(),
+      closeStreams: () => {
+        logs.closeAll();
+        events.closeAll();
+      },
       keyring,
     };
   });

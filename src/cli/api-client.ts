@@ -127,6 +127,10 @@ export class ApiClient {
     }
   };
 
+  /** A one-time link that hands this client's token to the web dashboard (`hodei ui`). */
+  uiLink = async (): Promise<{ code: string; path: string; expiresAt: number }> =>
+    (await this.call<{ code: string; path: string; expiresAt: number }>("POST", "/ui/links")).data;
+
   workers = async (): Promise<WorkerSummary[]> =>
     (await this.call<{ workers: WorkerSummary[] }>("GET", "/workers")).data.workers;
 

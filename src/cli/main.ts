@@ -20,6 +20,7 @@ import { registerJobCommands } from "./job-commands.ts";
 import { registerPipelineCommands } from "./pipeline-commands.ts";
 import { registerRunCommand } from "./run-command.ts";
 import { registerTokenCommands } from "./tokens-command.ts";
+import { registerUiCommand } from "./ui-command.ts";
 import { registerWorkerCommands } from "./worker-commands.ts";
 import { registerWorker } from "./worker-command.ts";
 
@@ -41,6 +42,7 @@ registerWorkerCommands(program);
 registerRunCommand(program);
 registerPipelineCommands(program);
 registerTokenCommands(program);
+registerUiCommand(program);
 if (asked === "config") (await import("./config-command.ts")).registerConfig(program);
 else program.command("config").description("print every supervisor setting with its default");
 

@@ -111,6 +111,9 @@ export const serve = async (
     workers = await startLocalWorkers(config, running, config.localWorkers);
     const lines = [
       `hodei supervisor ready`,
+      ...(running.httpAddress !== null
+        ? [`  dashboard  http://${running.httpAddress}/  (\`hodei ui\` signs in)`]
+        : []),
       `  API      http://${running.httpAddress ?? "(disabled)"}/api/v1`,
       `  metrics  http://${running.httpAddress ?? "(disabled)"}/api/v1/metrics`,
       `  gRPC     ${grpc}`,

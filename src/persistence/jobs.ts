@@ -40,6 +40,8 @@ export interface JobFilter {
   readonly pipelineRunId?: string;
   /** Jobs whose `spec.labels` has this entry. */
   readonly label?: { readonly key: string; readonly value: string };
+  /** Jobs that call this handler (`spec.handler.name`). */
+  readonly handler?: string;
   /** Creation order, the oldest first (the default) or the newest first. */
   readonly order?: ListOrder;
   /** Page size, 1 to `maxPageSize`; `defaultPageSize` when absent. */

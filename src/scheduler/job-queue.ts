@@ -73,6 +73,15 @@ export class JobQueue {
     return this.entries.size;
   }
 
+  /** Jobs waiting at each (submitted) priority, highest first. */
+  depthByPriority(): ReadonlyArray<readonly [priority: number, jobs: number]> {
+    const depth = new Map<number, number>();
+    for (const b of this.buckets.values()) {
+      if (b.live > 0) depth.set(b.priority, (depth.get(b.priority) ?? 0) + b.live);
+    }
+    return [...depth].sort(([a], [b]) => b - a);
+  }
+
   has(jobId: string): boolean {
     return this.entries.has(jobId);
   }

@@ -37,6 +37,8 @@ export interface SchedulerActor {
   readonly explain: (jobId: string) => Explanation | undefined;
   readonly workers: () => ReadonlyArray<WorkerView>;
   readonly queued: () => number;
+  /** Queued jobs by priority, highest first. */
+  readonly queuedByPriority: () => ReadonlyArray<readonly [priority: number, jobs: number]>;
   readonly reservations: () => number;
   /** Waits until the mailbox is empty and the last pass has handed its placements on. */
   readonly settled: Effect.Effect<void>;
@@ -93,6 +95,7 @@ export const makeSchedulerActor = (
       explain: (jobId) => scheduler.explain(jobId),
       workers: () => scheduler.workers(),
       queued: () => scheduler.queue.size,
+      queuedByPriority: () => scheduler.queue.depthByPriority(),
       reservations: () => scheduler.state.reservations.size,
     };
   });

@@ -6,13 +6,19 @@ import type { HodeiMetrics } from "../../metrics/metrics.ts";
 import type { SupervisorCore } from "../../supervisor/core.ts";
 import type { Keyring } from "../auth/keyring.ts";
 import { ApiFailure } from "../errors.ts";
+import type { EventHub } from "../events/event-hub.ts";
 import type { LogStreams } from "../log-stream.ts";
+import type { UiLinks } from "../ui/links.ts";
 import type { NormalizedApiOptions } from "../options.ts";
 
 export interface ApiContext {
   readonly core: SupervisorCore;
   readonly metrics: HodeiMetrics;
   readonly logs: LogStreams;
+  /** The bus's topics as Server-Sent Events, and the overview. */
+  readonly events: EventHub;
+  /** One-time links that hand a token to the dashboard (`hodei ui`). */
+  readonly uiLinks: UiLinks;
   readonly options: NormalizedApiOptions;
   /** The API tokens (the store's, and the configured admin token). */
   readonly keyring: Keyring;

@@ -143,6 +143,7 @@ export const jobHandlers = (
           ...(query.order !== undefined ? { order: query.order } : {}),
           ...(query.label !== undefined ? { label: query.label } : {}),
           ...(query.pipelineRunId !== undefined ? { pipelineRunId: query.pipelineRunId } : {}),
+          ...(query.handler !== undefined ? { handler: query.handler } : {}),
           ...(query.limit !== undefined ? { limit: query.limit } : {}),
           ...(query.cursor !== undefined ? { cursor: query.cursor } : {}),
         }),

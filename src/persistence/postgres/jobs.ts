@@ -166,6 +166,8 @@ export const makePostgresJobStore = (
         }
         if (filter.pipelineRunId !== undefined)
           q = q.where("j.pipeline_run_id", "=", filter.pipelineRunId);
+        if (filter.handler !== undefined)
+          q = q.where(sql<boolean>`j.spec->'handler'->>'name' = ${filter.handler}`);
         if (filter.label !== undefined) {
           const entry = JSON.stringify({ [filter.label.key]: filter.label.value });
           q = q.where(sql<boolean>`j.labels @> ${entry}::jsonb`);
