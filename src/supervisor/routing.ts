@@ -42,6 +42,8 @@ export const queuedJobOf = (jobId: string, spec: JobSpec, at: number): QueuedJob
   priority: spec.priority,
   concurrencyKey: spec.concurrencyKey,
   strategy: spec.strategy,
+  queue: spec.queue,
+  rateLimit: spec.rateLimit,
   enqueuedAt: at,
 });
 

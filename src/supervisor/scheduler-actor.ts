@@ -11,9 +11,17 @@
  * or the queue (so no message or job is overtaken), the job is placed in the caller's turn, and
  * its creator writes it `scheduled` in the commit that creates it. Otherwise it is queued as
  * usual once it exists.
+ *
+ * A job held by a rate limit leaves the scheduler due at `wakeAt`: after each turn one timer
+ * (Effect's clock: a test clock drives it) is set for the earliest such time, and sends `wake`.
  */
-import { Effect, type Scope } from "effect";
-import { Scheduler, type Placement, type SchedulerMessage } from "../scheduler/scheduler.ts";
+import { Duration, Effect, Fiber, type Scope } from "effect";
+import {
+  Scheduler,
+  type Placement,
+  type QueueStats,
+  type SchedulerMessage,
+} from "../scheduler/scheduler.ts";
 import type { QueuedJob } from "../scheduler/job-queue.ts";
 import type { Explanation } from "../scheduler/explain.ts";
 import type { WorkerView } from "../scheduler/cluster-state.ts";
@@ -38,6 +46,9 @@ export interface SchedulerActor {
   readonly workers: () => ReadonlyArray<WorkerView>;
   readonly queued: () => number;
   readonly reservations: () => number;
+  /** Named queues: their settings and counts now. */
+  readonly queueNames: () => ReadonlyArray<string>;
+  readonly queueStats: (name: string) => QueueStats;
   /** Waits until the mailbox is empty and the last pass has handed its placements on. */
   readonly settled: Effect.Effect<void>;
   readonly busy: () => boolean;
@@ -53,6 +64,36 @@ export const makeSchedulerActor = (
     let mailbox: SchedulerMessage[] = [];
     const work = Effect.unsafeMakeLatch(false);
     const idle = Effect.unsafeMakeLatch(true);
+    const scope = yield* Effect.scope;
+    let timer: { readonly at: number; readonly fiber: Fiber.RuntimeFiber<void> } | undefined;
+
+    const send = (m: SchedulerMessage) => {
+      mailbox.push(m);
+      idle.unsafeClose();
+      work.unsafeOpen();
+    };
+
+    /** One timer, for the earliest time a held job may go; a later one waits its turn. */
+    const arm = Effect.suspend(() => {
+      const at = scheduler.wakeAt;
+      if (!Number.isFinite(at) || (timer !== undefined && timer.at <= at)) return Effect.void;
+      const previous = timer;
+      const wait = Effect.sleep(Duration.millis(Math.max(0, at - now()))).pipe(
+        Effect.andThen(
+          Effect.sync(() => {
+            timer = undefined;
+            send({ type: "wake" });
+          }),
+        ),
+      );
+      return Effect.forkIn(wait, scope).pipe(
+        Effect.tap((fiber) => {
+          timer = { at, fiber };
+          return previous === undefined ? Effect.void : Fiber.interruptFork(previous.fiber);
+        }),
+        Effect.asVoid,
+      );
+    });
 
     const turn = Effect.sync(() => {
       work.unsafeClose();
@@ -67,16 +108,12 @@ export const makeSchedulerActor = (
       const placements = scheduler.schedule(now());
       if (placements.length > 0) onPlacements(placements);
       if (mailbox.length === 0) idle.unsafeOpen();
-    });
+    }).pipe(Effect.zipRight(arm));
 
     yield* Effect.forkScoped(Effect.forever(Effect.zipRight(work.await, turn)));
 
     return {
-      send: (m) => {
-        mailbox.push(m);
-        idle.unsafeClose();
-        work.unsafeOpen();
-      },
+      send,
       settled: idle.await,
       busy: () => mailbox.length > 0,
       heartbeat: (workerId, telemetry, at) => scheduler.heartbeat(workerId, telemetry, at),
@@ -90,9 +127,11 @@ export const makeSchedulerActor = (
         if (others.length > 0) onPlacements(others);
         return placed;
       },
-      explain: (jobId) => scheduler.explain(jobId),
+      explain: (jobId) => scheduler.explain(jobId, now()),
       workers: () => scheduler.workers(),
       queued: () => scheduler.queue.size,
       reservations: () => scheduler.state.reservations.size,
+      queueNames: () => scheduler.queueNames(),
+      queueStats: (name) => scheduler.queueStats(name),
     };
   });
