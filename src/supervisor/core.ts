@@ -63,6 +63,7 @@ import type { Placement } from "../scheduler/scheduler.ts";
 import { makeSchedulerActor, type SchedulerActor } from "./scheduler-actor.ts";
 import { placementEvents } from "./topics.ts";
 import { makeWorkerPruner } from "./worker-pruning.ts";
+import { makeQueueControl, type QueueControl } from "./queues.ts";
 
 export interface SupervisorCore {
   readonly inbound: AgentInbound;
@@ -76,6 +77,10 @@ export interface SupervisorCore {
   /** Forgets lost and offline workers gone since before `goneBefore` (all of them without). */
   readonly pruneWorkers: (goneBefore?: number) => Effect.Effect<ReadonlyArray<string>, StoreError>;
   readonly scheduler: SchedulerActor;
+  /** Named queues: settings (pause, limits) and counts. */
+  readonly queues: QueueControl;
+  /** The spec of a job the supervisor holds (unfinished), for metrics' labels. */
+  readonly specOf: (jobId: string) => JobSpec | undefined;
   readonly system: ActorSystem<SupervisorKinds>;
   readonly pipelines: PipelineHost;
   readonly registry: PipelineRegistry;
@@ -274,6 +279,13 @@ export const makeSupervisorCore = (options: {
         return Effect.succeed(jobs);
       });
 
+    // Queue settings before any job is queued again: a paused queue stays paused.
+    const queues = yield* makeQueueControl({
+      store: store.queues,
+      scheduler,
+      configured: config.queues,
+    });
+
     // Recovery: actors first (their snapshots are the truth), then rows that never got one.
     // The agents this supervisor knew get a heartbeat timeout from its start to reconnect and
     // report: until then no worker is lost, and no deadline that depends on hearing from an
@@ -348,6 +360,8 @@ export const makeSupervisorCore = (options: {
           .pipe(Effect.mapError(() => new NotFound({ kind: "worker", id: workerId }))),
       pruneWorkers: makeWorkerPruner({ store, system }),
       scheduler,
+      queues,
+      specOf: (jobId) => specs.get(jobId),
       system,
       pipelines,
       registry,

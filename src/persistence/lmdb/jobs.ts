@@ -102,6 +102,7 @@ export const makeLmdbJobStore = (
       (states === undefined ||
         (typeof states === "string" ? states === job.state : states.includes(job.state))) &&
       (filter.pipelineRunId === undefined || job.pipelineRunId === filter.pipelineRunId) &&
+      (filter.queue === undefined || job.spec.queue === filter.queue) &&
       (filter.label === undefined ||
         (Object.hasOwn(job.spec.labels, filter.label.key) &&
           job.spec.labels[filter.label.key] === filter.label.value))

@@ -55,6 +55,7 @@ export const makeMemoryJobStore = (quarantine = new Quarantine()): MemoryJobStor
   const matches = (row: Row, filter: JobFilter, states: ReadonlySet<JobState> | undefined) =>
     (states === undefined || states.has(row.status.state)) &&
     (filter.pipelineRunId === undefined || row.head.pipelineRunId === filter.pipelineRunId) &&
+    (filter.queue === undefined || row.head.spec.queue === filter.queue) &&
     (filter.label === undefined ||
       (Object.hasOwn(row.head.spec.labels, filter.label.key) &&
         row.head.spec.labels[filter.label.key] === filter.label.value));

@@ -166,6 +166,9 @@ export const makePostgresJobStore = (
         }
         if (filter.pipelineRunId !== undefined)
           q = q.where("j.pipeline_run_id", "=", filter.pipelineRunId);
+        if (filter.queue !== undefined) {
+          q = q.where(sql<boolean>`coalesce(j.spec->>'queue', 'default') = ${filter.queue}`);
+        }
         if (filter.label !== undefined) {
           const entry = JSON.stringify({ [filter.label.key]: filter.label.value });
           q = q.where(sql<boolean>`j.labels @> ${entry}::jsonb`);
