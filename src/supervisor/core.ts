@@ -79,8 +79,6 @@ export interface SupervisorCore {
   readonly scheduler: SchedulerActor;
   /** Named queues: settings (pause, limits) and counts. */
   readonly queues: QueueControl;
-  /** The spec of a job the supervisor holds (unfinished), for metrics' labels. */
-  readonly specOf: (jobId: string) => JobSpec | undefined;
   readonly system: ActorSystem<SupervisorKinds>;
   readonly pipelines: PipelineHost;
   readonly registry: PipelineRegistry;
@@ -233,7 +231,7 @@ export const makeSupervisorCore = (options: {
               Effect.andThen(() => {
                 bus.tryPublish(placementEvents, placement);
                 for (const e of prepared.initialEffects as ReadonlyArray<JobEffect>) {
-                  if (e.type === "job.transitioned") announceJob(routing, e);
+                  if (e.type === "job.transitioned") announceJob(routing, e, job.spec);
                 }
                 for (const e of prepared.effects) routeJobEffect(routing, e as JobEffect);
               }),
@@ -361,7 +359,6 @@ export const makeSupervisorCore = (options: {
       pruneWorkers: makeWorkerPruner({ store, system }),
       scheduler,
       queues,
-      specOf: (jobId) => specs.get(jobId),
       system,
       pipelines,
       registry,
