@@ -78,7 +78,10 @@ export const makeSchedulerActor = (
       const at = scheduler.wakeAt;
       if (!Number.isFinite(at) || (timer !== undefined && timer.at <= at)) return Effect.void;
       const previous = timer;
-      const wait = Effect.sleep(Duration.millis(Math.max(0, at - now()))).pipe(
+      // The delay is read when the fiber starts, not when it is forked: the clock may have moved.
+      const wait = Effect.suspend(() =>
+        Effect.sleep(Duration.millis(Math.max(0, at - now()))),
+      ).pipe(
         Effect.andThen(
           Effect.sync(() => {
             timer = undefined;
@@ -107,8 +110,15 @@ export const makeSchedulerActor = (
       }
       const placements = scheduler.schedule(now());
       if (placements.length > 0) onPlacements(placements);
-      if (mailbox.length === 0) idle.unsafeOpen();
-    }).pipe(Effect.zipRight(arm));
+    }).pipe(
+      // Settled only once the timer for held jobs is set: a clock moved after `settled` finds it.
+      Effect.zipRight(arm),
+      Effect.zipRight(
+        Effect.sync(() => {
+          if (mailbox.length === 0) idle.unsafeOpen();
+        }),
+      ),
+    );
 
     yield* Effect.forkScoped(Effect.forever(Effect.zipRight(work.await, turn)));
 
