@@ -5,20 +5,9 @@
  * stored in the store holds the queue's jobs across a restart of the core.
  */
 import { describe, expect, it } from "@effect/vitest";
-import { type Duration, Effect, Exit, Scope, TestClock } from "effect";
+import { Effect, Exit, Scope, TestClock } from "effect";
 import { makeMemoryStore } from "../src/persistence/memory/store.ts";
 import { setupCore, spec } from "./fixtures/core-harness.ts";
-
-/**
- * Moves the clock, lets the fibers it woke run (the scheduler's timer sends its wake-up), and
- * waits for the core to settle.
- */
-const advance = (core: { readonly settled: Effect.Effect<void> }, by: Duration.DurationInput) =>
-  Effect.gen(function* () {
-    yield* TestClock.adjust(by);
-    for (let i = 0; i < 20; i++) yield* Effect.yieldNow();
-    yield* core.settled;
-  });
 
 const placed = (assigned: ReadonlyArray<readonly [string, { jobId: string }]>) =>
   assigned.map(([, a]) => a.jobId);
