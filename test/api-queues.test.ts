@@ -164,6 +164,34 @@ describe("queues and jobs", () => {
     expect(at(second)).toBeGreaterThan(at(first));
   });
 
+  it("a job's own rate limit key holds the jobs naming it, in any queue, and no others", async () => {
+    h = await startApi({ config: { placeOnSubmit: false } });
+    await h.register("w");
+    const rateLimit = { key: "api.github", max: 1, perMs: 60_000 };
+    const first = await submit("g1", { rateLimit });
+    const second = await submit("g2", { rateLimit, queue: "other" });
+    const plain = await submit("plain", { queue: "other" });
+    await h.assignment(first);
+    await h.assignment(plain);
+    await h.run(h.core.settled);
+    const why = await h.json(`/api/v1/jobs/${second}/placement`);
+    expect(why.body.state).toBe("queued");
+    expect(why.body.reason).toMatch(/^rate limited: key `api\.github`, next slot in \d+ ms$/);
+    expect((await h.json("/api/v1/queues/other")).body).toMatchObject({
+      queued: 1,
+      running: 1,
+      rateLimited: 1,
+    });
+    const job = await h.json(`/api/v1/jobs/${second}`);
+    expect(job.body.spec.rateLimit).toEqual(rateLimit);
+    const bad = await h.json(
+      "/api/v1/jobs",
+      post(command("x", { rateLimit: { key: "", max: 1, perMs: 1 } })),
+    );
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.details[0].path).toBe("rateLimit.key");
+  });
+
   it("settings outlive the supervisor: a paused queue is still paused after a restart", async () => {
     const store = makeMemoryStore();
     h = await startApi({ store });
