@@ -21,6 +21,8 @@ const worker = (s: Scheduler, workerId: string, maxJobs = 8) =>
 const settings = (s: Scheduler, name: string, over: Partial<QueueSettings>) =>
   s.handle({ type: "queue_settings", settings: { ...queueDefaults(name), ...over } });
 
+const stats = (s: Scheduler, name: string, now = 0) => s.queueStats(now).get(name);
+
 const ids = (s: Scheduler, now: number) => s.schedule(now).map((p) => p.jobId);
 
 describe("pause and resume", () => {
@@ -35,7 +37,7 @@ describe("pause and resume", () => {
     }
     s.handle({ type: "enqueue", job: job("other", { queue: "reports", enqueuedAt: 1 }) });
     expect(ids(s, 2)).toEqual(["other"]);
-    expect(s.queueStats("mail")).toMatchObject({ queued: 3, running: 1 });
+    expect(stats(s, "mail")).toMatchObject({ queued: 3, running: 1 });
     expect(s.explain("m1", 2)?.reason).toBe("queue `mail` is paused");
     // A full pass (capacity changed) keeps them queued too, and the running job is untouched.
     s.release("other");
@@ -43,7 +45,7 @@ describe("pause and resume", () => {
     expect(s.state.reservations.has("running")).toBe(true);
     settings(s, "mail", { paused: false });
     expect(ids(s, 4)).toEqual(["m1", "m2", "m3"]);
-    expect(s.queueStats("mail")).toMatchObject({ queued: 0, running: 4 });
+    expect(stats(s, "mail")).toMatchObject({ queued: 0, running: 4 });
   });
 
   it("resume keeps priority order, then arrival order", () => {
@@ -98,12 +100,12 @@ describe("rate limits", () => {
     expect(ids(s, 100)).toEqual(["a1", "a2"]);
     expect(s.wakeAt).toBe(1100);
     expect(s.explain("a3", 680)?.reason).toBe("rate limited: queue `api`, next slot in 420 ms");
-    expect(s.queueStats("api").rateLimited).toBe(1);
+    expect(stats(s, "api", 680)?.rateLimited).toBe(1);
     // Nothing changed before the slot: no pass places it.
     expect(ids(s, 1099)).toEqual([]);
     expect(ids(s, 1100)).toEqual(["a3"]);
     expect(s.wakeAt).toBe(Number.POSITIVE_INFINITY);
-    expect(s.queueStats("api").rateLimited).toBe(0);
+    expect(stats(s, "api", 1100)?.rateLimited).toBe(0);
   });
 
   it("a rate limit key holds only the jobs naming it, in any queue", () => {
@@ -116,6 +118,20 @@ describe("rate limits", () => {
     expect(ids(s, 0)).toEqual(["g1", "plain"]);
     expect(s.explain("g2", 80)?.reason).toBe("rate limited: key `api.github`, next slot in 420 ms");
     expect(ids(s, 500)).toEqual(["g2"]);
+  });
+
+  it("counts every job a limit holds, not only the first of its kind the pass looked at", () => {
+    const s = make();
+    worker(s, "w");
+    const rateLimit = { key: "k", max: 1, perMs: 1000 };
+    for (const id of ["k1", "k2", "k3", "k4"]) {
+      s.handle({ type: "enqueue", job: job(id, { rateLimit, queue: "q" }) });
+    }
+    s.handle({ type: "enqueue", job: job("free", { queue: "q" }) });
+    expect(ids(s, 0)).toEqual(["k1", "free"]);
+    expect(stats(s, "q", 10)).toMatchObject({ queued: 3, running: 2, rateLimited: 3 });
+    // Once the slot is open, none is held any more (until a pass takes it).
+    expect(stats(s, "q", 1000)?.rateLimited).toBe(0);
   });
 
   it("removing a queue's limit lets its held jobs go at the next pass", () => {
@@ -135,8 +151,8 @@ describe("queue stats", () => {
     const s = make();
     settings(s, "configured", { paused: true });
     s.handle({ type: "enqueue", job: job("j", { queue: "busy" }) });
-    expect(s.queueNames()).toEqual(["busy", "configured", "default"]);
-    expect(s.queueStats("configured").settings.paused).toBe(true);
-    expect(s.queueStats("busy")).toMatchObject({ queued: 1, running: 0, rateLimited: 0 });
+    expect([...s.queueStats(0).keys()]).toEqual(["busy", "configured", "default"]);
+    expect(stats(s, "configured")?.settings.paused).toBe(true);
+    expect(stats(s, "busy")).toMatchObject({ queued: 1, running: 0, rateLimited: 0 });
   });
 });

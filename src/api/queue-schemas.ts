@@ -11,7 +11,7 @@ export const QueueView = Schema.Struct({
   ...QueueSettings.fields,
   queued: count("jobs waiting in the queue (its depth)"),
   running: count("jobs of the queue holding a worker (scheduled, running, cancelling)"),
-  rateLimited: count("queued jobs a rate limit held at the scheduler's last look"),
+  rateLimited: count("queued jobs a rate limit (the queue's or a key's) holds now"),
 }).annotations({ identifier: "Queue" });
 
 export const QueueList = Schema.Struct({ queues: Schema.Array(QueueView) });

@@ -88,6 +88,11 @@ export class JobQueue {
     return this.depths.get(queue) ?? 0;
   }
 
+  /** Every queued job, in no particular order. */
+  *jobs(): IterableIterator<QueuedJob> {
+    for (const e of this.entries.values()) yield e.job;
+  }
+
   /** Named queues with jobs queued. */
   queues(): ReadonlyArray<string> {
     return [...this.depths.keys()];

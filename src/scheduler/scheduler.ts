@@ -67,8 +67,6 @@ export class Scheduler {
   /** When a job held by a rate limit may go: a full pass is due then. Infinity: never. */
   wakeAt = Number.POSITIVE_INFINITY;
   private lastPass = 0;
-  /** Queued jobs a rate limit held at their last visit. */
-  private readonly rateLimited = new Set<string>();
   events: SchedulerEvent[] = [];
 
   constructor(readonly config: SchedulerConfig = defaultSchedulerConfig) {
@@ -89,7 +87,6 @@ export class Scheduler {
         return;
       case "dequeue":
         this.queue.remove(m.jobId);
-        this.rateLimited.delete(m.jobId);
         return;
       case "queue_settings":
         this.limits.configure(m.settings);
@@ -231,13 +228,9 @@ export class Scheduler {
     // Held by its queue or its rate limit key: so is every job of its group (groupOf).
     const hold = this.limits.hold(job, now);
     if (hold !== undefined) {
-      if (hold.kind === "rate") {
-        this.rateLimited.add(job.jobId);
-        if (hold.until < this.wakeAt) this.wakeAt = hold.until;
-      }
+      if (hold.kind === "rate" && hold.until < this.wakeAt) this.wakeAt = hold.until;
       return "block";
     }
-    this.rateLimited.delete(job.jobId);
     const key = job.concurrencyKey;
     if (key !== undefined && (this.perKey.get(key) ?? 0) >= this.limitOf(key)) return "skip";
     const slot = this.placer.place(job, job.demand, job.strategy ?? this.config.strategy);
@@ -264,7 +257,6 @@ export class Scheduler {
   forget(jobId: string): void {
     this.release(jobId);
     this.queue.remove(jobId);
-    this.rateLimited.delete(jobId);
     this.everPlaced.delete(jobId);
   }
 
@@ -293,21 +285,31 @@ export class Scheduler {
     return this.state.views();
   }
 
-  /** A named queue now: its settings, jobs queued, holding a worker, and held by a rate limit. */
-  queueStats(name: string): QueueStats {
-    let rateLimited = 0;
-    for (const id of this.rateLimited) if (this.queue.get(id)?.queue === name) rateLimited++;
-    return {
-      settings: this.limits.settingsOf(name),
-      queued: this.queue.depth(name),
-      running: this.limits.runningIn(name),
-      rateLimited,
-    };
-  }
-
-  /** Every queue with settings, jobs queued or jobs running, sorted by name. */
-  queueNames(): string[] {
-    return [...new Set([...this.limits.known(), ...this.queue.queues()])].sort();
+  /**
+   * Every queue with settings, jobs queued or jobs running, by name: its settings, jobs queued,
+   * holding a worker, and held by a rate limit at `now` (one look at each queued job that has a
+   * rate limit, its own or its queue's: for the API and a scrape, not the placement path).
+   */
+  queueStats(now: number): ReadonlyMap<string, QueueStats> {
+    const limited = new Map<string, number>();
+    for (const job of this.queue.jobs()) {
+      if (job.rateLimit === undefined && this.limits.settingsOf(job.queue).rateLimit === null)
+        continue;
+      if (this.limits.hold(job, now)?.kind === "rate")
+        limited.set(job.queue, (limited.get(job.queue) ?? 0) + 1);
+    }
+    const names = [...new Set([...this.limits.known(), ...this.queue.queues()])].sort();
+    return new Map(
+      names.map((name) => [
+        name,
+        {
+          settings: this.limits.settingsOf(name),
+          queued: this.queue.depth(name),
+          running: this.limits.runningIn(name),
+          rateLimited: limited.get(name) ?? 0,
+        },
+      ]),
+    );
   }
 
   private limitOf(key: string): number {

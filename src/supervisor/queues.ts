@@ -53,19 +53,23 @@ export const makeQueueControl = (options: {
     for (const s of settings.values()) scheduler.send({ type: "queue_settings", settings: s });
     const one = yield* Effect.makeSemaphore(1);
 
-    const view = (name: string): QueueView => {
-      const stats = scheduler.queueStats(name);
+    const view = (name: string, stats: ReturnType<SchedulerActor["queueStats"]>): QueueView => {
+      const s = stats.get(name);
       return {
         ...(settings.get(name) ?? queueDefaults(name)),
-        queued: stats.queued,
-        running: stats.running,
-        rateLimited: stats.rateLimited,
+        queued: s?.queued ?? 0,
+        running: s?.running ?? 0,
+        rateLimited: s?.rateLimited ?? 0,
       };
     };
 
     return {
-      list: () => [...new Set([...settings.keys(), ...scheduler.queueNames()])].sort().map(view),
-      get: view,
+      list: () => {
+        const stats = scheduler.queueStats();
+        const names = [...new Set([...settings.keys(), ...stats.keys()])].sort();
+        return names.map((name) => view(name, stats));
+      },
+      get: (name) => view(name, scheduler.queueStats()),
       update: (name, patch) =>
         one.withPermits(1)(
           Effect.gen(function* () {
@@ -73,7 +77,7 @@ export const makeQueueControl = (options: {
             yield* store.put(next);
             settings.set(name, next);
             scheduler.send({ type: "queue_settings", settings: next });
-            return view(name);
+            return view(name, scheduler.queueStats());
           }),
         ),
     };

@@ -47,8 +47,7 @@ export interface SchedulerActor {
   readonly queued: () => number;
   readonly reservations: () => number;
   /** Named queues: their settings and counts now. */
-  readonly queueNames: () => ReadonlyArray<string>;
-  readonly queueStats: (name: string) => QueueStats;
+  readonly queueStats: () => ReadonlyMap<string, QueueStats>;
   /** Waits until the mailbox is empty and the last pass has handed its placements on. */
   readonly settled: Effect.Effect<void>;
   readonly busy: () => boolean;
@@ -141,7 +140,6 @@ export const makeSchedulerActor = (
       workers: () => scheduler.workers(),
       queued: () => scheduler.queue.size,
       reservations: () => scheduler.state.reservations.size,
-      queueNames: () => scheduler.queueNames(),
-      queueStats: (name) => scheduler.queueStats(name),
+      queueStats: () => scheduler.queueStats(now()),
     };
   });
