@@ -7,14 +7,15 @@
  * nothing else is written commits on the main thread (`durable.now`): the latency of a job
  * submitted to an idle supervisor.
  *
- * A list picks one index — pipeline run, else label, else state, else all jobs — walks it in
- * id order from the cursor (backwards for the newest first), and checks the other filters on
- * each job it reads.
+ * A list picks one index — pipeline run, else queue (not the default one), else label, else
+ * state, else all jobs — walks it in id order from the cursor (backwards for the newest first),
+ * and checks the other filters on each job it reads.
  */
 import { Effect, Either } from "effect";
 import type { RootDatabase } from "lmdb";
 import { Conflict, NotFound } from "../../domain/errors.ts";
 import type { Job } from "../../domain/job.ts";
+import { defaultQueue } from "../../domain/queue.ts";
 import { isTerminalJobState, type JobState } from "../../domain/job-state.ts";
 import { decodeCursor, pageLimit, pageOf } from "../cursor.ts";
 import { StoreError } from "../errors.ts";
@@ -74,6 +75,9 @@ export const makeLmdbJobStore = (
     if (filter.pipelineRunId !== undefined) {
       const run = filter.pipelineRunId;
       return dbs.jobsByRun.getKeys(bounds([run], from, newest)).map((k) => k[1]);
+    }
+    if (filter.queue !== undefined && filter.queue !== defaultQueue) {
+      return dbs.jobsByQueue.getKeys(bounds([filter.queue], from, newest)).map((k) => k[1]);
     }
     if (filter.label !== undefined) {
       const { key, value } = filter.label;

@@ -14,6 +14,7 @@
  * | `jobs_finished`   | [finishedAt, jobId]         | null: retention order                  |
  * | `jobs_by_run`     | [pipelineRunId, jobId]      | null                                   |
  * | `jobs_by_label`   | [labelKey, labelValue, jobId] | null, one per entry of spec.labels   |
+ * | `jobs_by_queue`   | [queue, jobId]              | null, for jobs not in the default queue |
  * | `idempotency`     | idempotencyKey              | jobId                                  |
  * | `snapshots`       | actor address               | SnapshotRecord (structures)            |
  * | `snapshots_active`| [kind, address]             | null, for unfinished actors that are not jobs with a row |
@@ -57,6 +58,7 @@ export const openDatabases = (root: RootDatabase) => ({
   jobsFinished: root.openDB<null, [number, string]>("jobs_finished", {}),
   jobsByRun: root.openDB<null, [string, string]>("jobs_by_run", {}),
   jobsByLabel: root.openDB<null, [string, string, string]>("jobs_by_label", {}),
+  jobsByQueue: root.openDB<null, [string, string]>("jobs_by_queue", {}),
   idempotency: root.openDB<string, string>("idempotency", {}),
   snapshots: root.openDB<unknown, string>("snapshots", structures),
   snapshotsActive: root.openDB<null, [string, string]>("snapshots_active", {}),
