@@ -49,6 +49,10 @@ describe("named queues, as an operator runs them", { timeout: 120_000 }, () => {
       expect(j.spec.queue).toBe("serial");
     }
     expect(job(ids[0]!).waiting?.reason).toBe("queue `serial` is paused");
+    expect(hodei(api, "jobs", "get", ids[0]!).stdout).toMatch(/^\s+queue\s+serial$/m);
+    expect(hodei(api, "jobs", "--queue", "serial").stdout).toMatch(
+      /^ID\s+STATE\s+ATTEMPT\s+NAME\s+QUEUE\s/,
+    );
     expect(queue("serial")).toMatchObject({ paused: true, queued: 4, running: 0, concurrency: 1 });
     const listed = json<{ jobs: JobDetail[] }>(
       hodei(api, "jobs", "--queue", "serial", "--json"),
