@@ -52,6 +52,8 @@ const job = (i: number, at: number): QueuedJob => ({
   priority: [250, 500, 750][i % 3]!,
   concurrencyKey: undefined,
   strategy: undefined,
+  queue: "default",
+  rateLimit: undefined,
   enqueuedAt: at,
 });
 

@@ -237,6 +237,10 @@ const rest = fc.record(
     concurrencyKey: text(Limits.keyLength, 1),
     idempotencyKey: mostly(fc.string({ minLength: 1, maxLength: 8 }), around(Limits.keyLength)),
     strategy: mostly(fc.constantFrom("binpack", "spread"), fc.constant("random")),
+    queue: mostly(
+      fc.constantFrom("default", "emails", "a", "q.1_x-2"),
+      fc.constantFrom("", "-a", "a b", "a/b", "é", "x".repeat(65)),
+    ),
   },
   { requiredKeys: [] },
 );
@@ -347,6 +351,7 @@ describe("JobSpec fast path", () => {
         concurrencyKey: "model-a",
         idempotencyKey: "train-2024-01-01",
         strategy: "spread",
+        queue: "training",
       },
     ];
     for (const u of usual) {

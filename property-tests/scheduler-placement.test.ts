@@ -206,7 +206,7 @@ const constraint: fc.Arbitrary<Constraint> = fc.oneof(
   fc.record({ key: fc.constantFrom("ssd", "gpu", "rack"), op: fc.constant("exists" as const) }),
 );
 
-type JobSpec = Omit<QueuedJob, "jobId" | "enqueuedAt">;
+type JobSpec = Omit<QueuedJob, "jobId" | "enqueuedAt" | "queue" | "rateLimit">;
 
 const jobSpec: fc.Arbitrary<JobSpec> = fc.record({
   demand: fc.record({
@@ -540,7 +540,13 @@ const run = (
         const id = c.t === "reenqueue" ? (at(jobIds, c.pick) ?? `j${jobIds.length}`) : undefined;
         const jobId = id ?? `j${jobIds.length}`;
         if (!jobIds.includes(jobId)) jobIds.push(jobId);
-        const job: QueuedJob = { ...c.job, jobId, enqueuedAt: now };
+        const job: QueuedJob = {
+          ...c.job,
+          jobId,
+          enqueuedAt: now,
+          queue: "default",
+          rateLimit: undefined,
+        };
         s.handle({ type: "enqueue", job });
         m.enqueue(job);
         break;

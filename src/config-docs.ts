@@ -48,7 +48,8 @@ export const settingDocs = (): ReadonlyArray<SettingDoc> =>
       flag: ast.annotations[NoFlag] === true ? undefined : `--${kebab(key)}`,
       switch: ast.annotations[IsSwitch] === true,
       env: envName(k),
-      default: defaults[k],
+      // Every default is text; `queues` (a mapping) has none.
+      default: defaults[k] as string | undefined,
       description,
     };
   });

@@ -16,11 +16,12 @@
  *   at most 10,000 workers registered at once.
  */
 import { readFileSync } from "node:fs";
-import { Either, Schema } from "effect";
+import { Either, ParseResult, Schema } from "effect";
 import { parse as parseYaml } from "yaml";
 import { hostOf, isLoopbackHost } from "./domain/address.ts";
 import { decodeWith } from "./domain/decode.ts";
 import type { InvalidInput } from "./domain/errors.ts";
+import { QueueName, QueueSettingsPatch } from "./domain/queue.ts";
 
 const Address = Schema.String.pipe(
   Schema.pattern(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, {
@@ -49,6 +50,25 @@ const OriginList = Schema.String.pipe(
     message: () => "Expected origins separated by commas, e.g. https://ops.example.com",
   }),
 );
+
+/**
+ * Named queues' settings by name: a mapping in the config file, JSON text in the environment
+ * (`HODEI_QUEUES='{"mail":{"concurrency":2}}'`).
+ */
+const QueuesByName = Schema.Record({ key: QueueName, value: QueueSettingsPatch });
+const Queues = Schema.transformOrFail(Schema.Unknown, QueuesByName, {
+  strict: true,
+  decode: (u, _, ast) => {
+    type Given = typeof QueuesByName.Encoded;
+    if (typeof u !== "string") return ParseResult.succeed(u as Given);
+    try {
+      return ParseResult.succeed(JSON.parse(u) as Given);
+    } catch {
+      return ParseResult.fail(new ParseResult.Type(ast, u, "Expected queues as JSON text"));
+    }
+  },
+  encode: ParseResult.succeed,
+});
 
 /**
  * Marks a setting that has no command-line flag (a secret: flags show in `ps`); it comes from
@@ -138,9 +158,21 @@ export const HodeiConfig = Schema.Struct({
     Schema.between(1, 1_000_000),
     doc("workers registered at once; one more registration is refused"),
   ),
+  // ---- named queues (issue #17) ----
+  queues: Schema.optional(
+    Queues.pipe(
+      doc(
+        "named queues' settings, { name: { paused, concurrency, rateLimit: { max, perMs } } }; the API's changes win",
+        true,
+      ),
+    ),
+  ),
 });
 export type HodeiConfig = typeof HodeiConfig.Type;
-type Raw = Partial<Record<keyof HodeiConfig, string>>;
+/** Settings as given: text, but `queues` from a file is a mapping. */
+type Raw = Partial<Record<Exclude<keyof HodeiConfig, "queues">, string>> & {
+  readonly queues?: unknown;
+};
 
 export const defaults: Raw = {
   http: "127.0.0.1:8080",
@@ -183,7 +215,9 @@ const fromFile = (path: string): Raw => {
   }
   const unknown = Object.keys(data).filter((k) => !keys.includes(k as keyof HodeiConfig));
   if (unknown.length > 0) throw new Error(`${path}: unknown setting(s) ${unknown.join(", ")}`);
-  return Object.fromEntries(Object.entries(data).map(([k, v]) => [k, String(v)]));
+  return Object.fromEntries(
+    Object.entries(data).map(([k, v]) => [k, k === "queues" ? v : String(v)]),
+  );
 };
 
 /** No tokens on an address others can reach is never what anyone meant. */

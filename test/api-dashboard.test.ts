@@ -166,7 +166,14 @@ describe("a slow client of the event stream", () => {
     await eventually(() => (h.serving.api.streams() > 0 ? true : undefined), "the stream");
     // Far more than the socket's buffers hold, published in bursts the hub drains between.
     const published = 50_000;
-    const event = { state: "queued", attempt: 0, workerId: null, at: Date.now() } as const;
+    const event = {
+      state: "queued",
+      attempt: 0,
+      workerId: null,
+      at: Date.now(),
+      queue: "default",
+      handler: null,
+    } as const;
     for (let i = 0; i < published; i++) {
       h.core.bus.tryPublish(jobEvents, { ...event, jobId: `j${i}` });
       if (i % 1000 === 999) await new Promise((r) => setImmediate(r));

@@ -70,7 +70,7 @@ describe("the job commands, as a user runs them", { timeout: 120_000 }, () => {
     for (const id of ids) await ended(id);
     const first = hodei(api, "jobs", "--limit", "2");
     const rows = first.stdout.trim().split("\n");
-    expect(rows[0]).toMatch(/^ID\s+STATE\s+ATTEMPT\s+NAME\s+WORKER\s+CREATED$/);
+    expect(rows[0]).toMatch(/^ID\s+STATE\s+ATTEMPT\s+NAME\s+QUEUE\s+WORKER\s+CREATED$/);
     expect(rows.slice(1).map((r) => r.split(/\s+/)[0])).toEqual([ids[2], ids[1]]);
     const hint = /^more: hodei jobs --limit 2 --cursor (\S+)$/m.exec(first.stderr);
     expect(hint, first.stderr).not.toBeNull();

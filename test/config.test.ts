@@ -57,6 +57,30 @@ describe("configuration", () => {
     expect(Either.isLeft(loadConfig({ pipelines: "" }, {}))).toBe(true);
   });
 
+  it("takes named queues' settings from the file (a mapping) or HODEI_QUEUES (JSON)", () => {
+    const dir = mkdtempSync(join(tmpdir(), "hodei-config-"));
+    const file = join(dir, "hodei.yaml");
+    writeFileSync(
+      file,
+      "queues:\n  mail:\n    concurrency: 2\n  api:\n    rateLimit: { max: 10, perMs: 1000 }\n    paused: true\n",
+    );
+    expect(Either.getOrThrow(loadConfig({ config: file }, {})).queues).toEqual({
+      mail: { concurrency: 2 },
+      api: { rateLimit: { max: 10, perMs: 1000 }, paused: true },
+    });
+    const env = { HODEI_QUEUES: '{"reports":{"concurrency":1}}' };
+    expect(Either.getOrThrow(loadConfig({}, env)).queues).toEqual({ reports: { concurrency: 1 } });
+    expect(Either.getOrThrow(loadConfig({}, {})).queues).toBeUndefined();
+    const message = (queues: string) => {
+      const r = loadConfig({}, { HODEI_QUEUES: queues });
+      return Either.isLeft(r) ? r.left.message : "accepted";
+    };
+    expect(message('{"bad name":{}}')).toMatch(/queues/);
+    expect(message('{"mail":{"concurrency":0}}')).toMatch(/queues\.mail\.concurrency/);
+    expect(message('{"mail":{"speed":1}}')).toMatch(/queues\.mail\.speed/);
+    expect(message("{nope")).toMatch(/queues/);
+  });
+
   it("refuses unknown settings in a file", () => {
     const dir = mkdtempSync(join(tmpdir(), "hodei-config-"));
     const file = join(dir, "hodei.json");

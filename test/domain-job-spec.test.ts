@@ -25,7 +25,26 @@ describe("valid job specs", () => {
       constraints: [],
       retry: defaultRetryPolicy,
       priority: 500,
+      queue: "default",
     });
+  });
+
+  it("keeps a queue and a rate limit key; refuses a bad queue name and a bad limit", () => {
+    const spec = ok({
+      ...minimal,
+      queue: "emails",
+      rateLimit: { key: "api", max: 5, perMs: 1000 },
+    });
+    expect(spec.queue).toBe("emails");
+    expect(spec.rateLimit).toEqual({ key: "api", max: 5, perMs: 1000 });
+    for (const bad of [
+      { queue: "a b" },
+      { queue: "" },
+      { queue: "-x" },
+      { rateLimit: { key: "k", max: 0, perMs: 1 } },
+    ]) {
+      expect(Either.isLeft(decodeJobSpec({ ...minimal, ...bad }))).toBe(true);
+    }
   });
 
   it("accepts a shell command with env and cwd", () => {

@@ -125,10 +125,19 @@ describe("metrics", () => {
     expect(m.get('hodei_events_dropped_total{topic="jobs"}')).toBe(0);
     expect(m.get('hodei_metrics_events_missed_total{topic="jobs"}')).toBe(0);
     // Attempts that ran, by how they ended: the moving job's first one lost its worker.
-    expect(m.get('hodei_job_run_duration_seconds_count{outcome="succeeded"}')).toBe(2);
-    expect(m.get('hodei_job_run_duration_seconds_count{outcome="failed"}')).toBe(1);
-    expect(m.get('hodei_job_run_duration_seconds_count{outcome="retried"}')).toBe(1);
-    expect(m.get('hodei_job_run_duration_seconds_bucket{le="+Inf",outcome="succeeded"}')).toBe(2);
+    const run = (labels: string) => m.get(`hodei_job_run_duration_seconds_${labels}`);
+    expect(run('count{outcome="succeeded",queue="default",handler=""}')).toBe(2);
+    expect(run('count{outcome="failed",queue="default",handler=""}')).toBe(1);
+    expect(run('count{outcome="retried",queue="default",handler=""}')).toBe(1);
+    expect(run('bucket{le="+Inf",outcome="succeeded",queue="default",handler=""}')).toBe(2);
+    // By named queue and handler (empty: a command job).
+    expect(
+      m.get('hodei_job_run_duration_seconds_count{outcome="succeeded",queue="default",handler=""}'),
+    ).toBe(2);
+    expect(m.get('hodei_queue_depth{queue="default"}')).toBe(0);
+    expect(m.get('hodei_queue_running{queue="default"}')).toBe(1);
+    expect(m.get('hodei_queue_paused{queue="default"}')).toBe(0);
+    expect(m.get('hodei_jobs_rate_limited{queue="default"}')).toBe(0);
     // The process's own, without the three `_total` gauges promtool refuses.
     expect(m.get("process_cpu_seconds_total")).toBeGreaterThan(0);
     expect(m.get("nodejs_eventloop_lag_seconds")).toBeGreaterThanOrEqual(0);
@@ -168,7 +177,46 @@ describe("metrics", () => {
     const m = await scrape();
     expect(m.get('hodei_pipeline_run_duration_seconds_count{outcome="succeeded"}')).toBe(1);
     expect(m.get('hodei_pipeline_run_duration_seconds_count{outcome="failed"}') ?? 0).toBe(0);
-    expect(m.get('hodei_job_run_duration_seconds_count{outcome="succeeded"}')).toBe(1);
+    expect(
+      m.get('hodei_job_run_duration_seconds_count{outcome="succeeded",queue="default",handler=""}'),
+    ).toBe(1);
+  });
+
+  it("show each named queue: depth, running, paused, rate limited, run time by handler", async () => {
+    h = await startApi({ config: { placeOnSubmit: false } });
+    const w = await h.register("agent-a", { handlers: ["images.resize"] });
+    const stop = h.keepAlive(w);
+    const put = (body: unknown) => ({ method: "PUT", body: JSON.stringify(body) });
+    await h.json("/api/v1/queues/held/pause", { method: "POST" });
+    await h.json("/api/v1/queues/slow", put({ rateLimit: { max: 1, perMs: 3_600_000 } }));
+    const submit = async (name: string, extra: object) =>
+      (await h.json("/api/v1/jobs", post({ name, ...extra }))).body.id as string;
+    const handler = { handler: { name: "images.resize" } };
+    for (const n of ["h1", "h2"]) await submit(n, { command: { argv: ["true"] }, queue: "held" });
+    const s1 = await submit("s1", { ...handler, queue: "slow" });
+    await submit("s2", { ...handler, queue: "slow" });
+    await h.start(s1);
+    await h.finish(s1);
+    await h.run(h.core.settled);
+    const m = await scrape();
+    stop();
+    expect(m.get('hodei_queue_depth{queue="held"}')).toBe(2);
+    expect(m.get('hodei_queue_paused{queue="held"}')).toBe(1);
+    expect(m.get('hodei_queue_depth{queue="slow"}')).toBe(1);
+    expect(m.get('hodei_queue_paused{queue="slow"}')).toBe(0);
+    expect(m.get('hodei_jobs_rate_limited{queue="slow"}')).toBe(1);
+    expect(m.get('hodei_jobs_rate_limited{queue="held"}')).toBe(0);
+    expect(m.get('hodei_queue_running{queue="slow"}')).toBe(0);
+    expect(
+      m.get(
+        'hodei_job_run_duration_seconds_count{outcome="succeeded",queue="slow",handler="images.resize"}',
+      ),
+    ).toBe(1);
+    const text = await (await h.fetch("/api/v1/metrics")).text();
+    if (promtool() !== undefined) {
+      const lint = spawnSync("promtool", ["check", "metrics"], { input: text, encoding: "utf8" });
+      expect(`${lint.stdout}${lint.stderr}`.trim()).toBe("");
+    }
   });
 
   it("keeps the legacy memory name only on request, and it is what promtool refuses", async () => {
@@ -194,6 +242,7 @@ describe("metrics", () => {
     const source = {
       workers: () => [view],
       queued: () => 0,
+      queues: () => [],
       placed: () => 0,
       live: () => 0,
       busStats: () => [],

@@ -7,6 +7,7 @@ import { beforeAll, describe } from "vitest";
 import { adapters, requirePostgres } from "./fixtures/persistence-adapters.ts";
 import { credentialsConformance } from "./fixtures/persistence-conformance-credentials.ts";
 import { jobsConformance } from "./fixtures/persistence-conformance-jobs.ts";
+import { queuesConformance } from "./fixtures/persistence-conformance-queues.ts";
 import { logsConformance } from "./fixtures/persistence-conformance-logs.ts";
 import { registryConformance } from "./fixtures/persistence-conformance-registry.ts";
 import { snapshotsConformance } from "./fixtures/persistence-conformance-snapshots.ts";
@@ -20,5 +21,6 @@ for (const adapter of adapters) {
     describe("logs", () => logsConformance(adapter));
     describe("pipelines, workers and retention", () => registryConformance(adapter));
     describe("credentials", () => credentialsConformance(adapter));
+    describe("queues", () => queuesConformance(adapter));
   });
 }

@@ -25,6 +25,8 @@ const job = (jobId: string, over: Partial<QueuedJob> = {}): QueuedJob => ({
   priority: 0,
   concurrencyKey: undefined,
   strategy: undefined,
+  queue: "default",
+  rateLimit: undefined,
   enqueuedAt: 0,
   ...over,
 });
@@ -194,6 +196,8 @@ describe("explain: concurrency keys", () => {
       priority: 500,
       concurrencyKey: "deploy",
       strategy: undefined,
+      queue: "default",
+      rateLimit: undefined,
       enqueuedAt: 0,
     });
     s.handle({ type: "enqueue", job: job("a") });

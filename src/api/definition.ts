@@ -29,6 +29,7 @@ import { PipelineDefinition } from "../domain/pipeline.ts";
 import { PipelineRun } from "../persistence/pipelines.ts";
 import * as P from "./pipeline-schemas.ts";
 import * as S from "./schemas.ts";
+import * as Q from "./queue-schemas.ts";
 import * as T from "./token-schemas.ts";
 import * as D from "./dashboard-schemas.ts";
 
@@ -187,6 +188,56 @@ const workers = HttpApiGroup.make("workers")
           description: "lost and offline workers forgotten now, not after their retention",
         }),
       ),
+  )
+  .addError(forbidden)
+  .middleware(Authorization)
+  .prefix("/api/v1");
+
+const badQueueName = errorAt(400, "a malformed queue name, or settings that break the schema");
+
+const queues = HttpApiGroup.make("queues")
+  .add(
+    HttpApiEndpoint.get("listQueues", "/queues")
+      .annotate(RequiredRole, "read")
+      .addSuccess(Q.QueueList),
+  )
+  .add(
+    HttpApiEndpoint.get("getQueue", "/queues/:name")
+      .annotate(RequiredRole, "read")
+      .setPath(Q.QueueNamePath)
+      .addSuccess(Q.QueueView)
+      .addError(badQueueName),
+  )
+  .add(
+    HttpApiEndpoint.put("updateQueue", "/queues/:name")
+      .annotate(RequiredRole, "admin")
+      .addError(unsupported)
+      .setPath(Q.QueueNamePath)
+      .setPayload(Q.QueueSettingsPatch)
+      .addSuccess(
+        Q.QueueView.annotations({ description: "stored, and applied from the next pass" }),
+      )
+      .addError(badQueueName),
+  )
+  .add(
+    HttpApiEndpoint.post("pauseQueue", "/queues/:name/pause")
+      .annotate(RequiredRole, "admin")
+      .addError(unsupported)
+      .setPath(Q.QueueNamePath)
+      .addSuccess(
+        Q.QueueView.annotations({
+          description: "paused: queued jobs stay queued, running ones finish",
+        }),
+      )
+      .addError(badQueueName),
+  )
+  .add(
+    HttpApiEndpoint.post("resumeQueue", "/queues/:name/resume")
+      .annotate(RequiredRole, "admin")
+      .addError(unsupported)
+      .setPath(Q.QueueNamePath)
+      .addSuccess(Q.QueueView.annotations({ description: "resumed: queued jobs placed in order" }))
+      .addError(badQueueName),
   )
   .addError(forbidden)
   .middleware(Authorization)
@@ -378,6 +429,7 @@ const probes = HttpApiGroup.make("probes")
 export const hodeiApi = HttpApi.make("hodei")
   .add(jobs)
   .add(workers)
+  .add(queues)
   .add(pipelines)
   .add(meta)
   .add(tokens)

@@ -35,7 +35,7 @@ export interface Route {
   readonly auth: boolean;
   /** The least role its token needs (set on every route with `auth`). */
   readonly role: Role | undefined;
-  /** Whether a body is read: POST routes with a payload schema. */
+  /** Whether a body is read: POST and PUT routes with a payload schema. */
   readonly body: boolean;
   readonly decodePath: Decoder | undefined;
   readonly decodeQuery: Decoder | undefined;
@@ -74,7 +74,7 @@ export const compileRouter = (api: HodeiApi): Router => {
         path: e.path,
         auth: middleware.has(Authorization as never),
         role: Option.getOrUndefined(Context.getOption(mergedAnnotations, RequiredRole)),
-        body: e.method === "POST" && e.payloadSchema._tag === "Some",
+        body: (e.method === "POST" || e.method === "PUT") && e.payloadSchema._tag === "Some",
         decodePath: decoder(e.pathSchema as never),
         decodeQuery: decoder(e.urlParamsSchema as never),
         decodeBody: rawPayload.has(e.name) ? undefined : decoder(e.payloadSchema as never),

@@ -12,6 +12,7 @@ import { Job } from "../domain/job.ts";
 import { JobSpec } from "../domain/job-spec.ts";
 import { JobState } from "../domain/job-state.ts";
 import { Labels } from "../domain/primitives.ts";
+import { QueueName } from "../domain/queue.ts";
 import { WorkerCapacity, WorkerState } from "../domain/worker.ts";
 import { LogChunk } from "../persistence/logs.ts";
 
@@ -61,6 +62,7 @@ export const ListJobsQuery = Schema.Struct({
     }),
   ),
   label: opt(LabelFilter),
+  queue: opt(QueueName),
   pipelineRunId: opt(Schema.String),
   handler: opt(Schema.String.annotations({ description: "jobs that call this handler" })),
   limit: opt(intFromString(1, 1000, "page size, default 100")),

@@ -24,6 +24,7 @@ import { pipelineHandlers } from "./handlers/pipelines.ts";
 import { systemHandlers } from "./handlers/system.ts";
 import { tokenHandlers } from "./handlers/tokens.ts";
 import { workerHandlers } from "./handlers/workers.ts";
+import { queueHandlers } from "./handlers/queues.ts";
 import { makeListener } from "./listener.ts";
 import { makeLogStreams } from "./log-stream.ts";
 import { makeEventHub } from "./events/event-hub.ts";
@@ -83,6 +84,7 @@ export const makeHttpApi = (
     const handlers: Handlers = {
       ...jobHandlers(ctx),
       ...workerHandlers(ctx),
+      ...queueHandlers(ctx),
       ...systemHandlers(ctx),
       ...pipelineHandlers(ctx),
       ...tokenHandlers(ctx),

@@ -8,6 +8,8 @@
  */
 import type { LogChunk } from "../persistence/logs.ts";
 import type { JobDetail, WorkerSummary } from "../api/schemas.ts";
+import type { QueueSettingsPatch } from "../domain/queue.ts";
+import type { QueueView } from "../supervisor/queues.ts";
 import { httpRequest, httpStream, type HttpAnswer } from "./http.ts";
 import { discoverToken } from "./token-discovery.ts";
 
@@ -142,6 +144,18 @@ export class ApiClient {
 
   pruneWorkers = async (): Promise<ReadonlyArray<string>> =>
     (await this.call<{ pruned: string[] }>("POST", "/workers/prune")).data.pruned;
+
+  queues = async (): Promise<QueueView[]> =>
+    (await this.call<{ queues: QueueView[] }>("GET", "/queues")).data.queues;
+
+  queue = async (name: string): Promise<QueueView> =>
+    (await this.call<QueueView>("GET", `/queues/${encodeURIComponent(name)}`)).data;
+
+  setQueue = async (name: string, verb: "pause" | "resume"): Promise<QueueView> =>
+    (await this.call<QueueView>("POST", `/queues/${encodeURIComponent(name)}/${verb}`)).data;
+
+  updateQueue = async (name: string, patch: QueueSettingsPatch): Promise<QueueView> =>
+    (await this.call<QueueView>("PUT", `/queues/${encodeURIComponent(name)}`, patch)).data;
 
   /** The job's log as it is written, until the job is final. */
   async *followLogs(id: string): AsyncGenerator<LogChunk> {

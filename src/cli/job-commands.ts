@@ -42,6 +42,7 @@ export const registerJobCommands = (program: Command): void => {
     .option("--timeout <ms>", "per attempt, ms", wholeNumber("milliseconds", 1))
     .option("--retries <n>", "attempts after the first", wholeNumber("retries"))
     .option("--priority <p>", "low, normal, high, critical or 0-1000")
+    .option("--queue <name>", "the named queue to wait in (default: default)")
     .option("-f, --follow", "print the job's output and exit with its outcome")
     .option("--json", "print JSON (JSON lines with -f)")
     .action(async (o: SubmitFlags & { api: string; follow?: boolean; json?: boolean }) => {
@@ -76,6 +77,7 @@ export const registerJobCommands = (program: Command): void => {
     .description("list jobs, newest first")
     .addOption(apiOption())
     .option("--state <states>", "only jobs in these states (comma-separated: queued,running)")
+    .option("--queue <name>", "only jobs of this named queue")
     .option("--limit <n>", "how many, 1 to 1000", wholeNumber("jobs", 1), 20)
     .option("--cursor <cursor>", "the next page, as the last page's hint or `next` gave it")
     .option("--json", "print JSON ({ jobs, next })")
@@ -83,6 +85,7 @@ export const registerJobCommands = (program: Command): void => {
       async (o: {
         api: string;
         state?: string;
+        queue?: string;
         limit: number;
         cursor?: string;
         json?: boolean;
@@ -92,6 +95,7 @@ export const registerJobCommands = (program: Command): void => {
             order: "newest",
             limit: String(o.limit),
             ...(o.state !== undefined ? { state: o.state } : {}),
+            ...(o.queue !== undefined ? { queue: o.queue } : {}),
             ...(o.cursor !== undefined ? { cursor: o.cursor } : {}),
           })
           .catch(refusedFlag);
@@ -99,7 +103,9 @@ export const registerJobCommands = (program: Command): void => {
           page.jobs.length === 0 ? "no jobs" : jobTable(page.jobs, Date.now()),
         );
         if (page.next !== null && o.json !== true) {
-          const state = o.state !== undefined ? ` --state ${o.state}` : "";
+          const state =
+            (o.state !== undefined ? ` --state ${o.state}` : "") +
+            (o.queue !== undefined ? ` --queue ${o.queue}` : "");
           const limit = o.limit !== 20 ? ` --limit ${o.limit}` : "";
           process.stderr.write(`more: hodei jobs${state}${limit} --cursor ${page.next}\n`);
         }

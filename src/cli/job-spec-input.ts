@@ -21,6 +21,7 @@ export interface SubmitFlags {
   readonly timeout?: number;
   readonly retries?: number;
   readonly priority?: string;
+  readonly queue?: string;
 }
 
 /** Where a spec came from, to name its problems in its own terms. */
@@ -51,6 +52,7 @@ export const specFromFlags = (o: SubmitFlags): Record<string, unknown> => ({
   ...(o.priority !== undefined
     ? { priority: /^\d+$/.test(o.priority) ? Number(o.priority) : o.priority }
     : {}),
+  ...(o.queue !== undefined ? { queue: o.queue } : {}),
 });
 
 /** The spec to submit, from `--file` or the other flags, with where it came from. */
@@ -71,6 +73,7 @@ const flagOf = (path: string): string | undefined => {
   if (head === "timeoutMs") return "--timeout";
   if (head === "retry") return "--retries";
   if (head === "priority") return "--priority";
+  if (head === "queue") return "--queue";
   if (head === "name") return "--name";
   return undefined;
 };

@@ -32,12 +32,13 @@ const table = (rows: ReadonlyArray<ReadonlyArray<string>>): string => {
 
 export const jobTable = (jobs: ReadonlyArray<JobView>, now: number): string =>
   table([
-    ["ID", "STATE", "ATTEMPT", "NAME", "WORKER", "CREATED"],
+    ["ID", "STATE", "ATTEMPT", "NAME", "QUEUE", "WORKER", "CREATED"],
     ...jobs.map((j) => [
       j.id,
       j.state,
       String(j.attempt),
       j.spec.name,
+      j.spec.queue,
       j.workerId ?? "-",
       ago(j.createdAt, now),
     ]),
@@ -116,6 +117,10 @@ const requirements = (spec: JobView["spec"]): string[] => {
     `needs    ${r.cpuMillis}m CPU, ${r.memoryMb} MB${r.gpus > 0 ? `, ${r.gpus} GPUs` : ""}` +
       (labels.length > 0 ? `, labels ${labels.join(" ")}` : ""),
     `policy   priority ${spec.priority}, timeout ${spec.timeoutMs === undefined ? "none" : formatDuration(spec.timeoutMs)}, retries ${retry}`,
+    `queue    ${spec.queue}` +
+      (spec.rateLimit === undefined
+        ? ""
+        : `, rate limit ${spec.rateLimit.key} ${spec.rateLimit.max}/${spec.rateLimit.perMs}ms`),
   ];
 };
 

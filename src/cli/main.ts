@@ -5,8 +5,8 @@
  * - `serve` (serve-command.ts) and `config` (config-command.ts): the supervisor and its settings;
  * - `worker` (worker-command.ts): an agent that runs command jobs;
  * - against a supervisor's HTTP API: `submit`, `jobs`, `logs` (job-commands.ts), `workers`
- *   (worker-commands.ts), `run` (run-command.ts), `pipelines`, `runs`, `signal`
- *   (pipeline-commands.ts).
+ *   (worker-commands.ts), `queues` (queue-commands.ts), `run` (run-command.ts), `pipelines`,
+ *   `runs`, `signal` (pipeline-commands.ts).
  *
  * A client command must start fast (`hodei jobs` is meant to take ~0.1 s), so `serve` and
  * `config`, whose flags come from the config schema (Effect), are defined only when asked for;
@@ -18,6 +18,7 @@ import { ApiError } from "./api-client.ts";
 import { exitCodeHelp, exitCodeOf, exitCodes } from "./exit-codes.ts";
 import { registerJobCommands } from "./job-commands.ts";
 import { registerPipelineCommands } from "./pipeline-commands.ts";
+import { registerQueueCommands } from "./queue-commands.ts";
 import { registerRunCommand } from "./run-command.ts";
 import { registerTokenCommands } from "./tokens-command.ts";
 import { registerUiCommand } from "./ui-command.ts";
@@ -39,6 +40,7 @@ else program.command("serve").description("run the supervisor (HTTP API, worker 
 registerWorker(program);
 registerJobCommands(program);
 registerWorkerCommands(program);
+registerQueueCommands(program);
 registerRunCommand(program);
 registerPipelineCommands(program);
 registerTokenCommands(program);

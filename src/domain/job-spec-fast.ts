@@ -20,6 +20,7 @@ import type { JobSpec } from "./job-spec.ts";
 import { defaultResources } from "./job-spec.ts";
 import { Limits, namePattern } from "./primitives.ts";
 import { defaultPriority, priorityLevels } from "./priority.ts";
+import { defaultQueue, queueNameLength, queueNamePattern } from "./queue.ts";
 import { defaultRetryPolicy } from "./retry.ts";
 
 type Plain = Record<string, unknown>;
@@ -238,6 +239,7 @@ const jobSpecKeys: ReadonlySet<string> = new Set([
   "concurrencyKey",
   "idempotencyKey",
   "strategy",
+  "queue",
 ]);
 
 /**
@@ -299,5 +301,9 @@ export const fastJobSpec = (u: unknown): JobSpec | undefined => {
     if (s["strategy"] !== "binpack" && s["strategy"] !== "spread") return undefined;
     out["strategy"] = s["strategy"];
   }
+  if (has(s, "queue")) {
+    if (!patterned(s["queue"], queueNamePattern, queueNameLength)) return undefined;
+    out["queue"] = s["queue"];
+  } else out["queue"] = defaultQueue;
   return out as unknown as JobSpec;
 };

@@ -12,6 +12,8 @@
  * - `concurrencyKey`: the scheduler runs at most one job per key at a time, on any worker.
  * - `idempotencyKey`: the API answers a second submission with this key with the first job.
  * - `strategy`: overrides the scheduler's placement strategy for this job.
+ * - `queue`: the named queue the job waits in (`default`); its settings pause or limit it.
+ * - `rateLimit`: `{ key, max, perMs }`, a rate limit shared by the jobs naming the key.
  *
  * Everything optional has its default applied at decode time, so the rest of the system reads
  * a complete spec and never re-implements a default. Encoding writes the defaults out, which
@@ -21,6 +23,7 @@ import { Schema } from "effect";
 import { Constraints } from "./constraint.ts";
 import { Labels, Limits, Key, Name, boundedInt, objectExpected } from "./primitives.ts";
 import { defaultPriority, Priority } from "./priority.ts";
+import { defaultQueue, JobRateLimit, QueueName } from "./queue.ts";
 import { defaultRetryPolicy, RetryPolicy } from "./retry.ts";
 import { CommandSpec, exactlyOneOf, HandlerSpec } from "./work.ts";
 
@@ -107,6 +110,8 @@ const JobSpecFields = Schema.Struct({
         "placement for this job: fill busy workers (binpack) or the least loaded (spread)",
     }),
   ),
+  queue: Schema.optionalWith(QueueName, { exact: true, default: () => defaultQueue }),
+  rateLimit: opt(JobRateLimit),
 }).annotations(objectExpected("a job spec object"));
 type JobSpecFields = typeof JobSpecFields.Type;
 

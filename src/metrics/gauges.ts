@@ -7,11 +7,22 @@ import { Gauge, type Registry } from "prom-client";
 import type { TopicStats } from "../bus/index.ts";
 import type { WorkerView } from "../scheduler/cluster-state.ts";
 
+/** A named queue as the gauges read it. */
+export interface QueueGaugeView {
+  readonly name: string;
+  readonly paused: boolean;
+  readonly queued: number;
+  readonly running: number;
+  readonly rateLimited: number;
+}
+
 /** What the scrape-time gauges read; live.ts builds it from the supervisor core. */
 export interface MetricsSource {
   readonly workers: () => ReadonlyArray<WorkerView>;
   /** Jobs waiting in the scheduler's queue. */
   readonly queued: () => number;
+  /** Named queues: the default one, configured ones and ones with jobs. */
+  readonly queues: () => ReadonlyArray<QueueGaugeView>;
   /** Jobs holding a reservation on a worker (scheduled, running, cancelling). */
   readonly placed: () => number;
   /** Unfinished jobs the supervisor holds. */
@@ -89,6 +100,31 @@ export const declareGauges = (
       this.set(source.queued());
     },
   });
+  const perQueue = (name: string, help: string, value: (q: QueueGaugeView) => number) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ["queue"],
+      registers,
+      collect() {
+        this.reset();
+        for (const q of source.queues()) this.set({ queue: q.name }, value(q));
+      },
+    });
+  perQueue("hodei_queue_depth", "Jobs waiting in each named queue", (q) => q.queued);
+  perQueue(
+    "hodei_queue_running",
+    "Jobs of each named queue holding a worker (scheduled, running or cancelling)",
+    (q) => q.running,
+  );
+  perQueue("hodei_queue_paused", "1 when the named queue is paused, else 0", (q) =>
+    q.paused ? 1 : 0,
+  );
+  perQueue(
+    "hodei_jobs_rate_limited",
+    "Queued jobs of each named queue held by a rate limit (the queue's or a key's)",
+    (q) => q.rateLimited,
+  );
   new Gauge({
     name: "hodei_jobs_placed",
     help: "Jobs holding a reservation on a worker (scheduled, running or cancelling)",

@@ -54,7 +54,9 @@ const onJob = (m: HodeiMetrics, running: Map<string, number>) => (e: Message<Job
     const outcome = attemptOutcome[e.state];
     if (started !== undefined && outcome !== undefined) {
       running.delete(e.jobId);
-      m.jobRunDuration.observe({ outcome }, Math.max(0, e.at - started) / 1000);
+      // A command job's handler label is empty.
+      const labels = { outcome, queue: e.queue, handler: e.handler ?? "" };
+      m.jobRunDuration.observe(labels, Math.max(0, e.at - started) / 1000);
     }
   }
   switch (e.state) {
@@ -139,6 +141,7 @@ export const attachMetrics = (
       {
         workers: () => core.scheduler.workers(),
         queued: () => core.scheduler.queued(),
+        queues: () => core.queues.list(),
         placed: () => core.scheduler.reservations(),
         live: () => core.liveJobs(),
         busStats: () => core.bus.stats(),

@@ -72,8 +72,8 @@ export const makeHodeiMetrics = (source: MetricsSource, options: MetricsOptions 
     }),
     jobRunDuration: new Histogram({
       name: "hodei_job_run_duration_seconds",
-      help: "How long job attempts ran on their agents, from start to end, by outcome (succeeded, failed, timed_out, cancelled; retried: it failed or lost its worker, and another attempt follows)",
-      labelNames: ["outcome"],
+      help: "How long job attempts ran on their agents, from start to end, by outcome (succeeded, failed, timed_out, cancelled; retried: it failed or lost its worker, and another attempt follows), named queue and handler (empty for a command)",
+      labelNames: ["outcome", "queue", "handler"],
       buckets: runBuckets,
       registers,
     }),

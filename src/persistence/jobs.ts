@@ -38,6 +38,8 @@ export interface JobFilter {
   /** One state or any of several. */
   readonly state?: JobState | ReadonlyArray<JobState>;
   readonly pipelineRunId?: string;
+  /** Jobs of this named queue (`spec.queue`). */
+  readonly queue?: string;
   /** Jobs whose `spec.labels` has this entry. */
   readonly label?: { readonly key: string; readonly value: string };
   /** Jobs that call this handler (`spec.handler.name`). */

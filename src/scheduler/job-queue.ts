@@ -13,6 +13,7 @@
  */
 import type { Constraint } from "../domain/constraint.ts";
 import type { Labels } from "../domain/primitives.ts";
+import type { JobRateLimit } from "../domain/queue.ts";
 import type { Demand } from "./cluster-state.ts";
 
 export type Strategy = "binpack" | "spread";
@@ -26,6 +27,9 @@ export interface QueuedJob {
   readonly priority: number;
   readonly concurrencyKey: string | undefined;
   readonly strategy: Strategy | undefined;
+  /** The named queue (JobSpec.queue) and the job's own rate limit key, if any. */
+  readonly queue: string;
+  readonly rateLimit: JobRateLimit | undefined;
   readonly enqueuedAt: number;
 }
 
@@ -65,6 +69,8 @@ export type Verdict = "placed" | "skip" | "block";
 export class JobQueue {
   private readonly buckets = new Map<string, Bucket>();
   private readonly entries = new Map<string, Entry>();
+  /** Queued jobs per named queue. */
+  private readonly depths = new Map<string, number>();
   private seq = 0;
 
   constructor(private readonly aging: Aging) {}
@@ -84,6 +90,21 @@ export class JobQueue {
 
   has(jobId: string): boolean {
     return this.entries.has(jobId);
+  }
+
+  /** Jobs queued in the named queue `queue`. */
+  depth(queue: string): number {
+    return this.depths.get(queue) ?? 0;
+  }
+
+  /** Every queued job, in no particular order. */
+  *jobs(): IterableIterator<QueuedJob> {
+    for (const e of this.entries.values()) yield e.job;
+  }
+
+  /** Named queues with jobs queued. */
+  queues(): ReadonlyArray<string> {
+    return [...this.depths.keys()];
   }
 
   get(jobId: string): QueuedJob | undefined {
@@ -106,6 +127,7 @@ export class JobQueue {
     bucket.items.push(entry);
     bucket.live++;
     this.entries.set(job.jobId, entry);
+    this.depths.set(job.queue, this.depth(job.queue) + 1);
     return true;
   }
 
@@ -114,6 +136,9 @@ export class JobQueue {
     if (entry === undefined) return undefined;
     entry.dead = true;
     this.entries.delete(jobId);
+    const depth = this.depth(entry.job.queue) - 1;
+    if (depth > 0) this.depths.set(entry.job.queue, depth);
+    else this.depths.delete(entry.job.queue);
     this.buckets.get(`${entry.group}\u0000${entry.job.priority}`)!.live--;
     return entry.job;
   }

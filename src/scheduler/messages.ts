@@ -4,6 +4,7 @@
  */
 import type { SchedulerControl } from "../../actors/scheduler.ts";
 import type { Labels } from "../domain/primitives.ts";
+import type { QueueSettings } from "../domain/queue.ts";
 import type { Telemetry, WorkerCapacity } from "../domain/worker.ts";
 import type { QueuedJob } from "./job-queue.ts";
 
@@ -37,6 +38,10 @@ export type SchedulerMessage =
   | { readonly type: "lost"; readonly workerId: string; readonly at: number }
   | { readonly type: "drain_worker"; readonly workerId: string }
   | { readonly type: "remove_worker"; readonly workerId: string }
+  /** A named queue's settings changed (paused, resumed, limits): they apply from the next pass. */
+  | { readonly type: "queue_settings"; readonly settings: QueueSettings }
+  /** A timer the actor set for `wakeAt`: nothing to do but the pass that follows. */
+  | { readonly type: "wake" }
   | SchedulerControl;
 
 /** A decision: `jobId` goes to `workerId`, its resources are already reserved there. */

@@ -7,6 +7,10 @@
  * chosen worker before it returns the placement, so no two jobs can take the same capacity.
  * The reservation lasts until `release` (the job ended, went back to the queue, or was lost
  * with its worker).
+ *
+ * Named queues and rate limits (queue-limits.ts) hold a job before any worker is looked at. A
+ * job held by a rate limit makes the scheduler due again when the next token is there
+ * (`wakeAt`): the actor sets a timer for it, and the pass at that time visits every queued job.
  */
 import { createActor } from "xstate";
 import { schedulerMachine } from "../../actors/scheduler.ts";
@@ -15,6 +19,8 @@ import { ClusterState, type WorkerView } from "./cluster-state.ts";
 import { explain, type Explanation } from "./explain.ts";
 import { JobQueue, type QueuedJob, type Strategy } from "./job-queue.ts";
 import { Placer, requirementKey } from "./placement.ts";
+import { describeHold, QueueLimits } from "./queue-limits.ts";
+import type { QueueSettings } from "../domain/queue.ts";
 
 export type { SchedulerMessage, SchedulerEvent, Placement } from "./messages.ts";
 
@@ -38,6 +44,13 @@ export const defaultSchedulerConfig: SchedulerConfig = {
   defaultConcurrencyLimit: 1,
 };
 
+export interface QueueStats {
+  readonly settings: QueueSettings;
+  readonly queued: number;
+  readonly running: number;
+  readonly rateLimited: number;
+}
+
 export class Scheduler {
   readonly state = new ClusterState();
   readonly queue: JobQueue;
@@ -50,6 +63,10 @@ export class Scheduler {
   /** Capacity grew (release, new or recovered worker) since the last pass. */
   private capacityChanged = false;
   private fresh: QueuedJob[] = [];
+  readonly limits = new QueueLimits();
+  /** When a job held by a rate limit may go: a full pass is due then. Infinity: never. */
+  wakeAt = Number.POSITIVE_INFINITY;
+  private lastPass = 0;
   events: SchedulerEvent[] = [];
 
   constructor(readonly config: SchedulerConfig = defaultSchedulerConfig) {
@@ -71,6 +88,13 @@ export class Scheduler {
       case "dequeue":
         this.queue.remove(m.jobId);
         return;
+      case "queue_settings":
+        this.limits.configure(m.settings);
+        // Resumed or loosened: what it held may go now.
+        this.capacityChanged = true;
+        return;
+      case "wake":
+        return;
       case "release":
         this.release(m.jobId);
         return;
@@ -81,6 +105,7 @@ export class Scheduler {
         this.state.reserve(m.job.jobId, slot, m.job.demand, m.job.concurrencyKey);
         const key = m.job.concurrencyKey;
         if (key !== undefined) this.perKey.set(key, (this.perKey.get(key) ?? 0) + 1);
+        this.limits.adopted(m.job);
         this.placed.set(m.job.jobId, { ...m.job, placedAt: m.job.enqueuedAt });
         this.everPlaced.add(m.job.jobId);
         return;
@@ -154,7 +179,9 @@ export class Scheduler {
 
   release(jobId: string): void {
     const r = this.state.release(jobId);
+    const job = this.placed.get(jobId);
     this.placed.delete(jobId);
+    if (job !== undefined) this.limits.released(job);
     if (r === undefined) return;
     if (r.concurrencyKey !== undefined)
       this.perKey.set(r.concurrencyKey, (this.perKey.get(r.concurrencyKey) ?? 1) - 1);
@@ -167,10 +194,13 @@ export class Scheduler {
    */
   schedule(now: number): Placement[] {
     const out: Placement[] = [];
+    this.lastPass = now;
     if (this.mode !== "running") return out;
     const visit = (job: QueuedJob) => this.tryPlace(job, now, out);
-    if (this.capacityChanged) {
+    if (this.capacityChanged || now >= this.wakeAt) {
       this.capacityChanged = false;
+      this.wakeAt = Number.POSITIVE_INFINITY;
+      this.limits.sweep(now);
       this.fresh = [];
       this.queue.pass(now, visit);
     } else if (this.fresh.length > 0) {
@@ -195,12 +225,19 @@ export class Scheduler {
   }
 
   private tryPlace(job: QueuedJob, now: number, out: Placement[]): "placed" | "skip" | "block" {
+    // Held by its queue or its rate limit key: so is every job of its group (groupOf).
+    const hold = this.limits.hold(job, now);
+    if (hold !== undefined) {
+      if (hold.kind === "rate" && hold.until < this.wakeAt) this.wakeAt = hold.until;
+      return "block";
+    }
     const key = job.concurrencyKey;
     if (key !== undefined && (this.perKey.get(key) ?? 0) >= this.limitOf(key)) return "skip";
     const slot = this.placer.place(job, job.demand, job.strategy ?? this.config.strategy);
     if (slot < 0) return "block";
     this.state.reserve(job.jobId, slot, job.demand, key);
     if (key !== undefined) this.perKey.set(key, (this.perKey.get(key) ?? 0) + 1);
+    this.limits.placed(job, now);
     this.placed.set(job.jobId, { ...job, placedAt: now });
     const workerId = this.state.ids[slot]!;
     const replaced = this.everPlaced.has(job.jobId);
@@ -223,9 +260,14 @@ export class Scheduler {
     this.everPlaced.delete(jobId);
   }
 
-  explain(jobId: string): Explanation | undefined {
+  /** Why a queued job waits, at `now` (the time of the last pass unless given). */
+  explain(jobId: string, now = this.lastPass): Explanation | undefined {
     const job = this.queue.get(jobId);
     if (job === undefined) return undefined;
+    const hold = this.limits.hold(job, now);
+    if (hold !== undefined) {
+      return { ...explain(this.state, job), never: false, reason: describeHold(hold, now) };
+    }
     const key = job.concurrencyKey;
     const running = key === undefined ? 0 : (this.perKey.get(key) ?? 0);
     if (key !== undefined && running >= this.limitOf(key)) {
@@ -243,12 +285,40 @@ export class Scheduler {
     return this.state.views();
   }
 
+  /**
+   * Every queue with settings, jobs queued or jobs running, by name: its settings, jobs queued,
+   * holding a worker, and held by a rate limit at `now` (one look at each queued job that has a
+   * rate limit, its own or its queue's: for the API and a scrape, not the placement path).
+   */
+  queueStats(now: number): ReadonlyMap<string, QueueStats> {
+    const limited = new Map<string, number>();
+    for (const job of this.queue.jobs()) {
+      if (job.rateLimit === undefined && this.limits.settingsOf(job.queue).rateLimit === null)
+        continue;
+      if (this.limits.hold(job, now)?.kind === "rate")
+        limited.set(job.queue, (limited.get(job.queue) ?? 0) + 1);
+    }
+    const names = [...new Set([...this.limits.known(), ...this.queue.queues()])].sort();
+    return new Map(
+      names.map((name) => [
+        name,
+        {
+          settings: this.limits.settingsOf(name),
+          queued: this.queue.depth(name),
+          running: this.limits.runningIn(name),
+          rateLimited: limited.get(name) ?? 0,
+        },
+      ]),
+    );
+  }
+
   private limitOf(key: string): number {
     return this.config.concurrencyLimits[key] ?? this.config.defaultConcurrencyLimit;
   }
 
   private groupOf(job: QueuedJob): string {
     const d = job.demand;
-    return `${requirementKey(job)}|${d.cpuMillis}|${d.memoryMb}|${d.gpus}|${job.strategy ?? ""}`;
+    const limits = `${job.queue}|${job.rateLimit?.key ?? ""}`;
+    return `${requirementKey(job)}|${d.cpuMillis}|${d.memoryMb}|${d.gpus}|${job.strategy ?? ""}|${limits}`;
   }
 }

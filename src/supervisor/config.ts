@@ -2,6 +2,7 @@
  * The supervisor core's timing and placement settings, with the defaults a single machine
  * wants. The process configuration (flags, environment, file) is normalised into this.
  */
+import type { QueueSettingsPatch } from "../domain/queue.ts";
 import { defaultSchedulerConfig, type SchedulerConfig } from "../scheduler/scheduler.ts";
 
 export interface CoreConfig {
@@ -25,6 +26,11 @@ export interface CoreConfig {
    * first (what a burst does anyway).
    */
   readonly placeOnSubmit: boolean;
+  /**
+   * Named queues' settings from the config file, by name: a queue's settings stored by the API
+   * or the CLI win over these (see supervisor/queues.ts).
+   */
+  readonly queues: Readonly<Record<string, QueueSettingsPatch>>;
 }
 
 export const defaultCoreConfig: CoreConfig = {
@@ -35,4 +41,5 @@ export const defaultCoreConfig: CoreConfig = {
   lostWorkerGraceMs: 60_000,
   scheduler: defaultSchedulerConfig,
   placeOnSubmit: true,
+  queues: {},
 };

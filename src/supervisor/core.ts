@@ -63,6 +63,7 @@ import type { Placement } from "../scheduler/scheduler.ts";
 import { makeSchedulerActor, type SchedulerActor } from "./scheduler-actor.ts";
 import { placementEvents } from "./topics.ts";
 import { makeWorkerPruner } from "./worker-pruning.ts";
+import { makeQueueControl, type QueueControl } from "./queues.ts";
 
 export interface SupervisorCore {
   readonly inbound: AgentInbound;
@@ -76,6 +77,8 @@ export interface SupervisorCore {
   /** Forgets lost and offline workers gone since before `goneBefore` (all of them without). */
   readonly pruneWorkers: (goneBefore?: number) => Effect.Effect<ReadonlyArray<string>, StoreError>;
   readonly scheduler: SchedulerActor;
+  /** Named queues: settings (pause, limits) and counts. */
+  readonly queues: QueueControl;
   readonly system: ActorSystem<SupervisorKinds>;
   readonly pipelines: PipelineHost;
   readonly registry: PipelineRegistry;
@@ -228,7 +231,7 @@ export const makeSupervisorCore = (options: {
               Effect.andThen(() => {
                 bus.tryPublish(placementEvents, placement);
                 for (const e of prepared.initialEffects as ReadonlyArray<JobEffect>) {
-                  if (e.type === "job.transitioned") announceJob(routing, e);
+                  if (e.type === "job.transitioned") announceJob(routing, e, job.spec);
                 }
                 for (const e of prepared.effects) routeJobEffect(routing, e as JobEffect);
               }),
@@ -273,6 +276,13 @@ export const makeSupervisorCore = (options: {
         }
         return Effect.succeed(jobs);
       });
+
+    // Queue settings before any job is queued again: a paused queue stays paused.
+    const queues = yield* makeQueueControl({
+      store: store.queues,
+      scheduler,
+      configured: config.queues,
+    });
 
     // Recovery: actors first (their snapshots are the truth), then rows that never got one.
     // The agents this supervisor knew get a heartbeat timeout from its start to reconnect and
@@ -348,6 +358,7 @@ export const makeSupervisorCore = (options: {
           .pipe(Effect.mapError(() => new NotFound({ kind: "worker", id: workerId }))),
       pruneWorkers: makeWorkerPruner({ store, system }),
       scheduler,
+      queues,
       system,
       pipelines,
       registry,

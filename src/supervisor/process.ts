@@ -116,6 +116,7 @@ export const startSupervisor = (
         acceptTimeoutMs: config.acceptTimeoutMs,
         cancelGraceMs: config.cancelGraceMs,
         lostWorkerGraceMs: config.lostWorkerGraceMs,
+        queues: config.queues ?? {},
       },
     });
     checks.recovered = true;

@@ -11,6 +11,7 @@ import type { WorkerEffect, WorkerMessage } from "../../actors/worker.ts";
 import type { Bus } from "../bus/index.ts";
 import { holdsReservation, isTerminalJobState } from "../domain/job-state.ts";
 import type { JobSpec } from "../domain/job-spec.ts";
+import { defaultQueue } from "../domain/queue.ts";
 import type { QueuedJob } from "../scheduler/job-queue.ts";
 import type { WorkerGateway } from "./gateway.ts";
 import type { SchedulerActor } from "./scheduler-actor.ts";
@@ -42,6 +43,8 @@ export const queuedJobOf = (jobId: string, spec: JobSpec, at: number): QueuedJob
   priority: spec.priority,
   concurrencyKey: spec.concurrencyKey,
   strategy: spec.strategy,
+  queue: spec.queue,
+  rateLimit: spec.rateLimit,
   enqueuedAt: at,
 });
 
@@ -49,6 +52,7 @@ export const queuedJobOf = (jobId: string, spec: JobSpec, at: number): QueuedJob
 export const announceJob = (
   ctx: Pick<RoutingContext, "bus">,
   effect: Extract<JobEffect, { type: "job.transitioned" }>,
+  spec: JobSpec | undefined,
 ): void => {
   ctx.bus.tryPublish(jobEvents, {
     jobId: effect.jobId,
@@ -56,6 +60,8 @@ export const announceJob = (
     attempt: effect.attempt,
     workerId: effect.workerId,
     at: effect.at,
+    queue: spec?.queue ?? defaultQueue,
+    handler: spec?.handler?.name ?? null,
   });
 };
 
@@ -63,6 +69,8 @@ export const routeJobEffect = (ctx: RoutingContext, effect: JobEffect): void => 
   switch (effect.type) {
     case "job.transitioned": {
       const { jobId, state, at } = effect;
+      // Read before a final state forgets it.
+      const spec = ctx.specs.get(jobId);
       if (!holdsReservation(state)) {
         ctx.scheduler.send({ type: "release", jobId });
         const worker = ctx.placedOn.get(jobId);
@@ -72,14 +80,13 @@ export const routeJobEffect = (ctx: RoutingContext, effect: JobEffect): void => 
         }
       }
       if (state === "queued") {
-        const spec = ctx.specs.get(jobId);
         if (spec !== undefined)
           ctx.scheduler.send({ type: "enqueue", job: queuedJobOf(jobId, spec, at) });
       } else if (state === "retry_wait" || state === "cancelled") {
         ctx.scheduler.send({ type: "dequeue", jobId });
       }
       if (isTerminalJobState(state)) ctx.finished(jobId, effect);
-      announceJob(ctx, effect);
+      announceJob(ctx, effect, spec);
       return;
     }
     case "job.assign": {

@@ -11,9 +11,17 @@
  * or the queue (so no message or job is overtaken), the job is placed in the caller's turn, and
  * its creator writes it `scheduled` in the commit that creates it. Otherwise it is queued as
  * usual once it exists.
+ *
+ * A job held by a rate limit leaves the scheduler due at `wakeAt`: after each turn one timer
+ * (Effect's clock: a test clock drives it) is set for the earliest such time, and sends `wake`.
  */
-import { Effect, type Scope } from "effect";
-import { Scheduler, type Placement, type SchedulerMessage } from "../scheduler/scheduler.ts";
+import { Duration, Effect, Fiber, type Scope } from "effect";
+import {
+  Scheduler,
+  type Placement,
+  type QueueStats,
+  type SchedulerMessage,
+} from "../scheduler/scheduler.ts";
 import type { QueuedJob } from "../scheduler/job-queue.ts";
 import type { Explanation } from "../scheduler/explain.ts";
 import type { WorkerView } from "../scheduler/cluster-state.ts";
@@ -40,6 +48,8 @@ export interface SchedulerActor {
   /** Queued jobs by priority, highest first. */
   readonly queuedByPriority: () => ReadonlyArray<readonly [priority: number, jobs: number]>;
   readonly reservations: () => number;
+  /** Named queues: their settings and counts now. */
+  readonly queueStats: () => ReadonlyMap<string, QueueStats>;
   /** Waits until the mailbox is empty and the last pass has handed its placements on. */
   readonly settled: Effect.Effect<void>;
   readonly busy: () => boolean;
@@ -55,6 +65,39 @@ export const makeSchedulerActor = (
     let mailbox: SchedulerMessage[] = [];
     const work = Effect.unsafeMakeLatch(false);
     const idle = Effect.unsafeMakeLatch(true);
+    const scope = yield* Effect.scope;
+    let timer: { readonly at: number; readonly fiber: Fiber.RuntimeFiber<void> } | undefined;
+
+    const send = (m: SchedulerMessage) => {
+      mailbox.push(m);
+      idle.unsafeClose();
+      work.unsafeOpen();
+    };
+
+    /** One timer, for the earliest time a held job may go; a later one waits its turn. */
+    const arm = Effect.suspend(() => {
+      const at = scheduler.wakeAt;
+      if (!Number.isFinite(at) || (timer !== undefined && timer.at <= at)) return Effect.void;
+      const previous = timer;
+      // The delay is read when the fiber starts, not when it is forked: the clock may have moved.
+      const wait = Effect.suspend(() =>
+        Effect.sleep(Duration.millis(Math.max(0, at - now()))),
+      ).pipe(
+        Effect.andThen(
+          Effect.sync(() => {
+            timer = undefined;
+            send({ type: "wake" });
+          }),
+        ),
+      );
+      return Effect.forkIn(wait, scope).pipe(
+        Effect.tap((fiber) => {
+          timer = { at, fiber };
+          return previous === undefined ? Effect.void : Fiber.interruptFork(previous.fiber);
+        }),
+        Effect.asVoid,
+      );
+    });
 
     const turn = Effect.sync(() => {
       work.unsafeClose();
@@ -68,17 +111,20 @@ export const makeSchedulerActor = (
       }
       const placements = scheduler.schedule(now());
       if (placements.length > 0) onPlacements(placements);
-      if (mailbox.length === 0) idle.unsafeOpen();
-    });
+    }).pipe(
+      // Settled only once the timer for held jobs is set: a clock moved after `settled` finds it.
+      Effect.zipRight(arm),
+      Effect.zipRight(
+        Effect.sync(() => {
+          if (mailbox.length === 0) idle.unsafeOpen();
+        }),
+      ),
+    );
 
     yield* Effect.forkScoped(Effect.forever(Effect.zipRight(work.await, turn)));
 
     return {
-      send: (m) => {
-        mailbox.push(m);
-        idle.unsafeClose();
-        work.unsafeOpen();
-      },
+      send,
       settled: idle.await,
       busy: () => mailbox.length > 0,
       heartbeat: (workerId, telemetry, at) => scheduler.heartbeat(workerId, telemetry, at),
@@ -92,10 +138,11 @@ export const makeSchedulerActor = (
         if (others.length > 0) onPlacements(others);
         return placed;
       },
-      explain: (jobId) => scheduler.explain(jobId),
+      explain: (jobId) => scheduler.explain(jobId, now()),
       workers: () => scheduler.workers(),
       queued: () => scheduler.queue.size,
       queuedByPriority: () => scheduler.queue.depthByPriority(),
       reservations: () => scheduler.state.reservations.size,
+      queueStats: () => scheduler.queueStats(now()),
     };
   });

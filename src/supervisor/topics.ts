@@ -14,6 +14,9 @@ export interface JobEvent {
   readonly attempt: number;
   readonly workerId: string | null;
   readonly at: number;
+  /** The job's named queue, and its handler's name (null for a command): metrics' labels. */
+  readonly queue: string;
+  readonly handler: string | null;
 }
 
 export interface WorkerEvent {

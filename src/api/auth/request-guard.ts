@@ -66,7 +66,7 @@ export const originVerdict = (req: IncomingMessage, o: GuardOptions): OriginVerd
 
 /** The answer to an allowed origin's preflight. */
 export const preflightHeaders: Readonly<Record<string, string>> = {
-  "access-control-allow-methods": "GET, POST",
+  "access-control-allow-methods": "GET, POST, PUT",
   "access-control-allow-headers": "authorization, content-type, idempotency-key",
   "access-control-max-age": "600",
 };

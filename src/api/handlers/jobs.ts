@@ -142,6 +142,7 @@ export const jobHandlers = (
           ...(query.state !== undefined ? { state: query.state } : {}),
           ...(query.order !== undefined ? { order: query.order } : {}),
           ...(query.label !== undefined ? { label: query.label } : {}),
+          ...(query.queue !== undefined ? { queue: query.queue } : {}),
           ...(query.pipelineRunId !== undefined ? { pipelineRunId: query.pipelineRunId } : {}),
           ...(query.handler !== undefined ? { handler: query.handler } : {}),
           ...(query.limit !== undefined ? { limit: query.limit } : {}),

@@ -6,6 +6,7 @@
  */
 import { Either } from "effect";
 import type { Job } from "../../domain/job.ts";
+import { defaultQueue } from "../../domain/queue.ts";
 import { isTerminalJobState, type JobState } from "../../domain/job-state.ts";
 import { storeError, type StoreError } from "../errors.ts";
 import { corrupt } from "../quarantine.ts";
@@ -81,6 +82,8 @@ export const writeNewJob = (dbs: Databases, job: Job): void => {
   for (const [key, value] of Object.entries(job.spec.labels)) {
     void dbs.jobsByLabel.put([key, value, job.id], null);
   }
+  // The default queue is not indexed: it holds most jobs, and every job stored before queues.
+  if (job.spec.queue !== defaultQueue) void dbs.jobsByQueue.put([job.spec.queue, job.id], null);
   if (job.spec.idempotencyKey !== undefined) {
     void dbs.idempotency.put(job.spec.idempotencyKey, job.id);
   }
@@ -100,6 +103,8 @@ export const removeJob = (dbs: Databases, id: string): boolean => {
   for (const [key, value] of Object.entries(row.spec.labels)) {
     void dbs.jobsByLabel.remove([key, value, id]);
   }
+  const queue: string | undefined = row.spec.queue;
+  if (queue !== undefined && queue !== defaultQueue) void dbs.jobsByQueue.remove([queue, id]);
   const key = row.spec.idempotencyKey;
   if (key !== undefined && dbs.idempotency.get(key) === id) void dbs.idempotency.remove(key);
   void dbs.snapshots.remove(jobAddressOf(id));

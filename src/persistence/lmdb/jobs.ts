@@ -7,14 +7,15 @@
  * nothing else is written commits on the main thread (`durable.now`): the latency of a job
  * submitted to an idle supervisor.
  *
- * A list picks one index — pipeline run, else label, else state, else all jobs — walks it in
- * id order from the cursor (backwards for the newest first), and checks the other filters on
- * each job it reads.
+ * A list picks one index — pipeline run, else queue (not the default one), else label, else
+ * state, else all jobs — walks it in id order from the cursor (backwards for the newest first),
+ * and checks the other filters on each job it reads.
  */
 import { Effect, Either } from "effect";
 import type { RootDatabase } from "lmdb";
 import { Conflict, NotFound } from "../../domain/errors.ts";
 import type { Job } from "../../domain/job.ts";
+import { defaultQueue } from "../../domain/queue.ts";
 import { isTerminalJobState, type JobState } from "../../domain/job-state.ts";
 import { decodeCursor, pageLimit, pageOf } from "../cursor.ts";
 import { StoreError } from "../errors.ts";
@@ -75,6 +76,9 @@ export const makeLmdbJobStore = (
       const run = filter.pipelineRunId;
       return dbs.jobsByRun.getKeys(bounds([run], from, newest)).map((k) => k[1]);
     }
+    if (filter.queue !== undefined && filter.queue !== defaultQueue) {
+      return dbs.jobsByQueue.getKeys(bounds([filter.queue], from, newest)).map((k) => k[1]);
+    }
     if (filter.label !== undefined) {
       const { key, value } = filter.label;
       return dbs.jobsByLabel.getKeys(bounds([key, value], from, newest)).map((k) => k[2]);
@@ -103,6 +107,7 @@ export const makeLmdbJobStore = (
         (typeof states === "string" ? states === job.state : states.includes(job.state))) &&
       (filter.pipelineRunId === undefined || job.pipelineRunId === filter.pipelineRunId) &&
       (filter.handler === undefined || job.spec.handler?.name === filter.handler) &&
+      (filter.queue === undefined || job.spec.queue === filter.queue) &&
       (filter.label === undefined ||
         (Object.hasOwn(job.spec.labels, filter.label.key) &&
           job.spec.labels[filter.label.key] === filter.label.value))

@@ -14,6 +14,7 @@
  * | `jobs_finished`   | [finishedAt, jobId]         | null: retention order                  |
  * | `jobs_by_run`     | [pipelineRunId, jobId]      | null                                   |
  * | `jobs_by_label`   | [labelKey, labelValue, jobId] | null, one per entry of spec.labels   |
+ * | `jobs_by_queue`   | [queue, jobId]              | null, for jobs not in the default queue |
  * | `idempotency`     | idempotencyKey              | jobId                                  |
  * | `snapshots`       | actor address               | SnapshotRecord (structures)            |
  * | `snapshots_active`| [kind, address]             | null, for unfinished actors that are not jobs with a row |
@@ -25,6 +26,7 @@
  * | `workers`         | workerId                    | WorkerInfo                             |
  * | `api_tokens`      | token id                    | ApiTokenRecord (a digest, never the secret) |
  * | `worker_secrets`  | workerId                    | WorkerSecretRecord (a digest)          |
+ * | `queues`          | queue name                  | QueueSettings                          |
  *
  * A job's status has one owner at a time. Until its actor commits a snapshot, the status is
  * the one in its `jobs` row (written by create, or by compareAndSet). From the first snapshot
@@ -56,6 +58,7 @@ export const openDatabases = (root: RootDatabase) => ({
   jobsFinished: root.openDB<null, [number, string]>("jobs_finished", {}),
   jobsByRun: root.openDB<null, [string, string]>("jobs_by_run", {}),
   jobsByLabel: root.openDB<null, [string, string, string]>("jobs_by_label", {}),
+  jobsByQueue: root.openDB<null, [string, string]>("jobs_by_queue", {}),
   idempotency: root.openDB<string, string>("idempotency", {}),
   snapshots: root.openDB<unknown, string>("snapshots", structures),
   snapshotsActive: root.openDB<null, [string, string]>("snapshots_active", {}),
@@ -67,6 +70,7 @@ export const openDatabases = (root: RootDatabase) => ({
   workers: root.openDB<unknown, string>("workers", {}),
   apiTokens: root.openDB<unknown, string>("api_tokens", {}),
   workerSecrets: root.openDB<unknown, string>("worker_secrets", {}),
+  queues: root.openDB<unknown, string>("queues", {}),
 });
 
 export type Databases = ReturnType<typeof openDatabases>;

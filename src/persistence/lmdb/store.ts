@@ -8,6 +8,7 @@ import { StoreService, type Store } from "../index.ts";
 import { normalizeStoreOptions, type StoreOptions } from "../options.ts";
 import { Quarantine } from "../quarantine.ts";
 import { makeLmdbCredentialStore } from "./credentials.ts";
+import { makeLmdbQueueStore } from "./queues.ts";
 import { keepProbing, makeHealthTracker } from "../health.ts";
 import { ignoreOrphanCommitFailures } from "./commit-errors.ts";
 import { makeDurable } from "./durable.ts";
@@ -74,6 +75,7 @@ export const openLmdbStore = (
       pipelines: makeLmdbPipelineStore(root, dbs, durable, quarantine),
       workers: makeLmdbWorkerStore(dbs, durable),
       credentials: makeLmdbCredentialStore(dbs, durable),
+      queues: makeLmdbQueueStore(dbs, durable),
       purgeFinished: (before) =>
         Effect.gen(function* () {
           const jobs = yield* purgeJobs(before);

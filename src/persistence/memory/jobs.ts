@@ -56,6 +56,7 @@ export const makeMemoryJobStore = (quarantine = new Quarantine()): MemoryJobStor
     (states === undefined || states.has(row.status.state)) &&
     (filter.pipelineRunId === undefined || row.head.pipelineRunId === filter.pipelineRunId) &&
     (filter.handler === undefined || row.head.spec.handler?.name === filter.handler) &&
+    (filter.queue === undefined || row.head.spec.queue === filter.queue) &&
     (filter.label === undefined ||
       (Object.hasOwn(row.head.spec.labels, filter.label.key) &&
         row.head.spec.labels[filter.label.key] === filter.label.value));

@@ -11,6 +11,7 @@ import { jobIdOfRecord, statusOfSnapshot } from "../job-status.ts";
 import { normalizeStoreOptions, type StoreOptions } from "../options.ts";
 import type { SnapshotStore } from "../snapshots.ts";
 import { makeMemoryCredentialStore } from "./credentials.ts";
+import { makeMemoryQueueStore } from "./queues.ts";
 import { makeMemoryJobStore } from "./jobs.ts";
 import { Quarantine } from "../quarantine.ts";
 import { makeMemoryLogStore } from "./logs.ts";
@@ -63,6 +64,7 @@ export const makeMemoryStore = (options: StoreOptions = {}): Store => {
     pipelines,
     workers: makeMemoryWorkerStore(),
     credentials: makeMemoryCredentialStore(),
+    queues: makeMemoryQueueStore(),
     snapshots,
     purgeFinished: (before) =>
       Effect.sync(() => {

@@ -168,6 +168,9 @@ export const makePostgresJobStore = (
           q = q.where("j.pipeline_run_id", "=", filter.pipelineRunId);
         if (filter.handler !== undefined)
           q = q.where(sql<boolean>`j.spec->'handler'->>'name' = ${filter.handler}`);
+        if (filter.queue !== undefined) {
+          q = q.where(sql<boolean>`coalesce(j.spec->>'queue', 'default') = ${filter.queue}`);
+        }
         if (filter.label !== undefined) {
           const entry = JSON.stringify({ [filter.label.key]: filter.label.value });
           q = q.where(sql<boolean>`j.labels @> ${entry}::jsonb`);

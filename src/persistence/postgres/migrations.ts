@@ -156,11 +156,31 @@ const credentials: Migration = {
   },
 };
 
+/**
+ * Named queues: their settings (persistence/queues.ts), and an index for listing a queue's
+ * jobs (`?queue=`); a spec stored before queues existed is in the default queue.
+ */
+const queues: Migration = {
+  async up(db: Kysely<any>) {
+    await db.schema
+      .createTable("queues")
+      .addColumn("name", "text", (c) => c.primaryKey())
+      .addColumn("settings", "jsonb", (c) => c.notNull())
+      .execute();
+    await db.schema
+      .createIndex("jobs_queue")
+      .on("jobs")
+      .expression(sql`(coalesce(spec->>'queue', 'default')), id`)
+      .execute();
+  },
+};
+
 /** Every migration this build knows, by name. */
 export const migrations: Readonly<Record<string, Migration>> = {
   "0001_initial": initial,
   "0002_run_details": runDetails,
   "0003_credentials": credentials,
+  "0004_queues": queues,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -14,6 +14,7 @@ import { keepProbing, makeHealthTracker } from "../health.ts";
 import { StoreService, type Store } from "../index.ts";
 import { normalizeStoreOptions, type StoreOptions } from "../options.ts";
 import { makePostgresCredentialStore } from "./credentials.ts";
+import { makePostgresQueueStore } from "./queues.ts";
 import { makePostgresJobStore } from "./jobs.ts";
 import { makePostgresLogStore } from "./logs.ts";
 import { openPostgres } from "./open.ts";
@@ -87,6 +88,7 @@ export const openPostgresStore = (
       pipelines: makePostgresPipelineStore(db, committed, quarantine),
       workers: makePostgresWorkerStore(db, committed),
       credentials: makePostgresCredentialStore(db, committed),
+      queues: makePostgresQueueStore(db, committed),
       purgeFinished: (before) =>
         Effect.gen(function* () {
           const jobs = yield* purgeJobs(before);

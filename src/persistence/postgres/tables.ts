@@ -118,6 +118,12 @@ export interface WorkerSecretsTable {
   record: Json;
 }
 
+/** Named queues' settings (migration 0004_queues). */
+export interface QueuesTable {
+  name: string;
+  settings: Json;
+}
+
 export interface MetaTable {
   key: string;
   value: string;
@@ -135,6 +141,7 @@ export interface Database {
   workers: WorkersTable;
   api_tokens: ApiTokensTable;
   worker_secrets: WorkerSecretsTable;
+  queues: QueuesTable;
 }
 
 export const formatValue = "hodei:1";
