@@ -150,10 +150,15 @@ describe("the dashboard in a browser", { timeout: 60_000 }, () => {
     const script = `echo "first line"; while [ ! -f ${go} ]; do sleep 0.05; done; echo "second line"`;
     const job = await call<{ id: string }>("/jobs", {
       method: "POST",
-      body: JSON.stringify({ name: "live-job", command: { argv: ["sh", "-c", script] } }),
+      body: JSON.stringify({
+        name: "live-job",
+        queue: "builds",
+        command: { argv: ["sh", "-c", script] },
+      }),
     });
     const row = page.locator(`tr[data-job="${job.id}"]`);
     await row.locator('[data-state="running"]').waitFor();
+    await row.getByRole("cell", { name: "builds", exact: true }).waitFor();
     await shot(page, "jobs");
     await row.getByRole("link", { name: "live-job" }).click();
     const log = page.getByTestId("log");

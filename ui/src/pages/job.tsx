@@ -83,7 +83,9 @@ export const JobPage = ({ id }: { id: string }) => {
       <h1 id="title">
         {j.spec.name} <StateBadge state={j.state} />
       </h1>
-      <p class="muted mono">{j.id}</p>
+      <p class="muted">
+        <span class="mono">{j.id}</span> · queue <strong>{j.spec.queue}</strong>
+      </p>
       {j.pipelineRunId !== undefined && (
         <p>
           step <strong>{j.pipelineStep}</strong> of run{" "}

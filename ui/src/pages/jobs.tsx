@@ -1,5 +1,5 @@
 /**
- * Jobs: filtered by state, handler, label and pipeline run, newest first, one page of the API's cursor at
+ * Jobs: filtered by state, handler, queue, label and pipeline run, newest first, one page of the API's cursor at
  * a time (never the whole list). Live: a listed job's state changes in place as its events
  * arrive; a new job shows up on the first page.
  */
@@ -33,6 +33,7 @@ export const JobsPage = () => {
     label: params.get("label") ?? undefined,
     pipelineRunId: params.get("run") ?? undefined,
     handler: params.get("handler") ?? undefined,
+    queue: params.get("queue") ?? undefined,
     cursor: params.get("cursor") ?? undefined,
   };
   const page = useResource(
@@ -40,7 +41,7 @@ export const JobsPage = () => {
       get<{ jobs: Job[]; next: string | null }>(
         `/jobs${query({ ...filter, order: "newest", limit: String(pageSize) })}`,
       ),
-    [filter.state, filter.label, filter.pipelineRunId, filter.handler, filter.cursor],
+    [filter.state, filter.label, filter.pipelineRunId, filter.handler, filter.queue, filter.cursor],
   );
   const [changed, setChanged] = useState<ReadonlyMap<string, JobEvent>>(new Map());
   const known = useRef(new Set<string>());
@@ -61,6 +62,7 @@ export const JobsPage = () => {
       label: filter.label,
       run: filter.pipelineRunId,
       handler: filter.handler,
+      queue: filter.queue,
       [key]: value,
       cursor: undefined,
     });
@@ -87,6 +89,15 @@ export const JobsPage = () => {
             placeholder="handler name"
             value={filter.handler ?? ""}
             onChange={(e) => set("handler", e.currentTarget.value)}
+          />
+        </label>
+        <label>
+          queue
+          <input
+            name="queue"
+            placeholder="queue name"
+            value={filter.queue ?? ""}
+            onChange={(e) => set("queue", e.currentTarget.value)}
           />
         </label>
         <label>
@@ -120,6 +131,7 @@ export const JobsPage = () => {
             <tr>
               <th scope="col">name</th>
               <th scope="col">state</th>
+              <th scope="col">queue</th>
               <th scope="col">attempt</th>
               <th scope="col">worker</th>
               <th scope="col">created</th>
@@ -138,6 +150,7 @@ export const JobsPage = () => {
                   <td>
                     <StateBadge state={state} />
                   </td>
+                  <td>{j.spec.queue}</td>
                   <td>{live?.attempt ?? j.attempt}</td>
                   <td>{live?.workerId ?? j.workerId ?? "-"}</td>
                   <td>{ago(j.createdAt)}</td>
@@ -162,6 +175,7 @@ export const JobsPage = () => {
               label: filter.label,
               run: filter.pipelineRunId,
               handler: filter.handler,
+              queue: filter.queue,
               cursor: page.value.next,
             })}
           >
