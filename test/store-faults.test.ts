@@ -146,20 +146,31 @@ describe("store faults", () => {
           [`hodei-% pid=${server.pid}%`],
         );
 
+      // Six times: terminate every backend of the supervisor, submit while it reconnects (a
+      // 201 or a 503, nothing else), then wait for a submit to be taken again. The rounds wait
+      // on the store coming back, not on a clock: how many submits land in the gap varies.
       const acked: string[] = [];
       let terminated = 0;
-      for (let i = 0; i < 180; i += 6) {
-        if (i % 36 === 18) terminated += (await terminate()).rowCount ?? 0;
-        const batch = await Promise.all(Array.from({ length: 6 }, (_, k) => submit(api, i + k)));
+      for (let round = 0; round < 6; round++) {
+        terminated += (await terminate()).rowCount ?? 0;
+        const batch = await Promise.all(
+          Array.from({ length: 6 }, (_, k) => submit(api, round * 10 + k)),
+        );
         for (const r of batch) {
           if (r.status === 201) acked.push(r.id!);
           else expect(r.status).toBe(503);
         }
+        acked.push(
+          await until("a submit to be taken", async () => {
+            const r = await submit(api, round * 10 + 9);
+            return r.status === 201 ? r.id : undefined;
+          }),
+        );
       }
       expect(terminated).toBeGreaterThan(4);
       expect(server.process.exitCode).toBeNull();
       await until("/ready", async () => ((await readyStatus(api)) === 200 ? true : undefined));
-      expect(acked.length).toBeGreaterThan(40);
+      expect(acked.length).toBeGreaterThanOrEqual(6);
       await allSucceed(api, acked);
       expect(server.process.exitCode).toBeNull();
     },
