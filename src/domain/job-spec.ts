@@ -12,6 +12,8 @@
  * - `concurrencyKey`: the scheduler runs at most one job per key at a time, on any worker.
  * - `idempotencyKey`: the API answers a second submission with this key with the first job.
  * - `strategy`: overrides the scheduler's placement strategy for this job.
+ * - `runAt` | `delayMs`: a delayed job (at most one of the two): it waits `delayed` until that
+ *   time (RFC 3339), or that long after it was created, then is queued (see delay.ts).
  *
  * Everything optional has its default applied at decode time, so the rest of the system reads
  * a complete spec and never re-implements a default. Encoding writes the defaults out, which
@@ -23,6 +25,7 @@ import { Labels, Limits, Key, Name, boundedInt, objectExpected } from "./primiti
 import { defaultPriority, Priority } from "./priority.ts";
 import { defaultRetryPolicy, RetryPolicy } from "./retry.ts";
 import { CommandSpec, exactlyOneOf, HandlerSpec } from "./work.ts";
+import { maxDelayMs, RunAt } from "./delay.ts";
 
 export { Constraint, Constraints } from "./constraint.ts";
 export { CommandSpec, HandlerSpec } from "./work.ts";
@@ -107,11 +110,22 @@ const JobSpecFields = Schema.Struct({
         "placement for this job: fill busy workers (binpack) or the least loaded (spread)",
     }),
   ),
+  runAt: opt(RunAt),
+  delayMs: opt(
+    boundedInt(0, maxDelayMs).annotations({
+      description: "queue the job this many ms after it is created",
+    }),
+  ),
 }).annotations(objectExpected("a job spec object"));
 type JobSpecFields = typeof JobSpecFields.Type;
 
 export const JobSpec = JobSpecFields.pipe(
   Schema.filter(exactlyOneOf("command", "handler", "a job")),
+  Schema.filter((s) =>
+    s.runAt !== undefined && s.delayMs !== undefined
+      ? { path: ["delayMs"], message: "give runAt or delayMs, not both" }
+      : undefined,
+  ),
   // Never fails after the filter above; it only tells TypeScript what that filter proved.
   Schema.filter(
     (

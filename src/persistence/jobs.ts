@@ -66,9 +66,13 @@ export interface StatusPatch {
 
 export interface JobStore {
   readonly create: (job: Job, placed?: SnapshotRecord) => Effect.Effect<CreateResult, StoreError>;
-  /** Many jobs in one commit, results in the same order. */
+  /**
+   * Many jobs in one commit, results in the same order. `records[i]`, when given, is job i's
+   * actor's first record, committed with its row as `create`'s `placed` is (a delayed job).
+   */
   readonly createBatch: (
     jobs: ReadonlyArray<Job>,
+    records?: ReadonlyArray<SnapshotRecord | undefined>,
   ) => Effect.Effect<ReadonlyArray<CreateResult>, StoreError>;
   readonly get: (id: string) => Effect.Effect<Job, NotFound | StoreError>;
   readonly list: (filter?: JobFilter) => Effect.Effect<JobPage, InvalidInput | StoreError>;

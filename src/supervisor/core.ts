@@ -17,14 +17,15 @@
  * that never got an actor, the queue, and where jobs were placed (their reservations come back
  * when their agents reconnect; workers that do not come back are lost at their deadline).
  */
-import { Effect, Either, type Scope } from "effect";
+import { Effect, Either, Schedule, type Scope } from "effect";
 import type { Bus } from "../bus/index.ts";
 import { decodeJobSpec } from "../domain/decode.ts";
 import { InvalidInput, NotFound } from "../domain/errors.ts";
 import { newJobId, type PipelineRunId } from "../domain/ids.ts";
 import { newJob, type Job } from "../domain/job.ts";
 import type { JobSpec } from "../domain/job-spec.ts";
-import { isTerminalJobState } from "../domain/job-state.ts";
+import { dueAt } from "../domain/delay.ts";
+import { isTerminalJobState, type JobState } from "../domain/job-state.ts";
 import {
   corruptionOf,
   CorruptRecord,
@@ -90,6 +91,9 @@ export interface SupervisorCore {
   readonly machines: Readonly<Record<string, string>>;
 }
 
+/** The rows recovery reads: delayed ones are parked with their actors (see `recover`). */
+const recoveredStates: ReadonlyArray<JobState> = unfinishedJobStates.filter((s) => s !== "delayed");
+
 const noGateway: WorkerGateway = { assign: () => false, cancel: () => false, drain: () => false };
 
 export const makeSupervisorCore = (options: {
@@ -136,9 +140,37 @@ export const makeSupervisorCore = (options: {
       toJob: (jobId, m) => system.send(jobAddress(jobId), m),
       toWorker: (workerId, m) => system.send(workerAddress(workerId), m),
       finished: (jobId, effect) => {
-        pipelines.onJobFinished(specs.get(jobId), effect);
+        const spec = specs.get(jobId);
+        if (spec !== undefined) pipelines.onJobFinished(spec, effect);
+        else {
+          // Cancelled while delayed: its spec was never in memory.
+          Effect.runFork(
+            store.jobs.get(jobId).pipe(
+              Effect.tap((job) => Effect.sync(() => pipelines.onJobFinished(job.spec, effect))),
+              Effect.ignore,
+            ),
+          );
+        }
         specs.delete(jobId);
         placedOn.delete(jobId);
+      },
+      queueFromStore: (jobId, at) => {
+        Effect.runFork(
+          store.jobs.get(jobId).pipe(
+            Effect.retry({ times: 5, schedule: Schedule.exponential("20 millis") }),
+            Effect.zip(system.snapshot(jobAddress(jobId))),
+            Effect.tap(([job, snapshot]) =>
+              Effect.sync(() => {
+                // Cancelled meanwhile, or already queued by someone else: nothing to do.
+                if ((snapshot as { value?: unknown } | undefined)?.value !== "queued") return;
+                if (specs.has(jobId)) return;
+                specs.set(jobId, job.spec);
+                scheduler.send({ type: "enqueue", job: queuedJobOf(jobId, job.spec, at) });
+              }),
+            ),
+            Effect.ignore,
+          ),
+        );
       },
     };
 
@@ -166,12 +198,21 @@ export const makeSupervisorCore = (options: {
       },
     });
 
-    const cancel = (jobId: string) =>
-      Effect.suspend(() =>
-        specs.has(jobId)
-          ? system.tell(jobAddress(jobId), { type: "cancel", at: system.now() }).pipe(Effect.ignore)
-          : Effect.fail(new NotFound({ kind: "job", id: jobId })),
-      );
+    // A delayed job is not among `specs`: its actor is parked in the store, its timer armed.
+    const cancel = (jobId: string): Effect.Effect<void, NotFound> =>
+      Effect.suspend(() => {
+        const to = jobAddress(jobId);
+        const tellIt = system.tell(to, { type: "cancel", at: system.now() }).pipe(Effect.ignore);
+        if (specs.has(jobId) || system.timerOf(to) !== undefined) return tellIt;
+        return store.jobs.get(jobId).pipe(
+          Effect.orElseFail(() => new NotFound({ kind: "job", id: jobId })),
+          Effect.flatMap((job) =>
+            isTerminalJobState(job.state)
+              ? Effect.fail(new NotFound({ kind: "job", id: jobId }))
+              : tellIt,
+          ),
+        );
+      });
 
     // The job's row is durable before its actor exists, and the actor's first state (`queued`,
     // entered when the job was created) is a function of that row: so the spawn commits
@@ -183,6 +224,7 @@ export const makeSupervisorCore = (options: {
       timeoutMs: job.spec.timeoutMs ?? null,
       cancelGraceMs: config.cancelGraceMs,
       lostGraceMs: config.lostWorkerGraceMs,
+      runAt: dueAt(job),
       at: job.createdAt,
     });
     const spawnJob = (job: Job) =>
@@ -198,6 +240,7 @@ export const makeSupervisorCore = (options: {
      */
     const createOne = (job: Job): Effect.Effect<CreateResult, StoreError> =>
       Effect.suspend(() => {
+        if (job.state === "delayed") return createDelayed(job);
         const at = system.now();
         const placement = config.placeOnSubmit
           ? scheduler.placeNow(queuedJobOf(job.id, job.spec, at), at)
@@ -236,6 +279,40 @@ export const makeSupervisorCore = (options: {
           }),
           Effect.uninterruptible,
         );
+      });
+
+    /**
+     * Delayed jobs: each row commits with its actor's record (`delayed`, its deadline the due
+     * time), and the actor is parked, not spawned: until it is due, a delayed job costs this
+     * supervisor one timer entry, not a live actor nor its spec in memory.
+     */
+    const prepareDelayed = (job: Job): Prepared | undefined =>
+      job.state === "delayed" ? system.prepare(jobAddress(job.id), jobInput(job), []) : undefined;
+    const park = (r: CreateResult, prepared: Prepared | undefined) => {
+      if (!r.created || prepared === undefined || prepared.record.deadline === null) return;
+      system.park(prepared.address, prepared.record.deadline);
+      for (const e of prepared.initialEffects as ReadonlyArray<JobEffect>) {
+        if (e.type === "job.transitioned") announceJob(routing, e);
+      }
+    };
+    const createDelayed = (job: Job) =>
+      Effect.suspend(() => {
+        const prepared = prepareDelayed(job)!;
+        return store.jobs.create(job, prepared.record).pipe(Effect.tap((r) => park(r, prepared)));
+      });
+    /** A batch with delayed jobs: one commit; delayed ones parked, the others spawned. */
+    const createMixed = (jobs: ReadonlyArray<Job>) =>
+      Effect.suspend(() => {
+        const prepared = jobs.map(prepareDelayed);
+        return store.jobs
+          .createBatch(
+            jobs,
+            prepared.map((p) => p?.record),
+          )
+          .pipe(
+            Effect.tap((results) => results.forEach((r, i) => park(r, prepared[i]))),
+            Effect.tap((results) => accept(results.filter((_, i) => prepared[i] === undefined))),
+          );
       });
 
     const accept = (results: ReadonlyArray<CreateResult>) =>
@@ -283,12 +360,13 @@ export const makeSupervisorCore = (options: {
       at,
       graceUntil: at + config.heartbeatTimeoutMs,
     });
-    yield* system.recover("job", grace);
+    // Delayed jobs stay parked in the store: only their timers come back.
+    yield* system.recover("job", grace, (r) => r.snapshot.value === "delayed");
     yield* system.recover("worker", grace);
     let cursor: string | undefined;
     do {
       const page = yield* store.jobs
-        .list({ state: unfinishedJobStates, limit: 1000, ...(cursor ? { cursor } : {}) })
+        .list({ state: recoveredStates, limit: 1000, ...(cursor ? { cursor } : {}) })
         .pipe(Effect.orDie);
       for (const job of page.jobs) {
         const read = yield* Effect.either(system.snapshot(jobAddress(job.id)));
@@ -338,8 +416,11 @@ export const makeSupervisorCore = (options: {
       submit: (input) => decodeAll([input]).pipe(Effect.flatMap((jobs) => createOne(jobs[0]!))),
       submitBatch: (inputs) =>
         decodeAll(inputs).pipe(
-          Effect.flatMap((jobs) => store.jobs.createBatch(jobs)),
-          Effect.flatMap(accept),
+          Effect.flatMap((jobs) =>
+            jobs.some((j) => j.state === "delayed")
+              ? createMixed(jobs)
+              : store.jobs.createBatch(jobs).pipe(Effect.flatMap(accept)),
+          ),
         ),
       cancel,
       drainWorker: (workerId) =>

@@ -8,9 +8,12 @@
  * - Retry makes a new job from the old one's spec (without its idempotency key, which would
  *   return the old job): final states are absorbing, the old job stays as it ended. Only final
  *   jobs can be retried (409 otherwise). The answer names the old job in `retryOf` and in the
- *   `Hodei-Retry-Of` header; nothing in the new job's own record does.
+ *   `Hodei-Retry-Of` header; nothing in the new job's own record does. A retry runs now: a
+ *   delayed job's `runAt`/`delayMs` are not carried over.
+ * - A delayed job's `waiting` says until when it is delayed.
  */
 import { Effect, Schema } from "effect";
+import { dueAt } from "../../domain/delay.ts";
 import { InvalidInput } from "../../domain/errors.ts";
 import { JobSpec } from "../../domain/job-spec.ts";
 import { isTerminalJobState } from "../../domain/job-state.ts";
@@ -62,6 +65,15 @@ const entering = "entering the queue: the scheduler has not seen it yet";
 
 /** Why a queued job waits, as the scheduler says it now; undefined for a job not queued. */
 const waitingOf = (core: SupervisorCore, job: Job): JobWaiting | undefined => {
+  if (job.state === "delayed") {
+    const due = dueAt(job) ?? job.createdAt;
+    return {
+      reason: `delayed until ${new Date(due).toISOString()}`,
+      never: false,
+      since: job.createdAt,
+      waitedMs: Math.max(0, core.system.now() - job.createdAt),
+    };
+  }
   if (job.state !== "queued") return undefined;
   const why = core.scheduler.explain(job.id);
   const since = job.transitions.at(-1)?.at ?? job.createdAt;
@@ -177,7 +189,13 @@ export const jobHandlers = (
             { state: old.state },
           );
         }
-        const { idempotencyKey: _, ...spec } = Schema.encodeSync(JobSpec)(old.spec);
+        // A new job runs now: neither the old key nor the old delay.
+        const {
+          idempotencyKey: _,
+          runAt: _at,
+          delayMs: _ms,
+          ...spec
+        } = Schema.encodeSync(JobSpec)(old.spec);
         const { job } = yield* core.submit(spec);
         return {
           status: 201,

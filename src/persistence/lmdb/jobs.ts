@@ -119,10 +119,21 @@ export const makeLmdbJobStore = (
         catch: (cause) =>
           cause instanceof StoreError ? cause : new StoreError({ operation: "jobs.create", cause }),
       }).pipe(Effect.flatten),
-    createBatch: (jobs) =>
-      durable("jobs.createBatch", () =>
-        root.transaction(() => Either.all(jobs.map((j) => createIn(j)))),
-      ).pipe(Effect.flatten),
+    createBatch: (jobs, records) =>
+      Effect.try({
+        try: () => records?.map((r) => (r === undefined ? undefined : prepareRecord(r))),
+        catch: (cause) =>
+          cause instanceof StoreError
+            ? cause
+            : new StoreError({ operation: "jobs.createBatch", cause }),
+      }).pipe(
+        Effect.flatMap((prepared) =>
+          durable("jobs.createBatch", () =>
+            root.transaction(() => Either.all(jobs.map((j, i) => createIn(j, prepared?.[i])))),
+          ),
+        ),
+        Effect.flatten,
+      ),
     get: (id) =>
       Effect.suspend(() => readJob(dbs, id, "jobs.get")).pipe(
         Effect.flatMap((job) =>

@@ -58,6 +58,19 @@ export const makeMemoryStore = (options: StoreOptions = {}): Store => {
               Effect.zipRight(jobs.create(job)),
               Effect.tap((r) => (r.created ? snapshots.saveBatch([placed]) : Effect.void)),
             ),
+      createBatch: (batch, records) =>
+        Effect.try({
+          try: () => records?.forEach((r) => r !== undefined && statusOfSnapshot(r)),
+          catch: storeError("jobs.createBatch"),
+        }).pipe(
+          Effect.zipRight(jobs.createBatch(batch)),
+          Effect.tap((results) => {
+            const held = results.flatMap((r, i) =>
+              r.created && records?.[i] !== undefined ? [records[i]] : [],
+            );
+            return held.length > 0 ? snapshots.saveBatch(held) : Effect.void;
+          }),
+        ),
     },
     logs,
     pipelines,

@@ -135,9 +135,9 @@ export const makePostgresJobStore = (
           }),
         ),
       ),
-    createBatch: (jobs) =>
+    createBatch: (jobs, records) =>
       Effect.tryPromise({
-        try: () => insert(jobs.map((j) => [j, undefined] as const)),
+        try: () => insert(jobs.map((j, i) => [j, records?.[i]] as const)),
         catch: storeError("jobs.createBatch"),
       }),
     get: (id) =>
