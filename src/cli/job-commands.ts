@@ -42,6 +42,12 @@ export const registerJobCommands = (program: Command): void => {
     .option("--timeout <ms>", "per attempt, ms", wholeNumber("milliseconds", 1))
     .option("--retries <n>", "attempts after the first", wholeNumber("retries"))
     .option("--priority <p>", "low, normal, high, critical or 0-1000")
+    .option(
+      "--delay <ms>",
+      "queue it this many ms from now (it waits `delayed`)",
+      wholeNumber("milliseconds"),
+    )
+    .option("--run-at <time>", "queue it at this RFC 3339 time, e.g. 2026-12-05T10:00:00Z")
     .option("-f, --follow", "print the job's output and exit with its outcome")
     .option("--json", "print JSON (JSON lines with -f)")
     .action(async (o: SubmitFlags & { api: string; follow?: boolean; json?: boolean }) => {

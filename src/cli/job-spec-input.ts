@@ -21,6 +21,8 @@ export interface SubmitFlags {
   readonly timeout?: number;
   readonly retries?: number;
   readonly priority?: string;
+  readonly delay?: number;
+  readonly runAt?: string;
 }
 
 /** Where a spec came from, to name its problems in its own terms. */
@@ -51,6 +53,8 @@ export const specFromFlags = (o: SubmitFlags): Record<string, unknown> => ({
   ...(o.priority !== undefined
     ? { priority: /^\d+$/.test(o.priority) ? Number(o.priority) : o.priority }
     : {}),
+  ...(o.delay !== undefined ? { delayMs: o.delay } : {}),
+  ...(o.runAt !== undefined ? { runAt: o.runAt } : {}),
 });
 
 /** The spec to submit, from `--file` or the other flags, with where it came from. */
@@ -72,6 +76,8 @@ const flagOf = (path: string): string | undefined => {
   if (head === "retry") return "--retries";
   if (head === "priority") return "--priority";
   if (head === "name") return "--name";
+  if (head === "delayMs") return "--delay";
+  if (head === "runAt") return "--run-at";
   return undefined;
 };
 

@@ -27,6 +27,7 @@ import type { JobStore } from "./jobs.ts";
 import type { LogStore } from "./logs.ts";
 import type { PipelineStore } from "./pipelines.ts";
 import type { Quarantine } from "./quarantine.ts";
+import type { ScheduleStore } from "./schedules.ts";
 import type { SnapshotStore } from "./snapshots.ts";
 import type { WorkerStore } from "./workers.ts";
 
@@ -40,6 +41,7 @@ export * from "./logs.ts";
 export * from "./options.ts";
 export * from "./pipelines.ts";
 export * from "./quarantine.ts";
+export * from "./schedules.ts";
 export * from "./snapshots.ts";
 export * from "./workers.ts";
 
@@ -62,6 +64,7 @@ export interface Store {
   readonly logs: LogStore;
   readonly snapshots: SnapshotStore;
   readonly credentials: CredentialStore;
+  readonly schedules: ScheduleStore;
   /**
    * Retention: removes jobs that finished (terminal state) before `before` (epoch ms), with
    * their logs, idempotency keys and actor snapshots, and finished pipeline runs updated before

@@ -25,6 +25,11 @@ export interface CoreConfig {
    * first (what a burst does anyway).
    */
   readonly placeOnSubmit: boolean;
+  /**
+   * A schedule's firing made at most this late is on time; a later one was missed, and the
+   * schedule's `catchUp` says whether it is made (see schedule-firing.ts).
+   */
+  readonly scheduleGraceMs: number;
 }
 
 export const defaultCoreConfig: CoreConfig = {
@@ -35,4 +40,5 @@ export const defaultCoreConfig: CoreConfig = {
   lostWorkerGraceMs: 60_000,
   scheduler: defaultSchedulerConfig,
   placeOnSubmit: true,
+  scheduleGraceMs: 1_000,
 };

@@ -62,6 +62,7 @@ import {
 import type { JobEffect } from "../../actors/job.ts";
 import type { Placement } from "../scheduler/scheduler.ts";
 import { makeSchedulerActor, type SchedulerActor } from "./scheduler-actor.ts";
+import { makeSchedules, type Schedules } from "./schedules.ts";
 import { placementEvents } from "./topics.ts";
 import { makeWorkerPruner } from "./worker-pruning.ts";
 
@@ -89,6 +90,8 @@ export interface SupervisorCore {
   readonly liveJobs: () => number;
   /** How each actor kind's machine runs: "compiled", or "xstate: <why not compiled>". */
   readonly machines: Readonly<Record<string, string>>;
+  /** The cron schedules (schedules.ts). */
+  readonly schedules: Schedules;
 }
 
 /** The rows recovery reads: delayed ones are parked with their actors (see `recover`). */
@@ -408,7 +411,7 @@ export const makeSupervisorCore = (options: {
 
     const inbound = makeInbound({ system, store, bus, config, routing, gateway: () => gateway });
 
-    return {
+    const core: Omit<SupervisorCore, "schedules"> = {
       inbound,
       attachGateway: (g) => {
         gateway = g;
@@ -445,4 +448,12 @@ export const makeSupervisorCore = (options: {
         } while (system.busy() || scheduler.busy());
       }),
     };
+    // Last: a firing due at start makes its job through the core recovered above.
+    const schedules = yield* makeSchedules({
+      core,
+      store,
+      bus,
+      graceMs: config.scheduleGraceMs,
+    });
+    return { ...core, schedules };
   });

@@ -25,6 +25,7 @@
  * | `workers`         | workerId                    | WorkerInfo                             |
  * | `api_tokens`      | token id                    | ApiTokenRecord (a digest, never the secret) |
  * | `worker_secrets`  | workerId                    | WorkerSecretRecord (a digest)          |
+ * | `schedules`       | schedule name               | ScheduleRecord, encoded                |
  *
  * A job's status has one owner at a time. Until its actor commits a snapshot, the status is
  * the one in its `jobs` row (written by create, or by compareAndSet). From the first snapshot
@@ -67,6 +68,7 @@ export const openDatabases = (root: RootDatabase) => ({
   workers: root.openDB<unknown, string>("workers", {}),
   apiTokens: root.openDB<unknown, string>("api_tokens", {}),
   workerSecrets: root.openDB<unknown, string>("worker_secrets", {}),
+  schedules: root.openDB<unknown, string>("schedules", {}),
 });
 
 export type Databases = ReturnType<typeof openDatabases>;

@@ -16,6 +16,7 @@ import { makeLmdbJobStore } from "./jobs.ts";
 import { makeLmdbLogStore } from "./logs.ts";
 import { openLmdbEnvironment } from "./open.ts";
 import { makeLmdbPipelineStore, makeLmdbWorkerStore } from "./registry.ts";
+import { makeLmdbScheduleStore } from "./schedules.ts";
 import { makeLmdbSnapshotStore } from "./snapshots.ts";
 
 /** Where the supervisor keeps its data when nothing else is configured. */
@@ -74,6 +75,7 @@ export const openLmdbStore = (
       pipelines: makeLmdbPipelineStore(root, dbs, durable, quarantine),
       workers: makeLmdbWorkerStore(dbs, durable),
       credentials: makeLmdbCredentialStore(dbs, durable),
+      schedules: makeLmdbScheduleStore(root, dbs, durable, quarantine),
       purgeFinished: (before) =>
         Effect.gen(function* () {
           const jobs = yield* purgeJobs(before);

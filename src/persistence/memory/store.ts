@@ -11,6 +11,7 @@ import { jobIdOfRecord, statusOfSnapshot } from "../job-status.ts";
 import { normalizeStoreOptions, type StoreOptions } from "../options.ts";
 import type { SnapshotStore } from "../snapshots.ts";
 import { makeMemoryCredentialStore } from "./credentials.ts";
+import { makeMemoryScheduleStore } from "./schedules.ts";
 import { makeMemoryJobStore } from "./jobs.ts";
 import { Quarantine } from "../quarantine.ts";
 import { makeMemoryLogStore } from "./logs.ts";
@@ -76,6 +77,7 @@ export const makeMemoryStore = (options: StoreOptions = {}): Store => {
     pipelines,
     workers: makeMemoryWorkerStore(),
     credentials: makeMemoryCredentialStore(),
+    schedules: makeMemoryScheduleStore(quarantine),
     snapshots,
     purgeFinished: (before) =>
       Effect.sync(() => {

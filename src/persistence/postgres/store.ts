@@ -18,6 +18,7 @@ import { makePostgresJobStore } from "./jobs.ts";
 import { makePostgresLogStore } from "./logs.ts";
 import { openPostgres } from "./open.ts";
 import { makePostgresPipelineStore, makePostgresWorkerStore } from "./registry.ts";
+import { makePostgresScheduleStore } from "./schedules.ts";
 import { makePostgresSnapshotStore } from "./snapshots.ts";
 import { Quarantine } from "../quarantine.ts";
 
@@ -87,6 +88,7 @@ export const openPostgresStore = (
       pipelines: makePostgresPipelineStore(db, committed, quarantine),
       workers: makePostgresWorkerStore(db, committed),
       credentials: makePostgresCredentialStore(db, committed),
+      schedules: makePostgresScheduleStore(db, schema, committed, quarantine),
       purgeFinished: (before) =>
         Effect.gen(function* () {
           const jobs = yield* purgeJobs(before);
