@@ -9,6 +9,7 @@ import { credentialsConformance } from "./fixtures/persistence-conformance-crede
 import { jobsConformance } from "./fixtures/persistence-conformance-jobs.ts";
 import { logsConformance } from "./fixtures/persistence-conformance-logs.ts";
 import { registryConformance } from "./fixtures/persistence-conformance-registry.ts";
+import { schedulesConformance } from "./fixtures/persistence-conformance-schedules.ts";
 import { snapshotsConformance } from "./fixtures/persistence-conformance-snapshots.ts";
 
 for (const adapter of adapters) {
@@ -20,5 +21,6 @@ for (const adapter of adapters) {
     describe("logs", () => logsConformance(adapter));
     describe("pipelines, workers and retention", () => registryConformance(adapter));
     describe("credentials", () => credentialsConformance(adapter));
+    describe("schedules", () => schedulesConformance(adapter));
   });
 }

@@ -28,6 +28,8 @@ import { tidy } from "./openapi.ts";
 import { PipelineDefinition } from "../domain/pipeline.ts";
 import { PipelineRun } from "../persistence/pipelines.ts";
 import * as P from "./pipeline-schemas.ts";
+import * as C from "./schedule-schemas.ts";
+import { ScheduleSpec } from "../domain/schedule.ts";
 import * as S from "./schemas.ts";
 import * as T from "./token-schemas.ts";
 
@@ -268,6 +270,71 @@ const pipelines = HttpApiGroup.make("pipelines")
   .middleware(Authorization)
   .prefix("/api/v1");
 
+const noSchedule = errorAt(404, "no such schedule");
+
+const schedules = HttpApiGroup.make("schedules")
+  .add(
+    HttpApiEndpoint.get("listSchedules", "/schedules")
+      .annotate(RequiredRole, "read")
+      .addSuccess(C.ScheduleList),
+  )
+  .add(
+    HttpApiEndpoint.post("createSchedule", "/schedules")
+      .annotate(RequiredRole, "admin")
+      .addError(unsupported)
+      .setPayload(ScheduleSpec)
+      .addSuccess(Created(C.ScheduleView, "stored (durable); it fires from now on"))
+      .addError(invalid)
+      .addError(tooLarge)
+      .addError(errorAt(409, "a schedule of this name exists")),
+  )
+  .add(
+    HttpApiEndpoint.get("getSchedule", "/schedules/:name")
+      .annotate(RequiredRole, "read")
+      .setPath(C.ScheduleNamePath)
+      .addSuccess(C.ScheduleView)
+      .addError(noSchedule),
+  )
+  .add(
+    HttpApiEndpoint.del("deleteSchedule", "/schedules/:name")
+      .annotate(RequiredRole, "admin")
+      .setPath(C.ScheduleNamePath)
+      .addSuccess(HttpApiSchema.NoContent.annotations({ description: "deleted" }))
+      .addError(noSchedule),
+  )
+  .add(
+    HttpApiEndpoint.post("pauseSchedule", "/schedules/:name/pause")
+      .annotate(RequiredRole, "admin")
+      .addError(unsupported)
+      .setPath(C.ScheduleNamePath)
+      .addSuccess(C.ScheduleView.annotations({ description: "paused (or already was)" }))
+      .addError(noSchedule),
+  )
+  .add(
+    HttpApiEndpoint.post("resumeSchedule", "/schedules/:name/resume")
+      .annotate(RequiredRole, "admin")
+      .addError(unsupported)
+      .setPath(C.ScheduleNamePath)
+      .addSuccess(
+        C.ScheduleView.annotations({
+          description: "resumed: it fires from now on (firings due while paused are not made)",
+        }),
+      )
+      .addError(noSchedule),
+  )
+  .add(
+    HttpApiEndpoint.post("triggerSchedule", "/schedules/:name/trigger")
+      .annotate(RequiredRole, "submit")
+      .addError(unsupported)
+      .setPath(C.ScheduleNamePath)
+      .addSuccess(Created(C.Firing, "a firing made now, whatever the schedule's overlap"))
+      .addError(noSchedule)
+      .addError(unavailable),
+  )
+  .addError(forbidden)
+  .middleware(Authorization)
+  .prefix("/api/v1");
+
 const meta = HttpApiGroup.make("meta")
   .add(
     HttpApiEndpoint.get("metrics", "/metrics")
@@ -338,6 +405,7 @@ export const hodeiApi = HttpApi.make("hodei")
   .add(jobs)
   .add(workers)
   .add(pipelines)
+  .add(schedules)
   .add(meta)
   .add(tokens)
   .add(apiIndex)

@@ -97,13 +97,8 @@ export const fire = (
       yield* stop(deps, last);
     }
     if (spec.job !== undefined) {
-      const encoded = encodeJob(spec.job);
       const made = yield* Effect.either(
-        deps.core.submit({
-          ...encoded,
-          labels: { ...encoded.labels, "hodei.io/schedule": spec.name },
-          idempotencyKey: firingKey(spec.name, at),
-        }),
+        deps.core.submit({ ...encodeJob(spec.job), idempotencyKey: firingKey(spec.name, at) }),
       );
       if (Either.isLeft(made))
         return { at, outcome: "failed" as const, last, error: made.left.message };
