@@ -62,10 +62,15 @@ export interface JobInput {
   readonly lostGraceMs?: number;
   /** A delayed job: when it is due to be queued (epoch ms). Absent or null: queued at once. */
   readonly runAt?: number | null;
+  /**
+   * A finished job run again (redrive): its attempts so far and its history, which go on. The
+   * retry policy's attempts and the bounces start afresh.
+   */
+  readonly resume?: { readonly attempt: number; readonly history: ReadonlyArray<HistoryLine> };
   readonly at: number;
 }
 
-export interface JobContext extends Omit<JobInput, "at" | "lostGraceMs" | "runAt"> {
+export interface JobContext extends Omit<JobInput, "at" | "lostGraceMs" | "runAt" | "resume"> {
   readonly lostGraceMs: number;
   readonly runAt: number | null;
   readonly attempt: number;
@@ -228,14 +233,14 @@ export const initialContext = (input: JobInput): JobContext => ({
   cancelGraceMs: input.cancelGraceMs,
   lostGraceMs: input.lostGraceMs ?? 0,
   runAt: input.runAt ?? null,
-  attempt: 0,
+  attempt: input.resume?.attempt ?? 0,
   starts: 0,
   bounces: 0,
   workerLostAt: null,
   workerId: null,
   deadline: null,
   result: null,
-  history: [],
+  history: input.resume?.history ?? [],
 });
 
 /** What a history line adds: the worker an attempt went to, or the exit code it ended with. */

@@ -39,7 +39,10 @@ export interface Harness {
   readonly assigned: Array<readonly [workerId: string, assignment: Assignment]>;
   readonly cancelled: string[];
   readonly run: <A, E>(effect: Effect.Effect<A, E>) => Promise<A>;
-  readonly register: (name: string, extra?: { labels?: Record<string, string> }) => Promise<string>;
+  readonly register: (
+    name: string,
+    extra?: { labels?: Record<string, string>; handlers?: ReadonlyArray<string> },
+  ) => Promise<string>;
   /** Waits until the job is assigned and returns the worker and attempt. */
   readonly assignment: (jobId: string) => Promise<{ workerId: string; attempt: number }>;
   readonly start: (jobId: string) => Promise<void>;
@@ -155,7 +158,7 @@ export const startApi = async (
           name,
           capacity,
           labels: extra.labels ?? {},
-          handlers: [],
+          handlers: extra.handlers ?? [],
           running: [],
         }),
       );

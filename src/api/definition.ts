@@ -29,6 +29,7 @@ import { PipelineDefinition } from "../domain/pipeline.ts";
 import { PipelineRun } from "../persistence/pipelines.ts";
 import * as P from "./pipeline-schemas.ts";
 import * as C from "./schedule-schemas.ts";
+import { RedriveRequest, RedriveResult } from "./redrive.ts";
 import { ScheduleSpec } from "../domain/schedule.ts";
 import * as S from "./schemas.ts";
 import * as T from "./token-schemas.ts";
@@ -123,6 +124,20 @@ const jobs = HttpApiGroup.make("jobs")
       )
       .addError(noJob)
       .addError(errorAt(409, "the job has not finished: terminal states only"))
+      .addError(unavailable),
+  )
+  .add(
+    HttpApiEndpoint.post("redriveJobs", "/jobs/redrive")
+      .annotate(RequiredRole, "admin")
+      .addError(unsupported)
+      .setPayload(RedriveRequest)
+      .addSuccess(
+        RedriveResult.annotations({
+          description:
+            "each finished job taken is queued again: the same job, its next attempt, its history kept",
+        }),
+      )
+      .addError(invalid)
       .addError(unavailable),
   )
   .add(

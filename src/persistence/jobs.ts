@@ -22,7 +22,7 @@
  * for every job that has no snapshot.
  */
 import type { Effect } from "effect";
-import type { InvalidInput, NotFound, Conflict } from "../domain/errors.ts";
+import { Conflict, type InvalidInput, type NotFound } from "../domain/errors.ts";
 import type { Job, JobResult } from "../domain/job.ts";
 import { jobStates, isTerminalJobState, type JobState } from "../domain/job-state.ts";
 import type { StoreError } from "./errors.ts";
@@ -40,6 +40,12 @@ export interface JobFilter {
   readonly pipelineRunId?: string;
   /** Jobs whose `spec.labels` has this entry. */
   readonly label?: { readonly key: string; readonly value: string };
+  /** Handler jobs of this handler name. */
+  readonly handler?: string;
+  /** Jobs whose result's error contains this text (case-insensitive). */
+  readonly error?: string;
+  /** Jobs whose state changed last at or after this time (epoch ms): "failed in the last hour". */
+  readonly updatedSince?: number;
   /** Creation order, the oldest first (the default) or the newest first. */
   readonly order?: ListOrder;
   /** Page size, 1 to `maxPageSize`; `defaultPageSize` when absent. */
@@ -80,6 +86,15 @@ export interface JobStore {
    * Moves the job to `patch.state` if it is in `expected` now, in one atomic step; fails with
    * Conflict (naming the actual state) otherwise. A terminal job never moves.
    */
+  /**
+   * A finished job run again (redrive): its actor's new record (not done: `queued`, its history
+   * kept) replaces the old one and the job leaves its final state, in one commit. Conflict
+   * unless the job is final now.
+   */
+  readonly reopen: (
+    id: string,
+    record: SnapshotRecord,
+  ) => Effect.Effect<Job, NotFound | Conflict | StoreError>;
   readonly compareAndSet: (
     id: string,
     expected: JobState,
@@ -93,3 +108,16 @@ export const unfinishedJobStates: ReadonlyArray<JobState> = jobStates.filter(
 
 export const defaultPageSize = 100;
 export const maxPageSize = 1000;
+
+/** The filters every adapter checks on a job it read (handler, error text, updated since). */
+export const matchesDetails = (
+  job: { readonly spec: Job["spec"]; readonly updatedAt: number; readonly result?: JobResult },
+  filter: JobFilter,
+): boolean =>
+  (filter.handler === undefined || job.spec.handler?.name === filter.handler) &&
+  (filter.updatedSince === undefined || job.updatedAt >= filter.updatedSince) &&
+  (filter.error === undefined ||
+    (job.result?.error ?? "").toLowerCase().includes(filter.error.toLowerCase()));
+
+export const notFinished = (id: string, state: JobState) =>
+  new Conflict({ message: `job ${id} is ${state}: only a finished job can be run again` });

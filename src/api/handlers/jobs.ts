@@ -25,6 +25,8 @@ import { ApiFailure, notFound } from "../errors.ts";
 import { streamLogPage } from "../log-page.ts";
 import type { Handlers } from "../router.ts";
 import { maxBatchSize, type JobWaiting } from "../schemas.ts";
+import { sinceAt } from "../since.ts";
+import { redrive } from "../redrive.ts";
 import { shuttingDown, type ApiContext } from "./context.ts";
 import { requirePlaceable } from "./placeable.ts";
 
@@ -110,6 +112,7 @@ export const jobHandlers = (
   | "getJob"
   | "cancelJob"
   | "retryJob"
+  | "redriveJobs"
   | "jobLogs"
   | "streamJobLogs"
   | "jobPlacement"
@@ -155,6 +158,11 @@ export const jobHandlers = (
           ...(query.order !== undefined ? { order: query.order } : {}),
           ...(query.label !== undefined ? { label: query.label } : {}),
           ...(query.pipelineRunId !== undefined ? { pipelineRunId: query.pipelineRunId } : {}),
+          ...(query.handler !== undefined ? { handler: query.handler } : {}),
+          ...(query.error !== undefined ? { error: query.error } : {}),
+          ...(query.since !== undefined
+            ? { updatedSince: sinceAt(query.since, core.system.now()) }
+            : {}),
           ...(query.limit !== undefined ? { limit: query.limit } : {}),
           ...(query.cursor !== undefined ? { cursor: query.cursor } : {}),
         }),
@@ -203,6 +211,10 @@ export const jobHandlers = (
           headers: { location: location(job.id), "hodei-retry-of": old.id },
         };
       }),
+    redriveJobs: ({ payload }) =>
+      ctx.accepting()
+        ? Effect.map(redrive(core, payload), (body) => ({ status: 200, body }))
+        : Effect.fail(shuttingDown()),
     jobLogs: ({ path, query, req, res }) =>
       query.follow === true
         ? Effect.map(stream(path.id, query.fromSeq, req.headers["last-event-id"]), (from) => {

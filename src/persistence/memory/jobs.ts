@@ -17,10 +17,11 @@ import {
   type JobHead,
   type JobStatus,
 } from "../job-status.ts";
-import type { CreateResult, JobFilter, JobStore } from "../jobs.ts";
+import { matchesDetails, type CreateResult, type JobFilter, type JobStore } from "../jobs.ts";
 import { present, Quarantine } from "../quarantine.ts";
 
-export interface MemoryJobStore extends JobStore {
+/** `reopen` needs the snapshots: the store (store.ts) adds it. */
+export interface MemoryJobStore extends Omit<JobStore, "reopen"> {
   /** A status derived from a job actor's snapshot; ignored for a job that is not stored. */
   readonly applyStatus: (id: string, status: JobStatus) => void;
   /** Removes jobs finished before `before`; returns their ids. */
@@ -57,7 +58,15 @@ export const makeMemoryJobStore = (quarantine = new Quarantine()): MemoryJobStor
     (filter.pipelineRunId === undefined || row.head.pipelineRunId === filter.pipelineRunId) &&
     (filter.label === undefined ||
       (Object.hasOwn(row.head.spec.labels, filter.label.key) &&
-        row.head.spec.labels[filter.label.key] === filter.label.value));
+        row.head.spec.labels[filter.label.key] === filter.label.value)) &&
+    matchesDetails(
+      {
+        spec: row.head.spec,
+        updatedAt: row.status.updatedAt,
+        ...(row.status.result !== undefined ? { result: row.status.result } : {}),
+      },
+      filter,
+    );
 
   return {
     create: (job) =>
