@@ -6,6 +6,7 @@
  */
 import type { Command } from "commander";
 import { ApiClient, ApiError } from "./api-client.ts";
+import { registerRedrive } from "./redrive-command.ts";
 import { followJob } from "./follow-job.ts";
 import { refuseSpec, specIssues, specOf, type SubmitFlags } from "./job-spec-input.ts";
 import { jobDetail, jobTable } from "./job-view.ts";
@@ -76,12 +77,16 @@ export const registerJobCommands = (program: Command): void => {
 
   const jobs = program
     .command("jobs")
-    .description("list jobs (newest first), or show, cancel or retry one");
+    .description("list jobs (newest first), show, cancel or retry one, or redrive failed ones");
+  registerRedrive(jobs);
   jobs
     .command("list", { isDefault: true })
     .description("list jobs, newest first")
     .addOption(apiOption())
     .option("--state <states>", "only jobs in these states (comma-separated: queued,running)")
+    .option("--handler <name>", "only handler jobs of this handler")
+    .option("--error <text>", "only jobs whose error contains this (any case)")
+    .option("--since <when>", "only jobs changed since: 90s, 15m, 1h, 2d or an RFC 3339 time")
     .option("--limit <n>", "how many, 1 to 1000", wholeNumber("jobs", 1), 20)
     .option("--cursor <cursor>", "the next page, as the last page's hint or `next` gave it")
     .option("--json", "print JSON ({ jobs, next })")
@@ -89,6 +94,9 @@ export const registerJobCommands = (program: Command): void => {
       async (o: {
         api: string;
         state?: string;
+        handler?: string;
+        error?: string;
+        since?: string;
         limit: number;
         cursor?: string;
         json?: boolean;
@@ -98,6 +106,9 @@ export const registerJobCommands = (program: Command): void => {
             order: "newest",
             limit: String(o.limit),
             ...(o.state !== undefined ? { state: o.state } : {}),
+            ...(o.handler !== undefined ? { handler: o.handler } : {}),
+            ...(o.error !== undefined ? { error: o.error } : {}),
+            ...(o.since !== undefined ? { since: o.since } : {}),
             ...(o.cursor !== undefined ? { cursor: o.cursor } : {}),
           })
           .catch(refusedFlag);
