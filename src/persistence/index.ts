@@ -68,9 +68,14 @@ export interface Store {
   /**
    * Retention: removes jobs that finished (terminal state) before `before` (epoch ms), with
    * their logs, idempotency keys and actor snapshots, and finished pipeline runs updated before
-   * it. The supervisor calls it periodically with `now - retention`.
+   * it. Failed and timed-out jobs (the dead letters) go by `failedBefore` instead (`before`
+   * when absent): they are usually kept longer, for a look and a redrive. The supervisor calls
+   * it periodically with `now - retention`.
    */
-  readonly purgeFinished: (before: number) => Effect.Effect<PurgeResult, StoreError>;
+  readonly purgeFinished: (
+    before: number,
+    failedBefore?: number,
+  ) => Effect.Effect<PurgeResult, StoreError>;
   readonly stats: () => StoreStats;
   /** Records found that the schema refuses: skipped by lists and recovery, kept untouched. */
   readonly quarantine: Quarantine;

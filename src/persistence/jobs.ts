@@ -121,3 +121,10 @@ export const matchesDetails = (
 
 export const notFinished = (id: string, state: JobState) =>
   new Conflict({ message: `job ${id} is ${state}: only a finished job can be run again` });
+
+/** The final states a failed job may end in: kept by their own retention. */
+export const deadLetterStates: ReadonlySet<string> = new Set(["failed", "timed_out"]);
+
+/** The cutoff of a job finished in `state`. */
+export const purgeCutoff = (state: string, before: number, failedBefore: number): number =>
+  deadLetterStates.has(state) ? failedBefore : before;

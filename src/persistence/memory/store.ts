@@ -93,9 +93,9 @@ export const makeMemoryStore = (options: StoreOptions = {}): Store => {
     credentials: makeMemoryCredentialStore(),
     schedules: makeMemoryScheduleStore(quarantine),
     snapshots,
-    purgeFinished: (before) =>
+    purgeFinished: (before, failedBefore = before) =>
       Effect.sync(() => {
-        const gone = jobs.purge(before);
+        const gone = jobs.purge(before, failedBefore);
         logs.purge(gone);
         inner.remove(gone.map((id) => `job/${id}`));
         return { jobs: gone.length, runs: pipelines.purge(before) };

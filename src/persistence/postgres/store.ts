@@ -11,7 +11,7 @@ import { sql } from "kysely";
 import { terminalJobStates } from "../../domain/job-state.ts";
 import { storeError, type StoreError, type StoreUnusable } from "../errors.ts";
 import { keepProbing, makeHealthTracker } from "../health.ts";
-import { StoreService, type Store } from "../index.ts";
+import { deadLetterStates, StoreService, type Store } from "../index.ts";
 import { normalizeStoreOptions, type StoreOptions } from "../options.ts";
 import { makePostgresCredentialStore } from "./credentials.ts";
 import { makePostgresJobStore } from "./jobs.ts";
@@ -57,14 +57,20 @@ export const openPostgresStore = (
     const terminal = sql.join(terminalJobStates.map((s) => sql.lit(s)));
     const t = (name: string) => sql.table(`${schema}.${name}`);
 
-    const purgeJobs = (before: number, total = 0): Effect.Effect<number, StoreError> =>
+    const deadLetters = sql.join([...deadLetterStates].map((s) => sql.lit(s)));
+    const purgeJobs = (
+      before: number,
+      failedBefore: number,
+      total = 0,
+    ): Effect.Effect<number, StoreError> =>
       Effect.tryPromise({
         try: () => {
           committed();
           return sql<{ n: number }>`
             with gone as (
               delete from ${t("jobs")} where id in (
-                select id from ${t("job_status")} where state in (${terminal}) and updated_at < ${before}
+                select id from ${t("job_status")} where state in (${terminal})
+                  and updated_at < case when state in (${deadLetters}) then ${failedBefore}::bigint else ${before}::bigint end
                 order by updated_at limit ${purgeChunk})
               returning id),
             chunks as (delete from ${t("log_chunks")} where job_id in (select id from gone)),
@@ -76,7 +82,9 @@ export const openPostgresStore = (
       }).pipe(
         Effect.flatMap(({ rows }) => {
           const n = rows[0]?.n ?? 0;
-          return n < purgeChunk ? Effect.succeed(total + n) : purgeJobs(before, total + n);
+          return n < purgeChunk
+            ? Effect.succeed(total + n)
+            : purgeJobs(before, failedBefore, total + n);
         }),
       );
 
@@ -89,9 +97,9 @@ export const openPostgresStore = (
       workers: makePostgresWorkerStore(db, committed),
       credentials: makePostgresCredentialStore(db, committed),
       schedules: makePostgresScheduleStore(db, schema, committed, quarantine),
-      purgeFinished: (before) =>
+      purgeFinished: (before, failedBefore = before) =>
         Effect.gen(function* () {
-          const jobs = yield* purgeJobs(before);
+          const jobs = yield* purgeJobs(before, failedBefore);
           const runs = yield* Effect.tryPromise({
             try: () => {
               committed();
