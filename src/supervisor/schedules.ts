@@ -14,13 +14,14 @@
  */
 import { Effect, Fiber, type Scope } from "effect";
 import type { Bus } from "../bus/index.ts";
-import { nextTimes } from "../domain/cron.ts";
+import { cronCursor } from "../domain/cron.ts";
 import { decodeWith } from "../domain/decode.ts";
 import { NotFound, type Conflict, type InvalidInput } from "../domain/errors.ts";
 import { ScheduleSpec, type ScheduleRecord } from "../domain/schedule.ts";
 import type { Store, StoreError } from "../persistence/index.ts";
 import type { SupervisorCore } from "./core.ts";
-import { dueFirings, fire, type FireOutcome, type Firing } from "./schedule-firing.ts";
+import { encodedJob, fire, type FireOutcome, type Firing } from "./schedule-firing.ts";
+import { firePass, type Entry } from "./schedule-pass.ts";
 import { scheduleEvents } from "./topics.ts";
 
 export interface ScheduleView extends ScheduleRecord {
@@ -46,7 +47,7 @@ const decodeSpec = decodeWith(ScheduleSpec);
 const shown = 5;
 
 export const makeSchedules = (deps: {
-  readonly core: Pick<SupervisorCore, "submit" | "cancel" | "pipelines" | "system">;
+  readonly core: Pick<SupervisorCore, "submit" | "submitBatch" | "cancel" | "pipelines" | "system">;
   readonly store: Store;
   readonly bus: Bus;
   /** How late a firing may be made and still count as on time (`catchUp: none`). */
@@ -54,41 +55,47 @@ export const makeSchedules = (deps: {
 }): Effect.Effect<Schedules, StoreError, Scope.Scope> =>
   Effect.gen(function* () {
     const { core, store, bus } = deps;
+    const firing = { core, store };
     const now = () => core.system.now();
-    const records = new Map<string, ScheduleRecord>();
-    const nextAt = new Map<string, number>();
+    const entries = new Map<string, Entry>();
     const permit = yield* Effect.makeSemaphore(1);
     const changed = Effect.unsafeMakeLatch(false);
 
-    const cronOf = (r: ScheduleRecord) => ({
-      cron: r.spec.cron,
-      timezone: r.spec.timezone,
-      seed: r.spec.name,
-    });
-    const track = (r: ScheduleRecord) => {
-      records.set(r.spec.name, r);
-      const next = r.paused ? undefined : nextTimes(cronOf(r), r.firedUntil, 1)[0];
-      if (next === undefined) nextAt.delete(r.spec.name);
-      else nextAt.set(r.spec.name, next);
+    /** Holds `r` as the schedule's record, with its next due time. */
+    const track = (r: ScheduleRecord, upcoming?: number) => {
+      const name = r.spec.name;
+      const known = entries.get(name);
+      const entry: Entry = known ?? {
+        record: r,
+        cursor: cronCursor({ cron: r.spec.cron, timezone: r.spec.timezone, seed: name }),
+        encoded: encodedJob(r),
+        nextAt: undefined,
+      };
+      entry.record = r;
+      entry.nextAt = r.paused ? undefined : (upcoming ?? entry.cursor.next(r.firedUntil, 1)[0]);
+      entries.set(name, entry);
       changed.unsafeOpen();
     };
     const viewOf = (r: ScheduleRecord): ScheduleView => ({
       ...r,
       next: r.paused
         ? []
-        : nextTimes(cronOf(r), Math.max(r.firedUntil, now()), shown).map((t) =>
-            new Date(t).toISOString(),
-          ),
+        : (
+            entries.get(r.spec.name)?.cursor ??
+            cronCursor({ cron: r.spec.cron, timezone: r.spec.timezone, seed: r.spec.name })
+          )
+            .next(Math.max(r.firedUntil, now()), shown)
+            .map((t) => new Date(t).toISOString()),
     });
     const counted = (schedule: string, outcome: FireOutcome, n = 1) => {
       if (n > 0) bus.tryPublish(scheduleEvents, { schedule, outcome, count: n, at: now() });
     };
     const find = (name: string) =>
       Effect.suspend(() => {
-        const r = records.get(name);
-        return r === undefined
+        const e = entries.get(name);
+        return e === undefined
           ? Effect.fail(new NotFound({ kind: "schedule", id: name }))
-          : Effect.succeed(r);
+          : Effect.succeed(e.record);
       });
     const save = (r: ScheduleRecord) =>
       store.schedules.update([r]).pipe(
@@ -96,34 +103,18 @@ export const makeSchedules = (deps: {
         Effect.as(r),
       );
 
-    /** One schedule's due firings, in order; its record as they leave it. */
-    const fireDue = (r: ScheduleRecord, at: number) =>
-      Effect.gen(function* () {
-        const { make, missed } = dueFirings(r, at, deps.graceMs);
-        counted(r.spec.name, "missed", missed);
-        let record = r;
-        for (const t of make) {
-          const firing = yield* fire({ core, store }, record, t);
-          counted(r.spec.name, firing.outcome);
-          if (firing.error !== undefined) {
-            yield* Effect.logWarning(
-              `schedule ${r.spec.name}: firing ${new Date(t).toISOString()} failed: ${firing.error}`,
-            );
-          }
-          record = { ...record, last: firing.last };
-        }
-        const until = Math.max(r.firedUntil, ...make, at);
-        return { ...record, firedUntil: until, updatedAt: at };
-      });
-
+    /**
+     * One pass: the due times of every due schedule (catch-up), then the overlap policy, then
+     * every job firing in one batch and the runs one by one, then every record in one commit.
+     */
     const pass: Effect.Effect<void, StoreError> = permit.withPermits(1)(
       Effect.gen(function* () {
         const at = now();
-        const due = [...nextAt].filter(([, t]) => t <= at).map(([name]) => records.get(name)!);
+        const due = [...entries.values()].filter((e) => e.nextAt !== undefined && e.nextAt <= at);
         if (due.length === 0) return;
-        const updated = yield* Effect.forEach(due, (r) => fireDue(r, at), { concurrency: 256 });
-        yield* store.schedules.update(updated);
-        for (const r of updated) if (records.has(r.spec.name)) track(r);
+        const updated = yield* firePass(firing, due, at, deps.graceMs, counted);
+        yield* store.schedules.update(updated.map((u) => u.record));
+        for (const u of updated) if (entries.has(u.record.spec.name)) track(u.record, u.upcoming);
       }),
     );
 
@@ -132,7 +123,9 @@ export const makeSchedules = (deps: {
     const loop = Effect.gen(function* () {
       for (;;) {
         changed.unsafeClose();
-        const earliest = Math.min(...nextAt.values());
+        let earliest = Infinity;
+        for (const e of entries.values())
+          if (e.nextAt !== undefined && e.nextAt < earliest) earliest = e.nextAt;
         if (earliest === Infinity) yield* changed.await;
         else {
           const wait = earliest - now();
@@ -169,15 +162,17 @@ export const makeSchedules = (deps: {
       get: (name) => Effect.map(find(name), viewOf),
       list: () =>
         Effect.sync(() =>
-          [...records.values()].sort((a, b) => (a.spec.name < b.spec.name ? -1 : 1)).map(viewOf),
+          [...entries.values()]
+            .map((e) => e.record)
+            .sort((a, b) => (a.spec.name < b.spec.name ? -1 : 1))
+            .map(viewOf),
         ),
       remove: (name) =>
         serial(
           Effect.gen(function* () {
             yield* find(name);
             yield* store.schedules.remove(name);
-            records.delete(name);
-            nextAt.delete(name);
+            entries.delete(name);
           }),
         ),
       pause: (name) =>
@@ -201,10 +196,10 @@ export const makeSchedules = (deps: {
         serial(
           Effect.gen(function* () {
             const r = yield* find(name);
-            const firing = yield* fire({ core, store }, r, now(), "allow");
-            counted(name, firing.outcome);
-            yield* save({ ...r, last: firing.last, updatedAt: now() });
-            return firing;
+            const f = yield* fire(firing, r, now(), "allow");
+            counted(name, f.outcome);
+            yield* save({ ...r, last: f.last, updatedAt: now() });
+            return f;
           }),
         ),
       pass,
