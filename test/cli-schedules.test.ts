@@ -2,7 +2,7 @@
  * `hodei schedules` as a user runs it, against `hodei serve` (a process, LMDB in a temp dir):
  * create from flags and from a file, list, get (next times), pause, resume, trigger, delete,
  * with their exit codes; a bad cron or time zone exits 2 naming the field and creates nothing,
- * an unknown name exits with the not-found code.
+ * an unknown name exits with the not-found code. And `submit --delay|--run-at`: a delayed job.
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -102,5 +102,23 @@ describe("hodei schedules", () => {
 
     expect(hodei(api, "schedules", "delete", "nightly").stdout).toBe("deleted nightly\n");
     expect(hodei(api, "schedules", "get", "nightly").status).not.toBe(0);
+  });
+
+  it("submits a delayed job with --delay or --run-at; a bad time exits 2 naming the flag", () => {
+    const later = json<{ state: string; id: string }>(
+      hodei(api, "submit", "--command", "true", "--delay", "3600000", "--json"),
+    );
+    expect(later.state).toBe("delayed");
+    const at = new Date(Date.now() + 3_600_000).toISOString();
+    const timed = json<{ state: string; spec: { runAt: string } }>(
+      hodei(api, "submit", "--command", "true", "--run-at", at, "--json"),
+    );
+    expect([timed.state, timed.spec.runAt]).toEqual(["delayed", at]);
+    const bad = hodei(api, "submit", "--command", "true", "--run-at", "tomorrow");
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/--run-at: Expected an RFC 3339/);
+    const both = hodei(api, "submit", "--command", "true", "--run-at", at, "--delay", "5");
+    expect(both.status).toBe(2);
+    expect(both.stderr).toMatch(/--delay: give runAt or delayMs, not both/);
   });
 });
