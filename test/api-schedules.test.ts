@@ -46,6 +46,7 @@ describe("API: schedules", () => {
       [{ ...nightly, overlap: "sometimes" }, "overlap"],
       [{ ...nightly, catchUp: "most" }, "catchUp"],
       [{ ...nightly, pipeline: "etl" }, "pipeline"],
+      [{ name: "etl", cron: "* * * * *", pipeline: "not-registered" }, "pipeline"],
       [{ name: "x", cron: "* * * * *" }, "job"],
       [{ ...nightly, job: command("r", { idempotencyKey: "k" }) }, "job.idempotencyKey"],
       [{ ...nightly, job: command("r", { runAt: "2030-01-01T00:00:00Z" }) }, "job.runAt"],

@@ -16,7 +16,7 @@ import { Effect, Fiber, type Scope } from "effect";
 import type { Bus } from "../bus/index.ts";
 import { cronCursor } from "../domain/cron.ts";
 import { decodeWith } from "../domain/decode.ts";
-import { NotFound, type Conflict, type InvalidInput } from "../domain/errors.ts";
+import { InvalidInput, NotFound, type Conflict } from "../domain/errors.ts";
 import { ScheduleSpec, type ScheduleRecord } from "../domain/schedule.ts";
 import type { Store, StoreError } from "../persistence/index.ts";
 import type { SupervisorCore } from "./core.ts";
@@ -47,7 +47,10 @@ const decodeSpec = decodeWith(ScheduleSpec);
 const shown = 5;
 
 export const makeSchedules = (deps: {
-  readonly core: Pick<SupervisorCore, "submit" | "submitBatch" | "cancel" | "pipelines" | "system">;
+  readonly core: Pick<
+    SupervisorCore,
+    "submit" | "submitBatch" | "cancel" | "pipelines" | "system" | "registry"
+  >;
   readonly store: Store;
   readonly bus: Bus;
   /** How late a firing may be made and still count as on time (`catchUp: none`). */
@@ -145,6 +148,10 @@ export const makeSchedules = (deps: {
         serial(
           Effect.gen(function* () {
             const spec = yield* decodeSpec(input);
+            if (spec.pipeline !== undefined && core.registry.get(spec.pipeline) === undefined) {
+              const message = `no pipeline ${spec.pipeline} is registered`;
+              return yield* new InvalidInput({ message, issues: [{ path: "pipeline", message }] });
+            }
             const at = now();
             const record: ScheduleRecord = {
               spec,

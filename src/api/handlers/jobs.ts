@@ -262,7 +262,11 @@ export const jobHandlers = (
             state: job.state,
             placed: job.workerId !== undefined,
             workerId: onWorker ? (job.workerId ?? null) : null,
-            reason: queued ? (why?.reason ?? entering) : null,
+            reason: queued
+              ? (why?.reason ?? entering)
+              : job.state === "delayed"
+                ? (waitingOf(core, job)?.reason ?? null)
+                : null,
             never: why?.never ?? false,
             rejected: why?.rejected ?? null,
           },
