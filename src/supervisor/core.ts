@@ -21,8 +21,6 @@ import { Effect, Either, Schedule, type Scope } from "effect";
 import type { Bus } from "../bus/index.ts";
 import { decodeJobSpec } from "../domain/decode.ts";
 import { Conflict, InvalidInput, NotFound } from "../domain/errors.ts";
-import { maxAttemptNumber, maxBounces } from "../domain/retry.ts";
-import type { HistoryLine } from "../../actors/job.ts";
 import { newJobId, type PipelineRunId } from "../domain/ids.ts";
 import { newJob, type Job } from "../domain/job.ts";
 import type { JobSpec } from "../domain/job-spec.ts";
@@ -31,7 +29,6 @@ import { isTerminalJobState, type JobState } from "../domain/job-state.ts";
 import {
   corruptionOf,
   CorruptRecord,
-  notFinished,
   unfinishedJobStates,
   type Store,
   type StoreError,
@@ -65,6 +62,7 @@ import {
 import type { JobEffect } from "../../actors/job.ts";
 import type { Placement } from "../scheduler/scheduler.ts";
 import { makeSchedulerActor, type SchedulerActor } from "./scheduler-actor.ts";
+import { makeRedrive } from "./redrive.ts";
 import { makeSchedules, type Schedules } from "./schedules.ts";
 import { placementEvents } from "./topics.ts";
 import { makeWorkerPruner } from "./worker-pruning.ts";
@@ -417,42 +415,13 @@ export const makeSupervisorCore = (options: {
 
     yield* pipelines.recover;
 
-    const redrive = (jobId: string): Effect.Effect<Job, NotFound | Conflict | StoreError> =>
-      Effect.gen(function* () {
-        const job = yield* store.jobs.get(jobId);
-        if (!isTerminalJobState(job.state)) return yield* notFinished(jobId, job.state);
-        if (job.attempt + job.spec.retry.maxAttempts + maxBounces > maxAttemptNumber) {
-          return yield* new Conflict({
-            message: `job ${jobId} has had ${job.attempt} attempts: no more can be recorded`,
-          });
-        }
-        const address = jobAddress(jobId);
-        const history = job.transitions.map((t): HistoryLine =>
-          t.workerId !== undefined
-            ? [t.state, t.at, t.workerId]
-            : t.exitCode !== undefined
-              ? [t.state, t.at, t.exitCode]
-              : [t.state, t.at],
-        );
-        const input = {
-          ...jobInput(job),
-          runAt: null,
-          at: system.now(),
-          resume: { attempt: job.attempt, history },
-        };
-        const prepared = system.prepare(address, input, []);
-        const reopened = yield* store.jobs.reopen(jobId, prepared.record);
-        specs.set(jobId, job.spec);
-        const adopted = yield* Effect.either(system.adopt(prepared));
-        if (Either.isLeft(adopted)) {
-          // Its old actor is still in memory: the record is durable, recovery would run it; here
-          // a message loads it from the store as soon as the old one is gone.
-          return yield* Effect.die(adopted.left);
-        }
-        for (const e of prepared.initialEffects as ReadonlyArray<JobEffect>)
-          routeJobEffect(routing, e);
-        return reopened;
-      });
+    const redrive = makeRedrive({
+      store,
+      system,
+      jobInput,
+      live: (jobId, spec) => void specs.set(jobId, spec),
+      route: (e) => routeJobEffect(routing, e),
+    });
 
     const inbound = makeInbound({ system, store, bus, config, routing, gateway: () => gateway });
 
