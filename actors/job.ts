@@ -3,6 +3,10 @@
  * emitted (`emit(...)`) as a JobEffect for the runtime to carry out.
  *
  * States:
+ * - `start`: transient, the first state: a job whose `runAt` is still ahead is `delayed`, any
+ *   other `queued`.
+ * - `delayed`: waits for its `runAt` (its deadline), then is `queued`; cancel ends it. The
+ *   runtime keeps only its timer in memory (the actor stays in the store until it is due).
  * - `queued`: waiting for the scheduler to place it.
  * - `scheduled`: reserved on a worker, assignment sent; waits for the agent to start it until
  *   the acceptance deadline. An assignment that is not started — refused by the agent, not
@@ -56,11 +60,19 @@ export interface JobInput {
    * Default 0: it fails at once.
    */
   readonly lostGraceMs?: number;
+  /** A delayed job: when it is due to be queued (epoch ms). Absent or null: queued at once. */
+  readonly runAt?: number | null;
+  /**
+   * A finished job run again (redrive): its attempts so far and its history, which go on. The
+   * retry policy's attempts and the bounces start afresh.
+   */
+  readonly resume?: { readonly attempt: number; readonly history: ReadonlyArray<HistoryLine> };
   readonly at: number;
 }
 
-export interface JobContext extends Omit<JobInput, "at" | "lostGraceMs"> {
+export interface JobContext extends Omit<JobInput, "at" | "lostGraceMs" | "runAt" | "resume"> {
   readonly lostGraceMs: number;
+  readonly runAt: number | null;
   readonly attempt: number;
   readonly starts: number;
   readonly bounces: number;
@@ -156,6 +168,8 @@ const onEnter = (state: JobState, c: JobContext, event: JobMessage): Partial<Job
   const result = ending.has(event.type) ? resultOf(c, event) : c.result;
   const bounced = isBounce(c, event) ? 1 : 0;
   switch (state) {
+    case "delayed":
+      return { deadline: c.runAt, history };
     case "queued":
       return { workerId: null, deadline: null, history };
     case "scheduled":
@@ -218,14 +232,15 @@ export const initialContext = (input: JobInput): JobContext => ({
   timeoutMs: input.timeoutMs,
   cancelGraceMs: input.cancelGraceMs,
   lostGraceMs: input.lostGraceMs ?? 0,
-  attempt: 0,
+  runAt: input.runAt ?? null,
+  attempt: input.resume?.attempt ?? 0,
   starts: 0,
   bounces: 0,
   workerLostAt: null,
   workerId: null,
   deadline: null,
   result: null,
-  history: [],
+  history: input.resume?.history ?? [],
 });
 
 /** What a history line adds: the worker an attempt went to, or the exit code it ended with. */
@@ -301,6 +316,8 @@ export const jobMachine = setup({
       onThisWorker(context, event) && canRetry(context, event),
     onThisWorkerNotYetLost: ({ context, event }) =>
       onThisWorker(context, event) && !workerIsLost(context),
+    /** Its `runAt` is still ahead when it is created. */
+    notYetDue: ({ context, event }) => context.runAt !== null && context.runAt > at(event),
   },
   actions: {
     enter: assignAction((context, event, { state }: { state: JobState }) =>
@@ -353,7 +370,7 @@ export const jobMachine = setup({
   },
 }).createMachine({
   id: "job",
-  initial: "queued",
+  initial: "start",
   context: ({ input }) => initialContext(input),
   // Messages that no state took: from another attempt, or not meaningful now. Refused, visibly.
   on: {
@@ -367,6 +384,17 @@ export const jobMachine = setup({
     reattached: { actions: "refuse" },
   },
   states: {
+    /** Transient: where a new job begins. */
+    start: {
+      always: [{ guard: "notYetDue", target: "delayed" }, { target: "queued" }],
+    },
+    delayed: {
+      entry: entered("delayed"),
+      on: {
+        tick: { guard: "deadlinePassed", target: "queued" },
+        cancel: { target: "cancelled" },
+      },
+    },
     queued: {
       entry: entered("queued"),
       on: {

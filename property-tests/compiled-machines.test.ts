@@ -259,6 +259,8 @@ const jobInput = fc.record(
     timeoutMs: fc.option(fc.integer({ min: 1, max: 5_000 }), { nil: null }),
     cancelGraceMs: fc.constant(500),
     lostGraceMs: fc.constantFrom(0, 1_500),
+    // A delayed job (due ahead), one due already (queued at once), or none.
+    runAt: fc.option(fc.integer({ min: t0 - 500, max: t0 + 3_000 }), { nil: null }),
     at: fc.constant(t0),
   },
   { noNullPrototype: true },

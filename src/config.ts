@@ -126,6 +126,11 @@ export const HodeiConfig = Schema.Struct({
     Schema.between(60_000, 3_650 * 86_400_000),
     doc("finished jobs, their logs and runs are purged this long after, ms"),
   ),
+  failedRetentionMs: Schema.NumberFromString.pipe(
+    Schema.int(),
+    Schema.between(60_000, 3_650 * 86_400_000),
+    doc("failed and timed-out jobs (dead letters) are purged this long after, ms"),
+  ),
   workerRetentionMs: Schema.NumberFromString.pipe(
     Schema.int(),
     Schema.between(60_000, 3_650 * 86_400_000),
@@ -188,6 +193,7 @@ export const defaults: Raw = {
   strategy: "spread",
   localWorkers: "0",
   retentionMs: String(7 * 86_400_000),
+  failedRetentionMs: String(30 * 86_400_000),
   workerRetentionMs: String(86_400_000),
   logMaxBytes: String(16 * 2 ** 20),
   logLevel: "info",

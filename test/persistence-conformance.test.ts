@@ -10,6 +10,7 @@ import { jobsConformance } from "./fixtures/persistence-conformance-jobs.ts";
 import { queuesConformance } from "./fixtures/persistence-conformance-queues.ts";
 import { logsConformance } from "./fixtures/persistence-conformance-logs.ts";
 import { registryConformance } from "./fixtures/persistence-conformance-registry.ts";
+import { schedulesConformance } from "./fixtures/persistence-conformance-schedules.ts";
 import { snapshotsConformance } from "./fixtures/persistence-conformance-snapshots.ts";
 
 for (const adapter of adapters) {
@@ -22,5 +23,6 @@ for (const adapter of adapters) {
     describe("pipelines, workers and retention", () => registryConformance(adapter));
     describe("credentials", () => credentialsConformance(adapter));
     describe("queues", () => queuesConformance(adapter));
+    describe("schedules", () => schedulesConformance(adapter));
   });
 }

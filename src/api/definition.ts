@@ -28,6 +28,9 @@ import { tidy } from "./openapi.ts";
 import { PipelineDefinition } from "../domain/pipeline.ts";
 import { PipelineRun } from "../persistence/pipelines.ts";
 import * as P from "./pipeline-schemas.ts";
+import * as C from "./schedule-schemas.ts";
+import { RedriveRequest, RedriveResult } from "./redrive.ts";
+import { ScheduleSpec } from "../domain/schedule.ts";
 import * as S from "./schemas.ts";
 import * as Q from "./queue-schemas.ts";
 import * as T from "./token-schemas.ts";
@@ -123,6 +126,20 @@ const jobs = HttpApiGroup.make("jobs")
       )
       .addError(noJob)
       .addError(errorAt(409, "the job has not finished: terminal states only"))
+      .addError(unavailable),
+  )
+  .add(
+    HttpApiEndpoint.post("redriveJobs", "/jobs/redrive")
+      .annotate(RequiredRole, "admin")
+      .addError(unsupported)
+      .setPayload(RedriveRequest)
+      .addSuccess(
+        RedriveResult.annotations({
+          description:
+            "each finished job taken is queued again: the same job, its next attempt, its history kept",
+        }),
+      )
+      .addError(invalid)
       .addError(unavailable),
   )
   .add(
@@ -320,6 +337,71 @@ const pipelines = HttpApiGroup.make("pipelines")
   .middleware(Authorization)
   .prefix("/api/v1");
 
+const noSchedule = errorAt(404, "no such schedule");
+
+const schedules = HttpApiGroup.make("schedules")
+  .add(
+    HttpApiEndpoint.get("listSchedules", "/schedules")
+      .annotate(RequiredRole, "read")
+      .addSuccess(C.ScheduleList),
+  )
+  .add(
+    HttpApiEndpoint.post("createSchedule", "/schedules")
+      .annotate(RequiredRole, "admin")
+      .addError(unsupported)
+      .setPayload(ScheduleSpec)
+      .addSuccess(Created(C.ScheduleView, "stored (durable); it fires from now on"))
+      .addError(invalid)
+      .addError(tooLarge)
+      .addError(errorAt(409, "a schedule of this name exists")),
+  )
+  .add(
+    HttpApiEndpoint.get("getSchedule", "/schedules/:name")
+      .annotate(RequiredRole, "read")
+      .setPath(C.ScheduleNamePath)
+      .addSuccess(C.ScheduleView)
+      .addError(noSchedule),
+  )
+  .add(
+    HttpApiEndpoint.del("deleteSchedule", "/schedules/:name")
+      .annotate(RequiredRole, "admin")
+      .setPath(C.ScheduleNamePath)
+      .addSuccess(HttpApiSchema.NoContent.annotations({ description: "deleted" }))
+      .addError(noSchedule),
+  )
+  .add(
+    HttpApiEndpoint.post("pauseSchedule", "/schedules/:name/pause")
+      .annotate(RequiredRole, "admin")
+      .addError(unsupported)
+      .setPath(C.ScheduleNamePath)
+      .addSuccess(C.ScheduleView.annotations({ description: "paused (or already was)" }))
+      .addError(noSchedule),
+  )
+  .add(
+    HttpApiEndpoint.post("resumeSchedule", "/schedules/:name/resume")
+      .annotate(RequiredRole, "admin")
+      .addError(unsupported)
+      .setPath(C.ScheduleNamePath)
+      .addSuccess(
+        C.ScheduleView.annotations({
+          description: "resumed: it fires from now on (firings due while paused are not made)",
+        }),
+      )
+      .addError(noSchedule),
+  )
+  .add(
+    HttpApiEndpoint.post("triggerSchedule", "/schedules/:name/trigger")
+      .annotate(RequiredRole, "submit")
+      .addError(unsupported)
+      .setPath(C.ScheduleNamePath)
+      .addSuccess(Created(C.Firing, "a firing made now, whatever the schedule's overlap"))
+      .addError(noSchedule)
+      .addError(unavailable),
+  )
+  .addError(forbidden)
+  .middleware(Authorization)
+  .prefix("/api/v1");
+
 const meta = HttpApiGroup.make("meta")
   .add(
     HttpApiEndpoint.get("metrics", "/metrics")
@@ -431,6 +513,7 @@ export const hodeiApi = HttpApi.make("hodei")
   .add(workers)
   .add(queues)
   .add(pipelines)
+  .add(schedules)
   .add(meta)
   .add(tokens)
   .add(dashboard)

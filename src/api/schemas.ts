@@ -10,6 +10,7 @@ import { Schema } from "effect";
 import { JobId, PipelineRunId, WorkerId } from "../domain/ids.ts";
 import { Job } from "../domain/job.ts";
 import { JobSpec } from "../domain/job-spec.ts";
+import { SinceParam } from "./since.ts";
 import { JobState } from "../domain/job-state.ts";
 import { Labels } from "../domain/primitives.ts";
 import { QueueName } from "../domain/queue.ts";
@@ -64,7 +65,11 @@ export const ListJobsQuery = Schema.Struct({
   label: opt(LabelFilter),
   queue: opt(QueueName),
   pipelineRunId: opt(Schema.String),
-  handler: opt(Schema.String.annotations({ description: "jobs that call this handler" })),
+  handler: opt(Schema.String.annotations({ description: "handler jobs of this handler name" })),
+  error: opt(
+    Schema.String.annotations({ description: "jobs whose error contains this (any case)" }),
+  ),
+  since: opt(SinceParam),
   limit: opt(intFromString(1, 1000, "page size, default 100")),
   cursor: opt(Schema.String.annotations({ description: "`next` of the previous page" })),
 });

@@ -21,6 +21,7 @@ import { hodeiApi, openApiDocument } from "./definition.ts";
 import type { ApiContext } from "./handlers/context.ts";
 import { jobHandlers } from "./handlers/jobs.ts";
 import { pipelineHandlers } from "./handlers/pipelines.ts";
+import { scheduleHandlers } from "./handlers/schedules.ts";
 import { systemHandlers } from "./handlers/system.ts";
 import { tokenHandlers } from "./handlers/tokens.ts";
 import { workerHandlers } from "./handlers/workers.ts";
@@ -87,6 +88,7 @@ export const makeHttpApi = (
       ...queueHandlers(ctx),
       ...systemHandlers(ctx),
       ...pipelineHandlers(ctx),
+      ...scheduleHandlers(ctx),
       ...tokenHandlers(ctx),
       ...dashboardHandlers(ctx),
     };

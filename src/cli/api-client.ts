@@ -105,6 +105,13 @@ export class ApiClient {
   retry = async (id: string): Promise<JobView> =>
     (await this.call<{ job: JobView }>("POST", `/jobs/${encodeURIComponent(id)}/retry`)).data.job;
 
+  redrive = async (
+    request: unknown,
+  ): Promise<{
+    redriven: Array<{ id: string; state: string; attempt: number }>;
+    refused: Array<{ id: string; reason: string }>;
+  }> => (await this.call<never>("POST", "/jobs/redrive", request)).data;
+
   jobs = async (q: Record<string, string>): Promise<{ jobs: JobView[]; next: string | null }> =>
     (
       await this.call<{ jobs: JobView[]; next: string | null }>(

@@ -6,6 +6,7 @@
  */
 import type { Command } from "commander";
 import { ApiClient, ApiError } from "./api-client.ts";
+import { registerRedrive } from "./redrive-command.ts";
 import { followJob } from "./follow-job.ts";
 import { refuseSpec, specIssues, specOf, type SubmitFlags } from "./job-spec-input.ts";
 import { jobDetail, jobTable } from "./job-view.ts";
@@ -43,6 +44,12 @@ export const registerJobCommands = (program: Command): void => {
     .option("--retries <n>", "attempts after the first", wholeNumber("retries"))
     .option("--priority <p>", "low, normal, high, critical or 0-1000")
     .option("--queue <name>", "the named queue to wait in (default: default)")
+    .option(
+      "--delay <ms>",
+      "queue it this many ms from now (it waits `delayed`)",
+      wholeNumber("milliseconds"),
+    )
+    .option("--run-at <time>", "queue it at this RFC 3339 time, e.g. 2026-12-05T10:00:00Z")
     .option("-f, --follow", "print the job's output and exit with its outcome")
     .option("--json", "print JSON (JSON lines with -f)")
     .action(async (o: SubmitFlags & { api: string; follow?: boolean; json?: boolean }) => {
@@ -71,13 +78,17 @@ export const registerJobCommands = (program: Command): void => {
 
   const jobs = program
     .command("jobs")
-    .description("list jobs (newest first), or show, cancel or retry one");
+    .description("list jobs (newest first), show, cancel or retry one, or redrive failed ones");
+  registerRedrive(jobs);
   jobs
     .command("list", { isDefault: true })
     .description("list jobs, newest first")
     .addOption(apiOption())
     .option("--state <states>", "only jobs in these states (comma-separated: queued,running)")
     .option("--queue <name>", "only jobs of this named queue")
+    .option("--handler <name>", "only handler jobs of this handler")
+    .option("--error <text>", "only jobs whose error contains this (any case)")
+    .option("--since <when>", "only jobs changed since: 90s, 15m, 1h, 2d or an RFC 3339 time")
     .option("--limit <n>", "how many, 1 to 1000", wholeNumber("jobs", 1), 20)
     .option("--cursor <cursor>", "the next page, as the last page's hint or `next` gave it")
     .option("--json", "print JSON ({ jobs, next })")
@@ -86,6 +97,9 @@ export const registerJobCommands = (program: Command): void => {
         api: string;
         state?: string;
         queue?: string;
+        handler?: string;
+        error?: string;
+        since?: string;
         limit: number;
         cursor?: string;
         json?: boolean;
@@ -96,6 +110,9 @@ export const registerJobCommands = (program: Command): void => {
             limit: String(o.limit),
             ...(o.state !== undefined ? { state: o.state } : {}),
             ...(o.queue !== undefined ? { queue: o.queue } : {}),
+            ...(o.handler !== undefined ? { handler: o.handler } : {}),
+            ...(o.error !== undefined ? { error: o.error } : {}),
+            ...(o.since !== undefined ? { since: o.since } : {}),
             ...(o.cursor !== undefined ? { cursor: o.cursor } : {}),
           })
           .catch(refusedFlag);

@@ -22,6 +22,8 @@ export interface SubmitFlags {
   readonly retries?: number;
   readonly priority?: string;
   readonly queue?: string;
+  readonly delay?: number;
+  readonly runAt?: string;
 }
 
 /** Where a spec came from, to name its problems in its own terms. */
@@ -53,6 +55,8 @@ export const specFromFlags = (o: SubmitFlags): Record<string, unknown> => ({
     ? { priority: /^\d+$/.test(o.priority) ? Number(o.priority) : o.priority }
     : {}),
   ...(o.queue !== undefined ? { queue: o.queue } : {}),
+  ...(o.delay !== undefined ? { delayMs: o.delay } : {}),
+  ...(o.runAt !== undefined ? { runAt: o.runAt } : {}),
 });
 
 /** The spec to submit, from `--file` or the other flags, with where it came from. */
@@ -75,6 +79,8 @@ const flagOf = (path: string): string | undefined => {
   if (head === "priority") return "--priority";
   if (head === "queue") return "--queue";
   if (head === "name") return "--name";
+  if (head === "delayMs") return "--delay";
+  if (head === "runAt") return "--run-at";
   return undefined;
 };
 

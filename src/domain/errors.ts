@@ -29,7 +29,7 @@ export class InvalidInput extends Schema.TaggedError<InvalidInput>()("InvalidInp
   issues: Schema.Array(Issue),
 }) {}
 
-export const NotFoundKind = literals("job", "worker", "pipeline", "pipelineRun");
+export const NotFoundKind = literals("job", "worker", "pipeline", "pipelineRun", "schedule");
 export type NotFoundKind = typeof NotFoundKind.Type;
 
 export class NotFound extends Schema.TaggedError<NotFound>()("NotFound", {

@@ -14,6 +14,8 @@
  * - `strategy`: overrides the scheduler's placement strategy for this job.
  * - `queue`: the named queue the job waits in (`default`); its settings pause or limit it.
  * - `rateLimit`: `{ key, max, perMs }`, a rate limit shared by the jobs naming the key.
+ * - `runAt` | `delayMs`: a delayed job (at most one of the two): it waits `delayed` until that
+ *   time (RFC 3339), or that long after it was created, then is queued (see delay.ts).
  *
  * Everything optional has its default applied at decode time, so the rest of the system reads
  * a complete spec and never re-implements a default. Encoding writes the defaults out, which
@@ -26,6 +28,7 @@ import { defaultPriority, Priority } from "./priority.ts";
 import { defaultQueue, JobRateLimit, QueueName } from "./queue.ts";
 import { defaultRetryPolicy, RetryPolicy } from "./retry.ts";
 import { CommandSpec, exactlyOneOf, HandlerSpec } from "./work.ts";
+import { maxDelayMs, RunAt } from "./delay.ts";
 
 export { Constraint, Constraints } from "./constraint.ts";
 export { CommandSpec, HandlerSpec } from "./work.ts";
@@ -112,11 +115,22 @@ const JobSpecFields = Schema.Struct({
   ),
   queue: Schema.optionalWith(QueueName, { exact: true, default: () => defaultQueue }),
   rateLimit: opt(JobRateLimit),
+  runAt: opt(RunAt),
+  delayMs: opt(
+    boundedInt(0, maxDelayMs).annotations({
+      description: "queue the job this many ms after it is created",
+    }),
+  ),
 }).annotations(objectExpected("a job spec object"));
 type JobSpecFields = typeof JobSpecFields.Type;
 
 export const JobSpec = JobSpecFields.pipe(
   Schema.filter(exactlyOneOf("command", "handler", "a job")),
+  Schema.filter((s) =>
+    s.runAt !== undefined && s.delayMs !== undefined
+      ? { path: ["delayMs"], message: "give runAt or delayMs, not both" }
+      : undefined,
+  ),
   // Never fails after the filter above; it only tells TypeScript what that filter proved.
   Schema.filter(
     (

@@ -2,6 +2,8 @@
  * The states of a job, as the job actor (actors/job.ts) moves through them and as the API shows
  * them.
  *
+ * - `delayed`: accepted and durable, waiting for its time (`runAt` or `delayMs` of its spec);
+ *   then `queued`. The scheduler does not see it before.
  * - `queued`: accepted and durable, waiting for the scheduler to find a worker.
  * - `scheduled`: a worker's resources are reserved for it and the assignment is on its way; the
  *   agent has not yet said it started.
@@ -19,6 +21,7 @@
 import { literals } from "./primitives.ts";
 
 export const jobStates = [
+  "delayed",
   "queued",
   "scheduled",
   "running",

@@ -14,6 +14,7 @@
  * entries per attempt), which is why keeping all of it is affordable.
  */
 import { Schema } from "effect";
+import { isDelayedAt } from "./delay.ts";
 import { JobId, PipelineRunId, WorkerId } from "./ids.ts";
 import { JobSpec } from "./job-spec.ts";
 import { JobState } from "./job-state.ts";
@@ -83,13 +84,16 @@ export const newJob = (
   spec: JobSpec,
   now: number,
   pipeline?: { readonly runId: PipelineRunId; readonly step: string },
-): Job => ({
-  id,
-  spec,
-  state: "queued",
-  attempt: 0,
-  createdAt: now,
-  updatedAt: now,
-  transitions: [{ state: "queued", at: now, attempt: 0 }],
-  ...(pipeline ? { pipelineRunId: pipeline.runId, pipelineStep: pipeline.step } : {}),
-});
+): Job => {
+  const state = isDelayedAt({ spec, createdAt: now }, now) ? "delayed" : "queued";
+  return {
+    id,
+    spec,
+    state,
+    attempt: 0,
+    createdAt: now,
+    updatedAt: now,
+    transitions: [{ state, at: now, attempt: 0 }],
+    ...(pipeline ? { pipelineRunId: pipeline.runId, pipelineStep: pipeline.step } : {}),
+  };
+};

@@ -28,6 +28,7 @@ import {
   jobEvents,
   placementEvents,
   runEvents,
+  scheduleEvents,
   workerEvents,
   type JobEvent,
   type PlacementEvent,
@@ -158,6 +159,9 @@ export const attachMetrics = (
       yield* follow(core, workerEvents, onWorker(metrics)),
       yield* follow(core, placementEvents, onPlacement(metrics)),
       yield* follow(core, runEvents, onRun(metrics, new Map())),
+      yield* follow(core, scheduleEvents, (e) =>
+        metrics.scheduleFires.inc({ schedule: e.schedule, outcome: e.outcome }, e.count),
+      ),
     );
     return metrics;
   });

@@ -64,6 +64,12 @@ export const makeHodeiMetrics = (source: MetricsSource, options: MetricsOptions 
       help: "Jobs that ended cancelled",
       registers,
     }),
+    scheduleFires: new Counter({
+      name: "hodei_schedule_fires_total",
+      help: "Firings of cron schedules, by schedule and outcome (fired, duplicate: found made after a restart, skipped_overlap, missed: dropped by the catch-up policy, failed)",
+      labelNames: ["schedule", "outcome"],
+      registers,
+    }),
     pipelineRunsFinished: new Counter({
       name: "hodei_pipeline_runs_finished_total",
       help: "Pipeline runs that ended, by final state (succeeded, failed, cancelled)",

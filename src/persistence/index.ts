@@ -28,6 +28,7 @@ import type { LogStore } from "./logs.ts";
 import type { PipelineStore } from "./pipelines.ts";
 import type { QueueStore } from "./queues.ts";
 import type { Quarantine } from "./quarantine.ts";
+import type { ScheduleStore } from "./schedules.ts";
 import type { SnapshotStore } from "./snapshots.ts";
 import type { WorkerStore } from "./workers.ts";
 
@@ -42,6 +43,7 @@ export * from "./options.ts";
 export * from "./pipelines.ts";
 export * from "./quarantine.ts";
 export * from "./queues.ts";
+export * from "./schedules.ts";
 export * from "./snapshots.ts";
 export * from "./workers.ts";
 
@@ -66,12 +68,18 @@ export interface Store {
   readonly credentials: CredentialStore;
   /** Named queues' settings (paused, limits): durable across restarts. */
   readonly queues: QueueStore;
+  readonly schedules: ScheduleStore;
   /**
    * Retention: removes jobs that finished (terminal state) before `before` (epoch ms), with
    * their logs, idempotency keys and actor snapshots, and finished pipeline runs updated before
-   * it. The supervisor calls it periodically with `now - retention`.
+   * it. Failed and timed-out jobs (the dead letters) go by `failedBefore` instead (`before`
+   * when absent): they are usually kept longer, for a look and a redrive. The supervisor calls
+   * it periodically with `now - retention`.
    */
-  readonly purgeFinished: (before: number) => Effect.Effect<PurgeResult, StoreError>;
+  readonly purgeFinished: (
+    before: number,
+    failedBefore?: number,
+  ) => Effect.Effect<PurgeResult, StoreError>;
   readonly stats: () => StoreStats;
   /** Records found that the schema refuses: skipped by lists and recovery, kept untouched. */
   readonly quarantine: Quarantine;

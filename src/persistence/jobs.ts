@@ -22,7 +22,7 @@
  * for every job that has no snapshot.
  */
 import type { Effect } from "effect";
-import type { InvalidInput, NotFound, Conflict } from "../domain/errors.ts";
+import { Conflict, type InvalidInput, type NotFound } from "../domain/errors.ts";
 import type { Job, JobResult } from "../domain/job.ts";
 import { jobStates, isTerminalJobState, type JobState } from "../domain/job-state.ts";
 import type { StoreError } from "./errors.ts";
@@ -42,8 +42,12 @@ export interface JobFilter {
   readonly queue?: string;
   /** Jobs whose `spec.labels` has this entry. */
   readonly label?: { readonly key: string; readonly value: string };
-  /** Jobs that call this handler (`spec.handler.name`). */
+  /** Handler jobs of this handler name. */
   readonly handler?: string;
+  /** Jobs whose result's error contains this text (case-insensitive). */
+  readonly error?: string;
+  /** Jobs whose state changed last at or after this time (epoch ms): "failed in the last hour". */
+  readonly updatedSince?: number;
   /** Creation order, the oldest first (the default) or the newest first. */
   readonly order?: ListOrder;
   /** Page size, 1 to `maxPageSize`; `defaultPageSize` when absent. */
@@ -70,9 +74,13 @@ export interface StatusPatch {
 
 export interface JobStore {
   readonly create: (job: Job, placed?: SnapshotRecord) => Effect.Effect<CreateResult, StoreError>;
-  /** Many jobs in one commit, results in the same order. */
+  /**
+   * Many jobs in one commit, results in the same order. `records[i]`, when given, is job i's
+   * actor's first record, committed with its row as `create`'s `placed` is (a delayed job).
+   */
   readonly createBatch: (
     jobs: ReadonlyArray<Job>,
+    records?: ReadonlyArray<SnapshotRecord | undefined>,
   ) => Effect.Effect<ReadonlyArray<CreateResult>, StoreError>;
   readonly get: (id: string) => Effect.Effect<Job, NotFound | StoreError>;
   readonly list: (filter?: JobFilter) => Effect.Effect<JobPage, InvalidInput | StoreError>;
@@ -80,6 +88,15 @@ export interface JobStore {
    * Moves the job to `patch.state` if it is in `expected` now, in one atomic step; fails with
    * Conflict (naming the actual state) otherwise. A terminal job never moves.
    */
+  /**
+   * A finished job run again (redrive): its actor's new record (not done: `queued`, its history
+   * kept) replaces the old one and the job leaves its final state, in one commit. Conflict
+   * unless the job is final now.
+   */
+  readonly reopen: (
+    id: string,
+    record: SnapshotRecord,
+  ) => Effect.Effect<Job, NotFound | Conflict | StoreError>;
   readonly compareAndSet: (
     id: string,
     expected: JobState,
@@ -93,3 +110,23 @@ export const unfinishedJobStates: ReadonlyArray<JobState> = jobStates.filter(
 
 export const defaultPageSize = 100;
 export const maxPageSize = 1000;
+
+/** The filters every adapter checks on a job it read (handler, error text, updated since). */
+export const matchesDetails = (
+  job: { readonly spec: Job["spec"]; readonly updatedAt: number; readonly result?: JobResult },
+  filter: JobFilter,
+): boolean =>
+  (filter.handler === undefined || job.spec.handler?.name === filter.handler) &&
+  (filter.updatedSince === undefined || job.updatedAt >= filter.updatedSince) &&
+  (filter.error === undefined ||
+    (job.result?.error ?? "").toLowerCase().includes(filter.error.toLowerCase()));
+
+export const notFinished = (id: string, state: JobState) =>
+  new Conflict({ message: `job ${id} is ${state}: only a finished job can be run again` });
+
+/** The final states a failed job may end in: kept by their own retention. */
+export const deadLetterStates: ReadonlySet<string> = new Set(["failed", "timed_out"]);
+
+/** The cutoff of a job finished in `state`. */
+export const purgeCutoff = (state: string, before: number, failedBefore: number): number =>
+  deadLetterStates.has(state) ? failedBefore : before;

@@ -11,7 +11,7 @@
 import { Data, Effect, Either, ParseResult } from "effect";
 import { StoreError } from "./errors.ts";
 
-export type RecordKind = "job" | "snapshot" | "run" | "definition";
+export type RecordKind = "job" | "snapshot" | "run" | "definition" | "schedule";
 
 /** Why a stored record cannot be read: the cause of the StoreError its reader fails with. */
 export class CorruptRecord extends Data.TaggedError("CorruptRecord")<{

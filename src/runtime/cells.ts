@@ -207,7 +207,12 @@ export class Cells {
   /** A prepared actor whose record is now durable, live; false when the address is taken. */
   adopt(prepared: Prepared, now: number): boolean {
     const driver = this.driverFor(prepared.address);
-    if (driver === undefined || this.cells.has(prepared.address)) return false;
+    // A finished actor still in memory gives its address up (a finished job run again).
+    const existing = this.cells.get(prepared.address);
+    const free =
+      existing === undefined ||
+      (existing.status === "active" && driver?.isDone(existing.snapshot as never) === true);
+    if (driver === undefined || !free) return false;
     const cell = this.newCell(prepared.address, driver, now);
     cell.snapshot = prepared.snapshot;
     cell.initial = prepared.snapshot;

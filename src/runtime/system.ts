@@ -17,7 +17,7 @@
  */
 import { Data, Effect, Fiber, Runtime, Schedule, type Scope } from "effect";
 import { corrupt } from "../persistence/quarantine.ts";
-import type { SnapshotStore, StoreError } from "../persistence/snapshots.ts";
+import type { SnapshotRecord, SnapshotStore, StoreError } from "../persistence/snapshots.ts";
 import type { Address } from "./address.ts";
 import {
   makeDriver,
@@ -87,6 +87,14 @@ export interface ActorSystem<K extends Kinds> {
    * state the actor has already left).
    */
   readonly adopt: (prepared: Prepared) => Effect.Effect<void, ActorExists | ActorUnavailable>;
+  /**
+   * An actor whose record is durable, left in the store with only its timer armed: no cell,
+   * no snapshot in memory. When `deadline` passes (or a message comes) it is loaded like a
+   * passivated actor. For actors that wait long and many (a delayed job): one timer entry each.
+   */
+  readonly park: (address: string, deadline: number) => void;
+  /** The armed deadline of an actor, live or parked; undefined when none is. */
+  readonly timerOf: (address: string) => number | undefined;
   /** Delivers a message, waiting while the mailbox is full. */
   readonly tell: <T extends keyof K & string>(
     to: Address<T>,
@@ -119,6 +127,8 @@ export interface ActorSystem<K extends Kinds> {
   readonly recover: <T extends keyof K & string>(
     kind: T,
     first?: (now: number) => MessageOf<K[T]>,
+    /** Records to leave in the store, only their timer armed (see `park`). */
+    parked?: (record: SnapshotRecord) => boolean,
   ) => Effect.Effect<number, StoreError>;
   /** True while mailboxes, loads or commits are pending. */
   readonly busy: () => boolean;
@@ -316,6 +326,12 @@ export const makeActorSystem = <K extends Kinds>(
           timerCheck();
           return Effect.void;
         }),
+      park: (address, deadline) => {
+        if (closed || cells.cells.has(address)) return;
+        cells.deadlines.arm(address, deadline);
+        timerCheck();
+      },
+      timerOf: (address) => cells.deadlines.armedAt(address),
       tell: (to, message) => tell(to, message),
       ask: (to, message) =>
         Effect.async<Answer, ActorUnavailable>((resume) => {
@@ -337,13 +353,18 @@ export const makeActorSystem = <K extends Kinds>(
             ),
           );
         }),
-      recover: (kind, first) =>
+      recover: (kind, first, parked) =>
         options.store.loadActive(kind).pipe(
           Effect.map((records) => {
             const t = now();
             const message = first?.(t);
             let n = 0;
-            for (const r of records) if (cells.recover(r, t, message)) n++;
+            for (const r of records) {
+              if (parked?.(r) === true && r.deadline !== null && !cells.cells.has(r.address)) {
+                cells.deadlines.arm(r.address, r.deadline);
+                n++;
+              } else if (cells.recover(r, t, message)) n++;
+            }
             kick();
             return n;
           }),

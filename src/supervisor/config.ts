@@ -31,6 +31,11 @@ export interface CoreConfig {
    * or the CLI win over these (see supervisor/queues.ts).
    */
   readonly queues: Readonly<Record<string, QueueSettingsPatch>>;
+  /**
+   * A schedule's firing made at most this late is on time; a later one was missed, and the
+   * schedule's `catchUp` says whether it is made (see schedule-firing.ts).
+   */
+  readonly scheduleGraceMs: number;
 }
 
 export const defaultCoreConfig: CoreConfig = {
@@ -42,4 +47,5 @@ export const defaultCoreConfig: CoreConfig = {
   scheduler: defaultSchedulerConfig,
   placeOnSubmit: true,
   queues: {},
+  scheduleGraceMs: 1_000,
 };

@@ -17,14 +17,15 @@
  * that never got an actor, the queue, and where jobs were placed (their reservations come back
  * when their agents reconnect; workers that do not come back are lost at their deadline).
  */
-import { Effect, Either, type Scope } from "effect";
+import { Effect, Either, Schedule, type Scope } from "effect";
 import type { Bus } from "../bus/index.ts";
 import { decodeJobSpec } from "../domain/decode.ts";
-import { InvalidInput, NotFound } from "../domain/errors.ts";
+import { Conflict, InvalidInput, NotFound } from "../domain/errors.ts";
 import { newJobId, type PipelineRunId } from "../domain/ids.ts";
 import { newJob, type Job } from "../domain/job.ts";
 import type { JobSpec } from "../domain/job-spec.ts";
-import { isTerminalJobState } from "../domain/job-state.ts";
+import { dueAt } from "../domain/delay.ts";
+import { isTerminalJobState, type JobState } from "../domain/job-state.ts";
 import {
   corruptionOf,
   CorruptRecord,
@@ -61,6 +62,8 @@ import {
 import type { JobEffect } from "../../actors/job.ts";
 import type { Placement } from "../scheduler/scheduler.ts";
 import { makeSchedulerActor, type SchedulerActor } from "./scheduler-actor.ts";
+import { makeRedrive } from "./redrive.ts";
+import { makeSchedules, type Schedules } from "./schedules.ts";
 import { placementEvents } from "./topics.ts";
 import { makeWorkerPruner } from "./worker-pruning.ts";
 import { makeQueueControl, type QueueControl } from "./queues.ts";
@@ -73,6 +76,11 @@ export interface SupervisorCore {
     specs: ReadonlyArray<unknown>,
   ) => Effect.Effect<ReadonlyArray<CreateResult>, InvalidInput | StoreError>;
   readonly cancel: (jobId: string) => Effect.Effect<void, NotFound>;
+  /**
+   * Runs a finished job again (redrive): the same job, its next attempt queued now, its history
+   * kept and its retry policy's attempts afresh. Conflict unless it is finished.
+   */
+  readonly redrive: (jobId: string) => Effect.Effect<Job, NotFound | Conflict | StoreError>;
   readonly drainWorker: (workerId: string) => Effect.Effect<void, NotFound>;
   /** Forgets lost and offline workers gone since before `goneBefore` (all of them without). */
   readonly pruneWorkers: (goneBefore?: number) => Effect.Effect<ReadonlyArray<string>, StoreError>;
@@ -91,7 +99,12 @@ export interface SupervisorCore {
   readonly liveJobs: () => number;
   /** How each actor kind's machine runs: "compiled", or "xstate: <why not compiled>". */
   readonly machines: Readonly<Record<string, string>>;
+  /** The cron schedules (schedules.ts). */
+  readonly schedules: Schedules;
 }
+
+/** The rows recovery reads: delayed ones are parked with their actors (see `recover`). */
+const recoveredStates: ReadonlyArray<JobState> = unfinishedJobStates.filter((s) => s !== "delayed");
 
 const noGateway: WorkerGateway = { assign: () => false, cancel: () => false, drain: () => false };
 
@@ -139,9 +152,37 @@ export const makeSupervisorCore = (options: {
       toJob: (jobId, m) => system.send(jobAddress(jobId), m),
       toWorker: (workerId, m) => system.send(workerAddress(workerId), m),
       finished: (jobId, effect) => {
-        pipelines.onJobFinished(specs.get(jobId), effect);
+        const spec = specs.get(jobId);
+        if (spec !== undefined) pipelines.onJobFinished(spec, effect);
+        else {
+          // Cancelled while delayed: its spec was never in memory.
+          Effect.runFork(
+            store.jobs.get(jobId).pipe(
+              Effect.tap((job) => Effect.sync(() => pipelines.onJobFinished(job.spec, effect))),
+              Effect.ignore,
+            ),
+          );
+        }
         specs.delete(jobId);
         placedOn.delete(jobId);
+      },
+      queueFromStore: (jobId, at) => {
+        Effect.runFork(
+          store.jobs.get(jobId).pipe(
+            Effect.retry({ times: 5, schedule: Schedule.exponential("20 millis") }),
+            Effect.zip(system.snapshot(jobAddress(jobId))),
+            Effect.tap(([job, snapshot]) =>
+              Effect.sync(() => {
+                // Cancelled meanwhile, or already queued by someone else: nothing to do.
+                if ((snapshot as { value?: unknown } | undefined)?.value !== "queued") return;
+                if (specs.has(jobId)) return;
+                specs.set(jobId, job.spec);
+                scheduler.send({ type: "enqueue", job: queuedJobOf(jobId, job.spec, at) });
+              }),
+            ),
+            Effect.ignore,
+          ),
+        );
       },
     };
 
@@ -169,12 +210,21 @@ export const makeSupervisorCore = (options: {
       },
     });
 
-    const cancel = (jobId: string) =>
-      Effect.suspend(() =>
-        specs.has(jobId)
-          ? system.tell(jobAddress(jobId), { type: "cancel", at: system.now() }).pipe(Effect.ignore)
-          : Effect.fail(new NotFound({ kind: "job", id: jobId })),
-      );
+    // A delayed job is not among `specs`: its actor is parked in the store, its timer armed.
+    const cancel = (jobId: string): Effect.Effect<void, NotFound> =>
+      Effect.suspend(() => {
+        const to = jobAddress(jobId);
+        const tellIt = system.tell(to, { type: "cancel", at: system.now() }).pipe(Effect.ignore);
+        if (specs.has(jobId) || system.timerOf(to) !== undefined) return tellIt;
+        return store.jobs.get(jobId).pipe(
+          Effect.orElseFail(() => new NotFound({ kind: "job", id: jobId })),
+          Effect.flatMap((job) =>
+            isTerminalJobState(job.state)
+              ? Effect.fail(new NotFound({ kind: "job", id: jobId }))
+              : tellIt,
+          ),
+        );
+      });
 
     // The job's row is durable before its actor exists, and the actor's first state (`queued`,
     // entered when the job was created) is a function of that row: so the spawn commits
@@ -186,6 +236,7 @@ export const makeSupervisorCore = (options: {
       timeoutMs: job.spec.timeoutMs ?? null,
       cancelGraceMs: config.cancelGraceMs,
       lostGraceMs: config.lostWorkerGraceMs,
+      runAt: dueAt(job),
       at: job.createdAt,
     });
     const spawnJob = (job: Job) =>
@@ -201,6 +252,7 @@ export const makeSupervisorCore = (options: {
      */
     const createOne = (job: Job): Effect.Effect<CreateResult, StoreError> =>
       Effect.suspend(() => {
+        if (job.state === "delayed") return createDelayed(job);
         const at = system.now();
         const placement = config.placeOnSubmit
           ? scheduler.placeNow(queuedJobOf(job.id, job.spec, at), at)
@@ -239,6 +291,42 @@ export const makeSupervisorCore = (options: {
           }),
           Effect.uninterruptible,
         );
+      });
+
+    /**
+     * Delayed jobs: each row commits with its actor's record (`delayed`, its deadline the due
+     * time), and the actor is parked, not spawned: until it is due, a delayed job costs this
+     * supervisor one timer entry, not a live actor nor its spec in memory.
+     */
+    const prepareDelayed = (job: Job): Prepared | undefined =>
+      job.state === "delayed" ? system.prepare(jobAddress(job.id), jobInput(job), []) : undefined;
+    const park = (r: CreateResult, prepared: Prepared | undefined, spec: JobSpec) => {
+      if (!r.created || prepared === undefined || prepared.record.deadline === null) return;
+      system.park(prepared.address, prepared.record.deadline);
+      for (const e of prepared.initialEffects as ReadonlyArray<JobEffect>) {
+        if (e.type === "job.transitioned") announceJob(routing, e, spec);
+      }
+    };
+    const createDelayed = (job: Job) =>
+      Effect.suspend(() => {
+        const prepared = prepareDelayed(job)!;
+        return store.jobs
+          .create(job, prepared.record)
+          .pipe(Effect.tap((r) => park(r, prepared, job.spec)));
+      });
+    /** A batch with delayed jobs: one commit; delayed ones parked, the others spawned. */
+    const createMixed = (jobs: ReadonlyArray<Job>) =>
+      Effect.suspend(() => {
+        const prepared = jobs.map(prepareDelayed);
+        return store.jobs
+          .createBatch(
+            jobs,
+            prepared.map((p) => p?.record),
+          )
+          .pipe(
+            Effect.tap((results) => results.forEach((r, i) => park(r, prepared[i], jobs[i]!.spec))),
+            Effect.tap((results) => accept(results.filter((_, i) => prepared[i] === undefined))),
+          );
       });
 
     const accept = (results: ReadonlyArray<CreateResult>) =>
@@ -293,12 +381,13 @@ export const makeSupervisorCore = (options: {
       at,
       graceUntil: at + config.heartbeatTimeoutMs,
     });
-    yield* system.recover("job", grace);
+    // Delayed jobs stay parked in the store: only their timers come back.
+    yield* system.recover("job", grace, (r) => r.snapshot.value === "delayed");
     yield* system.recover("worker", grace);
     let cursor: string | undefined;
     do {
       const page = yield* store.jobs
-        .list({ state: unfinishedJobStates, limit: 1000, ...(cursor ? { cursor } : {}) })
+        .list({ state: recoveredStates, limit: 1000, ...(cursor ? { cursor } : {}) })
         .pipe(Effect.orDie);
       for (const job of page.jobs) {
         const read = yield* Effect.either(system.snapshot(jobAddress(job.id)));
@@ -338,9 +427,17 @@ export const makeSupervisorCore = (options: {
 
     yield* pipelines.recover;
 
+    const redrive = makeRedrive({
+      store,
+      system,
+      jobInput,
+      live: (jobId, spec) => void specs.set(jobId, spec),
+      route: (e) => routeJobEffect(routing, e),
+    });
+
     const inbound = makeInbound({ system, store, bus, config, routing, gateway: () => gateway });
 
-    return {
+    const core: Omit<SupervisorCore, "schedules"> = {
       inbound,
       attachGateway: (g) => {
         gateway = g;
@@ -348,10 +445,14 @@ export const makeSupervisorCore = (options: {
       submit: (input) => decodeAll([input]).pipe(Effect.flatMap((jobs) => createOne(jobs[0]!))),
       submitBatch: (inputs) =>
         decodeAll(inputs).pipe(
-          Effect.flatMap((jobs) => store.jobs.createBatch(jobs)),
-          Effect.flatMap(accept),
+          Effect.flatMap((jobs) =>
+            jobs.some((j) => j.state === "delayed")
+              ? createMixed(jobs)
+              : store.jobs.createBatch(jobs).pipe(Effect.flatMap(accept)),
+          ),
         ),
       cancel,
+      redrive,
       drainWorker: (workerId) =>
         system
           .tell(workerAddress(workerId), { type: "drain", at: system.now() })
@@ -375,4 +476,12 @@ export const makeSupervisorCore = (options: {
         } while (system.busy() || scheduler.busy());
       }),
     };
+    // Last: a firing due at start makes its job through the core recovered above.
+    const schedules = yield* makeSchedules({
+      core,
+      store,
+      bus,
+      graceMs: config.scheduleGraceMs,
+    });
+    return { ...core, schedules };
   });

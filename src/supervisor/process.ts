@@ -133,7 +133,10 @@ export const startSupervisor = (
     // Retention: finished jobs, their logs and snapshots go once they are older than
     // `retentionMs`; checked at start and then every tenth of the retention (at most hourly).
     // Lost or offline workers go too, once gone for `workerRetentionMs` (worker-pruning.ts).
-    const purge = Effect.suspend(() => store.purgeFinished(Date.now() - config.retentionMs)).pipe(
+    // Failed and timed-out jobs by their own retention (`failedRetentionMs`), for a redrive.
+    const purge = Effect.suspend(() =>
+      store.purgeFinished(Date.now() - config.retentionMs, Date.now() - config.failedRetentionMs),
+    ).pipe(
       Effect.tap((r) =>
         r.jobs + r.runs > 0
           ? Effect.sync(() => log.info("purged", { jobs: r.jobs, runs: r.runs }))
@@ -148,7 +151,11 @@ export const startSupervisor = (
       ),
       Effect.catchAll((e) => Effect.sync(() => log.warn("purge failed", { error: String(e) }))),
     );
-    const shortest = Math.min(config.retentionMs, config.workerRetentionMs);
+    const shortest = Math.min(
+      config.retentionMs,
+      config.failedRetentionMs,
+      config.workerRetentionMs,
+    );
     const every = Math.min(3_600_000, Math.max(60_000, Math.floor(shortest / 10)));
     yield* Effect.forkScoped(
       Effect.repeat(purge, Schedule.spaced(every)).pipe(Effect.delay(1_000)),

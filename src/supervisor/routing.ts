@@ -32,6 +32,11 @@ export interface RoutingContext {
     jobId: string,
     effect: Extract<JobEffect, { type: "job.transitioned" }>,
   ) => void;
+  /**
+   * A job queued whose spec is not in memory (a delayed job come due: its actor was parked):
+   * read it, then queue the job if it is still `queued`.
+   */
+  readonly queueFromStore: (jobId: string, at: number) => void;
 }
 
 export const queuedJobOf = (jobId: string, spec: JobSpec, at: number): QueuedJob => ({
@@ -82,6 +87,7 @@ export const routeJobEffect = (ctx: RoutingContext, effect: JobEffect): void => 
       if (state === "queued") {
         if (spec !== undefined)
           ctx.scheduler.send({ type: "enqueue", job: queuedJobOf(jobId, spec, at) });
+        else ctx.queueFromStore(jobId, at);
       } else if (state === "retry_wait" || state === "cancelled") {
         ctx.scheduler.send({ type: "dequeue", jobId });
       }

@@ -9,7 +9,7 @@ import { initialContext, type PipelineContext } from "../../actors/pipeline-run.
 import type { PipelineMessage, SignalEvent } from "../../actors/pipeline-messages.ts";
 import type { PipelineResolver } from "../../actors/pipeline.ts";
 import { Conflict, InvalidInput, NotFound } from "../domain/errors.ts";
-import { newPipelineRunId } from "../domain/ids.ts";
+import { newPipelineRunId, type PipelineRunId } from "../domain/ids.ts";
 import type { Store, StoreError } from "../persistence/index.ts";
 import type { PipelineRun } from "../persistence/pipelines.ts";
 import type { PipelineRegistry } from "../pipeline/pipeline.ts";
@@ -44,14 +44,19 @@ export const makeRunCommands = (deps: RunCommandDeps) => {
       );
   return {
     /** Records the run (durable: what the 201 promises), then starts its actor. */
-    start: (name: string, input: unknown): Effect.Effect<PipelineRun, NotFound | StoreError> =>
+    start: (
+      name: string,
+      input: unknown,
+      /** A run id chosen by the caller (a schedule's firing: the same id every time it retries). */
+      runId?: PipelineRunId,
+    ): Effect.Effect<PipelineRun, NotFound | StoreError> =>
       Effect.gen(function* () {
         const p = registry.get(name);
         if (p === undefined)
           return yield* Effect.fail(new NotFound({ kind: "pipeline", id: name }));
         const at = now();
         const start = {
-          runId: newPipelineRunId(at),
+          runId: runId ?? newPipelineRunId(at),
           pipeline: name,
           version: p.version,
           input,

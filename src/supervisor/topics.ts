@@ -56,3 +56,16 @@ export interface RunEvent {
 
 export const runEvents = defineTopic<RunEvent>("runs", { capacity: 4096, overflow: "drop-oldest" });
 export const logEvents = defineTopic<LogEvent>("logs", { capacity: 4096, overflow: "drop-oldest" });
+
+/** Firings of cron schedules, by outcome (schedule-firing.ts): what the metrics count. */
+export interface ScheduleEvent {
+  readonly schedule: string;
+  readonly outcome: "fired" | "duplicate" | "skipped_overlap" | "missed" | "failed";
+  readonly count: number;
+  readonly at: number;
+}
+
+export const scheduleEvents = defineTopic<ScheduleEvent>("schedules", {
+  capacity: 8192,
+  overflow: "drop-oldest",
+});

@@ -8,9 +8,12 @@
  * - Retry makes a new job from the old one's spec (without its idempotency key, which would
  *   return the old job): final states are absorbing, the old job stays as it ended. Only final
  *   jobs can be retried (409 otherwise). The answer names the old job in `retryOf` and in the
- *   `Hodei-Retry-Of` header; nothing in the new job's own record does.
+ *   `Hodei-Retry-Of` header; nothing in the new job's own record does. A retry runs now: a
+ *   delayed job's `runAt`/`delayMs` are not carried over.
+ * - A delayed job's `waiting` says until when it is delayed.
  */
 import { Effect, Schema } from "effect";
+import { dueAt } from "../../domain/delay.ts";
 import { InvalidInput } from "../../domain/errors.ts";
 import { JobSpec } from "../../domain/job-spec.ts";
 import { isTerminalJobState } from "../../domain/job-state.ts";
@@ -22,6 +25,8 @@ import { ApiFailure, notFound } from "../errors.ts";
 import { streamLogPage } from "../log-page.ts";
 import type { Handlers } from "../router.ts";
 import { maxBatchSize, type JobWaiting } from "../schemas.ts";
+import { sinceAt } from "../since.ts";
+import { redrive } from "../redrive.ts";
 import { shuttingDown, type ApiContext } from "./context.ts";
 import { requirePlaceable } from "./placeable.ts";
 
@@ -62,6 +67,15 @@ const entering = "entering the queue: the scheduler has not seen it yet";
 
 /** Why a queued job waits, as the scheduler says it now; undefined for a job not queued. */
 const waitingOf = (core: SupervisorCore, job: Job): JobWaiting | undefined => {
+  if (job.state === "delayed") {
+    const due = dueAt(job) ?? job.createdAt;
+    return {
+      reason: `delayed until ${new Date(due).toISOString()}`,
+      never: false,
+      since: job.createdAt,
+      waitedMs: Math.max(0, core.system.now() - job.createdAt),
+    };
+  }
   if (job.state !== "queued") return undefined;
   const why = core.scheduler.explain(job.id);
   const since = job.transitions.at(-1)?.at ?? job.createdAt;
@@ -98,6 +112,7 @@ export const jobHandlers = (
   | "getJob"
   | "cancelJob"
   | "retryJob"
+  | "redriveJobs"
   | "jobLogs"
   | "streamJobLogs"
   | "jobPlacement"
@@ -145,6 +160,10 @@ export const jobHandlers = (
           ...(query.queue !== undefined ? { queue: query.queue } : {}),
           ...(query.pipelineRunId !== undefined ? { pipelineRunId: query.pipelineRunId } : {}),
           ...(query.handler !== undefined ? { handler: query.handler } : {}),
+          ...(query.error !== undefined ? { error: query.error } : {}),
+          ...(query.since !== undefined
+            ? { updatedSince: sinceAt(query.since, core.system.now()) }
+            : {}),
           ...(query.limit !== undefined ? { limit: query.limit } : {}),
           ...(query.cursor !== undefined ? { cursor: query.cursor } : {}),
         }),
@@ -179,7 +198,13 @@ export const jobHandlers = (
             { state: old.state },
           );
         }
-        const { idempotencyKey: _, ...spec } = Schema.encodeSync(JobSpec)(old.spec);
+        // A new job runs now: neither the old key nor the old delay.
+        const {
+          idempotencyKey: _,
+          runAt: _at,
+          delayMs: _ms,
+          ...spec
+        } = Schema.encodeSync(JobSpec)(old.spec);
         const { job } = yield* core.submit(spec);
         return {
           status: 201,
@@ -187,6 +212,10 @@ export const jobHandlers = (
           headers: { location: location(job.id), "hodei-retry-of": old.id },
         };
       }),
+    redriveJobs: ({ payload }) =>
+      ctx.accepting()
+        ? Effect.map(redrive(core, payload), (body) => ({ status: 200, body }))
+        : Effect.fail(shuttingDown()),
     jobLogs: ({ path, query, req, res }) =>
       query.follow === true
         ? Effect.map(stream(path.id, query.fromSeq, req.headers["last-event-id"]), (from) => {
@@ -234,7 +263,11 @@ export const jobHandlers = (
             state: job.state,
             placed: job.workerId !== undefined,
             workerId: onWorker ? (job.workerId ?? null) : null,
-            reason: queued ? (why?.reason ?? entering) : null,
+            reason: queued
+              ? (why?.reason ?? entering)
+              : job.state === "delayed"
+                ? (waitingOf(core, job)?.reason ?? null)
+                : null,
             never: why?.never ?? false,
             rejected: why?.rejected ?? null,
           },

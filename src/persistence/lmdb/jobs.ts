@@ -21,10 +21,23 @@ import { decodeCursor, pageLimit, pageOf } from "../cursor.ts";
 import { StoreError } from "../errors.ts";
 import { makeGroupCommit } from "../group-commit.ts";
 import { compareAndSetStatus } from "../job-status.ts";
-import type { CreateResult, JobFilter, JobStore } from "../jobs.ts";
+import {
+  matchesDetails,
+  notFinished,
+  type CreateResult,
+  type JobFilter,
+  type JobStore,
+} from "../jobs.ts";
 import type { Quarantine } from "../quarantine.ts";
 import type { Durable } from "./durable.ts";
-import { moveIndexes, readJob, snapshotOf, writeNewJob, type JobRow } from "./job-rows.ts";
+import {
+  currentStatus,
+  moveIndexes,
+  readJob,
+  snapshotOf,
+  writeNewJob,
+  type JobRow,
+} from "./job-rows.ts";
 import type { Databases } from "./layout.ts";
 import { after, before, mergeSorted } from "./merge.ts";
 import { prepareRecord, writeRecord, type PreparedRecord } from "./snapshots.ts";
@@ -110,7 +123,8 @@ export const makeLmdbJobStore = (
       (filter.queue === undefined || job.spec.queue === filter.queue) &&
       (filter.label === undefined ||
         (Object.hasOwn(job.spec.labels, filter.label.key) &&
-          job.spec.labels[filter.label.key] === filter.label.value))
+          job.spec.labels[filter.label.key] === filter.label.value)) &&
+      matchesDetails(job, filter)
     );
   };
 
@@ -125,10 +139,21 @@ export const makeLmdbJobStore = (
         catch: (cause) =>
           cause instanceof StoreError ? cause : new StoreError({ operation: "jobs.create", cause }),
       }).pipe(Effect.flatten),
-    createBatch: (jobs) =>
-      durable("jobs.createBatch", () =>
-        root.transaction(() => Either.all(jobs.map((j) => createIn(j)))),
-      ).pipe(Effect.flatten),
+    createBatch: (jobs, records) =>
+      Effect.try({
+        try: () => records?.map((r) => (r === undefined ? undefined : prepareRecord(r))),
+        catch: (cause) =>
+          cause instanceof StoreError
+            ? cause
+            : new StoreError({ operation: "jobs.createBatch", cause }),
+      }).pipe(
+        Effect.flatMap((prepared) =>
+          durable("jobs.createBatch", () =>
+            root.transaction(() => Either.all(jobs.map((j, i) => createIn(j, prepared?.[i])))),
+          ),
+        ),
+        Effect.flatten,
+      ),
     get: (id) =>
       Effect.suspend(() => readJob(dbs, id, "jobs.get")).pipe(
         Effect.flatMap((job) =>
@@ -157,6 +182,31 @@ export const makeLmdbJobStore = (
         const page = pageOf(found, limit, (j) => j.id);
         return { jobs: page.items, next: page.next };
       }),
+    reopen: (id, record) =>
+      Effect.try({
+        try: () => prepareRecord(record),
+        catch: (cause) =>
+          cause instanceof StoreError ? cause : new StoreError({ operation: "jobs.reopen", cause }),
+      }).pipe(
+        Effect.flatMap((prepared) =>
+          durable("jobs.reopen", () =>
+            root.transaction((): Either.Either<Job, NotFound | Conflict | StoreError> => {
+              const row = dbs.jobs.get(id) as JobRow | undefined;
+              if (row === undefined) return Either.left(new NotFound({ kind: "job", id }));
+              const status = currentStatus(dbs, row);
+              if (!isTerminalJobState(status.state)) {
+                return Either.left(notFinished(id, status.state));
+              }
+              void dbs.jobsDone.remove([status.state, id]);
+              void dbs.jobsFinished.remove([status.updatedAt, id]);
+              void dbs.jobsOpen.put(id, prepared.state!);
+              void dbs.snapshots.put(record.address, record);
+              return readJob(dbs, id, "jobs.reopen") as Either.Either<Job, StoreError>;
+            }),
+          ),
+        ),
+        Effect.flatten,
+      ),
     compareAndSet: (id, expected, patch) =>
       durable("jobs.compareAndSet", () =>
         root.transaction((): Either.Either<Job, NotFound | Conflict | StoreError> => {

@@ -27,6 +27,7 @@
  * | `api_tokens`      | token id                    | ApiTokenRecord (a digest, never the secret) |
  * | `worker_secrets`  | workerId                    | WorkerSecretRecord (a digest)          |
  * | `queues`          | queue name                  | QueueSettings                          |
+ * | `schedules`       | schedule name               | ScheduleRecord, encoded                |
  *
  * A job's status has one owner at a time. Until its actor commits a snapshot, the status is
  * the one in its `jobs` row (written by create, or by compareAndSet). From the first snapshot
@@ -71,6 +72,7 @@ export const openDatabases = (root: RootDatabase) => ({
   apiTokens: root.openDB<unknown, string>("api_tokens", {}),
   workerSecrets: root.openDB<unknown, string>("worker_secrets", {}),
   queues: root.openDB<unknown, string>("queues", {}),
+  schedules: root.openDB<unknown, string>("schedules", {}),
 });
 
 export type Databases = ReturnType<typeof openDatabases>;

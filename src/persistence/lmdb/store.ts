@@ -4,7 +4,7 @@
  */
 import { Effect, Layer } from "effect";
 import type { StoreError, StoreUnusable } from "../errors.ts";
-import { StoreService, type Store } from "../index.ts";
+import { purgeCutoff, StoreService, type Store } from "../index.ts";
 import { normalizeStoreOptions, type StoreOptions } from "../options.ts";
 import { Quarantine } from "../quarantine.ts";
 import { makeLmdbCredentialStore } from "./credentials.ts";
@@ -12,11 +12,12 @@ import { makeLmdbQueueStore } from "./queues.ts";
 import { keepProbing, makeHealthTracker } from "../health.ts";
 import { ignoreOrphanCommitFailures } from "./commit-errors.ts";
 import { makeDurable } from "./durable.ts";
-import { removeJob } from "./job-rows.ts";
+import { currentStatus, removeJob, type JobRow } from "./job-rows.ts";
 import { makeLmdbJobStore } from "./jobs.ts";
 import { makeLmdbLogStore } from "./logs.ts";
 import { openLmdbEnvironment } from "./open.ts";
 import { makeLmdbPipelineStore, makeLmdbWorkerStore } from "./registry.ts";
+import { makeLmdbScheduleStore } from "./schedules.ts";
 import { makeLmdbSnapshotStore } from "./snapshots.ts";
 
 /** Where the supervisor keeps its data when nothing else is configured. */
@@ -47,23 +48,42 @@ export const openLmdbStore = (
     );
     const firstTxn = (root.getStats() as { lastTxnId: number }).lastTxnId;
 
-    /** Finished jobs in `purgeChunk`s, each chunk one transaction, until none is left. */
-    const purgeJobs = (before: number, total = 0): Effect.Effect<number, StoreError> =>
+    /**
+     * Finished jobs in `purgeChunk`s, each chunk one transaction, oldest first, until the later
+     * cutoff: each goes if it finished before its own (failed ones by `failedBefore`).
+     */
+    const purgeJobs = (
+      before: number,
+      failedBefore: number,
+      from: readonly [number, string] | undefined = undefined,
+      total = 0,
+    ): Effect.Effect<number, StoreError> =>
       durable("store.purgeFinished", () =>
         root.transaction(() => {
-          const keys = [...dbs.jobsFinished.getKeys({ end: [before], limit: purgeChunk })];
+          const end = Math.max(before, failedBefore);
+          const keys = [
+            ...dbs.jobsFinished.getKeys({
+              ...(from !== undefined ? { start: [from[0], from[1]] } : {}),
+              end: [end],
+              limit: purgeChunk,
+            }),
+          ].filter((k) => from === undefined || k[0] !== from[0] || k[1] !== from[1]);
           let removed = 0;
           for (const key of keys) {
-            if (removeJob(dbs, key[1])) removed++;
+            const [at, id] = key;
+            const row = dbs.jobs.get(id) as JobRow | undefined;
+            const state = row === undefined ? undefined : currentStatus(dbs, row).state;
+            if (state !== undefined && at >= purgeCutoff(state, before, failedBefore)) continue;
+            if (removeJob(dbs, id)) removed++;
             void dbs.jobsFinished.remove(key);
           }
-          return { scanned: keys.length, removed };
+          return { last: keys.at(-1), removed };
         }),
       ).pipe(
-        Effect.flatMap(({ scanned, removed }) =>
-          scanned < purgeChunk
+        Effect.flatMap(({ last, removed }) =>
+          last === undefined
             ? Effect.succeed(total + removed)
-            : purgeJobs(before, total + removed),
+            : purgeJobs(before, failedBefore, last, total + removed),
         ),
       );
 
@@ -76,9 +96,10 @@ export const openLmdbStore = (
       workers: makeLmdbWorkerStore(dbs, durable),
       credentials: makeLmdbCredentialStore(dbs, durable),
       queues: makeLmdbQueueStore(dbs, durable),
-      purgeFinished: (before) =>
+      schedules: makeLmdbScheduleStore(root, dbs, durable, quarantine),
+      purgeFinished: (before, failedBefore = before) =>
         Effect.gen(function* () {
-          const jobs = yield* purgeJobs(before);
+          const jobs = yield* purgeJobs(before, failedBefore);
           const runs = yield* durable("store.purgeFinished", () =>
             root.transaction(() => {
               let n = 0;

@@ -17,14 +17,21 @@ import {
   type JobHead,
   type JobStatus,
 } from "../job-status.ts";
-import type { CreateResult, JobFilter, JobStore } from "../jobs.ts";
+import {
+  matchesDetails,
+  purgeCutoff,
+  type CreateResult,
+  type JobFilter,
+  type JobStore,
+} from "../jobs.ts";
 import { present, Quarantine } from "../quarantine.ts";
 
-export interface MemoryJobStore extends JobStore {
+/** `reopen` needs the snapshots: the store (store.ts) adds it. */
+export interface MemoryJobStore extends Omit<JobStore, "reopen"> {
   /** A status derived from a job actor's snapshot; ignored for a job that is not stored. */
   readonly applyStatus: (id: string, status: JobStatus) => void;
-  /** Removes jobs finished before `before`; returns their ids. */
-  readonly purge: (before: number) => ReadonlyArray<string>;
+  /** Removes jobs finished before `before` (failed ones before `failedBefore`); their ids. */
+  readonly purge: (before: number, failedBefore: number) => ReadonlyArray<string>;
   readonly commits: () => number;
 }
 
@@ -59,7 +66,15 @@ export const makeMemoryJobStore = (quarantine = new Quarantine()): MemoryJobStor
     (filter.queue === undefined || row.head.spec.queue === filter.queue) &&
     (filter.label === undefined ||
       (Object.hasOwn(row.head.spec.labels, filter.label.key) &&
-        row.head.spec.labels[filter.label.key] === filter.label.value));
+        row.head.spec.labels[filter.label.key] === filter.label.value)) &&
+    matchesDetails(
+      {
+        spec: row.head.spec,
+        updatedAt: row.status.updatedAt,
+        ...(row.status.result !== undefined ? { result: row.status.result } : {}),
+      },
+      filter,
+    );
 
   return {
     create: (job) =>
@@ -125,10 +140,11 @@ export const makeMemoryJobStore = (quarantine = new Quarantine()): MemoryJobStor
         row.held = true;
       }
     },
-    purge: (before) => {
+    purge: (before, failedBefore) => {
       const gone: string[] = [];
       for (const [id, row] of rows) {
-        if (isTerminalJobState(row.status.state) && row.status.updatedAt < before) {
+        const { state, updatedAt } = row.status;
+        if (isTerminalJobState(state) && updatedAt < purgeCutoff(state, before, failedBefore)) {
           rows.delete(id);
           const key = row.head.spec.idempotencyKey;
           if (key !== undefined && byKey.get(key) === id) byKey.delete(key);

@@ -12,6 +12,12 @@ import { normalizeStoreOptions, type StoreOptions } from "../options.ts";
 import type { SnapshotStore } from "../snapshots.ts";
 import { makeMemoryCredentialStore } from "./credentials.ts";
 import { makeMemoryQueueStore } from "./queues.ts";
+import { makeMemoryScheduleStore } from "./schedules.ts";
+import { isTerminalJobState } from "../../domain/job-state.ts";
+import { notFinished } from "../jobs.ts";
+import type { Job } from "../../domain/job.ts";
+import type { Conflict, NotFound } from "../../domain/errors.ts";
+import type { StoreError } from "../errors.ts";
 import { makeMemoryJobStore } from "./jobs.ts";
 import { Quarantine } from "../quarantine.ts";
 import { makeMemoryLogStore } from "./logs.ts";
@@ -59,16 +65,39 @@ export const makeMemoryStore = (options: StoreOptions = {}): Store => {
               Effect.zipRight(jobs.create(job)),
               Effect.tap((r) => (r.created ? snapshots.saveBatch([placed]) : Effect.void)),
             ),
+      reopen: (id, record) =>
+        Effect.try({ try: () => statusOfSnapshot(record), catch: storeError("jobs.reopen") }).pipe(
+          Effect.zipRight(jobs.get(id)),
+          Effect.flatMap((job): Effect.Effect<Job, NotFound | Conflict | StoreError> =>
+            isTerminalJobState(job.state)
+              ? snapshots.saveBatch([record]).pipe(Effect.zipRight(jobs.get(id)))
+              : Effect.fail(notFinished(id, job.state)),
+          ),
+        ),
+      createBatch: (batch, records) =>
+        Effect.try({
+          try: () => records?.forEach((r) => r !== undefined && statusOfSnapshot(r)),
+          catch: storeError("jobs.createBatch"),
+        }).pipe(
+          Effect.zipRight(jobs.createBatch(batch)),
+          Effect.tap((results) => {
+            const held = results.flatMap((r, i) =>
+              r.created && records?.[i] !== undefined ? [records[i]] : [],
+            );
+            return held.length > 0 ? snapshots.saveBatch(held) : Effect.void;
+          }),
+        ),
     },
     logs,
     pipelines,
     workers: makeMemoryWorkerStore(),
     credentials: makeMemoryCredentialStore(),
     queues: makeMemoryQueueStore(),
+    schedules: makeMemoryScheduleStore(quarantine),
     snapshots,
-    purgeFinished: (before) =>
+    purgeFinished: (before, failedBefore = before) =>
       Effect.sync(() => {
-        const gone = jobs.purge(before);
+        const gone = jobs.purge(before, failedBefore);
         logs.purge(gone);
         inner.remove(gone.map((id) => `job/${id}`));
         return { jobs: gone.length, runs: pipelines.purge(before) };

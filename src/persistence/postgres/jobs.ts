@@ -14,7 +14,8 @@ import { storeError, type StoreError } from "../errors.ts";
 import { makeGroupCommit } from "../group-commit.ts";
 import { compareAndSetStatus, statusOf, statusOfSnapshot } from "../job-status.ts";
 import type { SnapshotRecord } from "../snapshots.ts";
-import type { CreateResult, JobStore } from "../jobs.ts";
+import { notFinished, type CreateResult, type JobStore } from "../jobs.ts";
+import { terminalJobStates } from "../../domain/job-state.ts";
 import {
   headColumns,
   headRow,
@@ -121,6 +122,19 @@ export const makePostgresJobStore = (
 
   const creates = makeGroupCommit(insert, maxBatch);
 
+  const get = (id: string) =>
+    Effect.tryPromise({
+      try: () => selectJobs(db).where("j.id", "=", id).executeTakeFirst(),
+      catch: storeError("jobs.get"),
+    }).pipe(
+      Effect.flatMap((row): Effect.Effect<Job, NotFound | StoreError> =>
+        row === undefined
+          ? Effect.fail(new NotFound({ kind: "job", id }))
+          : jobOfRow("jobs.get", row),
+      ),
+    );
+  const terminal = sql.join(terminalJobStates.map((s) => sql.lit(s)));
+
   return {
     create: (job, placed) =>
       Effect.try({
@@ -135,22 +149,12 @@ export const makePostgresJobStore = (
           }),
         ),
       ),
-    createBatch: (jobs) =>
+    createBatch: (jobs, records) =>
       Effect.tryPromise({
-        try: () => insert(jobs.map((j) => [j, undefined] as const)),
+        try: () => insert(jobs.map((j, i) => [j, records?.[i]] as const)),
         catch: storeError("jobs.createBatch"),
       }),
-    get: (id) =>
-      Effect.tryPromise({
-        try: () => selectJobs(db).where("j.id", "=", id).executeTakeFirst(),
-        catch: storeError("jobs.get"),
-      }).pipe(
-        Effect.flatMap((row): Effect.Effect<Job, NotFound | StoreError> =>
-          row === undefined
-            ? Effect.fail(new NotFound({ kind: "job", id }))
-            : jobOfRow("jobs.get", row),
-        ),
-      ),
+    get: (id) => get(id),
     list: (filter = {}) =>
       Effect.gen(function* () {
         const after = yield* decodeCursor(filter.cursor);
@@ -175,6 +179,14 @@ export const makePostgresJobStore = (
           const entry = JSON.stringify({ [filter.label.key]: filter.label.value });
           q = q.where(sql<boolean>`j.labels @> ${entry}::jsonb`);
         }
+        if (filter.handler !== undefined)
+          q = q.where(sql<boolean>`j.spec->'handler'->>'name' = ${filter.handler}`);
+        if (filter.updatedSince !== undefined)
+          q = q.where("s.updated_at", ">=", filter.updatedSince);
+        if (filter.error !== undefined) {
+          const pattern = `%${filter.error.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+          q = q.where(sql<boolean>`coalesce(s.result->>'error', '') ilike ${pattern}`);
+        }
         const rows = yield* Effect.tryPromise({
           try: () => q.execute(),
           catch: storeError("jobs.list"),
@@ -185,6 +197,43 @@ export const makePostgresJobStore = (
         );
         return { jobs: present(jobs), next: page.next };
       }),
+    reopen: (id, record) =>
+      Effect.try({
+        try: () => statusRow(id, statusOfSnapshot(record)),
+        catch: storeError("jobs.reopen"),
+      }).pipe(
+        Effect.flatMap((s) =>
+          Effect.tryPromise({
+            try: () => {
+              committed();
+              // One statement: the status leaves its final state (only from one) and the
+              // actor's record is written, or neither.
+              return sql<{ id: string }>`
+                with moved as (
+                  update ${t("job_status")} set state = ${s.state}, attempt = ${s.attempt},
+                    updated_at = ${s.updated_at}, transitions = ${JSON.stringify(s.transitions)}::jsonb,
+                    worker_id = ${s.worker_id}, result = ${s.result === null ? null : JSON.stringify(s.result)}::jsonb,
+                    held = true
+                  where id = ${id} and state in (${terminal})
+                  returning id),
+                snap as (
+                  insert into ${t("snapshots")} (address, kind, version, snapshot, deadline, done)
+                  select * from json_to_recordset(${JSON.stringify([snapshotRow(record)])}::json)
+                    as r(${snapshotColumns})
+                  where exists (select 1 from moved)
+                  on conflict (address) do update set kind = excluded.kind, version = excluded.version,
+                    snapshot = excluded.snapshot, deadline = excluded.deadline, done = excluded.done)
+                select id from moved`.execute(db);
+            },
+            catch: storeError("jobs.reopen"),
+          }),
+        ),
+        Effect.flatMap(({ rows }) =>
+          Effect.flatMap(get(id), (job): Effect.Effect<Job, Conflict> =>
+            rows.length === 1 ? Effect.succeed(job) : Effect.fail(notFinished(id, job.state)),
+          ),
+        ),
+      ),
     compareAndSet: (id, expected, patch) =>
       Effect.tryPromise({
         try: () => {

@@ -175,12 +175,25 @@ const queues: Migration = {
   },
 };
 
+/** Cron schedules (persistence/schedules.ts): each one's record under its name. */
+const schedules: Migration = {
+  async up(db: Kysely<any>) {
+    await db.schema
+      .createTable("schedules")
+      .addColumn("name", "text", (c) => c.primaryKey())
+      .addColumn("record", "jsonb", (c) => c.notNull())
+      .addColumn("updated_at", "bigint", (c) => c.notNull())
+      .execute();
+  },
+};
+
 /** Every migration this build knows, by name. */
 export const migrations: Readonly<Record<string, Migration>> = {
   "0001_initial": initial,
   "0002_run_details": runDetails,
   "0003_credentials": credentials,
   "0004_queues": queues,
+  "0005_schedules": schedules,
 };
 
 export const migrationProvider: MigrationProvider = {

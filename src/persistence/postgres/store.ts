@@ -11,7 +11,7 @@ import { sql } from "kysely";
 import { terminalJobStates } from "../../domain/job-state.ts";
 import { storeError, type StoreError, type StoreUnusable } from "../errors.ts";
 import { keepProbing, makeHealthTracker } from "../health.ts";
-import { StoreService, type Store } from "../index.ts";
+import { deadLetterStates, StoreService, type Store } from "../index.ts";
 import { normalizeStoreOptions, type StoreOptions } from "../options.ts";
 import { makePostgresCredentialStore } from "./credentials.ts";
 import { makePostgresQueueStore } from "./queues.ts";
@@ -19,6 +19,7 @@ import { makePostgresJobStore } from "./jobs.ts";
 import { makePostgresLogStore } from "./logs.ts";
 import { openPostgres } from "./open.ts";
 import { makePostgresPipelineStore, makePostgresWorkerStore } from "./registry.ts";
+import { makePostgresScheduleStore } from "./schedules.ts";
 import { makePostgresSnapshotStore } from "./snapshots.ts";
 import { Quarantine } from "../quarantine.ts";
 
@@ -57,14 +58,20 @@ export const openPostgresStore = (
     const terminal = sql.join(terminalJobStates.map((s) => sql.lit(s)));
     const t = (name: string) => sql.table(`${schema}.${name}`);
 
-    const purgeJobs = (before: number, total = 0): Effect.Effect<number, StoreError> =>
+    const deadLetters = sql.join([...deadLetterStates].map((s) => sql.lit(s)));
+    const purgeJobs = (
+      before: number,
+      failedBefore: number,
+      total = 0,
+    ): Effect.Effect<number, StoreError> =>
       Effect.tryPromise({
         try: () => {
           committed();
           return sql<{ n: number }>`
             with gone as (
               delete from ${t("jobs")} where id in (
-                select id from ${t("job_status")} where state in (${terminal}) and updated_at < ${before}
+                select id from ${t("job_status")} where state in (${terminal})
+                  and updated_at < case when state in (${deadLetters}) then ${failedBefore}::bigint else ${before}::bigint end
                 order by updated_at limit ${purgeChunk})
               returning id),
             chunks as (delete from ${t("log_chunks")} where job_id in (select id from gone)),
@@ -76,7 +83,9 @@ export const openPostgresStore = (
       }).pipe(
         Effect.flatMap(({ rows }) => {
           const n = rows[0]?.n ?? 0;
-          return n < purgeChunk ? Effect.succeed(total + n) : purgeJobs(before, total + n);
+          return n < purgeChunk
+            ? Effect.succeed(total + n)
+            : purgeJobs(before, failedBefore, total + n);
         }),
       );
 
@@ -89,9 +98,10 @@ export const openPostgresStore = (
       workers: makePostgresWorkerStore(db, committed),
       credentials: makePostgresCredentialStore(db, committed),
       queues: makePostgresQueueStore(db, committed),
-      purgeFinished: (before) =>
+      schedules: makePostgresScheduleStore(db, schema, committed, quarantine),
+      purgeFinished: (before, failedBefore = before) =>
         Effect.gen(function* () {
-          const jobs = yield* purgeJobs(before);
+          const jobs = yield* purgeJobs(before, failedBefore);
           const runs = yield* Effect.tryPromise({
             try: () => {
               committed();

@@ -16,6 +16,7 @@
  * | `workers`              | id                   | WorkerInfo as `info`                                |
  * | `api_tokens`           | id                   | ApiTokenRecord as `record` (a digest, never the secret) |
  * | `worker_secrets`       | worker_id            | WorkerSecretRecord as `record` (a digest)           |
+ * | `schedules`            | name                 | ScheduleRecord as `record` (migration 0005)         |
  * | `kysely_migration`, `kysely_migration_lock` | | Kysely's Migrator bookkeeping                 |
  *
  * Indexes: jobs (pipeline_run_id, id), GIN on labels; job_status (state, id) for lists by state
@@ -124,6 +125,12 @@ export interface QueuesTable {
   settings: Json;
 }
 
+export interface SchedulesTable {
+  name: string;
+  record: Json;
+  updated_at: number;
+}
+
 export interface MetaTable {
   key: string;
   value: string;
@@ -142,6 +149,7 @@ export interface Database {
   api_tokens: ApiTokensTable;
   worker_secrets: WorkerSecretsTable;
   queues: QueuesTable;
+  schedules: SchedulesTable;
 }
 
 export const formatValue = "hodei:1";

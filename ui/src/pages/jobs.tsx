@@ -13,6 +13,7 @@ import { href, navigate, route } from "../route.ts";
 import type { Job, JobEvent, JobState } from "../types.ts";
 
 const states: ReadonlyArray<JobState> = [
+  "delayed",
   "queued",
   "scheduled",
   "running",

@@ -1,0 +1,190 @@
+/**
+ * One firing of a schedule: which due times a pass makes (the catch-up policy), and making one
+ * (the overlap policy, then the job or run, keyed by its due time).
+ *
+ * Exactly once: a firing's job has the idempotency key `schedule/<name>/<due time>` and its run
+ * a run id made from that key, so making it again finds the one already made ("duplicate");
+ * `firedUntil` moves past a due time only after its firing is made. A crash between the two
+ * makes the firing again at the next start, and finds it made.
+ */
+import { Effect, Either, Schema } from "effect";
+import type { CronCursor } from "../domain/cron.ts";
+import { JobSpec } from "../domain/job-spec.ts";
+import { isTerminalJobState } from "../domain/job-state.ts";
+import type { PipelineRunId } from "../domain/ids.ts";
+import {
+  firingKey,
+  firingRunId,
+  maxCatchUp,
+  type LastFiring,
+  type ScheduleRecord,
+} from "../domain/schedule.ts";
+import type { Store, StoreError } from "../persistence/index.ts";
+import type { SupervisorCore } from "./core.ts";
+
+export type FireOutcome = "fired" | "duplicate" | "skipped_overlap" | "missed" | "failed";
+
+export interface Firing {
+  readonly at: number;
+  readonly outcome: FireOutcome;
+  readonly last: LastFiring | null;
+  readonly error?: string;
+}
+
+/**
+ * The due times of `(record.firedUntil, now]` to make, how many to drop as missed, and the
+ * first due time after `now`. The newest time is on time if it is at most `graceMs` old; older
+ * ones, and a late newest one, were missed, and `catchUp` says which of those are made.
+ * `nextAt`, the schedule's first due time after `firedUntil`, spares the common case (one time
+ * due, on time) a walk through the expression.
+ */
+export const dueFirings = (
+  record: ScheduleRecord,
+  cursor: CronCursor,
+  nextAt: number,
+  now: number,
+  graceMs: number,
+): { readonly make: number[]; readonly missed: number; readonly upcoming: number | undefined } => {
+  const following = cursor.next(nextAt, 1)[0];
+  const { times, more } =
+    following === undefined || following > now
+      ? { times: nextAt <= now ? [nextAt] : [], more: false }
+      : cursor.between(record.firedUntil, now, maxCatchUp);
+  const upcoming = following === undefined || following > now ? following : cursor.next(now, 1)[0];
+  const newest = times.at(-1);
+  if (newest === undefined) return { make: [], missed: 0, upcoming };
+  const extra = more ? 1 : 0;
+  switch (record.spec.catchUp) {
+    case "all":
+      return { make: times, missed: extra, upcoming };
+    case "latest":
+      return { make: [newest], missed: times.length - 1 + extra, upcoming };
+    case "none":
+      return now - newest <= graceMs
+        ? { make: [newest], missed: times.length - 1 + extra, upcoming }
+        : { make: [], missed: times.length + extra, upcoming };
+  }
+};
+
+export interface FiringDeps {
+  readonly core: Pick<SupervisorCore, "submit" | "submitBatch" | "cancel" | "pipelines">;
+  readonly store: Store;
+}
+
+/** Whether the firing `last` made is still going (its job not final, its run running). */
+const stillGoing = (deps: FiringDeps, last: LastFiring) =>
+  last.kind === "job"
+    ? deps.store.jobs.get(last.id).pipe(
+        Effect.map((j) => !isTerminalJobState(j.state)),
+        Effect.orElseSucceed(() => false),
+      )
+    : deps.store.pipelines.getRun(last.id).pipe(
+        Effect.map((r) => r.state === "running"),
+        Effect.orElseSucceed(() => false),
+      );
+
+const stop = (deps: FiringDeps, last: LastFiring) =>
+  last.kind === "job"
+    ? Effect.ignore(deps.core.cancel(last.id))
+    : Effect.ignore(deps.core.pipelines.cancel(last.id));
+
+const encodeJob = Schema.encodeSync(JobSpec);
+
+/** A schedule's job spec as `submit` takes it, keyed for the firing due at `at`. */
+export const jobOfFiring = (encoded: object, name: string, at: number) => ({
+  ...encoded,
+  idempotencyKey: firingKey(name, at),
+});
+
+export const encodedJob = (record: ScheduleRecord): object | undefined =>
+  record.spec.job === undefined ? undefined : encodeJob(record.spec.job);
+
+/**
+ * The overlap policy over a pass's due times: `allow` makes them all; `skip` and
+ * `cancel_previous` make only the newest (the others would overlap it), and not at all under
+ * `skip` while the previous firing's job or run is still going (`cancel_previous` cancels it).
+ */
+export const overlapping = (
+  deps: FiringDeps,
+  record: ScheduleRecord,
+  make: ReadonlyArray<number>,
+): Effect.Effect<{ readonly make: ReadonlyArray<number>; readonly skipped: number }> =>
+  Effect.gen(function* () {
+    const { overlap } = record.spec;
+    const newest = make.at(-1);
+    if (overlap === "allow" || newest === undefined) return { make, skipped: 0 };
+    const last = record.last;
+    if (last !== null && (yield* stillGoing(deps, last))) {
+      if (overlap === "skip") return { make: [], skipped: make.length };
+      yield* stop(deps, last);
+    }
+    return { make: [newest], skipped: make.length - 1 };
+  });
+
+/**
+ * The jobs of many firings in one commit (`submitBatch`), in order: each made, or found made
+ * before (its key). A batch the core refuses is made one firing at a time, so that one bad
+ * spec fails only its own firings.
+ */
+export const fireJobs = (
+  deps: FiringDeps,
+  firings: ReadonlyArray<{
+    readonly record: ScheduleRecord;
+    readonly encoded: object;
+    readonly at: number;
+  }>,
+): Effect.Effect<ReadonlyArray<Firing>, StoreError> =>
+  firings.length === 0
+    ? Effect.succeed([])
+    : deps.core
+        .submitBatch(firings.map((f) => jobOfFiring(f.encoded, f.record.spec.name, f.at)))
+        .pipe(
+          Effect.map((results) =>
+            results.map((r, i): Firing => ({
+              at: firings[i]!.at,
+              outcome: r.created ? "fired" : "duplicate",
+              last: { at: firings[i]!.at, kind: "job", id: r.job.id },
+            })),
+          ),
+          Effect.catchTag("InvalidInput", () =>
+            Effect.forEach(firings, (f) => fire(deps, f.record, f.at, "allow")),
+          ),
+        );
+
+/** Makes the firing of `record` due at `at` (`overlap` as the schedule says, unless given). */
+export const fire = (
+  deps: FiringDeps,
+  record: ScheduleRecord,
+  at: number,
+  overlap = record.spec.overlap,
+): Effect.Effect<Firing> =>
+  Effect.gen(function* () {
+    const { spec, last } = record;
+    if (overlap !== "allow" && last !== null && (yield* stillGoing(deps, last))) {
+      if (overlap === "skip") return { at, outcome: "skipped_overlap" as const, last };
+      yield* stop(deps, last);
+    }
+    if (spec.job !== undefined) {
+      const made = yield* Effect.either(
+        deps.core.submit({ ...encodeJob(spec.job), idempotencyKey: firingKey(spec.name, at) }),
+      );
+      if (Either.isLeft(made))
+        return { at, outcome: "failed" as const, last, error: made.left.message };
+      const { job, created } = made.right;
+      return {
+        at,
+        outcome: created ? ("fired" as const) : ("duplicate" as const),
+        last: { at, kind: "job" as const, id: job.id },
+      };
+    }
+    const runId = firingRunId(spec.name, at) as PipelineRunId;
+    const existing = yield* Effect.either(deps.store.pipelines.getRun(runId));
+    const next = { at, kind: "run" as const, id: runId };
+    if (Either.isRight(existing)) return { at, outcome: "duplicate" as const, last: next };
+    const started = yield* Effect.either(
+      deps.core.pipelines.start(spec.pipeline!, spec.input ?? null, runId),
+    );
+    return Either.isLeft(started)
+      ? { at, outcome: "failed" as const, last, error: started.left.message }
+      : { at, outcome: "fired" as const, last: next };
+  });
