@@ -31,6 +31,12 @@ export interface Behaviour<M extends AnyStateMachine = AnyStateMachine> {
   readonly kind: string;
   /** Changes whenever the machine changes incompatibly; a snapshot of another version is refused. */
   readonly version: string;
+  /**
+   * Earlier versions whose snapshots this machine still resumes as they are: the machine only
+   * gained states or context fields that a snapshot of those versions can never need. A stored
+   * snapshot of any other version is refused (quarantined), never resumed on a new definition.
+   */
+  readonly reads?: ReadonlyArray<string>;
   readonly machine: M;
   /** The absolute time (epoch ms) the actor's next timer fires at, or null. */
   readonly deadlineOf: (context: ContextFrom<M>) => number | null;
@@ -68,6 +74,12 @@ export const viewOf = <B extends AnyBehaviour>(
 ): SnapshotView<ContextOf<B>> => snapshot as SnapshotView<ContextOf<B>>;
 
 export const behaviour = <M extends AnyStateMachine>(b: Behaviour<M>): Behaviour<M> => b;
+
+/** Why a stored snapshot of `version` cannot be resumed by `b`, or undefined when it can. */
+export const versionRefusal = (b: AnyBehaviour, version: string): string | undefined =>
+  version === b.version || b.reads?.includes(version) === true
+    ? undefined
+    : `snapshot of version ${version}, behaviour is ${b.version}`;
 
 export interface Step<B extends AnyBehaviour> {
   readonly snapshot: SnapshotOf<B>;

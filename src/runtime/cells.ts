@@ -17,7 +17,7 @@
  * - `stopped`: escalated after too many restarts; it takes nothing more.
  */
 import type { PersistedSnapshot, SnapshotRecord } from "../persistence/snapshots.ts";
-import type { AnyBehaviour, Driver } from "./behaviour.ts";
+import { versionRefusal, type AnyBehaviour, type Driver } from "./behaviour.ts";
 import { Deadlines } from "./deadlines.ts";
 import { Mailbox } from "./mailbox.ts";
 import { decideRestart, type SupervisionPolicy } from "./supervision.ts";
@@ -273,8 +273,8 @@ export class Cells {
     let restored: unknown;
     let reason: string | undefined;
     if (record === undefined) reason = "no such actor";
-    else if (record.version !== cell.driver.behaviour.version) {
-      reason = `snapshot of version ${record.version}, behaviour is ${cell.driver.behaviour.version}`;
+    else if (versionRefusal(cell.driver.behaviour, record.version) !== undefined) {
+      reason = versionRefusal(cell.driver.behaviour, record.version);
     } else {
       try {
         restored = cell.driver.restore(record.snapshot);

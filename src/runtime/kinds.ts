@@ -19,6 +19,9 @@ const versionOf = (n: number, machine: AnyStateMachine): string =>
 export const jobBehaviour = behaviour({
   kind: "job",
   version: versionOf(1, jobMachine),
+  // The machine before delayed jobs (`start` and `delayed` states, `runAt` in the context): a
+  // snapshot of it is in neither state and never reads `runAt`, so jobs survive the upgrade.
+  reads: ["1:87f640d6fa5e"],
   machine: jobMachine,
   deadlineOf: (context) => context.deadline,
   tick: (at) => ({ type: "tick" as const, at }),

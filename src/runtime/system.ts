@@ -21,6 +21,7 @@ import type { SnapshotRecord, SnapshotStore, StoreError } from "../persistence/s
 import type { Address } from "./address.ts";
 import {
   makeDriver,
+  versionRefusal,
   type AnyBehaviour,
   type EffectOf,
   type InputOf,
@@ -383,8 +384,8 @@ export const makeActorSystem = <K extends Kinds>(
           return options.store.load(to).pipe(
             Effect.flatMap((r) => {
               if (r === undefined || !driver) return Effect.succeed(undefined);
-              if (r.version !== driver.behaviour.version) {
-                const why = `snapshot of version ${r.version}, behaviour is ${driver.behaviour.version}`;
+              const why = versionRefusal(driver.behaviour, r.version);
+              if (why !== undefined) {
                 return Effect.fail(corrupt("snapshots.load", "snapshot", to, why));
               }
               return Effect.try({
