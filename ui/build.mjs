@@ -1,12 +1,15 @@
 // Compiles the web dashboard (ui/src, Preact) into dist/ui: index.html and hashed files under
 // assets/, which the supervisor serves (src/api/ui/static-files.ts). Run by `npm run build`.
 import { build } from "esbuild";
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
-const out = join(root, "dist", "ui");
+// Built beside dist/ui and swapped in at the end: a supervisor or a test serving dist/ui while
+// `npm start` rebuilds never finds it missing or half written.
+const target = join(root, "dist", "ui");
+const out = join(root, "dist", "ui.next");
 rmSync(out, { recursive: true, force: true });
 mkdirSync(join(out, "assets"), { recursive: true });
 
@@ -51,3 +54,9 @@ writeFileSync(
 </html>
 `,
 );
+
+const old = join(root, "dist", "ui.old");
+rmSync(old, { recursive: true, force: true });
+if (existsSync(target)) renameSync(target, old);
+renameSync(out, target);
+rmSync(old, { recursive: true, force: true });
