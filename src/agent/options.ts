@@ -1,5 +1,5 @@
 /**
- * A worker agent's options, normalised once. Defaults, and why:
+ * A worker agent's options, normalized once. Defaults, and why:
  * - capacity: what the machine has (cores × 1000 millicores, total memory, no GPUs), with
  *   `maxJobs` = `concurrency` or the number of cores. Declare less on a shared host.
  * - name: the hostname (shown to operators; the supervisor gives the id).
@@ -72,7 +72,7 @@ const Checked = Schema.Struct({
   logCapLines: boundedInt(1, 2 ** 40),
 });
 
-export interface NormalisedWorkerOptions {
+export interface NormalizedWorkerOptions {
   readonly address: string;
   readonly token: string;
   readonly tls?: ClientTlsOptions;
@@ -94,7 +94,7 @@ export interface NormalisedWorkerOptions {
 
 const mib = 1024 * 1024;
 
-export const normaliseWorkerOptions = (o: WorkerOptions): NormalisedWorkerOptions => {
+export const normalizeWorkerOptions = (o: WorkerOptions): NormalizedWorkerOptions => {
   const cores = Math.max(1, cpus().length);
   const handlers = Object.keys(o.handlers ?? {});
   const c = Either.getOrThrowWith(

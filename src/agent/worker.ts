@@ -12,7 +12,7 @@ import type { JobRef } from "../protocol/wire.ts";
 import { Connection } from "./connection.ts";
 import { GroupWatchdog } from "./group-watchdog.ts";
 import { JobTable } from "./jobs.ts";
-import { baseEnv, normaliseWorkerOptions, type WorkerOptions } from "./options.ts";
+import { baseEnv, normalizeWorkerOptions, type WorkerOptions } from "./options.ts";
 import type { SupervisorCommand } from "./supervisor-messages.ts";
 import { TelemetrySampler } from "./telemetry.ts";
 
@@ -37,7 +37,7 @@ export interface Worker {
 }
 
 export const createWorker = (options: WorkerOptions): Worker => {
-  const o = normaliseWorkerOptions(options);
+  const o = normalizeWorkerOptions(options);
   const telemetry = new TelemetrySampler(o.workDir);
   const guard = new GroupWatchdog();
   let connection: Connection | undefined;

@@ -1,5 +1,5 @@
 /**
- * The API's options, normalised once: defaults filled in, bad values refused with a message
+ * The API's options, normalized once: defaults filled in, bad values refused with a message
  * naming the option and what it accepts.
  *
  * - `auth` (required: there is no unauthenticated default):

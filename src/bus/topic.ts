@@ -3,7 +3,7 @@
  * only at the type level, so `publish(jobEvents, workerMessage)` does not type-check, plus the
  * options every adapter needs to know per topic (mailbox capacity and overflow policy).
  *
- * Options are normalised here, once, and bad values are rejected with a precise message: a
+ * Options are normalized here, once, and bad values are rejected with a precise message: a
  * capacity of 0 or 1.5 is a programming error, and failing at definition time points at the
  * line that made it rather than at the first publish.
  */

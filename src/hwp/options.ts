@@ -1,5 +1,5 @@
 /**
- * The HWP server's options, normalised once: defaults applied here (and documented here), bad
+ * The HWP server's options, normalized once: defaults applied here (and documented here), bad
  * values refused at start-up with the option's name rather than surfacing later as an obscure
  * gRPC failure.
  */
@@ -60,7 +60,7 @@ const Numbers = Schema.Struct({
   shutdownGraceMs: boundedInt(0, 3_600_000),
 });
 
-export type NormalisedHwpOptions = typeof Numbers.Type & {
+export type NormalizedHwpOptions = typeof Numbers.Type & {
   readonly inbound: AgentInbound;
   readonly auth: AuthOptions;
   readonly tls?: HwpTlsOptions;
@@ -70,7 +70,7 @@ export type NormalisedHwpOptions = typeof Numbers.Type & {
 export const defaultHwpAddress = "127.0.0.1:50051";
 
 /** Throws `InvalidInput` naming every bad option. */
-export const normaliseHwpOptions = (o: HwpServerOptions): NormalisedHwpOptions => {
+export const normalizeHwpOptions = (o: HwpServerOptions): NormalizedHwpOptions => {
   const numbers = Either.getOrThrowWith(
     decodeWith(Numbers)({
       address: o.address ?? defaultHwpAddress,

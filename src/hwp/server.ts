@@ -26,7 +26,7 @@ import { checkListen, HwpListenError } from "./listen-error.ts";
 import { LogProgress } from "./log-progress.ts";
 import {
   defaultHwpAddress,
-  normaliseHwpOptions,
+  normalizeHwpOptions,
   type HwpServerOptions,
   type Pem,
 } from "./options.ts";
@@ -62,7 +62,7 @@ const tracked = <T extends ServerDuplexStream<unknown, never>>(
 };
 
 export const makeHwpServer = async (options: HwpServerOptions): Promise<HwpServer> => {
-  const o = normaliseHwpOptions(options);
+  const o = normalizeHwpOptions(options);
   const authenticate = makeAuthenticator(o.auth);
   const registry = new SessionRegistry(o.maxSessions, o.maxMessageBytes);
   const logProgress = new LogProgress();

@@ -1,5 +1,5 @@
 /**
- * Options every adapter shares, normalised once: defaults filled in, bad values refused with a
+ * Options every adapter shares, normalized once: defaults filled in, bad values refused with a
  * message that names the option and the accepted range.
  *
  * - `logCap.maxBytes` (default 16 MiB) and `logCap.maxLines` (default 200,000): per job, see

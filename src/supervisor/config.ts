@@ -1,6 +1,6 @@
 /**
  * The supervisor core's timing and placement settings, with the defaults a single machine
- * wants. The process configuration (flags, environment, file) is normalised into this.
+ * wants. The process configuration (flags, environment, file) is normalized into this.
  */
 import type { QueueSettingsPatch } from "../domain/queue.ts";
 import { defaultSchedulerConfig, type SchedulerConfig } from "../scheduler/scheduler.ts";
