@@ -131,13 +131,18 @@ const readyOnce = async (dir: string): Promise<number> => {
 };
 
 const hodeiBin = fileURLToPath(new URL("../bin/hodei.mjs", import.meta.url));
+/** The admin token the served supervisor takes and the CLI presents, as an operator's would. */
+const apiToken = "bench-api-token-0123456789abcdef0123456789";
 
 /** `hodei serve` on `dir` (ephemeral ports), resolved with its API URL once it prints it. */
 const serveProcess = (dir: string) => {
   const child = spawn(
     process.execPath,
     [hodeiBin, "serve", "--http", "127.0.0.1:0", "--grpc", "127.0.0.1:0", "--data-dir", dir],
-    { stdio: ["ignore", "pipe", "ignore"], env: { ...process.env, HODEI_LOG_LEVEL: "warn" } },
+    {
+      stdio: ["ignore", "pipe", "ignore"],
+      env: { ...process.env, HODEI_LOG_LEVEL: "warn", HODEI_API_TOKEN: apiToken },
+    },
   );
   const url = new Promise<string>((resolve, reject) => {
     let out = "";
@@ -171,7 +176,10 @@ const readyProcess = async (dir: string): Promise<number> => {
 const wallMs = (args: string[]): Promise<number> =>
   new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const p = spawn(process.execPath, args, { stdio: "ignore" });
+    const p = spawn(process.execPath, args, {
+      stdio: "ignore",
+      env: { ...process.env, HODEI_API_TOKEN: apiToken },
+    });
     p.once("exit", (code) =>
       code === 0 ? resolve(performance.now() - t0) : reject(new Error(`${args} exited ${code}`)),
     );
