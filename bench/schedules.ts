@@ -213,6 +213,7 @@ export const run = async (): Promise<void> => {
     },
   ]);
   printJson({
+    bench: "schedules",
     delayed_jobs: N,
     delayed_fire_p99_ms: d.p99,
     delayed_heap_bytes_per_job: d.heapPerJob,
