@@ -6,35 +6,24 @@
 import { Effect } from "effect";
 import { afterEach, describe, expect, it } from "vitest";
 import {
+  E2eResources,
   makeE2e,
   startAgent,
   submit,
-  type Agent,
   type Supervised,
 } from "./fixtures/e2e-harness.ts";
 
-let agents: Agent[] = [];
-let supervisors: Supervised[] = [];
-let cleanups: Array<() => void> = [];
-
-afterEach(async () => {
-  for (const a of agents) a.process.kill("SIGKILL");
-  await Promise.all(agents.map((a) => a.exited));
-  for (const s of supervisors) await s.stop().catch(() => {});
-  for (const c of cleanups) c();
-  agents = [];
-  supervisors = [];
-  cleanups = [];
-});
+const started = new E2eResources();
+afterEach(started.teardown);
 
 const job = (s: Supervised, id: string) => Effect.runPromise(s.running.core.store.jobs.get(id));
 
 describe("end to end: delayed jobs", () => {
   it("wait delayed across a restart, then run on the agent after their time; a cancelled one never runs", async () => {
     const e2e = makeE2e();
-    cleanups.push(e2e.cleanup);
+    started.cleanups.push(e2e.cleanup);
     const first = await e2e.start();
-    supervisors.push(first);
+    started.supervisors.push(first);
     const submittedAt = Date.now();
     const byDelay = await submit(first, {
       name: "later",
@@ -60,13 +49,13 @@ describe("end to end: delayed jobs", () => {
 
     // Restarted while they wait: they come back delayed, as timers.
     await first.stop();
-    supervisors = [];
+    started.supervisors.length = 0;
     const second = await e2e.start();
-    supervisors.push(second);
+    started.supervisors.push(second);
     expect((await job(second, byDelay)).state).toBe("delayed");
     expect(second.running.core.system.timerOf(`job/${byDelay}`)).toBe(byDelayDue);
     const a = startAgent(second.running.grpcAddress);
-    agents.push(a);
+    started.agents.push(a);
     await a.workerId;
 
     const ranDelay = await second.watch.when(byDelay, "succeeded");

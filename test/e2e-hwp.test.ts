@@ -10,38 +10,27 @@ import { Effect } from "effect";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   isAlive,
+  E2eResources,
   makeE2e,
   startAgent,
   submit,
-  type Agent,
   type Supervised,
 } from "./fixtures/e2e-harness.ts";
 
-let agents: Agent[] = [];
-let supervisors: Supervised[] = [];
-let cleanups: Array<() => void> = [];
-
-afterEach(async () => {
-  for (const a of agents) a.process.kill("SIGKILL");
-  await Promise.all(agents.map((a) => a.exited));
-  for (const s of supervisors) await s.stop().catch(() => {});
-  for (const c of cleanups) c();
-  agents = [];
-  supervisors = [];
-  cleanups = [];
-});
+const started = new E2eResources();
+afterEach(started.teardown);
 
 const setup = async () => {
   const e2e = makeE2e();
-  cleanups.push(e2e.cleanup);
+  started.cleanups.push(e2e.cleanup);
   const s = await e2e.start();
-  supervisors.push(s);
+  started.supervisors.push(s);
   return { e2e, s };
 };
 
 const agent = (url: string, token?: string) => {
   const a = startAgent(url, token);
-  agents.push(a);
+  started.agents.push(a);
   return a;
 };
 
@@ -129,9 +118,9 @@ describe("end to end: supervisor and agent processes", () => {
 
   it("reconciles after a supervisor restart while agents run jobs: nothing lost or doubled", async () => {
     const e2e = makeE2e();
-    cleanups.push(e2e.cleanup);
+    started.cleanups.push(e2e.cleanup);
     let s = await e2e.start();
-    supervisors.push(s);
+    started.supervisors.push(s);
     await agent(s.running.grpcAddress).workerId;
     // Two jobs: the agent runs both at once (it takes as many as the machine has cores, ≥ 2).
     const ids: string[] = [];
@@ -140,7 +129,7 @@ describe("end to end: supervisor and agent processes", () => {
     for (const id of ids) await s.watch.when(id, "running");
     await s.stop();
     s = await e2e.start();
-    supervisors.push(s);
+    started.supervisors.push(s);
     // The agent kept running them, reconnects, and reports to the new supervisor.
     for (const id of ids) await s.watch.when(id, "succeeded", 20_000);
     for (const id of ids) {

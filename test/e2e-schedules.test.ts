@@ -8,21 +8,10 @@ import { Effect } from "effect";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Job } from "../src/domain/job.ts";
 import { eventually } from "./api-harness.ts";
-import { makeE2e, startAgent, type Agent, type Supervised } from "./fixtures/e2e-harness.ts";
+import { E2eResources, makeE2e, startAgent, type Supervised } from "./fixtures/e2e-harness.ts";
 
-let agents: Agent[] = [];
-let supervisors: Supervised[] = [];
-let cleanups: Array<() => void> = [];
-
-afterEach(async () => {
-  for (const a of agents) a.process.kill("SIGKILL");
-  await Promise.all(agents.map((a) => a.exited));
-  for (const s of supervisors) await s.stop().catch(() => {});
-  for (const c of cleanups) c();
-  agents = [];
-  supervisors = [];
-  cleanups = [];
-});
+const started = new E2eResources();
+afterEach(started.teardown);
 
 const jobsOf = async (s: Supervised): Promise<Job[]> => {
   const page = await Effect.runPromise(s.running.core.store.jobs.list({ limit: 1000 }));
@@ -32,11 +21,11 @@ const jobsOf = async (s: Supervised): Promise<Job[]> => {
 describe("end to end: cron schedules", () => {
   it("fires once per second for ten seconds across a restart, each job run on the agent", async () => {
     const e2e = makeE2e();
-    cleanups.push(e2e.cleanup);
+    started.cleanups.push(e2e.cleanup);
     const first = await e2e.start();
-    supervisors.push(first);
+    started.supervisors.push(first);
     const agent = startAgent(first.running.grpcAddress);
-    agents.push(agent);
+    started.agents.push(agent);
     await agent.workerId;
     const created = await Effect.runPromise(
       first.running.core.schedules.create({
@@ -57,9 +46,9 @@ describe("end to end: cron schedules", () => {
 
     // A restart in the middle: the firings due meanwhile are made at the next start.
     await first.stop();
-    supervisors = [];
+    started.supervisors.length = 0;
     const second = await e2e.start();
-    supervisors.push(second);
+    started.supervisors.push(second);
     await eventually(
       async () =>
         Date.now() > until + 300 && (await jobsOf(second)).length >= 10 ? true : undefined,
