@@ -27,6 +27,14 @@ const states: ReadonlyArray<JobState> = [
 
 const pageSize = 50;
 
+/** The free-text filters: label, query parameter (as the route names it) and placeholder. */
+const textFilters: ReadonlyArray<readonly [string, string, string]> = [
+  ["handler", "handler", "handler name"],
+  ["queue", "queue", "queue name"],
+  ["label", "label", "key=value"],
+  ["pipeline run", "run", "run id"],
+];
+
 export const JobsPage = () => {
   const params = route.value.params;
   const filter = {
@@ -83,42 +91,17 @@ export const JobsPage = () => {
             ))}
           </select>
         </label>
-        <label>
-          handler
-          <input
-            name="handler"
-            placeholder="handler name"
-            value={filter.handler ?? ""}
-            onChange={(e) => set("handler", e.currentTarget.value)}
-          />
-        </label>
-        <label>
-          queue
-          <input
-            name="queue"
-            placeholder="queue name"
-            value={filter.queue ?? ""}
-            onChange={(e) => set("queue", e.currentTarget.value)}
-          />
-        </label>
-        <label>
-          label
-          <input
-            name="label"
-            placeholder="key=value"
-            value={filter.label ?? ""}
-            onChange={(e) => set("label", e.currentTarget.value)}
-          />
-        </label>
-        <label>
-          pipeline run
-          <input
-            name="run"
-            placeholder="run id"
-            value={filter.pipelineRunId ?? ""}
-            onChange={(e) => set("run", e.currentTarget.value)}
-          />
-        </label>
+        {textFilters.map(([text, name, placeholder]) => (
+          <label key={name}>
+            {text}
+            <input
+              name={name}
+              placeholder={placeholder}
+              value={params.get(name) ?? ""}
+              onChange={(e) => set(name, e.currentTarget.value)}
+            />
+          </label>
+        ))}
       </form>
       <ErrorNote error={page.error} />
       {page.value === undefined ? (
