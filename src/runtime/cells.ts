@@ -271,11 +271,11 @@ export class Cells {
   /** A loaded record (or its absence) for a cell that was activating. */
   activated(cell: Cell, record: SnapshotRecord | undefined, now: number): void {
     let restored: unknown;
-    let reason: string | undefined;
-    if (record === undefined) reason = "no such actor";
-    else if (versionRefusal(cell.driver.behaviour, record.version) !== undefined) {
-      reason = versionRefusal(cell.driver.behaviour, record.version);
-    } else {
+    let reason =
+      record === undefined
+        ? "no such actor"
+        : versionRefusal(cell.driver.behaviour, record.version);
+    if (record !== undefined && reason === undefined) {
       try {
         restored = cell.driver.restore(record.snapshot);
       } catch (e) {
