@@ -302,6 +302,22 @@ describe("commits", () => {
     }),
   );
 
+  it.scoped("a durable spawn stays virtual until its first message", () =>
+    Effect.gen(function* () {
+      const { system, store } = yield* harness();
+      const a = jobAddress("V1");
+      yield* system.spawn(a, jobInput("V1", 0), true);
+      expect(system.stats()).toMatchObject({ live: 0, virtual: 1 });
+      // Its address is taken all the same.
+      const again = yield* Effect.either(system.spawn(a, jobInput("V1", 0), true));
+      expect(again._tag === "Left" && again.left._tag).toBe("ActorExists");
+      yield* system.tell(a, { type: "schedule", at: 1, workerId: "w1", acceptBy: 9 });
+      yield* system.settled;
+      expect(system.stats()).toMatchObject({ live: 1, virtual: 0 });
+      expect((yield* store.load(a))?.snapshot.value).toBe("scheduled");
+    }),
+  );
+
   it.scoped("commits what is only in memory before it passivates an actor", () =>
     Effect.gen(function* () {
       const { system, store } = yield* harness({ passivateIdleAfterMs: 10_000 });
@@ -323,7 +339,10 @@ describe("commits", () => {
         yield* system.settled;
       }
       expect(system.stats().live).toBe(0);
-      expect((yield* store.load(a))?.snapshot.value).toBe("queued");
+      // The job is virtual: its creator's record is its durable form, nothing of it to commit.
+      expect(system.stats().virtual).toBe(1);
+      expect(yield* store.load(a)).toBeUndefined();
+      expect(((yield* system.snapshot(a)) as { value: string }).value).toBe("queued");
       const jobs = ((yield* store.load(w))?.snapshot.context as { jobs: string[] }).jobs;
       expect(jobs).toEqual(["x", "y"]);
       // Re-activated from what was committed: the volatile change was not lost.

@@ -84,6 +84,12 @@ export interface Hooks {
 
 export class Cells {
   readonly cells = new Map<string, Cell>();
+  /**
+   * Virtual actors: in the store as their creator's durable record, in memory only as the input
+   * their initial state is made from — no cell, no snapshot. The first message makes one live
+   * (`materialize`); until then an actor costs this entry. See `spawn`.
+   */
+  readonly virtual = new Map<string, unknown>();
   readonly deadlines = new Deadlines();
   private ready: Cell[] = [];
   private dirty: Cell[] = [];
@@ -146,7 +152,8 @@ export class Cells {
    * initial effects performed after that, unless `durable`: then its creator has already made
    * a record durable from which recovery re-creates this very initial state (a job's row), so
    * there is nothing to commit first and the effects are returned, for the caller to perform
-   * now. `undefined` when the address is taken.
+   * now. Such an actor stays virtual — its input kept, no cell — until its first message,
+   * unless its initial state has a timer. `undefined` when the address is taken.
    */
   spawn(
     address: string,
@@ -160,21 +167,51 @@ export class Cells {
     // worker that went offline can register again under its id. A live one never does.
     const existing = this.cells.get(address);
     if (
-      existing !== undefined &&
-      !(existing.status === "active" && driver.isDone(existing.snapshot as never))
+      this.virtual.has(address) ||
+      (existing !== undefined &&
+        !(existing.status === "active" && driver.isDone(existing.snapshot as never)))
     )
       return undefined;
-    const cell = this.newCell(address, driver, now);
     const step = driver.initial(input as never);
-    cell.initial = step.snapshot;
     if (!durable) {
+      const cell = this.newCell(address, driver, now);
+      cell.initial = step.snapshot;
       this.applied(cell, step.snapshot, step.effects);
       return [];
     }
-    cell.snapshot = step.snapshot;
-    cell.unsaved = true;
-    this.track(cell, driver.deadline(step.snapshot as never));
+    const deadline = driver.deadline(step.snapshot as never);
+    if (deadline === null && !driver.isDone(step.snapshot as never)) {
+      if (existing !== undefined) this.cells.delete(address);
+      this.virtual.set(address, input);
+      return step.effects;
+    }
+    const cell = this.newCell(address, driver, now);
+    this.live(cell, step.snapshot, deadline);
     return step.effects;
+  }
+
+  /** A cell for a durable initial state (not committed by this system: `unsaved`). */
+  private live(cell: Cell, snapshot: unknown, deadline: number | null): void {
+    cell.initial = snapshot;
+    cell.snapshot = snapshot;
+    cell.unsaved = true;
+    this.track(cell, deadline);
+  }
+
+  /** A virtual actor made live for its first message, from its input. */
+  private materialize(address: string, driver: Driver<AnyBehaviour>, input: unknown, now: number) {
+    this.virtual.delete(address);
+    const cell = this.newCell(address, driver, now);
+    const snapshot = driver.initial(input as never).snapshot;
+    this.live(cell, snapshot, driver.deadline(snapshot as never));
+    return cell;
+  }
+
+  /** The initial snapshot of a virtual actor, without making it live. */
+  virtualSnapshot(address: string): unknown {
+    const input = this.virtual.get(address);
+    if (input === undefined) return undefined;
+    return this.driverFor(address)?.initial(input as never).snapshot;
   }
 
   /**
@@ -210,8 +247,9 @@ export class Cells {
     // A finished actor still in memory gives its address up (a finished job run again).
     const existing = this.cells.get(prepared.address);
     const free =
-      existing === undefined ||
-      (existing.status === "active" && driver?.isDone(existing.snapshot as never) === true);
+      existing === undefined
+        ? !this.virtual.has(prepared.address)
+        : existing.status === "active" && driver?.isDone(existing.snapshot as never) === true;
     if (driver === undefined || !free) return false;
     const cell = this.newCell(prepared.address, driver, now);
     cell.snapshot = prepared.snapshot;
@@ -227,7 +265,11 @@ export class Cells {
     if (cell === undefined) {
       const driver = this.driverFor(address);
       if (driver === undefined) return "unknown";
-      cell = this.activate(address, driver, now);
+      const input = this.virtual.get(address);
+      cell =
+        input === undefined
+          ? this.activate(address, driver, now)
+          : this.materialize(address, driver, input, now);
     }
     if (cell.status === "stopped") return "stopped";
     if (!cell.mailbox.push(message)) return "full";
@@ -256,7 +298,8 @@ export class Cells {
    * after `first` if given (the supervisor's restart grace).
    */
   recover(record: SnapshotRecord, now: number, first?: unknown): boolean {
-    if (this.cells.has(record.address) || record.done) return false;
+    if (this.cells.has(record.address) || this.virtual.has(record.address) || record.done)
+      return false;
     const driver = this.driverFor(record.address);
     if (driver === undefined) return false;
     const cell = this.newCell(record.address, driver, now);

@@ -65,7 +65,8 @@ export interface ActorSystem<K extends Kinds> {
    * Creates an actor. Its initial snapshot is committed before its initial effects are
    * performed, unless `durable`: the caller has already committed a record from which recovery
    * re-creates exactly this initial state (a job's row), so the effects are performed at once
-   * and the snapshot reaches the store with the actor's first change.
+   * and the snapshot reaches the store with the actor's first change. Such an actor is virtual
+   * until that first message (a queued job): only its input in memory, no cell nor snapshot.
    */
   readonly spawn: <T extends keyof K & string>(
     to: Address<T>,
@@ -137,6 +138,8 @@ export interface ActorSystem<K extends Kinds> {
   readonly settled: Effect.Effect<void>;
   readonly stats: () => {
     readonly live: number;
+    /** Actors kept as their input only, until their first message (see `spawn`). */
+    readonly virtual: number;
     readonly processed: number;
     readonly restarts: number;
     readonly deadLetters: number;
@@ -328,7 +331,7 @@ export const makeActorSystem = <K extends Kinds>(
           return Effect.void;
         }),
       park: (address, deadline) => {
-        if (closed || cells.cells.has(address)) return;
+        if (closed || cells.cells.has(address) || cells.virtual.has(address)) return;
         cells.deadlines.arm(address, deadline);
         timerCheck();
       },
@@ -380,6 +383,7 @@ export const makeActorSystem = <K extends Kinds>(
           if (cell !== undefined && cell.status !== "activating") {
             return Effect.succeed(cell.snapshot as never);
           }
+          if (cells.virtual.has(to)) return Effect.succeed(cells.virtualSnapshot(to) as never);
           const driver = cells.driverFor(to);
           return options.store.load(to).pipe(
             Effect.flatMap((r) => {
@@ -410,6 +414,7 @@ export const makeActorSystem = <K extends Kinds>(
       busy: () => busy(),
       stats: () => ({
         live: cells.cells.size,
+        virtual: cells.virtual.size,
         processed: cells.processed,
         restarts: cells.restarts,
         deadLetters: cells.deadLetters,

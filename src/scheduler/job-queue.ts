@@ -123,7 +123,7 @@ export class JobQueue {
       bucket = new Bucket(group, job.priority);
       this.buckets.set(key, bucket);
     }
-    const entry: Entry = { job, group, seq: this.seq++, dead: false };
+    const entry: Entry = { job, group: bucket.group, seq: this.seq++, dead: false };
     bucket.items.push(entry);
     bucket.live++;
     this.entries.set(job.jobId, entry);
