@@ -245,15 +245,42 @@ const rest = fc.record(
   { requiredKeys: [] },
 );
 
+/** A delay, rarely: runAt (valid instants, and ones that are not), delayMs, or both (refused). */
+const delay = fc.oneof(
+  { arbitrary: fc.constant({}), weight: 6 },
+  {
+    arbitrary: fc.record({
+      runAt: mostly(
+        fc
+          .date({ min: new Date(0), max: new Date(Date.UTC(2200, 0)), noInvalidDate: true })
+          .map((d) => d.toISOString()),
+        fc.constantFrom(
+          "2026-02-30T10:00:00Z",
+          "2026-12-05T10:00:00",
+          "2026-12-05T24:00:00Z",
+          "2026-12-05T10:00:00.1234567891Z",
+          "2026-12-05T10:00:00+01:00",
+          "2026-12-05t10:00:00z",
+          `2026-12-05T10:00:00.${"1".repeat(30)}Z`,
+        ),
+      ),
+    }),
+    weight: 2,
+  },
+  { arbitrary: fc.record({ delayMs: intAround(0, 366 * 24 * 3_600_000) }), weight: 2 },
+  { arbitrary: fc.record({ runAt: fc.constant("2026-12-05T10:00:00Z"), delayMs: fc.nat() }), weight: 1 },
+);
+
 const jobSpecLike = fc
   .tuple(
     fc.oneof({ arbitrary: fc.record({ name }), weight: 20 }, fc.constant({})),
     work,
     rest,
     fc.boolean(),
+    delay,
   )
-  .map(([n, w, r, viaJson]) => {
-    const spec: unknown = { ...n, ...w, ...r };
+  .map(([n, w, r, viaJson, d]) => {
+    const spec: unknown = { ...n, ...w, ...r, ...d };
     if (!viaJson) return spec;
     // As an HTTP body arrives: only what JSON can say, `__proto__` keys as own properties.
     try {

@@ -21,10 +21,16 @@ const dayExists = (s: string): boolean => {
   return new Date(Date.UTC(y, m - 1, d)).getUTCDate() === d;
 };
 
+const runAtLength = 40;
+
+/** What `RunAt` accepts, as a plain check (for job-spec-fast.ts): the schema below is the definition. */
+export const isRunAtString = (s: string): boolean =>
+  s.length <= runAtLength && rfc3339.test(s) && Number.isFinite(Date.parse(s)) && dayExists(s);
+
 /** An RFC 3339 date-time with its offset, e.g. `2026-12-05T10:00:00Z`. */
 export const RunAt = patternString(
   rfc3339,
-  40,
+  runAtLength,
   "an RFC 3339 date-time with an offset, such as 2026-12-05T10:00:00Z",
 ).pipe(
   Schema.filter((s) => Number.isFinite(Date.parse(s)) && dayExists(s), {

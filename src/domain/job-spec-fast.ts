@@ -15,6 +15,7 @@
  * the schemas write inline are repeated here, so a change to one of those must be made in both
  * places, and the property test fails until it is.
  */
+import { isRunAtString, maxDelayMs } from "./delay.ts";
 import { findJsonProblem } from "./json.ts";
 import type { JobSpec } from "./job-spec.ts";
 import { defaultResources } from "./job-spec.ts";
@@ -240,6 +241,8 @@ const jobSpecKeys: ReadonlySet<string> = new Set([
   "idempotencyKey",
   "strategy",
   "queue",
+  "runAt",
+  "delayMs",
 ]);
 
 /**
@@ -305,5 +308,14 @@ export const fastJobSpec = (u: unknown): JobSpec | undefined => {
     if (!patterned(s["queue"], queueNamePattern, queueNameLength)) return undefined;
     out["queue"] = s["queue"];
   } else out["queue"] = defaultQueue;
+  if (has(s, "runAt")) {
+    if (has(s, "delayMs") || typeof s["runAt"] !== "string" || !isRunAtString(s["runAt"]))
+      return undefined;
+    out["runAt"] = s["runAt"];
+  }
+  if (has(s, "delayMs")) {
+    if (!intIn(s["delayMs"], 0, maxDelayMs)) return undefined;
+    out["delayMs"] = s["delayMs"];
+  }
   return out as unknown as JobSpec;
 };
