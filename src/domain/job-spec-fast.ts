@@ -16,6 +16,16 @@
  * places, and the property test fails until it is.
  */
 import { isRunAtString, maxDelayMs } from "./delay.ts";
+import {
+  exactly,
+  has,
+  intIn,
+  keysOf,
+  numberIn,
+  patterned,
+  stringOf,
+  type Plain,
+} from "./fast-checks.ts";
 import { findJsonProblem } from "./json.ts";
 import type { JobSpec } from "./job-spec.ts";
 import { defaultResources } from "./job-spec.ts";
@@ -24,39 +34,10 @@ import { defaultPriority, priorityLevels } from "./priority.ts";
 import { defaultQueue, queueNameLength, queueNamePattern } from "./queue.ts";
 import { defaultRetryPolicy } from "./retry.ts";
 
-type Plain = Record<string, unknown>;
-
 /** The same patterns as primitives.ts and work.ts (the property test holds them together). */
 const labelKeyPattern = /^[A-Za-z0-9](?:[A-Za-z0-9._/-]*[A-Za-z0-9])?$/;
 const envNamePattern = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const handlerNamePattern = /^[A-Za-z_][A-Za-z0-9_.:/-]*$/;
-
-/** An object whose own keys are all enumerable strings: what the schema reads, and no more. */
-const keysOf = (u: unknown): ReadonlyArray<string> | undefined => {
-  if (typeof u !== "object" || u === null) return undefined;
-  const proto: unknown = Object.getPrototypeOf(u);
-  if (proto !== Object.prototype && proto !== null) return undefined;
-  const keys = Object.keys(u);
-  return Reflect.ownKeys(u).length === keys.length ? keys : undefined;
-};
-
-const has = (r: Plain, key: string): boolean => Object.hasOwn(r, key);
-
-/** `keys` are exactly `names`, in any order. */
-const exactly = (r: Plain, keys: ReadonlyArray<string>, ...names: string[]): boolean =>
-  keys.length === names.length && names.every((n) => has(r, n));
-
-const intIn = (u: unknown, min: number, max: number): u is number =>
-  typeof u === "number" && Number.isSafeInteger(u) && u >= min && u <= max;
-
-const numberIn = (u: unknown, min: number, max: number): u is number =>
-  typeof u === "number" && u >= min && u <= max;
-
-const stringOf = (u: unknown, min: number, max: number): u is string =>
-  typeof u === "string" && u.length >= min && u.length <= max;
-
-const patterned = (u: unknown, pattern: RegExp, max: number): u is string =>
-  typeof u === "string" && u.length <= max && pattern.test(u);
 
 /** A string record (labels, env): a fresh object with the input's key order. */
 const stringRecord = (

@@ -12,6 +12,7 @@
  */
 import { Either } from "effect";
 import { decodeWith } from "../domain/decode.ts";
+import { fastJob } from "../domain/job-fast.ts";
 import type { WorkerId } from "../domain/ids.ts";
 import { Conflict } from "../domain/errors.ts";
 import { Job, type JobResult, type JobTransition } from "../domain/job.ts";
@@ -140,11 +141,16 @@ export const decodeJob = (
   head: unknown,
   status: unknown,
 ): Either.Either<Job, StoreError> =>
-  decode({ ...(head as object), ...(status as object) }).pipe(
+{
+  const row = { ...(head as object), ...(status as object) };
+  const fast = fastJob(row);
+  if (fast !== undefined) return Either.right(fast);
+  return decode(row).pipe(
     Either.mapLeft((e) =>
       corrupt(operation, "job", String((head as { id?: unknown }).id), e.message),
     ),
   );
+};
 
 /**
  * The status after a compare-and-set, or the Conflict that refuses it: the job is not in
