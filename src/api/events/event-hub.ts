@@ -83,7 +83,7 @@ export const makeEventHub = (
       also?: (a: A) => void,
     ): Effect.Effect<void, never, Scope.Scope> =>
       Effect.gen(function* () {
-        const sub: Subscription<A> = yield* core.bus.subscribe(topic, { capacity: 1 << 14 });
+        const sub: Subscription<A> = yield* core.events.subscribe(topic, { capacity: 1 << 14 });
         let dropped = 0;
         const handle = (a: A) => {
           also?.(a);
