@@ -56,7 +56,8 @@ export const makeEventHub = (
   Effect.gen(function* () {
     const clients = new Set<Client>();
     const rates = makeRateWindow();
-    const overview = () => overviewOf(core, rates, Date.now());
+    // The core's clock: the rates' buckets are the job events' `at`, stamped with it.
+    const overview = () => overviewOf(core, rates, core.now());
 
     const write = (c: Client, text: string) => {
       if (c.done || c.lagging) return;
