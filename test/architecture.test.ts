@@ -1,7 +1,8 @@
 /**
  * Who may import whom, read from the sources with TypeScript's own import scanner: the agent and
  * the wire codec it shares with the supervisor stand apart from the supervisor, so an agent
- * process loads none of it (its store, scheduler, API or actors).
+ * process loads none of it (its store, scheduler, API or actors). The API and the metrics use the
+ * core's narrow ports (supervisor/ports.ts), not its store, actor system, scheduler or bus.
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
@@ -22,6 +23,18 @@ const importsOf = (dir: string): Array<{ file: string; target: string }> =>
         .map((i) => ({ file, target: relative(root, resolve(root, dirname(file), i.fileName)) }));
     });
 
+/** Every line under `dir` that matches `pattern`, as "file:line: text". */
+const linesMatching = (dir: string, pattern: RegExp): string[] =>
+  readdirSync(join(root, dir), { recursive: true, encoding: "utf8" })
+    .filter((f) => f.endsWith(".ts"))
+    .flatMap((f) =>
+      readFileSync(join(root, dir, f), "utf8")
+        .split("\n")
+        .flatMap((text, i) =>
+          pattern.test(text) ? [`${join(dir, f)}:${i + 1}: ${text.trim()}`] : [],
+        ),
+    );
+
 const outside = (dir: string, allowed: ReadonlyArray<string>) =>
   importsOf(dir).filter(({ target }) => !allowed.some((a) => target.startsWith(a)));
 
@@ -36,6 +49,16 @@ describe("architecture", () => {
 
   it("the domain imports nothing outside itself", () => {
     expect(outside("src/domain", ["src/domain/"])).toEqual([]);
+  });
+
+  it("the API and the metrics reach the core through its narrow ports, not its internals", () => {
+    const internals = /\bcore\.(store|system|scheduler|bus)\b/;
+    expect([
+      ...linesMatching("src/api", internals),
+      ...linesMatching("src/metrics", internals),
+    ]).toEqual([]);
+    // The same search finds what it is meant to (a check of nothing proves nothing).
+    expect(linesMatching("src/api", /\bcore\.jobs\.explainSpec\(/)).not.toEqual([]);
   });
 
   it("the scanner sees imports (a check that would pass on an empty list proves nothing)", () => {

@@ -30,7 +30,7 @@ const drained = (res: ServerResponse) =>
   });
 
 export const streamLogPage = (
-  logs: LogStore,
+  logs: Pick<LogStore, "read">,
   jobId: string,
   options: { readonly fromSeq?: number; readonly limit?: number },
   res: ServerResponse,

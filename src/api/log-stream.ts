@@ -100,7 +100,7 @@ export const makeLogStreams = (
       const read = ++f.read;
       const owed = Effect.gen(function* () {
         for (;;) {
-          const page = yield* core.store.logs.read(f.jobId, {
+          const page = yield* core.jobs.logs.read(f.jobId, {
             fromSeq: f.next,
             limit: pageSize,
             maxBytes: pageBytes,
@@ -164,8 +164,8 @@ export const makeLogStreams = (
           ),
         ).pipe(Effect.catchTag("BusClosed", () => Effect.void)),
       );
-    yield* pump(yield* core.bus.subscribe(logEvents, { capacity: 1 << 16 }), onLog);
-    yield* pump(yield* core.bus.subscribe(jobEvents, { capacity: 1 << 16 }), onJob);
+    yield* pump(yield* core.events.subscribe(logEvents, { capacity: 1 << 16 }), onLog);
+    yield* pump(yield* core.events.subscribe(jobEvents, { capacity: 1 << 16 }), onJob);
 
     const heartbeat = setInterval(() => {
       for (const set of byJob.values()) for (const f of set) write(f, ": keep-alive\n\n");
@@ -208,7 +208,7 @@ export const makeLogStreams = (
           forget(f);
         });
         // Subscribed (above, for the hub's life) before reading: nothing falls in between.
-        void Effect.runPromiseExit(core.store.jobs.get(jobId)).then((exit) => {
+        void Effect.runPromiseExit(core.jobs.get(jobId)).then((exit) => {
           if (exit._tag === "Success" && isTerminalJobState(exit.value.state))
             f.final = exit.value.state;
           f.reading = false;

@@ -48,11 +48,11 @@ export const redrive = (core: SupervisorCore, r: typeof RedriveRequest.Type) =>
   Effect.gen(function* () {
     const ids =
       r.ids ??
-      (yield* core.store.jobs.list({
+      (yield* core.jobs.list({
         state: r.state ?? ["failed", "timed_out"],
         ...(r.handler !== undefined ? { handler: r.handler } : {}),
         ...(r.error !== undefined ? { error: r.error } : {}),
-        ...(r.since !== undefined ? { updatedSince: sinceAt(r.since, core.system.now()) } : {}),
+        ...(r.since !== undefined ? { updatedSince: sinceAt(r.since, core.now()) } : {}),
         limit: r.limit ?? 100,
       })).jobs.map((j) => j.id);
     const results = yield* Effect.forEach(ids, (id) => Effect.either(core.redrive(id)), {

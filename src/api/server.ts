@@ -60,7 +60,7 @@ export const makeHttpApi = (
 ): Effect.Effect<HttpApi, StoreError, Scope.Scope> =>
   Effect.gen(function* () {
     const normalized = normalizeApiOptions(options);
-    const keyring = yield* loadKeyring(core.store.credentials, {
+    const keyring = yield* loadKeyring(core.credentials, {
       adminToken: normalized.adminToken,
     });
     const metrics = options.metrics ?? (yield* attachMetrics(core));

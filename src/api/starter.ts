@@ -12,7 +12,7 @@ import { serveHttp } from "./server.ts";
 export const httpStarter: HttpStarter = (core, config, readiness) =>
   Effect.gen(function* () {
     const auth = yield* prepareApiAuth(
-      core.store.credentials,
+      core.credentials,
       config,
       makeLogger(config.logLevel as Level),
     );

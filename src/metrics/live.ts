@@ -1,6 +1,8 @@
 /**
- * Hooks the metrics to a running supervisor core: counters follow the bus topics, gauges read
- * the scheduler, the core and the bus at scrape time.
+ * Hooks the metrics to a running supervisor core, through its narrow ports (supervisor/ports.ts):
+ * counters follow the bus topics, gauges read the scheduler's view, the queue and the bus's
+ * counters at scrape time (a worker's reservations, telemetry and heartbeat age are not
+ * events: they are read where they are kept).
  *
  * Each topic gets one subscription, drained by a fiber as messages arrive and once more,
  * synchronously, before every scrape — so a scrape taken after a run has settled shows every
@@ -114,7 +116,7 @@ interface Follower {
 
 const follow = <A>(core: SupervisorCore, topic: Topic<A>, handle: (m: Message<A>) => void) =>
   Effect.gen(function* () {
-    const subscription = yield* core.bus.subscribe(topic, { capacity: subscriptionCapacity });
+    const subscription = yield* core.events.subscribe(topic, { capacity: subscriptionCapacity });
     const drain = () => {
       while (subscription.drain(4096, handle) > 0) {
         // Until the mailbox is empty.
@@ -140,14 +142,14 @@ export const attachMetrics = (
     const followers: Follower[] = [];
     const metrics = makeHodeiMetrics(
       {
-        workers: () => core.scheduler.workers(),
-        queued: () => core.scheduler.queued(),
+        workers: () => core.workers.views(),
+        queued: () => core.scheduling.queued(),
         queues: () => core.queues.list(),
-        placed: () => core.scheduler.reservations(),
+        placed: () => core.scheduling.placed(),
         live: () => core.liveJobs(),
-        busStats: () => core.bus.stats(),
+        busStats: () => core.events.stats(),
         missed: () => followers.map((f) => [f.subscription.topic.name, f.subscription.dropped]),
-        now: () => core.system.now(),
+        now: () => core.now(),
         beforeScrape: () => {
           for (const f of followers) f.drain();
         },

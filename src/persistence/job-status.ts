@@ -14,12 +14,10 @@ import { Either } from "effect";
 import { decodeWith } from "../domain/decode.ts";
 import { fastJob } from "../domain/job-fast.ts";
 import type { WorkerId } from "../domain/ids.ts";
-import { Conflict } from "../domain/errors.ts";
 import { Job, type JobResult, type JobTransition } from "../domain/job.ts";
-import { isTerminalJobState, jobStates, type JobState } from "../domain/job-state.ts";
+import { jobStates, type JobState } from "../domain/job-state.ts";
 import { Limits } from "../domain/primitives.ts";
 import { StoreError } from "./errors.ts";
-import type { StatusPatch } from "./jobs.ts";
 import { corrupt } from "./quarantine.ts";
 import type { SnapshotRecord } from "./snapshots.ts";
 
@@ -150,45 +148,6 @@ export const decodeJob = (
       corrupt(operation, "job", String((head as { id?: unknown }).id), e.message),
     ),
   );
-};
-
-/**
- * The status after a compare-and-set, or the Conflict that refuses it: the job is not in
- * `expected`, or it is terminal (terminal states are absorbing, whatever the caller expected).
- */
-export const compareAndSetStatus = (
-  id: string,
-  current: JobStatus,
-  expected: JobState,
-  patch: StatusPatch,
-): Either.Either<JobStatus, Conflict> => {
-  if (current.state !== expected) {
-    return Either.left(new Conflict({ message: `job ${id} is ${current.state}, not ${expected}` }));
-  }
-  if (isTerminalJobState(current.state)) {
-    return Either.left(new Conflict({ message: `job ${id} is ${current.state}: it is final` }));
-  }
-  const attempt = patch.attempt ?? current.attempt;
-  const workerId = patch.workerId === undefined ? current.workerId : patch.workerId;
-  const result = patch.result === undefined ? current.result : patch.result;
-  return Either.right({
-    state: patch.state,
-    attempt,
-    updatedAt: patch.at,
-    transitions: [
-      ...current.transitions,
-      {
-        state: patch.state,
-        at: patch.at,
-        attempt,
-        ...(patch.state === "scheduled" && workerId != null
-          ? { workerId: workerId as WorkerId }
-          : {}),
-      },
-    ],
-    ...(workerId != null ? { workerId } : {}),
-    ...(result != null ? { result } : {}),
-  });
 };
 
 /**

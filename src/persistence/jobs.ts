@@ -5,8 +5,7 @@
  * Glossary:
  * - **head**: what never changes after `create` (id, spec, createdAt, pipeline run and step).
  * - **status**: where the job is (state, attempt, worker, result, updatedAt, transitions). It is
- *   written by the job actor's snapshot commits (see snapshots.ts), or by `compareAndSet` for a
- *   job no actor holds.
+ *   written by the job actor's snapshot commits (see snapshots.ts).
  * - **acknowledged**: `create` returned. The job row is durable (the commit that holds it is
  *   flushed), so the job survives any crash from then on. The actor is spawned after that.
  *
@@ -63,15 +62,6 @@ export interface JobPage {
   readonly next: string | null;
 }
 
-/** A status written directly, for a job that no actor holds. */
-export interface StatusPatch {
-  readonly state: JobState;
-  readonly at: number;
-  readonly attempt?: number;
-  readonly workerId?: string | null;
-  readonly result?: JobResult | null;
-}
-
 export interface JobStore {
   readonly create: (job: Job, placed?: SnapshotRecord) => Effect.Effect<CreateResult, StoreError>;
   /**
@@ -85,10 +75,6 @@ export interface JobStore {
   readonly get: (id: string) => Effect.Effect<Job, NotFound | StoreError>;
   readonly list: (filter?: JobFilter) => Effect.Effect<JobPage, InvalidInput | StoreError>;
   /**
-   * Moves the job to `patch.state` if it is in `expected` now, in one atomic step; fails with
-   * Conflict (naming the actual state) otherwise. A terminal job never moves.
-   */
-  /**
    * A finished job run again (redrive): its actor's new record (not done: `queued`, its history
    * kept) replaces the old one and the job leaves its final state, in one commit. Conflict
    * unless the job is final now.
@@ -96,11 +82,6 @@ export interface JobStore {
   readonly reopen: (
     id: string,
     record: SnapshotRecord,
-  ) => Effect.Effect<Job, NotFound | Conflict | StoreError>;
-  readonly compareAndSet: (
-    id: string,
-    expected: JobState,
-    patch: StatusPatch,
   ) => Effect.Effect<Job, NotFound | Conflict | StoreError>;
 }
 

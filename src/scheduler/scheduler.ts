@@ -281,6 +281,14 @@ export class Scheduler {
     return explain(this.state, job);
   }
 
+  /**
+   * Whether, and why not, a job not in the queue (one about to be submitted) could be placed on
+   * the workers as they are now. `never` says no registered worker could ever take it.
+   */
+  explainNew(job: QueuedJob): Explanation {
+    return explain(this.state, job);
+  }
+
   workers(): WorkerView[] {
     return this.state.views();
   }

@@ -67,8 +67,13 @@ import { makeSchedules, type Schedules } from "./schedules.ts";
 import { placementEvents } from "./topics.ts";
 import { makeWorkerPruner } from "./worker-pruning.ts";
 import { makeQueueControl, type QueueControl } from "./queues.ts";
+import { makeCorePorts, type CorePorts } from "./ports.ts";
 
-export interface SupervisorCore {
+/**
+ * Adapters use the narrow ports (ports.ts) and the methods below; `store`, `system`,
+ * `scheduler` and `bus` are for the composition root and tests, on their way out.
+ */
+export interface SupervisorCore extends CorePorts {
   readonly inbound: AgentInbound;
   readonly attachGateway: (gateway: WorkerGateway) => void;
   readonly submit: (spec: unknown) => Effect.Effect<CreateResult, InvalidInput | StoreError>;
@@ -438,6 +443,7 @@ export const makeSupervisorCore = (options: {
     const inbound = makeInbound({ system, store, bus, config, routing, gateway: () => gateway });
 
     const core: Omit<SupervisorCore, "schedules"> = {
+      ...makeCorePorts({ store, system, scheduler, bus }),
       inbound,
       attachGateway: (g) => {
         gateway = g;

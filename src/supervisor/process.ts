@@ -134,8 +134,9 @@ export const startSupervisor = (
     // `retentionMs`; checked at start and then every tenth of the retention (at most hourly).
     // Lost or offline workers go too, once gone for `workerRetentionMs` (worker-pruning.ts).
     // Failed and timed-out jobs by their own retention (`failedRetentionMs`), for a redrive.
+    // Cutoffs on the core's clock: the one every job's `updatedAt` was stamped with.
     const purge = Effect.suspend(() =>
-      store.purgeFinished(Date.now() - config.retentionMs, Date.now() - config.failedRetentionMs),
+      store.purgeFinished(core.now() - config.retentionMs, core.now() - config.failedRetentionMs),
     ).pipe(
       Effect.tap((r) =>
         r.jobs + r.runs > 0
@@ -143,7 +144,7 @@ export const startSupervisor = (
           : Effect.void,
       ),
       Effect.zipLeft(
-        Effect.suspend(() => core.pruneWorkers(Date.now() - config.workerRetentionMs)).pipe(
+        Effect.suspend(() => core.pruneWorkers(core.now() - config.workerRetentionMs)).pipe(
           Effect.tap((ids) =>
             ids.length > 0 ? Effect.sync(() => log.info("forgot workers", { ids })) : Effect.void,
           ),

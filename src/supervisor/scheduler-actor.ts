@@ -43,6 +43,8 @@ export interface SchedulerActor {
   readonly placeNow: (job: QueuedJob, at: number) => Placement | undefined;
   /** Queries answer from the actor's own state, as copies. */
   readonly explain: (jobId: string) => Explanation | undefined;
+  /** Whether, and why not, a job not yet submitted could be placed (its `never`: no worker ever). */
+  readonly explainNew: (job: QueuedJob) => Explanation;
   readonly workers: () => ReadonlyArray<WorkerView>;
   readonly queued: () => number;
   /** Queued jobs by priority, highest first. */
@@ -139,6 +141,7 @@ export const makeSchedulerActor = (
         return placed;
       },
       explain: (jobId) => scheduler.explain(jobId, now()),
+      explainNew: (job) => scheduler.explainNew(job),
       workers: () => scheduler.workers(),
       queued: () => scheduler.queue.size,
       queuedByPriority: () => scheduler.queue.depthByPriority(),

@@ -56,7 +56,8 @@ export const makeEventHub = (
   Effect.gen(function* () {
     const clients = new Set<Client>();
     const rates = makeRateWindow();
-    const overview = () => overviewOf(core, rates, Date.now());
+    // The core's clock: the rates' buckets are the job events' `at`, stamped with it.
+    const overview = () => overviewOf(core, rates, core.now());
 
     const write = (c: Client, text: string) => {
       if (c.done || c.lagging) return;
@@ -83,7 +84,7 @@ export const makeEventHub = (
       also?: (a: A) => void,
     ): Effect.Effect<void, never, Scope.Scope> =>
       Effect.gen(function* () {
-        const sub: Subscription<A> = yield* core.bus.subscribe(topic, { capacity: 1 << 14 });
+        const sub: Subscription<A> = yield* core.events.subscribe(topic, { capacity: 1 << 14 });
         let dropped = 0;
         const handle = (a: A) => {
           also?.(a);

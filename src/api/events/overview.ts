@@ -55,7 +55,7 @@ export const overviewOf = (core: SupervisorCore, rates: RateWindow, now: number)
   const capacity = { cpuMillis: 0, memoryMb: 0 };
   const reserved = { cpuMillis: 0, memoryMb: 0 };
   const measured = { cpuMillis: 0, memoryMb: 0 };
-  for (const w of core.scheduler.workers()) {
+  for (const w of core.workers.views()) {
     if (!w.healthy) {
       workers.lost++;
       continue;
@@ -71,7 +71,7 @@ export const overviewOf = (core: SupervisorCore, rates: RateWindow, now: number)
       measured.memoryMb += w.telemetry.memoryUsedMb;
     }
   }
-  const queue = core.scheduler.queuedByPriority().map(([priority, jobs]) => ({ priority, jobs }));
+  const queue = core.scheduling.queuedByPriority().map(([priority, jobs]) => ({ priority, jobs }));
   return {
     at: now,
     workers,
@@ -79,8 +79,8 @@ export const overviewOf = (core: SupervisorCore, rates: RateWindow, now: number)
     reserved,
     measured,
     queue,
-    queued: core.scheduler.queued(),
-    placed: core.scheduler.reservations(),
+    queued: core.scheduling.queued(),
+    placed: core.scheduling.placed(),
     rates: rates.rates(now),
   };
 };

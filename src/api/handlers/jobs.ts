@@ -60,7 +60,7 @@ const batchOf = (payload: unknown): ReadonlyArray<unknown> | InvalidInput => {
   return new InvalidInput({ message: `${problem.path}: ${problem.message}`, issues: [problem] });
 };
 
-const getJob = (ctx: ApiContext, id: string) => ctx.core.store.jobs.get(id);
+const getJob = (ctx: ApiContext, id: string) => ctx.core.jobs.get(id);
 
 /** Not yet seen by the scheduler: the moment between the row's commit and the queue. */
 const entering = "entering the queue: the scheduler has not seen it yet";
@@ -73,17 +73,17 @@ const waitingOf = (core: SupervisorCore, job: Job): JobWaiting | undefined => {
       reason: `delayed until ${new Date(due).toISOString()}`,
       never: false,
       since: job.createdAt,
-      waitedMs: Math.max(0, core.system.now() - job.createdAt),
+      waitedMs: Math.max(0, core.now() - job.createdAt),
     };
   }
   if (job.state !== "queued") return undefined;
-  const why = core.scheduler.explain(job.id);
+  const why = core.jobs.explain(job.id);
   const since = job.transitions.at(-1)?.at ?? job.createdAt;
   return {
     reason: why?.reason ?? entering,
     never: why?.never ?? false,
     since,
-    waitedMs: Math.max(0, core.system.now() - since),
+    waitedMs: Math.max(0, core.now() - since),
   };
 };
 
@@ -96,9 +96,9 @@ const invalidQuery = (message: string) =>
 /** The last `n` chunks as a page: `nextSeq` is where following them would go on. */
 const tailPage = (core: SupervisorCore, jobId: string, n: number) =>
   Effect.gen(function* () {
-    const chunks = yield* core.store.logs.tail(jobId, n);
+    const chunks = yield* core.jobs.logs.tail(jobId, n);
     const nextSeq = (chunks.at(-1)?.seq ?? 0) + 1;
-    const { truncated } = yield* core.store.logs.read(jobId, { fromSeq: nextSeq, limit: 1 });
+    const { truncated } = yield* core.jobs.logs.read(jobId, { fromSeq: nextSeq, limit: 1 });
     return { chunks, nextSeq, truncated };
   });
 
@@ -153,7 +153,7 @@ export const jobHandlers = (
     },
     listJobs: ({ query }) =>
       Effect.map(
-        core.store.jobs.list({
+        core.jobs.list({
           ...(query.state !== undefined ? { state: query.state } : {}),
           ...(query.order !== undefined ? { order: query.order } : {}),
           ...(query.label !== undefined ? { label: query.label } : {}),
@@ -161,9 +161,7 @@ export const jobHandlers = (
           ...(query.pipelineRunId !== undefined ? { pipelineRunId: query.pipelineRunId } : {}),
           ...(query.handler !== undefined ? { handler: query.handler } : {}),
           ...(query.error !== undefined ? { error: query.error } : {}),
-          ...(query.since !== undefined
-            ? { updatedSince: sinceAt(query.since, core.system.now()) }
-            : {}),
+          ...(query.since !== undefined ? { updatedSince: sinceAt(query.since, core.now()) } : {}),
           ...(query.limit !== undefined ? { limit: query.limit } : {}),
           ...(query.cursor !== undefined ? { cursor: query.cursor } : {}),
         }),
@@ -235,7 +233,7 @@ export const jobHandlers = (
               // Streamed from the store a slice at a time: memory does not grow with the log.
               Effect.zipRight(
                 streamLogPage(
-                  core.store.logs,
+                  core.jobs.logs,
                   path.id,
                   {
                     ...(query.fromSeq !== undefined ? { fromSeq: query.fromSeq } : {}),
@@ -254,7 +252,7 @@ export const jobHandlers = (
     jobPlacement: ({ path }) =>
       Effect.map(getJob(ctx, path.id), (job) => {
         const queued = job.state === "queued";
-        const why = queued ? core.scheduler.explain(job.id) : undefined;
+        const why = queued ? core.jobs.explain(job.id) : undefined;
         const onWorker = ["scheduled", "running", "cancelling"].includes(job.state);
         return {
           status: 200,

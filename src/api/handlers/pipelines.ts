@@ -39,7 +39,7 @@ export const pipelineHandlers = (ctx: ApiContext): Pick<Handlers, Names> => {
       Effect.gen(function* () {
         const def = yield* compileDefinition(payload);
         const registered = yield* registry.register(def);
-        yield* core.store.pipelines.putDefinition(payload);
+        yield* core.runs.keepDefinition(payload);
         return { status: 201, body: summaryOf(registered) };
       }),
     getPipeline: ({ path }) => {
@@ -58,7 +58,7 @@ export const pipelineHandlers = (ctx: ApiContext): Pick<Handlers, Names> => {
         })),
       ),
     listRuns: ({ query }) =>
-      Effect.map(core.store.pipelines.listRuns(query), (page) => ({ status: 200, body: page })),
+      Effect.map(core.runs.list(query), (page) => ({ status: 200, body: page })),
     getRun: ({ path }) => Effect.map(pipelines.get(path.id), (run) => ({ status: 200, body: run })),
     cancelRun: ({ path }) =>
       pipelines.cancel(path.id).pipe(

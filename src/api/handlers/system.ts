@@ -58,7 +58,7 @@ export const systemHandlers = (
         body: {
           status: "ok",
           uptimeSeconds: (Date.now() - ctx.startedAt) / 1000,
-          quarantined: ctx.core.store.quarantine.list(),
+          quarantined: ctx.core.quarantined(),
         },
       })),
     ready: () =>

@@ -21,7 +21,7 @@ import {
 import type { SnapshotRecord } from "../snapshots.ts";
 import type { Databases } from "./layout.ts";
 
-/** The `jobs` value: head, and the status as create or compareAndSet last wrote it. */
+/** The `jobs` value: head, and the status as create wrote it. */
 export interface JobRow extends JobHead {
   readonly status: JobStatus;
 }

@@ -20,7 +20,6 @@ import { isTerminalJobState, type JobState } from "../../domain/job-state.ts";
 import { decodeCursor, pageLimit, pageOf } from "../cursor.ts";
 import { StoreError } from "../errors.ts";
 import { makeGroupCommit } from "../group-commit.ts";
-import { compareAndSetStatus } from "../job-status.ts";
 import {
   matchesDetails,
   notFinished,
@@ -30,14 +29,7 @@ import {
 } from "../jobs.ts";
 import type { Quarantine } from "../quarantine.ts";
 import type { Durable } from "./durable.ts";
-import {
-  currentStatus,
-  moveIndexes,
-  readJob,
-  snapshotOf,
-  writeNewJob,
-  type JobRow,
-} from "./job-rows.ts";
+import { currentStatus, readJob, writeNewJob, type JobRow } from "./job-rows.ts";
 import type { Databases } from "./layout.ts";
 import { after, before, mergeSorted } from "./merge.ts";
 import { prepareRecord, writeRecord, type PreparedRecord } from "./snapshots.ts";
@@ -207,24 +199,5 @@ export const makeLmdbJobStore = (
         ),
         Effect.flatten,
       ),
-    compareAndSet: (id, expected, patch) =>
-      durable("jobs.compareAndSet", () =>
-        root.transaction((): Either.Either<Job, NotFound | Conflict | StoreError> => {
-          const row = dbs.jobs.get(id) as JobRow | undefined;
-          if (row === undefined) return Either.left(new NotFound({ kind: "job", id }));
-          if (snapshotOf(dbs, id) !== undefined) {
-            return Either.left(
-              new Conflict({ message: `job ${id} is held by its actor: send it a message` }),
-            );
-          }
-          return compareAndSetStatus(id, row.status, expected, patch).pipe(
-            Either.flatMap((status) => {
-              void dbs.jobs.put(id, { ...row, status });
-              moveIndexes(dbs, id, row.status.state, status.state, status.updatedAt);
-              return readJob(dbs, id, "jobs.compareAndSet") as Either.Either<Job, StoreError>;
-            }),
-          );
-        }),
-      ).pipe(Effect.flatten),
   };
 };

@@ -30,7 +30,7 @@
  * | `schedules`       | schedule name               | ScheduleRecord, encoded                |
  *
  * A job's status has one owner at a time. Until its actor commits a snapshot, the status is
- * the one in its `jobs` row (written by create, or by compareAndSet). From the first snapshot
+ * the one in its `jobs` row (written by create). From the first snapshot
  * on, the status is derived from `snapshots[job/<id>]` when read, and every snapshot commit
  * updates `jobs_open`/`jobs_done`/`jobs_finished` in the same transaction. So the snapshot and
  * what the API lists become durable in one commit, and a transition writes one snapshot plus

@@ -4,19 +4,12 @@
  * snapshot commits) rewrites a status exactly as LMDB and PostgreSQL do.
  */
 import { Effect, Either } from "effect";
-import { Conflict, NotFound } from "../../domain/errors.ts";
+import { NotFound } from "../../domain/errors.ts";
 import type { Job } from "../../domain/job.ts";
 import { isTerminalJobState, type JobState } from "../../domain/job-state.ts";
 import { decodeCursor, pageLimit, pageOf } from "../cursor.ts";
 import type { StoreError } from "../errors.ts";
-import {
-  compareAndSetStatus,
-  decodeJob,
-  headOf,
-  statusOf,
-  type JobHead,
-  type JobStatus,
-} from "../job-status.ts";
+import { decodeJob, headOf, statusOf, type JobHead, type JobStatus } from "../job-status.ts";
 import {
   matchesDetails,
   purgeCutoff,
@@ -38,8 +31,6 @@ export interface MemoryJobStore extends Omit<JobStore, "reopen"> {
 interface Row {
   readonly head: JobHead;
   status: JobStatus;
-  /** Its actor has committed a snapshot: the status is the actor's alone. */
-  held: boolean;
 }
 
 export const makeMemoryJobStore = (quarantine = new Quarantine()): MemoryJobStore => {
@@ -54,7 +45,7 @@ export const makeMemoryJobStore = (quarantine = new Quarantine()): MemoryJobStor
     const key = job.spec.idempotencyKey;
     const existing = rows.get((key !== undefined ? byKey.get(key) : undefined) ?? job.id);
     if (existing !== undefined) return { job: Either.getOrThrow(read(existing)), created: false };
-    rows.set(job.id, { head: headOf(job), status: statusOf(job), held: false });
+    rows.set(job.id, { head: headOf(job), status: statusOf(job) });
     if (key !== undefined) byKey.set(key, job.id);
     return { job, created: true };
   };
@@ -115,30 +106,9 @@ export const makeMemoryJobStore = (quarantine = new Quarantine()): MemoryJobStor
         const jobs = yield* Effect.forEach(page.items, (r) => quarantine.skip(read(r)));
         return { jobs: present(jobs), next: page.next };
       }),
-    compareAndSet: (id, expected, patch) =>
-      Effect.suspend((): Effect.Effect<Job, NotFound | Conflict | StoreError> => {
-        const row = rows.get(id);
-        if (row === undefined) return Effect.fail(new NotFound({ kind: "job", id }));
-        if (row.held) {
-          return Effect.fail(
-            new Conflict({ message: `job ${id} is held by its actor: send it a message` }),
-          );
-        }
-        return compareAndSetStatus(id, row.status, expected, patch).pipe(
-          Either.map((status) => {
-            commits++;
-            row.status = status;
-            return row;
-          }),
-          Either.flatMap(read),
-        );
-      }),
     applyStatus: (id, status) => {
       const row = rows.get(id);
-      if (row !== undefined) {
-        row.status = status;
-        row.held = true;
-      }
+      if (row !== undefined) row.status = status;
     },
     purge: (before, failedBefore) => {
       const gone: string[] = [];

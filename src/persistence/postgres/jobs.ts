@@ -12,7 +12,7 @@ import type { Job } from "../../domain/job.ts";
 import { decodeCursor, pageLimit, pageOf } from "../cursor.ts";
 import { storeError, type StoreError } from "../errors.ts";
 import { makeGroupCommit } from "../group-commit.ts";
-import { compareAndSetStatus, statusOf, statusOfSnapshot } from "../job-status.ts";
+import { statusOf, statusOfSnapshot } from "../job-status.ts";
 import type { SnapshotRecord } from "../snapshots.ts";
 import { notFinished, type CreateResult, type JobStore } from "../jobs.ts";
 import { terminalJobStates } from "../../domain/job-state.ts";
@@ -23,7 +23,6 @@ import {
   selectJobs,
   snapshotColumns,
   snapshotRow,
-  statusOfRow,
   statusRow,
   type JobRow,
 } from "./rows.ts";
@@ -234,46 +233,5 @@ export const makePostgresJobStore = (
           ),
         ),
       ),
-    compareAndSet: (id, expected, patch) =>
-      Effect.tryPromise({
-        try: () => {
-          committed();
-          type Outcome = Either.Either<Job, NotFound | Conflict | StoreError>;
-          return db.transaction().execute(async (trx): Promise<Outcome> => {
-            const row = await selectJobs(trx)
-              .where("j.id", "=", id)
-              .forUpdate("s")
-              .executeTakeFirst();
-            if (row === undefined) return Either.left(new NotFound({ kind: "job", id }));
-            if (row.held) {
-              return Either.left(
-                new Conflict({ message: `job ${id} is held by its actor: send it a message` }),
-              );
-            }
-            const next = compareAndSetStatus(id, statusOfRow(row), expected, patch);
-            if (Either.isLeft(next)) return Either.left(next.left);
-            const s = statusRow(id, next.right);
-            await trx
-              .updateTable("job_status")
-              .set({
-                state: s.state,
-                attempt: s.attempt,
-                worker_id: s.worker_id,
-                result: s.result === null ? null : JSON.stringify(s.result),
-                updated_at: s.updated_at,
-                transitions: JSON.stringify(s.transitions),
-              })
-              .where("id", "=", id)
-              .execute();
-            return jobOfRow("jobs.compareAndSet", {
-              ...row,
-              ...s,
-              transitions: s.transitions,
-              result: s.result,
-            });
-          });
-        },
-        catch: storeError("jobs.compareAndSet"),
-      }).pipe(Effect.flatten),
   };
 };

@@ -44,7 +44,7 @@ export const statusRow = (id: string, s: JobStatus) => ({
   result: s.result ?? null,
 });
 
-/** Jobs with their status, every column a Job needs (and `held`). */
+/** Jobs with their status, every column a Job needs. */
 export const selectJobs = (db: Kysely<Database>) =>
   db
     .selectFrom("jobs as j")
@@ -62,7 +62,6 @@ export const selectJobs = (db: Kysely<Database>) =>
       "s.transitions",
       "s.worker_id",
       "s.result",
-      "s.held",
     ]);
 
 export type JobRow = Awaited<ReturnType<ReturnType<typeof selectJobs>["executeTakeFirstOrThrow"]>>;

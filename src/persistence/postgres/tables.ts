@@ -7,7 +7,7 @@
  * | ---------------------- | -------------------- | --------------------------------------------------- |
  * | `hodei_meta`           | key                  | `format` = "hodei:<n>": marks the schema as ours     |
  * | `jobs`                 | id                   | head, never updated: spec, created_at, pipeline run and step; `labels` copies spec.labels for its GIN index; `idempotency_key` unique |
- * | `job_status`           | id                   | state, attempt, worker_id, result, updated_at, transitions; `held` = an actor's snapshot owns the status |
+ * | `job_status`           | id                   | state, attempt, worker_id, result, updated_at, transitions; `held` (written, no longer read) = an actor's snapshot owns the status |
  * | `snapshots`            | address              | SnapshotRecord: kind, version, snapshot, deadline, done |
  * | `log_chunks`           | (job_id, seq)        | LogChunk                                            |
  * | `log_heads`            | job_id               | next_seq, bytes, lines, truncated                   |
