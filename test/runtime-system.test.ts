@@ -318,6 +318,27 @@ describe("commits", () => {
     }),
   );
 
+  it.scoped("an actor committed in a state it rests in is passivated at once", () =>
+    Effect.gen(function* () {
+      const { system, store, states } = yield* harness();
+      const a = jobAddress("R1");
+      yield* system.spawn(a, { ...jobInput("R1", 0), runAt: 1_000 });
+      yield* system.settled;
+      expect(system.stats().live).toBe(1);
+      yield* TestClock.adjust("1 second");
+      yield* system.settled;
+      expect(states(a)).toEqual(["delayed", "queued"]);
+      // Queued and committed: nothing of it in memory, the store has it.
+      expect(system.stats()).toMatchObject({ live: 0, virtual: 0, timers: 0 });
+      expect((yield* store.load(a))?.snapshot.value).toBe("queued");
+      // The next message loads it back.
+      yield* system.tell(a, { type: "schedule", at: 1_001, workerId: "w1", acceptBy: 9_000 });
+      yield* system.settled;
+      expect(states(a)).toEqual(["delayed", "queued", "scheduled"]);
+      expect(system.stats().live).toBe(1);
+    }),
+  );
+
   it.scoped("commits what is only in memory before it passivates an actor", () =>
     Effect.gen(function* () {
       const { system, store } = yield* harness({ passivateIdleAfterMs: 10_000 });

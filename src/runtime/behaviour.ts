@@ -54,6 +54,12 @@ export interface Behaviour<M extends AnyStateMachine = AnyStateMachine> {
     message: EventFromLogic<M>,
     effects: ReadonlyArray<EmittedFrom<M>>,
   ) => boolean;
+  /**
+   * States an actor waits in for others, possibly long, with no timer (a queued job waits for
+   * the scheduler): once such a state is committed the actor is passivated at once, and the
+   * next message loads it back. Many actors waiting cost the store, not the heap.
+   */
+  readonly restsIn?: ReadonlyArray<string>;
 }
 
 export type AnyBehaviour = Behaviour<AnyStateMachine>;

@@ -477,13 +477,26 @@ export class Cells {
     return batch;
   }
 
-  /** After a batch's commit: passivate the actors it finished that have nothing more to do. */
+  private rests(cell: Cell): boolean {
+    const states = cell.driver.behaviour.restsIn;
+    return (
+      states !== undefined &&
+      !cell.unsaved &&
+      states.includes((cell.snapshot as { value?: unknown }).value as string)
+    );
+  }
+
+  /**
+   * After a batch's commit: passivate the actors it finished, or left resting (`restsIn`), that
+   * have nothing more to do.
+   */
   committed(batch: Batch): void {
     for (let i = 0; i < batch.cells.length; i++) {
       const cell = batch.cells[i]!;
       cell.inFlight--;
+      const record = batch.records[i]!;
       if (
-        batch.records[i]!.done &&
+        (record.done || (record.deadline === null && this.rests(cell))) &&
         cell.inFlight === 0 &&
         !cell.dirty &&
         !cell.queued &&

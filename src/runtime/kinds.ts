@@ -25,6 +25,8 @@ export const jobBehaviour = behaviour({
   machine: jobMachine,
   deadlineOf: (context) => context.deadline,
   tick: (at) => ({ type: "tick" as const, at }),
+  // A queued job waits for the scheduler, which holds all it needs to place it.
+  restsIn: ["queued"],
 });
 
 export const workerBehaviour = behaviour({
