@@ -55,7 +55,9 @@ export const makePipelineHost = (deps: PipelineHostDeps) => {
   const writer = makeRunWriter(
     (runId) =>
       contextOf(runId).pipe(
-        Effect.map((ctx) => (ctx === undefined ? undefined : currentRun(ctx, registry))),
+        Effect.map((ctx) =>
+          ctx === undefined ? undefined : currentRun(ctx, registry, deps.system().now()),
+        ),
       ),
     (run) => store.pipelines.putRun(run),
   );
@@ -72,6 +74,7 @@ export const makePipelineHost = (deps: PipelineHostDeps) => {
     submitStep: deps.submitStep,
     cancelJob: deps.cancelJob,
     tell,
+    now: () => deps.system().now(),
   });
   return {
     resolve,
