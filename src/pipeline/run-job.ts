@@ -6,13 +6,12 @@
  *
  * It performs nothing itself. A pipeline machine is stepped purely (the same way the job and
  * worker actors are), so an invoked `runJob` child is only a record in the machine's snapshot:
- * the job spec it was given and a key. The key is not made here (no random id inside a step):
- * the child starts without one, and the stepper names it after the step with the run's next
- * key number (`nameSteps`), so the keys, like the rest of the run, follow from its input and
- * messages. The pipeline actor notices the new child after the step, and once that snapshot is
- * committed it submits the job with `pipeline/<runId>/<key>` as its idempotency key; a crash
- * between the commit and the submit re-submits the same key, which finds the same job. When
- * the job ends, the actor delivers XState's own `xstate.done.actor.<id>` (output: a
+ * the job spec it was given and a key. The key is no random id: the stepper that steps the
+ * machine numbers the steps it invokes with the run's own count (`numberStepsIn`), so the keys,
+ * like the rest of the run, follow from its input and messages. The pipeline actor notices the
+ * new child after the step, and once that snapshot is committed it submits the job with
+ * `pipeline/<runId>/<key>` as its idempotency key; a crash between the commit and the submit
+ * re-submits the same key, which finds the same job. When the job ends, the actor delivers XState's own `xstate.done.actor.<id>` (output: a
  * `StepOutput`) or `xstate.error.actor.<id>` (error: a `StepError`) to the machine, so `onDone`
  * and `onError` read as they do for any invoked actor. Leaving the invoking state stops the
  * child, and the actor cancels its job.
@@ -28,10 +27,27 @@ export const runJobMarker = "hodei.runJob";
 
 export interface RunJobContext {
   readonly hodei: typeof runJobMarker;
-  /** Unique per invocation within the run; null until the step that invoked it is named. */
+  /** Unique per invocation within the run; null when invoked outside a stepper (no job). */
   readonly key: string | null;
   readonly spec: RunJobInput;
 }
+
+/**
+ * Where a stepper puts its numbering on the actor system it steps machines in: a registered
+ * symbol, so a `runJob` from another copy of this module (a test importing the sources next to
+ * the built kit) finds it too.
+ */
+const numbering = Symbol.for("hodei.runJob.numbering");
+
+type Numbered = { [numbering]?: () => string };
+
+/**
+ * Has `next` name every `runJob` child invoked by a machine stepped in `system` (its actor
+ * scope's system): called at once, in the order the step invokes them.
+ */
+export const numberStepsIn = (system: object, next: () => string): void => {
+  (system as Numbered)[numbering] = next;
+};
 
 export type RunJobSnapshot = Snapshot<StepOutput> & { readonly context: RunJobContext };
 
@@ -41,11 +57,15 @@ export type RunJobLogic = ActorLogic<RunJobSnapshot, AnyEventObject, RunJobInput
 export const runJob: RunJobLogic = {
   config: runJobMarker,
   transition: (snapshot) => snapshot,
-  getInitialSnapshot: (_scope, input) => ({
+  getInitialSnapshot: (scope, input) => ({
     status: "active",
     output: undefined,
     error: undefined,
-    context: { hodei: runJobMarker, key: null, spec: input },
+    context: {
+      hodei: runJobMarker,
+      key: (scope.system as Numbered)[numbering]?.() ?? null,
+      spec: input,
+    },
   }),
   getPersistedSnapshot: (snapshot) => snapshot,
   restoreSnapshot: (persisted) => persisted as RunJobSnapshot,
@@ -65,33 +85,6 @@ const runJobContext = (child: unknown): RunJobContext | undefined => {
 
 const childrenOf = (snapshot: MachineSnapshot): Readonly<Record<string, unknown>> =>
   (snapshot as { children?: Record<string, unknown> }).children ?? {};
-
-/**
- * Names the `runJob` children a step invoked (those without a key), in the snapshot's order,
- * with the run's next id numbers from `issued` on: the snapshot with their keys, and how many
- * ids the run has issued after it.
- */
-export const nameSteps = (
-  snapshot: MachineSnapshot,
-  issued: number,
-): { readonly snapshot: MachineSnapshot; readonly issued: number } => {
-  const children = childrenOf(snapshot);
-  let next = issued;
-  let named: Record<string, unknown> | undefined;
-  for (const [id, child] of Object.entries(children)) {
-    const context = runJobContext(child);
-    if (context === undefined || context.key !== null) continue;
-    named ??= { ...children };
-    const c = child as PersistedChild & Record<string, unknown>;
-    named[id] = {
-      ...c,
-      snapshot: { ...c.snapshot, context: { ...context, key: String(next++) } },
-    };
-  }
-  return named === undefined
-    ? { snapshot, issued: next }
-    : { snapshot: { ...snapshot, children: named }, issued: next };
-};
 
 /** The `runJob` children of a persisted machine snapshot, by invoke id (named ones only). */
 export const stepChildren = (snapshot: MachineSnapshot): ReadonlyMap<string, StepChild> => {

@@ -11,7 +11,13 @@
  * step, as they would in a live actor; one that throws fails the step, and the caller fails
  * the run with its message.
  */
-import type { AnyEventObject, AnyStateMachine, AnyStateNode, StateValue } from "xstate";
+import type {
+  AnyEventObject,
+  AnyMachineSnapshot,
+  AnyStateMachine,
+  AnyStateNode,
+  StateValue,
+} from "xstate";
 import type {
   MachineSnapshot,
   MachineState,
@@ -21,7 +27,7 @@ import type {
 } from "../domain/pipeline-machine.ts";
 import type { MachineEvent, StepChild } from "../domain/pipeline-step.ts";
 import { pureScope, runUserAction } from "../runtime/pure-scope.ts";
-import { nameSteps, stepChanges, stepChildren } from "./run-job.ts";
+import { numberStepsIn, stepChanges, stepChildren } from "./run-job.ts";
 
 const messageOf = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
@@ -60,9 +66,15 @@ export const makeStepper = (machine: AnyStateMachine): Stepper => {
       timers = timers.filter((t) => t.id !== p?.sendId);
     } else runUserAction(action);
   });
+  numberStepsIn(scope.system, () => String(issued++));
 
-  const restore = (state: MachineState) =>
-    machine.restoreSnapshot(state.snapshot as never, scope as never);
+  // The live snapshot each persisted one was made from: the next step of a run whose state
+  // came from here (the common case: the actor keeps it in its context) goes on from it
+  // instead of restoring the snapshot, children and all. Any other state is restored.
+  const live = new WeakMap<MachineSnapshot, AnyMachineSnapshot>();
+  const restore = (state: MachineState): AnyMachineSnapshot =>
+    live.get(state.snapshot) ??
+    (machine.restoreSnapshot(state.snapshot as never, scope as never) as AnyMachineSnapshot);
 
   const run = (
     before: MachineState | undefined,
@@ -76,9 +88,8 @@ export const makeStepper = (machine: AnyStateMachine): Stepper => {
       const next = f();
       // XState catches what an action or guard throws and stops the machine with it.
       if (next.status === "error") throw next.error;
-      const persisted = machine.getPersistedSnapshot(next) as unknown as MachineSnapshot;
-      const named = nameSteps(persisted, issued);
-      const { snapshot } = named;
+      const snapshot = machine.getPersistedSnapshot(next) as unknown as MachineSnapshot;
+      live.set(snapshot, next);
       const changes = stepChanges(
         before ? stepChildren(before.snapshot) : new Map(),
         stepChildren(snapshot),
@@ -87,7 +98,7 @@ export const makeStepper = (machine: AnyStateMachine): Stepper => {
       const state = {
         snapshot,
         timers: next.status === "active" ? timers : [],
-        issued: named.issued,
+        issued,
       };
       return { ok: true, state, ...changes };
     } catch (e) {
