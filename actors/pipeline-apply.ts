@@ -4,7 +4,7 @@
  * machine that finished ends the run. A top-level final state named `failed` fails the run
  * (its output's `reason`, if any, says why); any other final state succeeds it.
  */
-import type { Stepper, Stepped } from "../src/pipeline/stepper.ts";
+import type { Stepper, Stepped } from "../src/domain/pipeline-machine.ts";
 import type { PipelineContext, Reduced } from "./pipeline-context.ts";
 import type { PipelineEffect, RunOutcome, StepRecord } from "./pipeline-messages.ts";
 

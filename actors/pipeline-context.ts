@@ -2,7 +2,7 @@
  * The pipeline actor's context and what it is made of: the run's identity and input, its
  * machine as data, the record of every step it invoked, and the outcome.
  */
-import type { MachineState, Stepper } from "../src/pipeline/stepper.ts";
+import type { MachineState, Stepper } from "../src/domain/pipeline-machine.ts";
 import type { PipelineEffect, RunOutcome, StepRecord } from "./pipeline-messages.ts";
 
 export interface PipelineInput {

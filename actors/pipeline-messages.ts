@@ -5,7 +5,7 @@
  * known by their key (unique per invocation: a loop that runs the same state twice gets two
  * keys), so a report about an earlier invocation of a step is recognised and ignored.
  */
-import type { RunJobInput, StepError, StepOutput } from "../src/pipeline/run-job.ts";
+import type { RunJobInput, StepError, StepOutput } from "../src/domain/pipeline-step.ts";
 
 export type StepOutcome =
   | { readonly ok: true; readonly output: StepOutput }

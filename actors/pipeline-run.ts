@@ -12,7 +12,7 @@
  * the run started on; if not, the run fails with that reason and its steps are cancelled. A run
  * is never continued on a machine it was not started with.
  */
-import { doneEvent, errorEvent } from "../src/pipeline/run-job.ts";
+import { doneEvent, errorEvent } from "../src/domain/pipeline-step.ts";
 import { apply, end } from "./pipeline-apply.ts";
 import type { PipelineContext, PipelineResolver, Reduced } from "./pipeline-context.ts";
 import type { PipelineEffect, PipelineMessage, StepRecord } from "./pipeline-messages.ts";

@@ -3,6 +3,10 @@
  * the wire codec it shares with the supervisor stand apart from the supervisor, so an agent
  * process loads none of it (its store, scheduler, API or actors). The API and the metrics use the
  * core's narrow ports (supervisor/ports.ts), not its store, actor system, scheduler or bus.
+=======
+ * process loads none of it (its store, scheduler, API or actors); the actors' behaviour stands
+ * on the domain alone, so it stays pure and runs wherever the domain does. Packages (xstate,
+ * effect) are not the project's and may be imported anywhere.
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
@@ -61,8 +65,15 @@ describe("architecture", () => {
     expect(linesMatching("src/api", /\bcore\.jobs\.explainSpec\(/)).not.toEqual([]);
   });
 
+  it("the actors import only the domain and each other", () => {
+    expect(outside("actors", ["actors/", "src/domain/"])).toEqual([]);
+  });
+
   it("the scanner sees imports (a check that would pass on an empty list proves nothing)", () => {
     expect(importsOf("src/agent").some(({ target }) => target === "src/protocol/wire.ts")).toBe(
+      true,
+    );
+    expect(importsOf("actors").some(({ target }) => target === "src/domain/job-state.ts")).toBe(
       true,
     );
   });

@@ -5,10 +5,12 @@
  */
 import { describe, expect, it } from "vitest";
 import type { JsonValue } from "../src/domain/json.ts";
+import type { MachineState, Stepped } from "../src/domain/pipeline-machine.ts";
+import { doneEvent, errorEvent, type StepChild } from "../src/domain/pipeline-step.ts";
 import { pipeline } from "../src/pipeline/dag.ts";
 import { isPipeline, type Pipeline } from "../src/pipeline/pipeline.ts";
-import { doneEvent, errorEvent, type StepChild } from "../src/pipeline/run-job.ts";
-import { makeStepper, type MachineState, type Stepped } from "../src/pipeline/stepper.ts";
+import { stepChildren } from "../src/pipeline/run-job.ts";
+import { makeStepper } from "../src/pipeline/stepper.ts";
 
 const ok = (r: Stepped) => {
   if (!r.ok) throw new Error(r.reason);
@@ -305,6 +307,27 @@ describe("persistence", () => {
     expect(resumed.done("lint").started).toEqual(["ship"]);
     resumed.done("ship");
     expect(resumed.snapshot.value).toBe("succeeded");
+  });
+
+  it("is a function of the input and the messages: the same run twice gives the same states", () => {
+    // The second run shares the stepper with the first, whose steps must not shift its ids.
+    const stepper = makeStepper(diamond.machine);
+    const run = () => {
+      const states: MachineState[] = [];
+      let state = ok(stepper.start({ n: 1 }, 0)).state;
+      states.push(state);
+      for (const [t, step] of ["build", "test", "lint"].entries()) {
+        const event = doneEvent(step, { jobId: `job-${step}`, outputs: {}, exitCode: 0 });
+        state = ok(stepper.send(state, event, t + 1)).state;
+        states.push(state);
+      }
+      return states;
+    };
+    const once = run();
+    expect(run()).toEqual(once);
+    // Each invocation has its own key, numbered within the run.
+    const keys = once.flatMap((s) => [...stepChildren(s.snapshot).values()].map((c) => c.key));
+    expect([...new Set(keys)]).toEqual(["0", "1", "2", "3"]);
   });
 });
 

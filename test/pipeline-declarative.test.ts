@@ -8,10 +8,11 @@ import { describe, expect, it } from "vitest";
 import type { JsonValue } from "../src/domain/json.ts";
 import { decodeWith } from "../src/domain/decode.ts";
 import { PipelineDefinition } from "../src/domain/pipeline.ts";
+import type { Stepped } from "../src/domain/pipeline-machine.ts";
+import { doneEvent, type StepChild } from "../src/domain/pipeline-step.ts";
 import { compileDefinition, parsePipelineDocument } from "../src/pipeline/declarative.ts";
 import { isPipeline, type Pipeline } from "../src/pipeline/pipeline.ts";
-import { doneEvent, type StepChild } from "../src/pipeline/run-job.ts";
-import { makeStepper, type Stepped } from "../src/pipeline/stepper.ts";
+import { makeStepper } from "../src/pipeline/stepper.ts";
 
 const ok = (r: Stepped) => {
   if (!r.ok) throw new Error(r.reason);

@@ -5,50 +5,29 @@
  * times, kept next to the snapshot and fired by whoever drives the machine, on its clock.
  *
  * The state is plain JSON, so the pipeline actor keeps it in its own context and one commit
- * makes both durable. Actions with implementations run during the step, as they would in a
- * live actor; one that throws fails the step, and the caller fails the run with its message.
+ * makes both durable. It is a function of the input, the events and the times given: the ids it
+ * makes (step keys, unnamed timers) come from the run's own count (`issued`), not from a random
+ * source or a counter shared with other runs. Actions with implementations run during the
+ * step, as they would in a live actor; one that throws fails the step, and the caller fails
+ * the run with its message.
  */
-import type { AnyEventObject, AnyStateMachine, AnyStateNode, StateValue } from "xstate";
-import type { PersistedSnapshot } from "../persistence/snapshots.ts";
+import type {
+  AnyEventObject,
+  AnyMachineSnapshot,
+  AnyStateMachine,
+  AnyStateNode,
+  StateValue,
+} from "xstate";
+import type {
+  MachineSnapshot,
+  MachineState,
+  Stepped,
+  Stepper,
+  Timer,
+} from "../domain/pipeline-machine.ts";
+import type { MachineEvent, StepChild } from "../domain/pipeline-step.ts";
 import { pureScope, runUserAction } from "../runtime/pure-scope.ts";
-import { stepChanges, stepChildren, type StepChild } from "./run-job.ts";
-
-/** A delayed event waiting for its time. */
-export interface Timer {
-  readonly id: string;
-  readonly at: number;
-  readonly event: AnyEventObject;
-}
-
-export interface MachineState {
-  readonly snapshot: PersistedSnapshot;
-  readonly timers: ReadonlyArray<Timer>;
-}
-
-export type Stepped =
-  | {
-      readonly ok: true;
-      readonly state: MachineState;
-      readonly started: ReadonlyArray<StepChild>;
-      readonly stopped: ReadonlyArray<StepChild>;
-    }
-  | { readonly ok: false; readonly reason: string };
-
-export interface Stepper {
-  readonly start: (input: unknown, at: number) => Stepped;
-  readonly send: (state: MachineState, event: AnyEventObject, at: number) => Stepped;
-  /** Delivers every timer due at `now`, earliest first. */
-  readonly fire: (state: MachineState, now: number) => Stepped;
-  /** Whether the machine, in this state, has a transition for the event. */
-  readonly accepts: (state: MachineState, event: AnyEventObject) => boolean;
-  /**
-   * The event types the machine has transitions for in its current states: the signals it
-   * takes now (a guard may still refuse one). XState's and Hodei's own events are left out.
-   */
-  readonly signals: (state: MachineState) => ReadonlyArray<string>;
-  /** The earliest timer, or null. */
-  readonly nextTimer: (state: MachineState) => number | null;
-}
+import { numberStepsIn, stepChanges, stepChildren } from "./run-job.ts";
 
 const messageOf = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
@@ -72,7 +51,7 @@ const isSignalType = (type: string) =>
 export const makeStepper = (machine: AnyStateMachine): Stepper => {
   let now = 0;
   let timers: Timer[] = [];
-  let timerSeq = 0;
+  let issued = 0;
   const scope = pureScope(machine, (action, self) => {
     const p = action.params;
     const delayed =
@@ -80,16 +59,22 @@ export const makeStepper = (machine: AnyStateMachine): Stepper => {
         (action.type === "xstate.sendTo" && (p?.to === self || p?.to === undefined))) &&
       typeof p?.delay === "number";
     if (delayed) {
-      const id = typeof p.id === "string" ? p.id : `timer.${timerSeq++}`;
+      const id = typeof p.id === "string" ? p.id : `timer.${issued++}`;
       timers = timers.filter((t) => t.id !== id);
-      timers.push({ id, at: now + (p.delay as number), event: p.event as AnyEventObject });
+      timers.push({ id, at: now + (p.delay as number), event: p.event as MachineEvent });
     } else if (action.type === "xstate.cancel") {
       timers = timers.filter((t) => t.id !== p?.sendId);
     } else runUserAction(action);
   });
+  numberStepsIn(scope.system, () => String(issued++));
 
-  const restore = (state: MachineState) =>
-    machine.restoreSnapshot(state.snapshot as never, scope as never);
+  // The live snapshot each persisted one was made from: the next step of a run whose state
+  // came from here (the common case: the actor keeps it in its context) goes on from it
+  // instead of restoring the snapshot, children and all. Any other state is restored.
+  const live = new WeakMap<MachineSnapshot, AnyMachineSnapshot>();
+  const restore = (state: MachineState): AnyMachineSnapshot =>
+    live.get(state.snapshot) ??
+    (machine.restoreSnapshot(state.snapshot as never, scope as never) as AnyMachineSnapshot);
 
   const run = (
     before: MachineState | undefined,
@@ -98,25 +83,33 @@ export const makeStepper = (machine: AnyStateMachine): Stepper => {
   ): Stepped => {
     now = at;
     timers = before ? [...before.timers] : [];
+    issued = before?.issued ?? 0;
     try {
       const next = f();
       // XState catches what an action or guard throws and stops the machine with it.
       if (next.status === "error") throw next.error;
-      const snapshot = machine.getPersistedSnapshot(next) as unknown as PersistedSnapshot;
+      const snapshot = machine.getPersistedSnapshot(next) as unknown as MachineSnapshot;
+      live.set(snapshot, next);
       const changes = stepChanges(
-        before ? stepChildren(before.snapshot as never) : new Map(),
-        stepChildren(next as never),
+        before ? stepChildren(before.snapshot) : new Map(),
+        stepChildren(snapshot),
       );
       // A finished machine waits for nothing: its timers go with it.
-      const state = { snapshot, timers: next.status === "active" ? timers : [] };
+      const state = {
+        snapshot,
+        timers: next.status === "active" ? timers : [],
+        issued,
+      };
       return { ok: true, state, ...changes };
     } catch (e) {
       return { ok: false, reason: `the pipeline machine failed: ${messageOf(e)}` };
     }
   };
 
-  const send = (state: MachineState, event: AnyEventObject, at: number): Stepped =>
-    run(state, at, () => machine.transition(restore(state), event, scope as never));
+  const send = (state: MachineState, event: MachineEvent, at: number): Stepped =>
+    run(state, at, () =>
+      machine.transition(restore(state), event as AnyEventObject, scope as never),
+    );
 
   return {
     start: (input, at) =>
@@ -141,7 +134,7 @@ export const makeStepper = (machine: AnyStateMachine): Stepper => {
     },
     accepts: (state, event) => {
       try {
-        return restore(state).can(event);
+        return restore(state).can(event as AnyEventObject);
       } catch {
         return false;
       }

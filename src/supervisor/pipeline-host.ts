@@ -12,7 +12,8 @@ import type { PipelineRunId } from "../domain/ids.ts";
 import type { CreateResult, Store, StoreError } from "../persistence/index.ts";
 import { compileDefinition } from "../pipeline/declarative.ts";
 import type { PipelineRegistry } from "../pipeline/pipeline.ts";
-import { makeStepper, type Stepper } from "../pipeline/stepper.ts";
+import type { Stepper } from "../domain/pipeline-machine.ts";
+import { makeStepper } from "../pipeline/stepper.ts";
 import type { PipelineResolver } from "../../actors/pipeline.ts";
 import { pipelineAddress, type SupervisorKinds } from "../runtime/kinds.ts";
 import type { ActorSystem } from "../runtime/system.ts";
@@ -54,7 +55,9 @@ export const makePipelineHost = (deps: PipelineHostDeps) => {
   const writer = makeRunWriter(
     (runId) =>
       contextOf(runId).pipe(
-        Effect.map((ctx) => (ctx === undefined ? undefined : currentRun(ctx, registry))),
+        Effect.map((ctx) =>
+          ctx === undefined ? undefined : currentRun(ctx, registry, deps.system().now()),
+        ),
       ),
     (run) => store.pipelines.putRun(run),
   );
@@ -71,6 +74,7 @@ export const makePipelineHost = (deps: PipelineHostDeps) => {
     submitStep: deps.submitStep,
     cancelJob: deps.cancelJob,
     tell,
+    now: () => deps.system().now(),
   });
   return {
     resolve,

@@ -75,7 +75,7 @@ export const makeRunCommands = (deps: RunCommandDeps) => {
         if (stored.state !== "running") return stored;
         const ctx = yield* contextOf(runId);
         if (ctx === undefined) return stored;
-        const run = currentRun(ctx, registry);
+        const run = currentRun(ctx, registry, deps.system().now());
         const machine = ctx.outcome === "running" ? ctx.machine : null;
         const signals =
           machine === null

@@ -86,9 +86,12 @@ export const runOf = (
   } as unknown as PipelineRun;
 };
 
-/** The run as it is now, with the plan of the version it runs (not a newer one's). */
-export const currentRun = (ctx: PipelineContext, registry: PipelineRegistry): PipelineRun =>
-  runOf(ctx, registry.get(ctx.pipeline, ctx.version), Date.now());
+/** The run as it is at `now`, with the plan of the version it runs (not a newer one's). */
+export const currentRun = (
+  ctx: PipelineContext,
+  registry: PipelineRegistry,
+  now: number,
+): PipelineRun => runOf(ctx, registry.get(ctx.pipeline, ctx.version), now);
 
 /** What a finished job tells its step. */
 export const outcomeOf = (

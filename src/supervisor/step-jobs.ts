@@ -40,10 +40,12 @@ export interface StepJobDeps {
   ) => Effect.Effect<CreateResult, InvalidInput | StoreError>;
   readonly cancelJob: (jobId: string) => Effect.Effect<void, NotFound>;
   readonly tell: (runId: string, message: PipelineMessage) => void;
+  /** The actor system's clock: what the messages to the runs are stamped with. */
+  readonly now: () => number;
 }
 
 export const makeStepJobs = (deps: StepJobDeps) => {
-  const { tell } = deps;
+  const { tell, now } = deps;
   const submitting = new Set<string>();
   // Keys cancelled while their submit was in flight: cancelled as soon as the job exists.
   const cancelledKeys = new Set<string>();
@@ -88,16 +90,16 @@ export const makeStepJobs = (deps: StepJobDeps) => {
               };
               tell(e.runId, {
                 type: "step_finished",
-                at: Date.now(),
+                at: now(),
                 key: e.key,
                 outcome: { ok: false, error },
               });
             },
             onSuccess: ({ job }) => {
-              tell(e.runId, { type: "step_started", at: Date.now(), key: e.key, jobId: job.id });
+              tell(e.runId, { type: "step_started", at: now(), key: e.key, jobId: job.id });
               if (isTerminalJobState(job.state)) {
                 const outcome = outcomeOf(job.id, job.state, job.result);
-                tell(e.runId, { type: "step_finished", at: Date.now(), key: e.key, outcome });
+                tell(e.runId, { type: "step_finished", at: now(), key: e.key, outcome });
               } else if (cancelledKeys.delete(key)) Effect.runFork(cancel(job.id));
             },
           }),
