@@ -117,6 +117,11 @@ export interface ActorSystem<K extends Kinds> {
    * full, a fiber that `tell`s it (a message to an unavailable actor is dropped either way).
    */
   readonly send: <T extends keyof K & string>(to: Address<T>, message: MessageOf<K[T]>) => void;
+  /**
+   * Synchronously, what is in memory of an actor: its live snapshot, the initial one of a
+   * virtual actor; `undefined` when it is in the store only, or unknown.
+   */
+  readonly peek: (to: string) => unknown;
   /** The live snapshot, or the committed one for a passivated actor. */
   readonly snapshot: <T extends keyof K & string>(
     to: Address<T>,
@@ -376,6 +381,11 @@ export const makeActorSystem = <K extends Kinds>(
       offer: (to, message) => offerStatus(to, message) === "ok",
       send: (to, message) => {
         if (offerStatus(to, message) !== "ok") Effect.runFork(Effect.ignore(tell(to, message)));
+      },
+      peek: (to) => {
+        const cell = cells.cells.get(to);
+        if (cell !== undefined) return cell.status === "activating" ? undefined : cell.snapshot;
+        return cells.virtualSnapshot(to);
       },
       snapshot: (to) =>
         Effect.suspend(() => {

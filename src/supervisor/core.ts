@@ -27,7 +27,6 @@ import type { JobSpec } from "../domain/job-spec.ts";
 import { dueAt } from "../domain/delay.ts";
 import { isTerminalJobState, type JobState } from "../domain/job-state.ts";
 import {
-  corruptionOf,
   CorruptRecord,
   unfinishedJobStates,
   type Store,
@@ -202,11 +201,15 @@ export const makeSupervisorCore = (options: {
     });
 
     const behaviours = { ...hodeiBehaviours, pipeline: pipelineBehaviour(pipelines.resolve) };
+    // Actors whose records recovery found and could not run (quarantined): their rows stay put.
+    let unreadable: Set<string> | undefined = new Set();
     system = yield* makeActorSystem({
       behaviours,
       store: store.snapshots,
-      onUnreadable: (address, reason) =>
-        store.quarantine.add(new CorruptRecord({ kind: "snapshot", id: address, reason })),
+      onUnreadable: (address, reason) => {
+        unreadable?.add(address);
+        store.quarantine.add(new CorruptRecord({ kind: "snapshot", id: address, reason }));
+      },
       passivateIdleAfterMs: 5 * 60_000,
       onEffect: (from, effect) => {
         if (from.startsWith("job/")) routeJobEffect(routing, effect as never);
@@ -389,22 +392,20 @@ export const makeSupervisorCore = (options: {
     // Delayed jobs stay parked in the store: only their timers come back.
     yield* system.recover("job", grace, (r) => r.snapshot.value === "delayed");
     yield* system.recover("worker", grace);
+    const seen = unreadable;
+    unreadable = undefined;
     let cursor: string | undefined;
     do {
       const page = yield* store.jobs
         .list({ state: recoveredStates, limit: 1000, ...(cursor ? { cursor } : {}) })
         .pipe(Effect.orDie);
       for (const job of page.jobs) {
-        const read = yield* Effect.either(system.snapshot(jobAddress(job.id)));
-        if (Either.isLeft(read)) {
-          // Its actor's record cannot be run: quarantined, untouched, and the rest recovers.
-          const c = corruptionOf(read.left);
-          if (c === undefined) return yield* Effect.die(read.left);
-          store.quarantine.add(c);
-          continue;
-        }
+        // Every unfinished job's record was loaded by `system.recover` above (a row and its
+        // record commit together): one not live now has none, and its row is its state.
+        const address = jobAddress(job.id);
+        if (seen.has(address)) continue;
         specs.set(job.id, job.spec);
-        const snapshot = read.right as
+        const snapshot = system.peek(address) as
           { value: string; context: { workerId: string | null } } | undefined;
         if (snapshot === undefined) yield* spawnJob(job);
         else if (snapshot.value === "queued") {
