@@ -25,6 +25,7 @@ import { newJobId, type PipelineRunId } from "../domain/ids.ts";
 import { newJob, type Job } from "../domain/job.ts";
 import type { JobSpec } from "../domain/job-spec.ts";
 import { dueAt } from "../domain/delay.ts";
+import { internSpec } from "../domain/spec-intern.ts";
 import { isTerminalJobState, type JobState } from "../domain/job-state.ts";
 import {
   CorruptRecord,
@@ -180,8 +181,9 @@ export const makeSupervisorCore = (options: {
                 // Cancelled meanwhile, or already queued by someone else: nothing to do.
                 if ((snapshot as { value?: unknown } | undefined)?.value !== "queued") return;
                 if (specs.has(jobId)) return;
-                specs.set(jobId, job.spec);
-                scheduler.send({ type: "enqueue", job: queuedJobOf(jobId, job.spec, at) });
+                const spec = internSpec(job.spec);
+                specs.set(jobId, spec);
+                scheduler.send({ type: "enqueue", job: queuedJobOf(jobId, spec, at) });
               }),
             ),
             Effect.ignore,
@@ -238,17 +240,17 @@ export const makeSupervisorCore = (options: {
     // entered when the job was created) is a function of that row: so the spawn commits
     // nothing, the actor's first snapshot is written with its first transition, and recovery
     // re-creates the same actor from the row (`snapshot === undefined` below).
-    const jobInput = (job: Job) => ({
+    const jobInput = (job: Job, spec: JobSpec = job.spec) => ({
       jobId: job.id,
-      retry: job.spec.retry,
-      timeoutMs: job.spec.timeoutMs ?? null,
+      retry: spec.retry,
+      timeoutMs: spec.timeoutMs ?? null,
       cancelGraceMs: config.cancelGraceMs,
       lostGraceMs: config.lostWorkerGraceMs,
       runAt: dueAt(job),
       at: job.createdAt,
     });
-    const spawnJob = (job: Job) =>
-      system.spawn(jobAddress(job.id), jobInput(job), true).pipe(Effect.ignore);
+    const spawnJob = (job: Job, spec: JobSpec) =>
+      system.spawn(jobAddress(job.id), jobInput(job, spec), true).pipe(Effect.ignore);
 
     /**
      * One job, placed before it is created when the scheduler can do it at once: the job actor
@@ -343,8 +345,9 @@ export const makeSupervisorCore = (options: {
         (r) =>
           Effect.suspend(() => {
             if (!r.created || isTerminalJobState(r.job.state)) return Effect.void;
-            specs.set(r.job.id, r.job.spec);
-            return spawnJob(r.job);
+            const spec = internSpec(r.job.spec);
+            specs.set(r.job.id, spec);
+            return spawnJob(r.job, spec);
           }),
         { discard: true },
       ).pipe(Effect.as(results));
@@ -404,12 +407,13 @@ export const makeSupervisorCore = (options: {
         // record commit together): one not live now has none, and its row is its state.
         const address = jobAddress(job.id);
         if (seen.has(address)) continue;
-        specs.set(job.id, job.spec);
+        const spec = internSpec(job.spec);
+        specs.set(job.id, spec);
         const snapshot = system.peek(address) as
           { value: string; context: { workerId: string | null } } | undefined;
-        if (snapshot === undefined) yield* spawnJob(job);
+        if (snapshot === undefined) yield* spawnJob(job, spec);
         else if (snapshot.value === "queued") {
-          scheduler.send({ type: "enqueue", job: queuedJobOf(job.id, job.spec, system.now()) });
+          scheduler.send({ type: "enqueue", job: queuedJobOf(job.id, spec, system.now()) });
         } else if (snapshot.context.workerId !== null)
           placedOn.set(job.id, snapshot.context.workerId);
       }

@@ -1,0 +1,53 @@
+/**
+ * Shared parts for the specs a supervisor holds while their jobs wait: a million queued jobs
+ * mostly ask for the same resources, labels, constraints and retry policy, and each decoded
+ * spec has its own copy of them (four objects a job). `internSpec` returns the spec with those
+ * parts replaced by one shared, frozen instance per distinct value — the same values, so nothing
+ * that reads a spec can tell. The tables are bounded: past `maxEntries` distinct values a part
+ * is kept as it is.
+ */
+import type { JobSpec } from "./job-spec.ts";
+
+const maxEntries = 4096;
+
+class Table<T extends object> {
+  private readonly entries = new Map<string, T>();
+
+  constructor(private readonly keyOf: (value: T) => string | undefined) {}
+
+  intern(value: T): T {
+    const key = this.keyOf(value);
+    if (key === undefined) return value;
+    const known = this.entries.get(key);
+    if (known !== undefined) return known;
+    if (this.entries.size >= maxEntries) return value;
+    this.entries.set(key, Object.freeze(value));
+    return value;
+  }
+}
+
+type Resources = JobSpec["resources"];
+type Labels = JobSpec["labels"];
+type Constraints = JobSpec["constraints"];
+type Retry = JobSpec["retry"];
+
+const resources = new Table<Resources>((r) => `${r.cpuMillis}/${r.memoryMb}/${r.gpus}`);
+const retries = new Table<Retry>(
+  (r) => `${r.maxAttempts}/${r.initialDelayMs}/${r.multiplier}/${r.maxDelayMs}/${r.jitter}`,
+);
+// Labels and constraints: the empty ones (the usual case) and small ones, by their JSON.
+const small = (value: object): string | undefined => {
+  const text = JSON.stringify(value);
+  return text.length <= 256 ? text : undefined;
+};
+const labels = new Table<Labels>(small);
+const constraints = new Table<Constraints>(small);
+
+/** `spec` with its common parts shared (see the header); the spec object itself is new. */
+export const internSpec = (spec: JobSpec): JobSpec => ({
+  ...spec,
+  resources: resources.intern(spec.resources),
+  labels: labels.intern(spec.labels),
+  constraints: constraints.intern(spec.constraints),
+  retry: retries.intern(spec.retry),
+});
