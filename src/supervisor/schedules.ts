@@ -20,7 +20,7 @@ import { InvalidInput, NotFound, type Conflict } from "../domain/errors.ts";
 import { ScheduleSpec, type ScheduleRecord } from "../domain/schedule.ts";
 import type { Store, StoreError } from "../persistence/index.ts";
 import type { SupervisorCore } from "./core.ts";
-import { encodedJob, fire, type FireOutcome, type Firing } from "./schedule-firing.ts";
+import { fire, type FireOutcome, type Firing } from "./schedule-firing.ts";
 import { firePass, type Entry } from "./schedule-pass.ts";
 import { scheduleEvents } from "./topics.ts";
 
@@ -49,7 +49,7 @@ const shown = 5;
 export const makeSchedules = (deps: {
   readonly core: Pick<
     SupervisorCore,
-    "submit" | "submitBatch" | "cancel" | "pipelines" | "system" | "registry"
+    "submit" | "submitSpecs" | "cancel" | "pipelines" | "system" | "registry"
   >;
   readonly store: Store;
   readonly bus: Bus;
@@ -64,18 +64,24 @@ export const makeSchedules = (deps: {
     const permit = yield* Effect.makeSemaphore(1);
     const changed = Effect.unsafeMakeLatch(false);
 
-    /** Holds `r` as the schedule's record, with its next due time. */
+    /**
+     * Holds `r` as the schedule's record, with its next due time (`upcoming` when a pass
+     * worked it out) and the one after it.
+     */
     const track = (r: ScheduleRecord, upcoming?: number) => {
       const name = r.spec.name;
       const known = entries.get(name);
       const entry: Entry = known ?? {
         record: r,
         cursor: cronCursor({ cron: r.spec.cron, timezone: r.spec.timezone, seed: name }),
-        encoded: encodedJob(r),
         nextAt: undefined,
+        following: undefined,
       };
       entry.record = r;
-      entry.nextAt = r.paused ? undefined : (upcoming ?? entry.cursor.next(r.firedUntil, 1)[0]);
+      if (r.paused) [entry.nextAt, entry.following] = [undefined, undefined];
+      else if (upcoming === undefined)
+        [entry.nextAt, entry.following] = entry.cursor.next(r.firedUntil, 2);
+      else [entry.nextAt, entry.following] = [upcoming, entry.cursor.next(upcoming, 1)[0]];
       entries.set(name, entry);
       changed.unsafeOpen();
     };
