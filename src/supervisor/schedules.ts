@@ -6,8 +6,10 @@
  * A pass takes every schedule that is due, makes its firings (schedule-firing.ts) — schedules
  * side by side, each one's firings in order — then commits every changed record in one write.
  * Passes and commands take turns (one permit): a pause, a delete or a trigger never interleaves
- * with a pass's firing of the same schedule. Under the TestClock nothing sleeps for real, and a
- * test makes a pass itself (`pass`) to know it is done.
+ * with a pass's firing of the same schedule. A create takes no turn (a pass would wait on its
+ * commit): its schedule is known, and fires, only once its record is committed, and a pass
+ * writes only the records it read. Under the TestClock nothing sleeps for real, and a test
+ * makes a pass itself (`pass`) to know it is done.
  *
  * Pausing keeps the record; resuming goes on from the resume time: firings due while paused
  * are not caught up. A trigger makes a firing now (overlap allowed) without moving `firedUntil`.
@@ -151,27 +153,25 @@ export const makeSchedules = (deps: {
     const serial = permit.withPermits(1);
     return {
       create: (input) =>
-        serial(
-          Effect.gen(function* () {
-            const spec = yield* decodeSpec(input);
-            if (spec.pipeline !== undefined && core.registry.get(spec.pipeline) === undefined) {
-              const message = `no pipeline ${spec.pipeline} is registered`;
-              return yield* new InvalidInput({ message, issues: [{ path: "pipeline", message }] });
-            }
-            const at = now();
-            const record: ScheduleRecord = {
-              spec,
-              createdAt: at,
-              updatedAt: at,
-              paused: false,
-              firedUntil: at,
-              last: null,
-            };
-            yield* store.schedules.create(record);
-            track(record);
-            return viewOf(record);
-          }),
-        ),
+        Effect.gen(function* () {
+          const spec = yield* decodeSpec(input);
+          if (spec.pipeline !== undefined && core.registry.get(spec.pipeline) === undefined) {
+            const message = `no pipeline ${spec.pipeline} is registered`;
+            return yield* new InvalidInput({ message, issues: [{ path: "pipeline", message }] });
+          }
+          const at = now();
+          const record: ScheduleRecord = {
+            spec,
+            createdAt: at,
+            updatedAt: at,
+            paused: false,
+            firedUntil: at,
+            last: null,
+          };
+          yield* store.schedules.create(record);
+          track(record);
+          return viewOf(record);
+        }),
       get: (name) => Effect.map(find(name), viewOf),
       list: () =>
         Effect.sync(() =>
