@@ -23,8 +23,24 @@ const named = new Set([
 
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
+/**
+ * `f` remembering its answers for the last few hundred distinct arguments: checking an
+ * expression parses it (about a hundred microseconds) and checking a zone builds a formatter
+ * (as long), and every schedule record read or written checks both again.
+ */
+const remembered = (f: (s: string) => string | undefined) => {
+  const known = new Map<string, string | undefined>();
+  return (s: string): string | undefined => {
+    if (known.has(s)) return known.get(s);
+    const answer = f(s);
+    if (known.size >= 500) known.clear();
+    known.set(s, answer);
+    return answer;
+  };
+};
+
 /** Why `expression` is not a cron expression this runtime takes; undefined when it is. */
-export const cronProblem = (expression: string): string | undefined => {
+export const cronProblem = remembered((expression: string): string | undefined => {
   const trimmed = expression.trim();
   if (trimmed.startsWith("@")) {
     return named.has(trimmed) ? undefined : `"${trimmed}" is not one of ${[...named].join(", ")}`;
@@ -39,17 +55,17 @@ export const cronProblem = (expression: string): string | undefined => {
   } catch (e) {
     return `is not a cron expression: ${message(e)}`;
   }
-};
+});
 
 /** Why `zone` is not an IANA time zone this runtime knows; undefined when it is. */
-export const zoneProblem = (zone: string): string | undefined => {
+export const zoneProblem = remembered((zone: string): string | undefined => {
   try {
     new Intl.DateTimeFormat("en-US", { timeZone: zone });
     return undefined;
   } catch {
     return `"${zone}" is not a known time zone (an IANA name such as Europe/Madrid, or UTC)`;
   }
-};
+});
 
 export interface CronTimes {
   readonly cron: string;

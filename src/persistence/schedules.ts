@@ -8,7 +8,7 @@
  */
 import { Effect, Schema } from "effect";
 import { Conflict, type NotFound } from "../domain/errors.ts";
-import { ScheduleRecord } from "../domain/schedule.ts";
+import { ScheduleRecord, ScheduleSpec } from "../domain/schedule.ts";
 import { storeError, type StoreError } from "./errors.ts";
 
 export interface ScheduleStore {
@@ -21,8 +21,24 @@ export interface ScheduleStore {
   readonly remove: (name: string) => Effect.Effect<void, NotFound | StoreError>;
 }
 
-/** The stored (JSON) form of a record. */
-export const encodeSchedule = (r: ScheduleRecord): unknown => Schema.encodeSync(ScheduleRecord)(r);
+const encodeSpec = Schema.encodeSync(ScheduleSpec);
+const encodeState = Schema.encodeSync(ScheduleRecord.omit("spec"));
+/** Each spec's encoded form: a spec is immutable, and every pass writes every fired record. */
+const encodedSpecs = new WeakMap<ScheduleSpec, unknown>();
+
+/**
+ * The stored (JSON) form of a record. Its spec is encoded once per spec object, not at every
+ * write: encoding checks it again (its cron expression parsed, its time zone looked up), which
+ * at one write per schedule per second was most of a pass's time.
+ */
+export const encodeSchedule = (r: ScheduleRecord): unknown => {
+  let spec = encodedSpecs.get(r.spec);
+  if (spec === undefined) {
+    spec = encodeSpec(r.spec);
+    encodedSpecs.set(r.spec, spec);
+  }
+  return { spec, ...encodeState(r) };
+};
 
 const decode = Schema.decodeUnknown(ScheduleRecord, { onExcessProperty: "error" });
 

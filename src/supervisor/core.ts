@@ -80,6 +80,10 @@ export interface SupervisorCore extends CorePorts {
   readonly submitBatch: (
     specs: ReadonlyArray<unknown>,
   ) => Effect.Effect<ReadonlyArray<CreateResult>, InvalidInput | StoreError>;
+  /** `submitBatch` of specs already decoded (a schedule's firings): no decoding again. */
+  readonly submitSpecs: (
+    specs: ReadonlyArray<JobSpec>,
+  ) => Effect.Effect<ReadonlyArray<CreateResult>, StoreError>;
   readonly cancel: (jobId: string) => Effect.Effect<void, NotFound>;
   /**
    * Runs a finished job again (redrive): the same job, its next attempt queued now, its history
@@ -352,6 +356,11 @@ export const makeSupervisorCore = (options: {
         { discard: true },
       ).pipe(Effect.as(results));
 
+    const createAll = (jobs: ReadonlyArray<Job>) =>
+      jobs.some((j) => j.state === "delayed")
+        ? createMixed(jobs)
+        : store.jobs.createBatch(jobs).pipe(Effect.flatMap(accept));
+
     const decodeAll = (
       inputs: ReadonlyArray<unknown>,
       step?: { readonly runId: PipelineRunId; readonly step: string },
@@ -454,13 +463,10 @@ export const makeSupervisorCore = (options: {
         gateway = g;
       },
       submit: (input) => decodeAll([input]).pipe(Effect.flatMap((jobs) => createOne(jobs[0]!))),
-      submitBatch: (inputs) =>
-        decodeAll(inputs).pipe(
-          Effect.flatMap((jobs) =>
-            jobs.some((j) => j.state === "delayed")
-              ? createMixed(jobs)
-              : store.jobs.createBatch(jobs).pipe(Effect.flatMap(accept)),
-          ),
+      submitBatch: (inputs) => decodeAll(inputs).pipe(Effect.flatMap(createAll)),
+      submitSpecs: (specs) =>
+        Effect.suspend(() =>
+          createAll(specs.map((s) => newJob(newJobId(system.now()), s, system.now()))),
         ),
       cancel,
       redrive,

@@ -35,17 +35,19 @@ export interface Firing {
  * The due times of `(record.firedUntil, now]` to make, how many to drop as missed, and the
  * first due time after `now`. The newest time is on time if it is at most `graceMs` old; older
  * ones, and a late newest one, were missed, and `catchUp` says which of those are made.
- * `nextAt`, the schedule's first due time after `firedUntil`, spares the common case (one time
- * due, on time) a walk through the expression.
+ * `nextAt`, the schedule's first due time after `firedUntil`, and `following`, the one after
+ * it (both worked out before the pass), spare the common case (one time due, on time) any walk
+ * through the expression: a step of cron-parser costs tens of microseconds, and a pass of a
+ * thousand schedules would spend tens of milliseconds on them before making a job.
  */
 export const dueFirings = (
   record: ScheduleRecord,
   cursor: CronCursor,
   nextAt: number,
+  following: number | undefined,
   now: number,
   graceMs: number,
 ): { readonly make: number[]; readonly missed: number; readonly upcoming: number | undefined } => {
-  const following = cursor.next(nextAt, 1)[0];
   const { times, more } =
     following === undefined || following > now
       ? { times: nextAt <= now ? [nextAt] : [], more: false }
@@ -67,7 +69,7 @@ export const dueFirings = (
 };
 
 export interface FiringDeps {
-  readonly core: Pick<SupervisorCore, "submit" | "submitBatch" | "cancel" | "pipelines">;
+  readonly core: Pick<SupervisorCore, "submit" | "submitSpecs" | "cancel" | "pipelines">;
   readonly store: Store;
 }
 
@@ -90,14 +92,11 @@ const stop = (deps: FiringDeps, last: LastFiring) =>
 
 const encodeJob = Schema.encodeSync(JobSpec);
 
-/** A schedule's job spec as `submit` takes it, keyed for the firing due at `at`. */
-export const jobOfFiring = (encoded: object, name: string, at: number) => ({
-  ...encoded,
+/** A schedule's job spec, keyed for the firing due at `at`. */
+export const jobOfFiring = (job: JobSpec, name: string, at: number): JobSpec => ({
+  ...job,
   idempotencyKey: firingKey(name, at),
 });
-
-export const encodedJob = (record: ScheduleRecord): object | undefined =>
-  record.spec.job === undefined ? undefined : encodeJob(record.spec.job);
 
 /**
  * The overlap policy over a pass's due times: `allow` makes them all; `skip` and
@@ -108,48 +107,64 @@ export const overlapping = (
   deps: FiringDeps,
   record: ScheduleRecord,
   make: ReadonlyArray<number>,
-): Effect.Effect<{ readonly make: ReadonlyArray<number>; readonly skipped: number }> =>
+): Effect.Effect<Overlapped> =>
   Effect.gen(function* () {
-    const { overlap } = record.spec;
-    const newest = make.at(-1);
-    if (overlap === "allow" || newest === undefined) return { make, skipped: 0 };
-    const last = record.last;
-    if (last !== null && (yield* stillGoing(deps, last))) {
-      if (overlap === "skip") return { make: [], skipped: make.length };
+    const known = overlapUnseen(record, make);
+    if (known !== undefined) return known;
+    const last = record.last!;
+    const newest = make.at(-1)!;
+    if (yield* stillGoing(deps, last)) {
+      if (record.spec.overlap === "skip") return { make: [], skipped: make.length };
       yield* stop(deps, last);
     }
     return { make: [newest], skipped: make.length - 1 };
   });
 
+export interface Overlapped {
+  readonly make: ReadonlyArray<number>;
+  readonly skipped: number;
+}
+
 /**
- * The jobs of many firings in one commit (`submitBatch`), in order: each made, or found made
- * before (its key). A batch the core refuses is made one firing at a time, so that one bad
- * spec fails only its own firings.
+ * `overlapping` when it needs no look at the previous firing (`allow`, nothing due, or no
+ * previous firing); undefined when it does. A pass decides most schedules with it, without
+ * an effect each.
+ */
+export const overlapUnseen = (
+  record: ScheduleRecord,
+  make: ReadonlyArray<number>,
+): Overlapped | undefined => {
+  const newest = make.at(-1);
+  if (record.spec.overlap === "allow" || newest === undefined) return { make, skipped: 0 };
+  if (record.last === null) return { make: [newest], skipped: make.length - 1 };
+  return undefined;
+};
+
+/**
+ * The jobs of many firings in one commit, in order: each made, or found made before (its key).
+ * Their specs are the schedules' own, decoded when the schedule was: `submitSpecs` takes them
+ * as they are (a firing's key, `schedule/<name>/<time>`, is always a valid one), so a pass does
+ * not decode a thousand specs again before the first job is made.
  */
 export const fireJobs = (
   deps: FiringDeps,
   firings: ReadonlyArray<{
     readonly record: ScheduleRecord;
-    readonly encoded: object;
+    readonly job: JobSpec;
     readonly at: number;
   }>,
 ): Effect.Effect<ReadonlyArray<Firing>, StoreError> =>
   firings.length === 0
     ? Effect.succeed([])
-    : deps.core
-        .submitBatch(firings.map((f) => jobOfFiring(f.encoded, f.record.spec.name, f.at)))
-        .pipe(
-          Effect.map((results) =>
-            results.map((r, i): Firing => ({
-              at: firings[i]!.at,
-              outcome: r.created ? "fired" : "duplicate",
-              last: { at: firings[i]!.at, kind: "job", id: r.job.id },
-            })),
-          ),
-          Effect.catchTag("InvalidInput", () =>
-            Effect.forEach(firings, (f) => fire(deps, f.record, f.at, "allow")),
-          ),
-        );
+    : deps.core.submitSpecs(firings.map((f) => jobOfFiring(f.job, f.record.spec.name, f.at))).pipe(
+        Effect.map((results) =>
+          results.map((r, i): Firing => ({
+            at: firings[i]!.at,
+            outcome: r.created ? "fired" : "duplicate",
+            last: { at: firings[i]!.at, kind: "job", id: r.job.id },
+          })),
+        ),
+      );
 
 /** Makes the firing of `record` due at `at` (`overlap` as the schedule says, unless given). */
 export const fire = (

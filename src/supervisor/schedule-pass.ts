@@ -1,6 +1,6 @@
 /**
  * One pass over the due schedules: each one's due times (its catch-up policy), then its overlap
- * policy, then every job firing in one commit per thousand (`submitBatch`, each keyed by its due
+ * policy, then every job firing in one commit per thousand (`submitSpecs`, each keyed by its due
  * time) and the pipeline runs one by one. Returns each schedule's record as the pass leaves it
  * (`firedUntil` the pass's time, `last` its last firing) and its next due time; the caller
  * commits them, after the firings: a crash in between makes them again and finds them made.
@@ -14,18 +14,21 @@ import {
   fire,
   fireJobs,
   overlapping,
+  overlapUnseen,
   type FireOutcome,
   type Firing,
   type FiringDeps,
 } from "./schedule-firing.ts";
 
-/** A schedule as the service holds it: its record, its parsed expression, its next due time. */
+/**
+ * A schedule as the service holds it: its record, its parsed expression, its next due time and
+ * the one after that (worked out after a pass, for the next one: see `dueFirings`).
+ */
 export interface Entry {
   record: ScheduleRecord;
   readonly cursor: CronCursor;
-  /** The job spec, encoded once for every firing. */
-  readonly encoded: object | undefined;
   nextAt: number | undefined;
+  following: number | undefined;
 }
 
 /** Job firings per commit. */
@@ -42,23 +45,35 @@ export const firePass = (
   StoreError
 > =>
   Effect.gen(function* () {
-    const plans = yield* Effect.forEach(
-      due,
-      (e) => {
-        const { make, missed, upcoming } = dueFirings(e.record, e.cursor, e.nextAt!, at, graceMs);
-        counted(e.record.spec.name, "missed", missed);
-        return Effect.map(overlapping(deps, e.record, make), (o) => {
-          counted(e.record.spec.name, "skipped_overlap", o.skipped);
-          return { e, make: o.make, upcoming };
-        });
-      },
-      { concurrency: 64 },
+    // Synchronous for every schedule whose overlap policy needs no look at its last firing:
+    // a fiber each (as `forEach` with concurrency makes) costs more than the rest of the plan.
+    const plans = due.map((e) => {
+      const { make, missed, upcoming } = dueFirings(
+        e.record,
+        e.cursor,
+        e.nextAt!,
+        e.following,
+        at,
+        graceMs,
+      );
+      counted(e.record.spec.name, "missed", missed);
+      const o = overlapUnseen(e.record, make);
+      return { e, upcoming, due: make, looks: o === undefined, ...(o ?? { make: [], skipped: 0 }) };
+    });
+    yield* Effect.forEach(
+      plans.filter((p) => p.looks),
+      (p) =>
+        Effect.map(overlapping(deps, p.e.record, p.due), (o) => {
+          p.make = o.make;
+          p.skipped = o.skipped;
+        }),
+      { concurrency: 64, discard: true },
     );
-    const jobs = plans.flatMap((p) =>
-      p.e.encoded === undefined
-        ? []
-        : p.make.map((t) => ({ record: p.e.record, encoded: p.e.encoded!, at: t })),
-    );
+    for (const p of plans) counted(p.e.record.spec.name, "skipped_overlap", p.skipped);
+    const jobs = plans.flatMap(({ e, make }) => {
+      const job = e.record.spec.job;
+      return job === undefined ? [] : make.map((at) => ({ record: e.record, job, at }));
+    });
     const made = new Map<string, Firing[]>();
     for (let i = 0; i < jobs.length; i += batchSize) {
       const chunk = jobs.slice(i, i + batchSize);
@@ -69,7 +84,7 @@ export const firePass = (
       });
     }
     for (const p of plans) {
-      if (p.e.encoded !== undefined) continue;
+      if (p.e.record.spec.job !== undefined) continue;
       for (const t of p.make) {
         const f = yield* fire(deps, p.e.record, t, "allow");
         made.set(p.e.record.spec.name, [...(made.get(p.e.record.spec.name) ?? []), f]);

@@ -6,8 +6,10 @@
  * A pass takes every schedule that is due, makes its firings (schedule-firing.ts) — schedules
  * side by side, each one's firings in order — then commits every changed record in one write.
  * Passes and commands take turns (one permit): a pause, a delete or a trigger never interleaves
- * with a pass's firing of the same schedule. Under the TestClock nothing sleeps for real, and a
- * test makes a pass itself (`pass`) to know it is done.
+ * with a pass's firing of the same schedule. A create takes no turn (a pass would wait on its
+ * commit): its schedule is known, and fires, only once its record is committed, and a pass
+ * writes only the records it read. Under the TestClock nothing sleeps for real, and a test
+ * makes a pass itself (`pass`) to know it is done.
  *
  * Pausing keeps the record; resuming goes on from the resume time: firings due while paused
  * are not caught up. A trigger makes a firing now (overlap allowed) without moving `firedUntil`.
@@ -20,7 +22,7 @@ import { InvalidInput, NotFound, type Conflict } from "../domain/errors.ts";
 import { ScheduleSpec, type ScheduleRecord } from "../domain/schedule.ts";
 import type { Store, StoreError } from "../persistence/index.ts";
 import type { SupervisorCore } from "./core.ts";
-import { encodedJob, fire, type FireOutcome, type Firing } from "./schedule-firing.ts";
+import { fire, type FireOutcome, type Firing } from "./schedule-firing.ts";
 import { firePass, type Entry } from "./schedule-pass.ts";
 import { scheduleEvents } from "./topics.ts";
 
@@ -49,7 +51,7 @@ const shown = 5;
 export const makeSchedules = (deps: {
   readonly core: Pick<
     SupervisorCore,
-    "submit" | "submitBatch" | "cancel" | "pipelines" | "system" | "registry"
+    "submit" | "submitSpecs" | "cancel" | "pipelines" | "system" | "registry"
   >;
   readonly store: Store;
   readonly bus: Bus;
@@ -64,18 +66,24 @@ export const makeSchedules = (deps: {
     const permit = yield* Effect.makeSemaphore(1);
     const changed = Effect.unsafeMakeLatch(false);
 
-    /** Holds `r` as the schedule's record, with its next due time. */
+    /**
+     * Holds `r` as the schedule's record, with its next due time (`upcoming` when a pass
+     * worked it out) and the one after it.
+     */
     const track = (r: ScheduleRecord, upcoming?: number) => {
       const name = r.spec.name;
       const known = entries.get(name);
       const entry: Entry = known ?? {
         record: r,
         cursor: cronCursor({ cron: r.spec.cron, timezone: r.spec.timezone, seed: name }),
-        encoded: encodedJob(r),
         nextAt: undefined,
+        following: undefined,
       };
       entry.record = r;
-      entry.nextAt = r.paused ? undefined : (upcoming ?? entry.cursor.next(r.firedUntil, 1)[0]);
+      if (r.paused) [entry.nextAt, entry.following] = [undefined, undefined];
+      else if (upcoming === undefined)
+        [entry.nextAt, entry.following] = entry.cursor.next(r.firedUntil, 2);
+      else [entry.nextAt, entry.following] = [upcoming, entry.cursor.next(upcoming, 1)[0]];
       entries.set(name, entry);
       changed.unsafeOpen();
     };
@@ -145,27 +153,25 @@ export const makeSchedules = (deps: {
     const serial = permit.withPermits(1);
     return {
       create: (input) =>
-        serial(
-          Effect.gen(function* () {
-            const spec = yield* decodeSpec(input);
-            if (spec.pipeline !== undefined && core.registry.get(spec.pipeline) === undefined) {
-              const message = `no pipeline ${spec.pipeline} is registered`;
-              return yield* new InvalidInput({ message, issues: [{ path: "pipeline", message }] });
-            }
-            const at = now();
-            const record: ScheduleRecord = {
-              spec,
-              createdAt: at,
-              updatedAt: at,
-              paused: false,
-              firedUntil: at,
-              last: null,
-            };
-            yield* store.schedules.create(record);
-            track(record);
-            return viewOf(record);
-          }),
-        ),
+        Effect.gen(function* () {
+          const spec = yield* decodeSpec(input);
+          if (spec.pipeline !== undefined && core.registry.get(spec.pipeline) === undefined) {
+            const message = `no pipeline ${spec.pipeline} is registered`;
+            return yield* new InvalidInput({ message, issues: [{ path: "pipeline", message }] });
+          }
+          const at = now();
+          const record: ScheduleRecord = {
+            spec,
+            createdAt: at,
+            updatedAt: at,
+            paused: false,
+            firedUntil: at,
+            last: null,
+          };
+          yield* store.schedules.create(record);
+          track(record);
+          return viewOf(record);
+        }),
       get: (name) => Effect.map(find(name), viewOf),
       list: () =>
         Effect.sync(() =>
