@@ -250,9 +250,20 @@ export const makeActorSystem = <K extends Kinds>(
       if (batch !== undefined) commits.submit(batch);
     }).pipe(Effect.uninterruptible);
 
+    /**
+     * The end of this event-loop turn: a round waits for it, so that the messages of one turn
+     * (a frame of reports, the answers of many agents, a burst of submits) are stepped in one
+     * round and committed in one transaction, not one round and one commit each.
+     */
+    const endOfTurn = Effect.async<void>((resume) => {
+      const handle = setImmediate(() => resume(Effect.void));
+      return Effect.sync(() => clearImmediate(handle));
+    });
+
     const dispatcher = Effect.gen(function* () {
       for (;;) {
         yield* work.await;
+        yield* endOfTurn;
         work.unsafeClose();
         yield* round;
         timerCheck();
