@@ -53,11 +53,20 @@ const entered = (state: WorkerState) =>
 const reported = (event: WorkerMessage): ReadonlyArray<string> =>
   event.type === "registered" ? [...new Set(event.jobs)] : [];
 
-/** The job list with `jobId` added (once) / removed: what `addJob` and `removeJob` assign. */
+/**
+ * The job list with `jobId` added (once) / removed: what `addJob` and `removeJob` assign. A busy
+ * worker's list is long and changes twice per job: each new list is allocated at its size once
+ * (`concat`, `toSpliced`), not grown element by element.
+ */
 export const withJob = (jobs: ReadonlyArray<string>, jobId: string): ReadonlyArray<string> =>
-  jobs.includes(jobId) ? jobs : [...jobs, jobId];
-export const without = (jobs: ReadonlyArray<string>, jobId: string): ReadonlyArray<string> =>
-  jobs.includes(jobId) ? jobs.filter((j) => j !== jobId) : jobs;
+  jobs.includes(jobId) ? jobs : jobs.concat(jobId);
+export const without = (jobs: ReadonlyArray<string>, jobId: string): ReadonlyArray<string> => {
+  const i = jobs.indexOf(jobId);
+  if (i < 0) return jobs;
+  // Only once in a list that `withJob` made; any other copy goes too, as a filter would.
+  const rest = jobs.toSpliced(i, 1);
+  return rest.includes(jobId) ? rest.filter((j) => j !== jobId) : rest;
+};
 /** `jobId` finishing leaves the worker with no job: it becomes idle. */
 export const isLastJob = (jobs: ReadonlyArray<string>, jobId: string): boolean =>
   jobs.length > 0 && jobs.every((j) => j === jobId);

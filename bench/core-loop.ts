@@ -36,13 +36,13 @@ export const coreLoop = async (
   let finished = 0;
   let allDone: () => void = () => {};
   const done = new Promise<void>((resolve) => (allDone = resolve));
+  // As the HWP session hands them on: by callback, no Effect per report.
+  const resultDone = () => {
+    if (++finished === n) allDone();
+  };
   const report = (workerId: string, jobId: string, attempt: number) => {
-    void Effect.runPromise(Effect.either(core.inbound.started(workerId, jobId, attempt)));
-    void Effect.runPromise(
-      Effect.either(core.inbound.result(workerId, jobId, attempt, { kind: "succeeded" })),
-    ).then(() => {
-      if (++finished === n) allDone();
-    });
+    core.inbound.startedNow(workerId, jobId, attempt, () => {});
+    core.inbound.resultNow(workerId, jobId, attempt, { kind: "succeeded" }, resultDone);
   };
   core.attachGateway({
     // Answered as an agent would, a moment later: not inside the core's own turn.

@@ -44,9 +44,12 @@ const transitions = (effects: Array<[string, JobEffect]>) =>
     .filter(([, e]) => e.type === "job.transitioned")
     .map(([from, e]) => `${from}:${(e as Extract<JobEffect, { type: "job.transitioned" }>).state}`);
 
+/** One turn of the event loop: the actor system runs its rounds at the end of a turn. */
+const turn = Effect.promise(() => new Promise<void>((resolve) => setImmediate(resolve)));
+
 const turns = (n = 20) =>
   Effect.gen(function* () {
-    for (let i = 0; i < n; i++) yield* Effect.yieldNow();
+    for (let i = 0; i < n; i++) yield* turn;
   });
 
 describe("a commit that fails", () => {

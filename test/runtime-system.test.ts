@@ -26,6 +26,9 @@ const jobInput = (jobId: string, at: number): JobInput => ({
 });
 
 /** A system over a memory store that records every effect and dead letter it sees. */
+/** One turn of the event loop: the actor system runs its rounds at the end of a turn. */
+const turn = Effect.promise(() => new Promise<void>((resolve) => setImmediate(resolve)));
+
 const harness = (options: { passivateIdleAfterMs?: number; store?: SnapshotStore } = {}) =>
   Effect.gen(function* () {
     const store = makeMemorySnapshotStore();
@@ -398,14 +401,14 @@ describe("commits", () => {
       yield* system.spawn(b, jobInput("P2", 0), true);
       const scheduled = effects.length;
       yield* system.tell(a, { type: "schedule", at: 1, workerId: "w1", acceptBy: 9 });
-      while (gates.length < 1) yield* Effect.yieldNow();
+      while (gates.length < 1) yield* turn;
       // The first commit hangs; the next message is taken, and its commit started, meanwhile.
       yield* system.tell(b, { type: "schedule", at: 2, workerId: "w1", acceptBy: 9 });
-      while (gates.length < 2) yield* Effect.yieldNow();
+      while (gates.length < 2) yield* turn;
       expect(effects.length).toBe(scheduled);
       // The second commit ends first: its effects still wait for the first's.
       yield* Deferred.succeed(gates[1]!, undefined);
-      for (let i = 0; i < 10; i++) yield* Effect.yieldNow();
+      for (let i = 0; i < 10; i++) yield* turn;
       expect(effects.length).toBe(scheduled);
       yield* Deferred.succeed(gates[0]!, undefined);
       yield* system.settled;
@@ -439,7 +442,7 @@ describe("commits", () => {
         }
         const step = (n: number) =>
           Effect.gen(function* () {
-            for (let i = 0; i < 20 && gates.length < n; i++) yield* Effect.yieldNow();
+            for (let i = 0; i < 20 && gates.length < n; i++) yield* turn;
           });
         const from = effects.length;
         yield* system.tell(u1!, { type: "schedule", at: 1, workerId: "w", acceptBy: 9 });

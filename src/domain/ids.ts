@@ -31,9 +31,14 @@ export const PipelineName = Schema.String.pipe(
 export type PipelineName = typeof PipelineName.Type;
 
 const ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+const CODES = Array.from(ALPHABET, (c) => c.charCodeAt(0));
 const random = new Uint8Array(10);
 let lastTime = -1;
 let lastRandom = new Uint8Array(10);
+/** The time part of the ids of `lastTime`'s millisecond: made once per millisecond. */
+let timePart = "";
+/** The random part's characters, reused: ids are made often (one per job). */
+const randomCodes: number[] = new Array<number>(16).fill(0);
 
 /** Monotonic within one process: ids made in the same millisecond still sort in order. */
 export const ulid = (now: number = Date.now()): string => {
@@ -47,33 +52,32 @@ export const ulid = (now: number = Date.now()): string => {
       }
       lastRandom[i] = 0;
     }
-    now = lastTime;
   } else {
     randomFillSync(random);
     lastRandom = Uint8Array.from(random);
     lastTime = now;
+    let time = "";
+    let t = now;
+    for (let i = 0; i < 10; i++) {
+      time = ALPHABET[t % 32]! + time;
+      t = Math.floor(t / 32);
+    }
+    timePart = time;
   }
-  let out = "";
-  let t = now;
-  const time: string[] = [];
-  for (let i = 0; i < 10; i++) {
-    time.unshift(ALPHABET[t % 32]!);
-    t = Math.floor(t / 32);
-  }
-  out += time.join("");
   // 80 bits -> 16 base32 characters, 5 bits at a time.
   let bits = 0;
   let acc = 0;
-  for (const byte of lastRandom) {
-    acc = (acc << 8) | byte;
+  let n = 0;
+  for (let i = 0; i < 10; i++) {
+    acc = (acc << 8) | lastRandom[i]!;
     bits += 8;
     while (bits >= 5) {
-      out += ALPHABET[(acc >>> (bits - 5)) & 31]!;
+      randomCodes[n++] = CODES[(acc >>> (bits - 5)) & 31]!;
       bits -= 5;
     }
     acc &= (1 << bits) - 1;
   }
-  return out;
+  return timePart + String.fromCharCode.apply(null, randomCodes);
 };
 
 export const newJobId = (now?: number): JobId => ulid(now) as JobId;

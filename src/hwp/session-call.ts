@@ -21,7 +21,7 @@
  *   the server ends it.
  */
 import { status, type ServerDuplexStream } from "@grpc/grpc-js";
-import { Either } from "effect";
+import { Either, Exit } from "effect";
 import type { Telemetry } from "../domain/worker.ts";
 import type { AgentInbound } from "../supervisor/gateway.ts";
 import type { Admission } from "./admission.ts";
@@ -32,7 +32,7 @@ import { FrameBatch } from "../protocol/frame-batch.ts";
 import type { LogProgress } from "./log-progress.ts";
 import { DecodedHeartbeat } from "./heartbeat-bytes.ts";
 import type { HeartbeatBatch } from "./heartbeats.ts";
-import { invalidArgument, runReport, serviceError, type Refusal } from "./refusal.ts";
+import { invalidArgument, outcomeOf, runReport, serviceError, type Refusal } from "./refusal.ts";
 import type { SessionHandle, SessionRegistry } from "./sessions.ts";
 import { workItemBytes, type SupervisorMessage, type WorkItem } from "../protocol/wire.ts";
 
@@ -147,20 +147,24 @@ export const handleSession = (deps: SessionDeps) => async (call: Call) => {
         return heartbeat(workerId, report.telemetry);
       case "accepted": {
         const job = { jobId: report.jobId, attempt: report.attempt };
-        void runReport(inbound.started(workerId, job.jobId, job.attempt)).then((r) => {
+        inbound.startedNow(workerId, job.jobId, job.attempt, (exit) => {
+          if (Exit.isSuccess(exit)) return;
+          const r = outcomeOf(exit);
           if (!r.ok) pushError(r.refusal, job);
         });
         return;
       }
       case "result": {
         const job = { jobId: report.jobId, attempt: report.attempt };
-        void runReport(inbound.result(workerId, job.jobId, job.attempt, report.outcome)).then(
-          (r) => {
-            if (!r.ok) return pushError(r.refusal, job);
-            deps.logProgress.finished(workerId, job.jobId, job.attempt);
-            work({ resultAck: job });
-          },
-        );
+        inbound.resultNow(workerId, job.jobId, job.attempt, report.outcome, (exit) => {
+          if (Exit.isFailure(exit)) {
+            const r = outcomeOf(exit);
+            if (!r.ok) pushError(r.refusal, job);
+            return;
+          }
+          deps.logProgress.finished(workerId, job.jobId, job.attempt);
+          work({ resultAck: job });
+        });
         return;
       }
       case "leave":

@@ -31,6 +31,9 @@ import type { TransitionTable } from "./transition-table.ts";
  * `getPersistedSnapshot` gives for it, built directly (without XState's walk of the context
  * looking for actor refs). What the stores hold for jobs and workers.
  */
+/** A compiled machine's snapshot has no history and no children: one empty object for all. */
+const none = Object.freeze({});
+
 export const persistedOf = (snapshot: {
   readonly status: string;
   readonly value: unknown;
@@ -41,8 +44,8 @@ export const persistedOf = (snapshot: {
   status: snapshot.status,
   value: snapshot.value,
   context: snapshot.context,
-  historyValue: {},
-  children: {},
+  historyValue: none,
+  children: none,
   ...(snapshot.output !== undefined ? { output: snapshot.output } : {}),
   ...(snapshot.error !== undefined ? { error: snapshot.error } : {}),
 });

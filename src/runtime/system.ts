@@ -110,6 +110,16 @@ export interface ActorSystem<K extends Kinds> {
     to: Address<T>,
     message: MessageOf<K[T]>,
   ) => Effect.Effect<Answer, ActorUnavailable>;
+  /**
+   * `ask` without an Effect, for the hot path (an agent's reports): `reply` is called once,
+   * after the commit of the round that took the message, from the system's own fiber. An
+   * actor that is unavailable answers `dead` (at once); a full mailbox is waited out.
+   */
+  readonly askNow: <T extends keyof K & string>(
+    to: Address<T>,
+    message: MessageOf<K[T]>,
+    reply: (answer: Answer) => void,
+  ) => void;
   /** Synchronous fast path: false when the mailbox is full (then use `tell`) or unavailable. */
   readonly offer: <T extends keyof K & string>(to: Address<T>, message: MessageOf<K[T]>) => boolean;
   /**
@@ -194,7 +204,16 @@ export const makeActorSystem = <K extends Kinds>(
         if (options.onEffect) {
           for (const [from, e] of batch.effects) options.onEffect(from, e as KindEffect<K>);
         }
-        for (const [reply, answer] of batch.answers) reply(answer);
+        for (const [reply, answer] of batch.answers) {
+          // A caller's callback that throws must not keep the later answers from going out.
+          try {
+            reply(answer);
+          } catch (e) {
+            queueMicrotask(() => {
+              throw e;
+            });
+          }
+        }
       },
     );
 
@@ -231,9 +250,20 @@ export const makeActorSystem = <K extends Kinds>(
       if (batch !== undefined) commits.submit(batch);
     }).pipe(Effect.uninterruptible);
 
+    /**
+     * The end of this event-loop turn: a round waits for it, so that the messages of one turn
+     * (a frame of reports, the answers of many agents, a burst of submits) are stepped in one
+     * round and committed in one transaction, not one round and one commit each.
+     */
+    const endOfTurn = Effect.async<void>((resume) => {
+      const handle = setImmediate(() => resume(Effect.void));
+      return Effect.sync(() => clearImmediate(handle));
+    });
+
     const dispatcher = Effect.gen(function* () {
       for (;;) {
         yield* work.await;
+        yield* endOfTurn;
         work.unsafeClose();
         yield* round;
         timerCheck();
@@ -362,6 +392,25 @@ export const makeActorSystem = <K extends Kinds>(
             ),
           );
         }),
+      askNow: (to, message, reply) => {
+        cells.asks.set(message, reply);
+        const r = offerStatus(to, message);
+        if (r === "ok") return;
+        if (r !== "full") {
+          cells.asks.delete(message);
+          return reply({ _tag: "dead", reason: r === "unknown" ? "unknown kind" : r });
+        }
+        Effect.runFork(
+          tell(to, message).pipe(
+            Effect.catchAll((e) =>
+              Effect.sync(() => {
+                cells.asks.delete(message);
+                reply({ _tag: "dead", reason: e.reason });
+              }),
+            ),
+          ),
+        );
+      },
       recover: (kind, first, parked) =>
         options.store.loadActive(kind).pipe(
           Effect.map((records) => {

@@ -31,9 +31,20 @@ export const classMatches = (cls: WorkerClass, r: Requirements): boolean =>
   (r.handler === undefined || cls.handlers.has(r.handler)) &&
   firstUnmet(cls.labels, r.labels, r.constraints) === undefined;
 
+const hasOwnKeys = (o: object): boolean => {
+  for (const k in o) if (Object.hasOwn(o, k)) return true;
+  return false;
+};
+
+/**
+ * One string per set of requirements. Most jobs name at most a handler: their key is made
+ * without JSON (it is made for every placement); it cannot meet a JSON one, which starts `[`.
+ */
 export const requirementKey = (r: Requirements): string =>
-  r.handler === undefined && r.constraints.length === 0 && Object.keys(r.labels).length === 0
-    ? ""
+  r.constraints.length === 0 && !hasOwnKeys(r.labels)
+    ? r.handler === undefined
+      ? ""
+      : `h:${r.handler}`
     : JSON.stringify([r.handler ?? null, Object.entries(r.labels).sort(), r.constraints]);
 
 export class Placer {

@@ -271,11 +271,7 @@ export const makeSupervisorCore = (options: {
         const placement = config.placeOnSubmit
           ? scheduler.placeNow(queuedJobOf(job.id, job.spec, at), at)
           : undefined;
-        const queued = () =>
-          store.jobs.create(job).pipe(
-            Effect.flatMap((r) => accept([r])),
-            Effect.map((rs) => rs[0]!),
-          );
+        const queued = () => store.jobs.create(job).pipe(Effect.flatMap(acceptOne));
         if (placement === undefined) return queued();
         const release = Effect.sync(() => scheduler.send({ type: "release", jobId: job.id }));
         let prepared: Prepared;
@@ -342,6 +338,14 @@ export const makeSupervisorCore = (options: {
             Effect.tap((results) => accept(results.filter((_, i) => prepared[i] === undefined))),
           );
       });
+
+    /** `accept` for one result, without a loop's Effects: the path of every single submit. */
+    const acceptOne = (r: CreateResult): Effect.Effect<CreateResult> => {
+      if (!r.created || isTerminalJobState(r.job.state)) return Effect.succeed(r);
+      const spec = internSpec(r.job.spec);
+      specs.set(r.job.id, spec);
+      return Effect.as(spawnJob(r.job, spec), r);
+    };
 
     const accept = (results: ReadonlyArray<CreateResult>) =>
       Effect.forEach(

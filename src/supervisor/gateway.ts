@@ -10,7 +10,7 @@
  *   so the transport can acknowledge it to the agent; a report of another attempt fails with
  *   `StaleAttempt` and changes nothing.
  */
-import type { Effect } from "effect";
+import { Effect, type Exit } from "effect";
 import type { Conflict, InvalidInput, NotFound, StaleAttempt } from "../domain/errors.ts";
 import type { JobSpec } from "../domain/job-spec.ts";
 import type { Labels } from "../domain/primitives.ts";
@@ -88,6 +88,12 @@ export interface AgentInbound {
     jobId: string,
     attempt: number,
   ) => Effect.Effect<void, NotFound | StaleAttempt>;
+  /**
+   * `started` without an Effect of its own, for the transport's hot path: the report is in its
+   * job's mailbox when this returns (when there is room), and `done` is called once with
+   * `Exit.void` when it is durable, or with its refusal (or a defect).
+   */
+  readonly startedNow: (workerId: string, jobId: string, attempt: number, done: ReportDone) => void;
   /** Resolves once the outcome is committed: then, and only then, may the agent forget it. */
   readonly result: (
     workerId: string,
@@ -95,6 +101,14 @@ export interface AgentInbound {
     attempt: number,
     outcome: Outcome,
   ) => Effect.Effect<void, NotFound | StaleAttempt>;
+  /** `result` without an Effect of its own: as `startedNow`. */
+  readonly resultNow: (
+    workerId: string,
+    jobId: string,
+    attempt: number,
+    outcome: Outcome,
+    done: ReportDone,
+  ) => void;
   readonly logs: (
     workerId: string,
     jobId: string,
@@ -111,3 +125,14 @@ export interface AgentInbound {
    */
   readonly forget: (workerId: string) => Effect.Effect<void>;
 }
+
+/** How a report handed over by callback ends: `Exit.void` once durable, or why not. */
+export type ReportDone = (exit: Exit.Exit<void, NotFound | StaleAttempt>) => void;
+
+/** A callback report from a report Effect: for an `AgentInbound` without a faster way. */
+export const reportByCallback = (
+  effect: Effect.Effect<void, NotFound | StaleAttempt>,
+  done: ReportDone,
+): void => {
+  Effect.runCallback(effect, { onExit: done });
+};

@@ -5,7 +5,7 @@
  * that took them: that is when the transport may acknowledge. A report the job actor refused
  * (another attempt's, or one from a worker the job is not on) becomes `StaleAttempt`.
  */
-import { Effect, Either, Schema } from "effect";
+import { Effect, Either, Exit, Schema } from "effect";
 import type { JobEffect, JobMessage } from "../../actors/job.ts";
 import type { Bus } from "../bus/index.ts";
 import { decodeWith } from "../domain/decode.ts";
@@ -18,7 +18,13 @@ import { jobLogSeq } from "../persistence/logs.ts";
 import type { ActorSystem, Answer } from "../runtime/system.ts";
 import { jobAddress, workerAddress, type HodeiKinds } from "../runtime/kinds.ts";
 import type { CoreConfig } from "./config.ts";
-import type { AgentInbound, Outcome, WorkerGateway } from "./gateway.ts";
+import {
+  reportByCallback,
+  type AgentInbound,
+  type Outcome,
+  type ReportDone,
+  type WorkerGateway,
+} from "./gateway.ts";
 import { queuedJobOf, type RoutingContext } from "./routing.ts";
 import { logEvents } from "./topics.ts";
 
@@ -100,25 +106,48 @@ export const makeInbound = (ctx: InboundContext): AgentInbound => {
       ),
     );
 
-  /** One report to a job, answered once durable; refused ones become StaleAttempt. */
-  const report = (workerId: string, jobId: string, attempt: number, message: JobMessage) =>
-    Effect.gen(function* () {
-      if (!routing.specs.has(jobId)) return yield* afterTheEnd(jobId, attempt, message);
-      const on = routing.placedOn.get(jobId);
-      if (on !== undefined && on !== workerId) {
-        return yield* new StaleAttempt({ jobId: jobId as JobId, attempt, current: attempt });
+  /**
+   * One report to a job, `done` once durable; refused ones become StaleAttempt. No Effect on
+   * the way of a report the job takes: the message goes to its mailbox now, and the answer
+   * comes back by callback after the commit (an Effect only for a job no longer live).
+   */
+  const report = (
+    workerId: string,
+    jobId: string,
+    attempt: number,
+    message: JobMessage,
+    done: ReportDone,
+  ): void => {
+    if (!routing.specs.has(jobId))
+      return reportByCallback(afterTheEnd(jobId, attempt, message), done);
+    const on = routing.placedOn.get(jobId);
+    if (on !== undefined && on !== workerId) {
+      return done(
+        Exit.fail(new StaleAttempt({ jobId: jobId as JobId, attempt, current: attempt })),
+      );
+    }
+    system.askNow(jobAddress(jobId), message, (answer) => {
+      if (answer._tag === "dead")
+        return reportByCallback(afterTheEnd(jobId, attempt, message), done);
+      for (const e of answer.effects as ReadonlyArray<JobEffect>) {
+        if (e.type === "job.refused") {
+          return done(
+            Exit.fail(new StaleAttempt({ jobId: jobId as JobId, attempt, current: e.current })),
+          );
+        }
       }
-      const effects = yield* askJob(jobId, message);
-      if (effects === undefined) return yield* afterTheEnd(jobId, attempt, message);
-      const refused = effects.find((e) => e.type === "job.refused");
-      if (refused !== undefined && refused.type === "job.refused") {
-        return yield* new StaleAttempt({
-          jobId: jobId as JobId,
-          attempt,
-          current: refused.current,
-        });
-      }
+      done(Exit.void);
     });
+  };
+  const startedNow = (workerId: string, jobId: string, attempt: number, done: ReportDone) =>
+    report(workerId, jobId, attempt, { type: "started", at: system.now(), attempt }, done);
+  const resultNow = (
+    workerId: string,
+    jobId: string,
+    attempt: number,
+    outcome: Outcome,
+    done: ReportDone,
+  ) => report(workerId, jobId, attempt, messageOf(attempt, system.now(), outcome), done);
 
   /**
    * A reconnecting agent reports an attempt it runs (or finished, result not acknowledged):
@@ -236,10 +265,12 @@ export const makeInbound = (ctx: InboundContext): AgentInbound => {
         if (r === undefined) return Effect.void;
         return r instanceof NotFound || r instanceof Conflict ? Effect.fail(r) : r;
       }),
+    startedNow,
+    resultNow,
     started: (workerId, jobId, attempt) =>
-      report(workerId, jobId, attempt, { type: "started", at: system.now(), attempt }),
+      Effect.async((resume) => startedNow(workerId, jobId, attempt, resume)),
     result: (workerId, jobId, attempt, outcome) =>
-      report(workerId, jobId, attempt, messageOf(attempt, system.now(), outcome)),
+      Effect.async((resume) => resultNow(workerId, jobId, attempt, outcome, resume)),
     logs: (workerId, jobId, attempt, lines) =>
       Effect.gen(function* () {
         if (!routing.specs.has(jobId)) return yield* new NotFound({ kind: "job", id: jobId });
