@@ -112,9 +112,14 @@ export const ScheduleRecord = Schema.Struct({
 }).annotations({ identifier: "ScheduleRecord", ...objectExpected("a schedule record") });
 export type ScheduleRecord = typeof ScheduleRecord.Type;
 
+/** The idempotency keys of the firings due at `at`, by schedule name: the time written once. */
+export const firingKeysAt = (at: number): ((name: string) => string) => {
+  const time = new Date(at).toISOString();
+  return (name) => `schedule/${name}/${time}`;
+};
+
 /** The idempotency key of the firing of `name` due at `at`. */
-export const firingKey = (name: string, at: number): string =>
-  `schedule/${name}/${new Date(at).toISOString()}`;
+export const firingKey = (name: string, at: number): string => firingKeysAt(at)(name);
 
 const crockford = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 

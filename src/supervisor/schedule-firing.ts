@@ -14,6 +14,7 @@ import { isTerminalJobState } from "../domain/job-state.ts";
 import type { PipelineRunId } from "../domain/ids.ts";
 import {
   firingKey,
+  firingKeysAt,
   firingRunId,
   maxCatchUp,
   type LastFiring,
@@ -92,12 +93,6 @@ const stop = (deps: FiringDeps, last: LastFiring) =>
 
 const encodeJob = Schema.encodeSync(JobSpec);
 
-/** A schedule's job spec, keyed for the firing due at `at`. */
-export const jobOfFiring = (job: JobSpec, name: string, at: number): JobSpec => ({
-  ...job,
-  idempotencyKey: firingKey(name, at),
-});
-
 /**
  * The overlap policy over a pass's due times: `allow` makes them all; `skip` and
  * `cancel_previous` make only the newest (the others would overlap it), and not at all under
@@ -156,7 +151,21 @@ export const fireJobs = (
 ): Effect.Effect<ReadonlyArray<Firing>, StoreError> =>
   firings.length === 0
     ? Effect.succeed([])
-    : deps.core.submitSpecs(firings.map((f) => jobOfFiring(f.job, f.record.spec.name, f.at))).pipe(
+    : Effect.suspend(() => {
+        // A pass's firings are mostly due at one time: its keys share the time, written once.
+        const keys = new Map<number, (name: string) => string>();
+        const keyOf = (name: string, at: number) => {
+          let k = keys.get(at);
+          if (k === undefined) keys.set(at, (k = firingKeysAt(at)));
+          return k(name);
+        };
+        return deps.core.submitSpecs(
+          firings.map((f): JobSpec => ({
+            ...f.job,
+            idempotencyKey: keyOf(f.record.spec.name, f.at),
+          })),
+        );
+      }).pipe(
         Effect.map((results) =>
           results.map((r, i): Firing => ({
             at: firings[i]!.at,
