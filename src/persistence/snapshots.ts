@@ -63,10 +63,41 @@ export const SnapshotRecordSchema = Schema.Struct({
   done: Schema.Boolean,
 }).annotations({ identifier: "SnapshotRecord" });
 
-export const decodeSnapshotRecord: (
+const decodeWithSchema = Schema.decodeUnknown(SnapshotRecordSchema);
+const recordKeys = new Set(["address", "kind", "version", "snapshot", "deadline", "done"]);
+
+/**
+ * A record of the usual shape as it is (what the schema answers for it, checked by hand: every
+ * actor loaded passes here); anything else goes through the schema.
+ */
+const plainRecord = (u: unknown): SnapshotRecord | undefined => {
+  if (typeof u !== "object" || u === null || Object.getPrototypeOf(u) !== Object.prototype)
+    return undefined;
+  const r = u as Record<string, unknown>;
+  const keys = Object.keys(r);
+  if (keys.length !== recordKeys.size || !keys.every((k) => recordKeys.has(k))) return undefined;
+  const s = r["snapshot"] as Record<string, unknown> | null;
+  const ok =
+    typeof r["address"] === "string" &&
+    typeof r["kind"] === "string" &&
+    typeof r["version"] === "string" &&
+    (r["deadline"] === null || typeof r["deadline"] === "number") &&
+    typeof r["done"] === "boolean" &&
+    typeof s === "object" &&
+    s !== null &&
+    Object.getPrototypeOf(s) === Object.prototype &&
+    typeof s["status"] === "string" &&
+    Object.hasOwn(s, "value") &&
+    Object.hasOwn(s, "context");
+  return ok ? (u as SnapshotRecord) : undefined;
+};
+
+export const decodeSnapshotRecord = (
   u: unknown,
-) => Effect.Effect<SnapshotRecord, ParseResult.ParseError> =
-  Schema.decodeUnknown(SnapshotRecordSchema);
+): Effect.Effect<SnapshotRecord, ParseResult.ParseError> => {
+  const plain = plainRecord(u);
+  return plain === undefined ? decodeWithSchema(u) : Effect.succeed(plain);
+};
 
 /**
  * The stored records of a recovery, decoded: one the schema refuses is put in quarantine and

@@ -179,12 +179,11 @@ export const makeSupervisorCore = (options: {
         Effect.runFork(
           store.jobs.get(jobId).pipe(
             Effect.retry({ times: 5, schedule: Schedule.exponential("20 millis") }),
-            Effect.zip(system.snapshot(jobAddress(jobId))),
-            Effect.tap(([job, snapshot]) =>
+            Effect.tap((job) =>
               Effect.sync(() => {
-                // Cancelled meanwhile, or already queued by someone else: nothing to do.
-                if ((snapshot as { value?: unknown } | undefined)?.value !== "queued") return;
-                if (specs.has(jobId)) return;
+                // The row's state commits with the actor's: cancelled meanwhile, or already
+                // queued by someone else, there is nothing to do.
+                if (job.state !== "queued" || specs.has(jobId)) return;
                 const spec = internSpec(job.spec);
                 specs.set(jobId, spec);
                 scheduler.send({ type: "enqueue", job: queuedJobOf(jobId, spec, at) });
