@@ -268,7 +268,10 @@ const delay = fc.oneof(
     weight: 2,
   },
   { arbitrary: fc.record({ delayMs: intAround(0, 366 * 24 * 3_600_000) }), weight: 2 },
-  { arbitrary: fc.record({ runAt: fc.constant("2026-12-05T10:00:00Z"), delayMs: fc.nat() }), weight: 1 },
+  {
+    arbitrary: fc.record({ runAt: fc.constant("2026-12-05T10:00:00Z"), delayMs: fc.nat() }),
+    weight: 1,
+  },
 );
 
 const jobSpecLike = fc

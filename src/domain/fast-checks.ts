@@ -30,4 +30,3 @@ export const stringOf = (u: unknown, min: number, max: number): u is string =>
 
 export const patterned = (u: unknown, pattern: RegExp, max: number): u is string =>
   typeof u === "string" && u.length <= max && pattern.test(u);
-

@@ -138,8 +138,7 @@ export const decodeJob = (
   operation: string,
   head: unknown,
   status: unknown,
-): Either.Either<Job, StoreError> =>
-{
+): Either.Either<Job, StoreError> => {
   const row = { ...(head as object), ...(status as object) };
   const fast = fastJob(row);
   if (fast !== undefined) return Either.right(fast);
