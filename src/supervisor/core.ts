@@ -129,6 +129,12 @@ export const makeSupervisorCore = (options: {
     const { store, bus } = options;
     let gateway = noGateway;
     const specs = new Map<string, JobSpec>();
+    /** A waiting job's spec, kept with its common parts shared (spec-intern.ts). */
+    const keepSpec = (jobId: string, spec: JobSpec): JobSpec => {
+      const kept = internSpec(spec);
+      specs.set(jobId, kept);
+      return kept;
+    };
     const placedOn = new Map<string, string>();
     // Filled in below: the router and the system refer to each other.
     let system!: ActorSystem<SupervisorKinds>;
@@ -184,8 +190,7 @@ export const makeSupervisorCore = (options: {
                 // The row's state commits with the actor's: cancelled meanwhile, or already
                 // queued by someone else, there is nothing to do.
                 if (job.state !== "queued" || specs.has(jobId)) return;
-                const spec = internSpec(job.spec);
-                specs.set(jobId, spec);
+                const spec = keepSpec(jobId, job.spec);
                 scheduler.send({ type: "enqueue", job: queuedJobOf(jobId, spec, at) });
               }),
             ),
@@ -338,26 +343,12 @@ export const makeSupervisorCore = (options: {
           );
       });
 
-    /** `accept` for one result, without a loop's Effects: the path of every single submit. */
+    /** A created job's result: its spec kept while it waits, its actor spawned (virtual). */
     const acceptOne = (r: CreateResult): Effect.Effect<CreateResult> => {
       if (!r.created || isTerminalJobState(r.job.state)) return Effect.succeed(r);
-      const spec = internSpec(r.job.spec);
-      specs.set(r.job.id, spec);
-      return Effect.as(spawnJob(r.job, spec), r);
+      return Effect.as(spawnJob(r.job, keepSpec(r.job.id, r.job.spec)), r);
     };
-
-    const accept = (results: ReadonlyArray<CreateResult>) =>
-      Effect.forEach(
-        results,
-        (r) =>
-          Effect.suspend(() => {
-            if (!r.created || isTerminalJobState(r.job.state)) return Effect.void;
-            const spec = internSpec(r.job.spec);
-            specs.set(r.job.id, spec);
-            return spawnJob(r.job, spec);
-          }),
-        { discard: true },
-      ).pipe(Effect.as(results));
+    const accept = (results: ReadonlyArray<CreateResult>) => Effect.forEach(results, acceptOne);
 
     const createAll = (jobs: ReadonlyArray<Job>) =>
       jobs.some((j) => j.state === "delayed")
@@ -419,8 +410,7 @@ export const makeSupervisorCore = (options: {
         // record commit together): one not live now has none, and its row is its state.
         const address = jobAddress(job.id);
         if (seen.has(address)) continue;
-        const spec = internSpec(job.spec);
-        specs.set(job.id, spec);
+        const spec = keepSpec(job.id, job.spec);
         const snapshot = system.peek(address) as
           { value: string; context: { workerId: string | null } } | undefined;
         if (snapshot === undefined) yield* spawnJob(job, spec);
