@@ -342,6 +342,56 @@ describe("commits", () => {
     }),
   );
 
+  it.scoped(
+    "a delayed job come due is announced queued before its commit; a crash before it repeats the step",
+    () =>
+      Effect.gen(function* () {
+        const inner = makeMemorySnapshotStore();
+        const gates: Array<Deferred.Deferred<void>> = [];
+        let gating = false;
+        const store: SnapshotStore = {
+          ...inner,
+          ordered: true,
+          saveBatch: (records) =>
+            Effect.gen(function* () {
+              if (gating) {
+                const gate = yield* Deferred.make<void>();
+                gates.push(gate);
+                yield* Deferred.await(gate);
+              }
+              yield* inner.saveBatch(records);
+            }),
+        };
+        const first = yield* harness({ store });
+        const a = jobAddress("E1");
+        yield* first.system.spawn(a, { ...jobInput("E1", 0), runAt: 1_000 });
+        yield* first.system.settled;
+        expect((yield* inner.load(a))?.snapshot.value).toBe("delayed");
+        gating = true;
+        yield* TestClock.adjust("1 second");
+        for (let i = 0; i < 50 && gates.length < 1; i++) yield* turn;
+        expect(gates.length).toBe(1);
+        // Its commit hangs; `queued` is out already: the step follows from the durable
+        // `delayed` and the clock alone.
+        expect(first.states(a)).toEqual(["delayed", "queued"]);
+        // Any other step still waits for its commit.
+        yield* first.system.tell(a, { type: "schedule", at: 1_001, workerId: "w1", acceptBy: 9e3 });
+        for (let i = 0; i < 10; i++) yield* turn;
+        expect(first.states(a)).toEqual(["delayed", "queued"]);
+        expect(first.effects.some(([, e]) => e.type === "job.assign")).toBe(false);
+
+        // The process dies before that commit: the store still says `delayed`, its deadline
+        // passed. A new supervisor takes the same step and announces it again.
+        expect((yield* inner.load(a))?.snapshot.value).toBe("delayed");
+        const second = yield* harness({ store: inner });
+        yield* second.system.recover("job", undefined, (r) => r.snapshot.value === "delayed");
+        yield* second.system.settled;
+        expect(second.states(a)).toEqual(["queued"]);
+        expect((yield* inner.load(a))?.snapshot.value).toBe("queued");
+        for (const gate of gates) yield* Deferred.succeed(gate, undefined);
+      }),
+  );
+
   it.scoped("commits what is only in memory before it passivates an actor", () =>
     Effect.gen(function* () {
       const { system, store } = yield* harness({ passivateIdleAfterMs: 10_000 });

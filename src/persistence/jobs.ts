@@ -23,6 +23,7 @@
 import type { Effect } from "effect";
 import { Conflict, type InvalidInput, type NotFound } from "../domain/errors.ts";
 import type { Job, JobResult } from "../domain/job.ts";
+import type { JobSpec } from "../domain/job-spec.ts";
 import { jobStates, isTerminalJobState, type JobState } from "../domain/job-state.ts";
 import type { StoreError } from "./errors.ts";
 import type { SnapshotRecord } from "./snapshots.ts";
@@ -62,6 +63,12 @@ export interface JobPage {
   readonly next: string | null;
 }
 
+/** A job's spec, and its state while it is unfinished (undefined once it is final). */
+export interface QueueRow {
+  readonly spec: JobSpec;
+  readonly open: JobState | undefined;
+}
+
 export interface JobStore {
   readonly create: (job: Job, placed?: SnapshotRecord) => Effect.Effect<CreateResult, StoreError>;
   /**
@@ -73,6 +80,14 @@ export interface JobStore {
     records?: ReadonlyArray<SnapshotRecord | undefined>,
   ) => Effect.Effect<ReadonlyArray<CreateResult>, StoreError>;
   readonly get: (id: string) => Effect.Effect<Job, NotFound | StoreError>;
+  /**
+   * What queueing jobs read back from the store needs of their rows, in one read: each one's
+   * spec and, while it is unfinished, its state (`open`). In the order asked; undefined for an
+   * unknown id or a spec that does not decode. It fails only when the store cannot be read.
+   */
+  readonly queueRows: (
+    ids: ReadonlyArray<string>,
+  ) => Effect.Effect<ReadonlyArray<QueueRow | undefined>, StoreError>;
   readonly list: (filter?: JobFilter) => Effect.Effect<JobPage, InvalidInput | StoreError>;
   /**
    * A finished job run again (redrive): its actor's new record (not done: `queued`, its history

@@ -60,6 +60,14 @@ export interface Behaviour<M extends AnyStateMachine = AnyStateMachine> {
    * next message loads it back. Many actors waiting cost the store, not the heap.
    */
   readonly restsIn?: ReadonlyArray<string>;
+  /**
+   * States whose timer's step is decided by the committed state and the clock alone (a delayed
+   * job come due becomes `queued`). When the runtime's tick steps an actor out of such a state
+   * and that state is durable (no change of it pending or in flight), the step's effects are
+   * performed at once, not after the step's own commit: had the process died before that commit,
+   * recovery would find the same state with its deadline passed and take the same step again.
+   */
+  readonly eagerTicksIn?: ReadonlyArray<string>;
 }
 
 export type AnyBehaviour = Behaviour<AnyStateMachine>;

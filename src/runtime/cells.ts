@@ -6,8 +6,9 @@
  * A round takes every cell with mail, runs its messages through its machine, and leaves
  * behind (a) the cells whose snapshot changed, for one commit, and (b) the effects the
  * machines emitted, which are performed only after that commit: nothing leaves an actor before
- * the state that caused it is durable. `takeBatch` packs them up; the next rounds may run while
- * that commit is in flight.
+ * the state that caused it is durable (but for a tick out of an `eagerTicksIn` state, whose
+ * effects follow from a durable state and the clock: `takeEager`). `takeBatch` packs them up;
+ * the next rounds may run while that commit is in flight.
  *
  * Cell status:
  * - `activating`: not in memory; its snapshot is being loaded, messages wait in its mailbox.
@@ -95,6 +96,10 @@ export class Cells {
   private dirty: Cell[] = [];
   activating: Cell[] = [];
   effects: Array<readonly [string, unknown]> = [];
+  /** Effects of ticks out of durable `eagerTicksIn` states: performed at once (`takeEager`). */
+  eager: Array<readonly [string, unknown]> = [];
+  /** The ticks the runtime delivers (its timer's messages), told apart from any other mail. */
+  private readonly ticks = new WeakSet<object>();
   /** Asks waiting for their message: answered after the commit of the round that took it. */
   readonly asks = new Map<unknown, (answer: Answer) => void>();
   answers: Array<readonly [(answer: Answer) => void, Answer]> = [];
@@ -116,6 +121,7 @@ export class Cells {
       this.activating.length > 0 ||
       this.dirty.length > 0 ||
       this.effects.length > 0 ||
+      this.eager.length > 0 ||
       this.answers.length > 0
     );
   }
@@ -340,9 +346,36 @@ export class Cells {
     cell.initial = cell.snapshot;
     this.track(cell, cell.driver.deadline(cell.snapshot as never));
     if (cell.deadline !== null && cell.deadline <= now) {
-      cell.mailbox.unshift(cell.driver.behaviour.tick(now));
+      cell.mailbox.unshift(this.tick(cell, now));
     }
     this.schedule(cell);
+  }
+
+  /** The timer's message to `cell`: its behaviour's tick, remembered as one. */
+  tick(cell: Cell, now: number): unknown {
+    const message = cell.driver.behaviour.tick(now);
+    if (cell.driver.behaviour.eagerTicksIn !== undefined) this.ticks.add(message as object);
+    return message;
+  }
+
+  /** A tick out of a state whose timer's step may go out before its commit (`eagerTicksIn`). */
+  private eagerTick(cell: Cell, message: unknown): boolean {
+    const states = cell.driver.behaviour.eagerTicksIn;
+    return (
+      states !== undefined &&
+      !cell.dirty &&
+      !cell.unsaved &&
+      cell.inFlight === 0 &&
+      this.ticks.has(message as object) &&
+      states.includes((cell.snapshot as { value?: unknown }).value as string)
+    );
+  }
+
+  /** The effects to perform now, not after a commit (see `eagerTicksIn`). */
+  takeEager(): ReadonlyArray<readonly [string, unknown]> {
+    const eager = this.eager;
+    this.eager = [];
+    return eager;
   }
 
   /** Runs every cell with mail through its machine: the synchronous part of a round. */
@@ -367,6 +400,7 @@ export class Cells {
       return;
     }
     try {
+      const eager = this.eagerTick(cell, message);
       const step = cell.driver.step(cell.snapshot as never, message as never);
       this.processed++;
       if (
@@ -381,7 +415,7 @@ export class Cells {
         for (const e of step.effects) this.effects.push([cell.address, e]);
         this.track(cell, cell.driver.deadline(step.snapshot as never));
       } else if (step.snapshot !== cell.snapshot || step.effects.length > 0) {
-        this.applied(cell, step.snapshot, step.effects);
+        this.applied(cell, step.snapshot, step.effects, eager ? this.eager : this.effects);
       }
       if (this.asks.size > 0) {
         const reply = this.asks.get(message);
@@ -395,9 +429,14 @@ export class Cells {
     }
   }
 
-  private applied(cell: Cell, snapshot: unknown, effects: ReadonlyArray<unknown>): void {
+  private applied(
+    cell: Cell,
+    snapshot: unknown,
+    effects: ReadonlyArray<unknown>,
+    into: Array<readonly [string, unknown]> = this.effects,
+  ): void {
     cell.snapshot = snapshot;
-    for (const e of effects) this.effects.push([cell.address, e]);
+    for (const e of effects) into.push([cell.address, e]);
     this.track(cell, cell.driver.deadline(snapshot as never));
     this.markDirty(cell);
   }
@@ -564,7 +603,7 @@ export const fireDue = (cells: Cells, address: string, at: number, now: number):
   if (cell.status === "restarting") cells.restartDue(cell, now);
   else if (cell.status === "active" && cell.deadline !== null && cell.deadline <= at) {
     // Not taken by a full mailbox: the actor is busy and will be ticked again right after.
-    if (cells.offer(address, cell.driver.behaviour.tick(now), now) === "full") {
+    if (cells.offer(address, cells.tick(cell, now), now) === "full") {
       cells.deadlines.arm(address, now);
     }
   }

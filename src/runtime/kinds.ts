@@ -27,6 +27,8 @@ export const jobBehaviour = behaviour({
   tick: (at) => ({ type: "tick" as const, at }),
   // A queued job waits for the scheduler, which holds all it needs to place it.
   restsIn: ["queued"],
+  // Come due, a delayed job is queued whatever happens: placeable before that is committed.
+  eagerTicksIn: ["delayed"],
 });
 
 export const workerBehaviour = behaviour({

@@ -162,6 +162,10 @@ export interface ActorSystem<K extends Kinds> {
   };
 }
 
+const loadRetry = Schedule.exponential("10 millis").pipe(
+  Schedule.union(Schedule.spaced("2 seconds")),
+);
+
 export const makeActorSystem = <K extends Kinds>(
   options: ActorSystemOptions<K>,
 ): Effect.Effect<ActorSystem<K>, never, Scope.Scope> =>
@@ -232,22 +236,28 @@ export const makeActorSystem = <K extends Kinds>(
       if (!busy()) idle.unsafeOpen();
     };
 
+    /** A load that failed, tried again until the store answers (its health says it fails). */
+    const reload = (address: string) =>
+      options.store.load(address).pipe(
+        Effect.retry(loadRetry),
+        Effect.orDie, // never: the schedule has no end
+      );
+
     const round = Effect.gen(function* () {
       const loading = cells.activating;
       cells.activating = [];
       for (const cell of loading) {
-        // A store fault is waited out (the store's health says it fails meanwhile).
-        const record = yield* options.store.load(cell.address).pipe(
-          Effect.retry(
-            Schedule.exponential("10 millis").pipe(Schedule.union(Schedule.spaced("2 seconds"))),
-          ),
-          Effect.orDie, // never: the schedule has no end
+        const record = yield* Effect.catchAll(options.store.load(cell.address), () =>
+          reload(cell.address),
         );
         cells.activated(cell, record, now());
       }
       cells.round(now());
       const batch = cells.takeBatch();
       if (batch !== undefined) commits.submit(batch);
+      const eager = cells.takeEager();
+      if (options.onEffect)
+        for (const [from, e] of eager) options.onEffect(from, e as KindEffect<K>);
     }).pipe(Effect.uninterruptible);
 
     /**
@@ -287,7 +297,10 @@ export const makeActorSystem = <K extends Kinds>(
         if (earliest === null) yield* timerChanged.await;
         else {
           const wait = Math.max(0, earliest - now());
-          if (wait > 0) yield* Effect.race(Effect.sleep(wait), timerChanged.await);
+          // A wait of a millisecond is not worth a race (two fibers) against an earlier
+          // deadline: dense deadlines (a delayed job every millisecond) wake the timer each one.
+          if (wait > 1) yield* Effect.race(Effect.sleep(wait), timerChanged.await);
+          else if (wait > 0) yield* Effect.sleep(wait);
         }
         earliest = null;
         const t = now();

@@ -17,7 +17,7 @@
  * that never got an actor, the queue, and where jobs were placed (their reservations come back
  * when their agents reconnect; workers that do not come back are lost at their deadline).
  */
-import { Effect, Either, Schedule, type Scope } from "effect";
+import { Effect, Either, Exit, Schedule, type Scope } from "effect";
 import type { Bus } from "../bus/index.ts";
 import { decodeJobSpec } from "../domain/decode.ts";
 import { Conflict, InvalidInput, NotFound } from "../domain/errors.ts";
@@ -33,6 +33,7 @@ import {
   type Store,
   type StoreError,
   type CreateResult,
+  type QueueRow,
 } from "../persistence/index.ts";
 import {
   hodeiBehaviours,
@@ -157,6 +158,43 @@ export const makeSupervisorCore = (options: {
       },
     );
 
+    /**
+     * Jobs queued whose spec is not in memory (delayed jobs come due), read back together: their
+     * rows' state commits with their actors', after this (`eagerTicksIn`). Cancelled meanwhile,
+     * or already queued by someone else, there is nothing to do.
+     */
+    let toQueue: Array<readonly [string, number]> = [];
+    const enqueueRows = (
+      due: ReadonlyArray<readonly [string, number]>,
+      rows: ReadonlyArray<QueueRow | undefined>,
+    ) => {
+      for (let i = 0; i < due.length; i++) {
+        const [jobId, at] = due[i]!;
+        const row = rows[i];
+        if (row === undefined || (row.open !== "queued" && row.open !== "delayed")) continue;
+        if (specs.has(jobId)) continue;
+        const spec = keepSpec(jobId, row.spec);
+        scheduler.send({ type: "enqueue", job: queuedJobOf(jobId, spec, at) });
+      }
+    };
+    const queueRead = () => {
+      const due = toQueue;
+      toQueue = [];
+      const read = store.jobs.queueRows(due.map(([id]) => id));
+      Effect.runCallback(read, {
+        onExit: (exit) => {
+          if (Exit.isSuccess(exit)) return enqueueRows(due, exit.value);
+          Effect.runFork(
+            read.pipe(
+              Effect.retry({ times: 5, schedule: Schedule.exponential("20 millis") }),
+              Effect.tap((rows) => Effect.sync(() => enqueueRows(due, rows))),
+              Effect.ignore,
+            ),
+          );
+        },
+      });
+    };
+
     const routing: RoutingContext = {
       scheduler,
       gateway: () => gateway,
@@ -182,21 +220,8 @@ export const makeSupervisorCore = (options: {
         placedOn.delete(jobId);
       },
       queueFromStore: (jobId, at) => {
-        Effect.runFork(
-          store.jobs.get(jobId).pipe(
-            Effect.retry({ times: 5, schedule: Schedule.exponential("20 millis") }),
-            Effect.tap((job) =>
-              Effect.sync(() => {
-                // The row's state commits with the actor's: cancelled meanwhile, or already
-                // queued by someone else, there is nothing to do.
-                if (job.state !== "queued" || specs.has(jobId)) return;
-                const spec = keepSpec(jobId, job.spec);
-                scheduler.send({ type: "enqueue", job: queuedJobOf(jobId, spec, at) });
-              }),
-            ),
-            Effect.ignore,
-          ),
-        );
+        // The jobs come due in one round are read back in one read, once the round is over.
+        if (toQueue.push([jobId, at]) === 1) queueMicrotask(queueRead);
       },
     };
 

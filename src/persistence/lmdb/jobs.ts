@@ -14,11 +14,12 @@
 import { Effect, Either } from "effect";
 import type { RootDatabase } from "lmdb";
 import { Conflict, NotFound } from "../../domain/errors.ts";
+import { decodeJobSpec } from "../../domain/decode.ts";
 import type { Job } from "../../domain/job.ts";
 import { defaultQueue } from "../../domain/queue.ts";
 import { isTerminalJobState, type JobState } from "../../domain/job-state.ts";
 import { decodeCursor, pageLimit, pageOf } from "../cursor.ts";
-import { StoreError } from "../errors.ts";
+import { StoreError, storeError } from "../errors.ts";
 import { makeGroupCommit } from "../group-commit.ts";
 import {
   matchesDetails,
@@ -152,6 +153,19 @@ export const makeLmdbJobStore = (
           job === undefined ? Effect.fail(new NotFound({ kind: "job", id })) : Effect.succeed(job),
         ),
       ),
+    queueRows: (ids) =>
+      Effect.try({
+        try: () =>
+          ids.map((id) => {
+            const row = dbs.jobs.get(id) as JobRow | undefined;
+            if (row === undefined) return undefined;
+            const spec = decodeJobSpec(row.spec);
+            return Either.isLeft(spec)
+              ? undefined
+              : { spec: spec.right, open: dbs.jobsOpen.get(id) as JobState | undefined };
+          }),
+        catch: storeError("jobs.queueRows"),
+      }),
     list: (filter = {}) =>
       Effect.gen(function* () {
         const from = yield* decodeCursor(filter.cursor);

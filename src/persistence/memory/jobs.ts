@@ -83,6 +83,15 @@ export const makeMemoryJobStore = (quarantine = new Quarantine()): MemoryJobStor
         const row = rows.get(id);
         return row === undefined ? Effect.fail(new NotFound({ kind: "job", id })) : read(row);
       }),
+    queueRows: (ids) =>
+      Effect.sync(() =>
+        ids.map((id) => {
+          const row = rows.get(id);
+          if (row === undefined) return undefined;
+          const state = row.status.state;
+          return { spec: row.head.spec, open: isTerminalJobState(state) ? undefined : state };
+        }),
+      ),
     list: (filter = {}) =>
       Effect.gen(function* () {
         const after = yield* decodeCursor(filter.cursor);

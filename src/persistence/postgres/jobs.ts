@@ -15,7 +15,8 @@ import { makeGroupCommit } from "../group-commit.ts";
 import { statusOf, statusOfSnapshot } from "../job-status.ts";
 import type { SnapshotRecord } from "../snapshots.ts";
 import { notFinished, type CreateResult, type JobStore } from "../jobs.ts";
-import { terminalJobStates } from "../../domain/job-state.ts";
+import { isTerminalJobState, terminalJobStates, type JobState } from "../../domain/job-state.ts";
+import { decodeJobSpec } from "../../domain/decode.ts";
 import {
   headColumns,
   headRow,
@@ -154,6 +155,32 @@ export const makePostgresJobStore = (
         catch: storeError("jobs.createBatch"),
       }),
     get: (id) => get(id),
+    queueRows: (ids) =>
+      ids.length === 0
+        ? Effect.succeed([])
+        : Effect.tryPromise({
+            try: () =>
+              db
+                .selectFrom("jobs as j")
+                .innerJoin("job_status as s", "s.id", "j.id")
+                .select(["j.id", "j.spec", "s.state"])
+                .where("j.id", "in", [...ids])
+                .execute(),
+            catch: storeError("jobs.queueRows"),
+          }).pipe(
+            Effect.map((rows) => {
+              const byId = new Map(rows.map((row) => [row.id, row]));
+              return ids.map((id) => {
+                const row = byId.get(id);
+                if (row === undefined) return undefined;
+                const spec = decodeJobSpec(row.spec);
+                const state = row.state as JobState;
+                return Either.isLeft(spec)
+                  ? undefined
+                  : { spec: spec.right, open: isTerminalJobState(state) ? undefined : state };
+              });
+            }),
+          ),
     list: (filter = {}) =>
       Effect.gen(function* () {
         const after = yield* decodeCursor(filter.cursor);
