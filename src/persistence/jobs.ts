@@ -24,6 +24,7 @@ import type { Effect } from "effect";
 import { Conflict, type InvalidInput, type NotFound } from "../domain/errors.ts";
 import type { Job, JobResult } from "../domain/job.ts";
 import type { JobSpec } from "../domain/job-spec.ts";
+import type { JobId } from "../domain/ids.ts";
 import { jobStates, isTerminalJobState, type JobState } from "../domain/job-state.ts";
 import type { StoreError } from "./errors.ts";
 import type { SnapshotRecord } from "./snapshots.ts";
@@ -69,6 +70,14 @@ export interface QueueRow {
   readonly open: JobState | undefined;
 }
 
+/** An unfinished job as recovery needs it: no status details (attempts, history, result). */
+export interface OpenRow {
+  readonly id: JobId;
+  readonly spec: JobSpec;
+  readonly createdAt: number;
+  readonly state: JobState;
+}
+
 export interface JobStore {
   readonly create: (job: Job, placed?: SnapshotRecord) => Effect.Effect<CreateResult, StoreError>;
   /**
@@ -89,6 +98,20 @@ export interface JobStore {
     ids: ReadonlyArray<string>,
   ) => Effect.Effect<ReadonlyArray<QueueRow | undefined>, StoreError>;
   readonly list: (filter?: JobFilter) => Effect.Effect<JobPage, InvalidInput | StoreError>;
+  /**
+   * Unfinished jobs in one of `states`, a page at a time in id order after `after`: what a
+   * starting supervisor reads of each (`OpenRow`), without decoding its status. A row that
+   * does not decode is skipped and quarantined, as `list` does. `next`: the last id of a full
+   * page, null after the last.
+   */
+  readonly openRows: (
+    states: ReadonlyArray<JobState>,
+    after: string | undefined,
+    limit: number,
+  ) => Effect.Effect<
+    { readonly rows: ReadonlyArray<OpenRow>; readonly next: string | null },
+    StoreError
+  >;
   /**
    * A finished job run again (redrive): its actor's new record (not done: `queued`, its history
    * kept) replaces the old one and the job leaves its final state, in one commit. Conflict

@@ -273,7 +273,7 @@ export const makeSupervisorCore = (options: {
     // entered when the job was created) is a function of that row: so the spawn commits
     // nothing, the actor's first snapshot is written with its first transition, and recovery
     // re-creates the same actor from the row (`snapshot === undefined` below).
-    const jobInput = (job: Job, spec: JobSpec = job.spec) => ({
+    const jobInput = (job: Pick<Job, "id" | "spec" | "createdAt">, spec: JobSpec = job.spec) => ({
       jobId: job.id,
       retry: spec.retry,
       timeoutMs: spec.timeoutMs ?? null,
@@ -282,7 +282,7 @@ export const makeSupervisorCore = (options: {
       runAt: dueAt(job),
       at: job.createdAt,
     });
-    const spawnJob = (job: Job, spec: JobSpec) =>
+    const spawnJob = (job: Pick<Job, "id" | "spec" | "createdAt">, spec: JobSpec) =>
       system.spawn(jobAddress(job.id), jobInput(job, spec), true).pipe(Effect.ignore);
 
     /**
@@ -425,12 +425,10 @@ export const makeSupervisorCore = (options: {
     yield* system.recover("worker", grace);
     const seen = unreadable;
     unreadable = undefined;
-    let cursor: string | undefined;
+    let after: string | undefined;
     do {
-      const page = yield* store.jobs
-        .list({ state: recoveredStates, limit: 1000, ...(cursor ? { cursor } : {}) })
-        .pipe(Effect.orDie);
-      for (const job of page.jobs) {
+      const page = yield* store.jobs.openRows(recoveredStates, after, 1000).pipe(Effect.orDie);
+      for (const job of page.rows) {
         // Every unfinished job's record was loaded by `system.recover` above (a row and its
         // record commit together): one not live now has none, and its row is its state.
         const address = jobAddress(job.id);
@@ -444,8 +442,8 @@ export const makeSupervisorCore = (options: {
         } else if (snapshot.context.workerId !== null)
           placedOn.set(job.id, snapshot.context.workerId);
       }
-      cursor = page.next ?? undefined;
-    } while (cursor !== undefined);
+      after = page.next ?? undefined;
+    } while (after !== undefined);
     // Each worker's jobs are what the job actors say (a worker actor does not commit every
     // job joining or leaving it).
     const onWorker = new Map<string, string[]>();

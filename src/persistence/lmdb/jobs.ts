@@ -15,6 +15,7 @@ import { Effect, Either } from "effect";
 import type { RootDatabase } from "lmdb";
 import { Conflict, NotFound } from "../../domain/errors.ts";
 import { decodeJobSpec } from "../../domain/decode.ts";
+import type { JobId } from "../../domain/ids.ts";
 import type { Job } from "../../domain/job.ts";
 import { defaultQueue } from "../../domain/queue.ts";
 import { isTerminalJobState, type JobState } from "../../domain/job-state.ts";
@@ -27,10 +28,11 @@ import {
   type CreateResult,
   type JobFilter,
   type JobStore,
+  type OpenRow,
 } from "../jobs.ts";
-import type { Quarantine } from "../quarantine.ts";
+import { corrupt, type Quarantine } from "../quarantine.ts";
 import type { Durable } from "./durable.ts";
-import { currentStatus, readJob, writeNewJob, type JobRow } from "./job-rows.ts";
+import { currentStatus, readJob, snapshotOf, writeNewJob, type JobRow } from "./job-rows.ts";
 import type { Databases } from "./layout.ts";
 import { after, before, mergeSorted } from "./merge.ts";
 import { prepareRecord, writeRecord, type PreparedRecord } from "./snapshots.ts";
@@ -124,6 +126,24 @@ export const makeLmdbJobStore = (
   const unwrap = <A>(e: Either.Either<A, StoreError>): A =>
     Either.getOrThrowWith(e, (error) => error);
 
+  /**
+   * An unfinished job as recovery needs it. A job whose actor committed a record has its status
+   * there: that is decoded as any read of the job would (a record a read would refuse is
+   * quarantined here too). A job with only its row has the status it was created with.
+   */
+  const openRowOf = (id: string, state: JobState, row: JobRow): OpenRow | undefined => {
+    if (snapshotOf(dbs, id) !== undefined) {
+      const job = unwrap(quarantine.skip(readJob(dbs, id, "jobs.openRows")));
+      return job && { id: job.id, spec: job.spec, createdAt: job.createdAt, state };
+    }
+    const spec = decodeJobSpec(row.spec);
+    if (Either.isRight(spec)) {
+      return { id: id as JobId, spec: spec.right, createdAt: row.createdAt, state };
+    }
+    quarantine.skip(Either.left(corrupt("jobs.openRows", "job", id, spec.left.message)));
+    return undefined;
+  };
+
   return {
     create: (job, placed) =>
       Effect.tryPromise({
@@ -165,6 +185,26 @@ export const makeLmdbJobStore = (
               : { spec: spec.right, open: dbs.jobsOpen.get(id) as JobState | undefined };
           }),
         catch: storeError("jobs.queueRows"),
+      }),
+    openRows: (states, after, limit) =>
+      Effect.try({
+        try: () => {
+          const rows: OpenRow[] = [];
+          let next: string | null = null;
+          for (const { key, value } of dbs.jobsOpen.getRange({ start: after ?? "" })) {
+            if (key === after || !states.includes(value as JobState)) continue;
+            if (rows.length === limit) {
+              next = rows[limit - 1]!.id;
+              break;
+            }
+            const row = dbs.jobs.get(key) as JobRow | undefined;
+            if (row === undefined) continue;
+            const open = openRowOf(key, value as JobState, row);
+            if (open !== undefined) rows.push(open);
+          }
+          return { rows, next };
+        },
+        catch: storeError("jobs.openRows"),
       }),
     list: (filter = {}) =>
       Effect.gen(function* () {

@@ -5,6 +5,7 @@
  */
 import { Effect, Either } from "effect";
 import { NotFound } from "../../domain/errors.ts";
+import type { JobId } from "../../domain/ids.ts";
 import type { Job } from "../../domain/job.ts";
 import { isTerminalJobState, type JobState } from "../../domain/job-state.ts";
 import { decodeCursor, pageLimit, pageOf } from "../cursor.ts";
@@ -92,6 +93,25 @@ export const makeMemoryJobStore = (quarantine = new Quarantine()): MemoryJobStor
           return { spec: row.head.spec, open: isTerminalJobState(state) ? undefined : state };
         }),
       ),
+    openRows: (states, after, limit) =>
+      Effect.sync(() => {
+        const ids = [...rows.keys()]
+          .filter(
+            (id) =>
+              (after === undefined || id > after) && states.includes(rows.get(id)!.status.state),
+          )
+          .sort();
+        const page = ids.slice(0, limit).map((id) => {
+          const { head, status } = rows.get(id)!;
+          return {
+            id: id as JobId,
+            spec: head.spec,
+            createdAt: head.createdAt,
+            state: status.state,
+          };
+        });
+        return { rows: page, next: ids.length > limit ? page.at(-1)!.id : null };
+      }),
     list: (filter = {}) =>
       Effect.gen(function* () {
         const after = yield* decodeCursor(filter.cursor);

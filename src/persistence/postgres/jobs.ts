@@ -14,7 +14,7 @@ import { storeError, type StoreError } from "../errors.ts";
 import { makeGroupCommit } from "../group-commit.ts";
 import { statusOf, statusOfSnapshot } from "../job-status.ts";
 import type { SnapshotRecord } from "../snapshots.ts";
-import { notFinished, type CreateResult, type JobStore } from "../jobs.ts";
+import { notFinished, type CreateResult, type JobStore, type OpenRow } from "../jobs.ts";
 import { isTerminalJobState, terminalJobStates, type JobState } from "../../domain/job-state.ts";
 import { decodeJobSpec } from "../../domain/decode.ts";
 import {
@@ -181,6 +181,34 @@ export const makePostgresJobStore = (
               });
             }),
           ),
+    openRows: (states, after, limit) =>
+      Effect.tryPromise({
+        try: () => {
+          let q = selectJobs(db)
+            .where("s.state", "in", states.length === 0 ? [""] : [...states])
+            .orderBy("j.id")
+            .limit(limit + 1);
+          if (after !== undefined) q = q.where("j.id", ">", after);
+          return q.execute();
+        },
+        catch: storeError("jobs.openRows"),
+      }).pipe(
+        Effect.flatMap((found) =>
+          Effect.forEach(found.slice(0, limit), (r) =>
+            quarantine.skip(jobOfRow("jobs.openRows", r)),
+          ).pipe(
+            Effect.map((jobs) => ({
+              rows: present(jobs).map((j): OpenRow => ({
+                id: j.id,
+                spec: j.spec,
+                createdAt: j.createdAt,
+                state: j.state,
+              })),
+              next: found.length > limit ? found[limit - 1]!.id : null,
+            })),
+          ),
+        ),
+      ),
     list: (filter = {}) =>
       Effect.gen(function* () {
         const after = yield* decodeCursor(filter.cursor);
