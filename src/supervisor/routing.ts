@@ -34,7 +34,7 @@ export interface RoutingContext {
   ) => void;
   /**
    * A job queued whose spec is not in memory (a delayed job come due: its actor was parked):
-   * read it, then queue the job if it is still `queued`.
+   * read its row back (with the others of the round), then queue the job unless it ended.
    */
   readonly queueFromStore: (jobId: string, at: number) => void;
 }
