@@ -19,6 +19,25 @@ describe("internSpec", () => {
     expect(x.handler).not.toBe(y.handler);
   });
 
+  it("shares one frozen copy of a command that many specs run", () => {
+    const run = { argv: ["make", "test"], env: { CI: "1" } };
+    const [a, b] = ["a", "b"].map((name) => jobSpec({ name, command: structuredClone(run) }));
+    const [x, y] = [internSpec(a!), internSpec(b!)];
+    expect(x).toStrictEqual(a);
+    expect(Object.keys(x)).toEqual(Object.keys(a!));
+    expect(x.command).toBe(y.command);
+    expect(Object.isFrozen(x.command)).toBe(true);
+    expect(Object.isFrozen(x.command!.argv)).toBe(true);
+    expect(Object.isFrozen(x.command!.env)).toBe(true);
+    const other = internSpec(jobSpec({ name: "c", command: { argv: ["make", "lint"] } }));
+    expect(other.command).not.toBe(x.command);
+    expect(other.command!.argv).toEqual(["make", "lint"]);
+    // A handler job has no command, and gains none.
+    expect("command" in internSpec(jobSpec({ name: "h", handler: { name: "h", input: 1 } }))).toBe(
+      false,
+    );
+  });
+
   it("keeps parts with different values apart", () => {
     const a = internSpec(jobSpec({ name: "a", command: { argv: ["true"] }, labels: { k: "1" } }));
     const b = internSpec(jobSpec({ name: "b", command: { argv: ["true"] }, labels: { k: "2" } }));

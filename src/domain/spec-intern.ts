@@ -1,7 +1,7 @@
 /**
  * Shared parts for the specs a supervisor holds while their jobs wait: a million queued jobs
- * mostly ask for the same resources, labels, constraints and retry policy, and each decoded
- * spec has its own copy of them (four objects a job). `internSpec` returns the spec with those
+ * mostly ask for the same resources, labels, constraints and retry policy, and often run the
+ * same command, and each decoded spec has its own copy of them (five objects and more a job). `internSpec` returns the spec with those
  * parts replaced by one shared, frozen instance per distinct value — the same values, so nothing
  * that reads a spec can tell. The tables are bounded: past `maxEntries` distinct values a part
  * is kept as it is.
@@ -13,7 +13,10 @@ const maxEntries = 4096;
 class Table<T extends object> {
   private readonly entries = new Map<string, T>();
 
-  constructor(private readonly keyOf: (value: T) => string | undefined) {}
+  constructor(
+    private readonly keyOf: (value: T) => string | undefined,
+    private readonly freeze: (value: T) => T = Object.freeze,
+  ) {}
 
   intern(value: T): T {
     const key = this.keyOf(value);
@@ -21,7 +24,7 @@ class Table<T extends object> {
     const known = this.entries.get(key);
     if (known !== undefined) return known;
     if (this.entries.size >= maxEntries) return value;
-    this.entries.set(key, Object.freeze(value));
+    this.entries.set(key, this.freeze(value));
     return value;
   }
 }
@@ -30,6 +33,7 @@ type Resources = JobSpec["resources"];
 type Labels = JobSpec["labels"];
 type Constraints = JobSpec["constraints"];
 type Retry = JobSpec["retry"];
+type Command = NonNullable<JobSpec["command"]>;
 
 const resources = new Table<Resources>((r) => `${r.cpuMillis}/${r.memoryMb}/${r.gpus}`);
 const retries = new Table<Retry>(
@@ -42,12 +46,24 @@ const small = (value: object): string | undefined => {
 };
 const labels = new Table<Labels>(small);
 const constraints = new Table<Constraints>(small);
+// A command, frozen through (its argv and env are shared too).
+const commands = new Table<Command>(small, (c) => {
+  for (const part of Object.values(c)) if (typeof part === "object") Object.freeze(part);
+  return Object.freeze(c);
+});
 
 /** `spec` with its common parts shared (see the header); the spec object itself is new. */
-export const internSpec = (spec: JobSpec): JobSpec => ({
-  ...spec,
-  resources: resources.intern(spec.resources),
-  labels: labels.intern(spec.labels),
-  constraints: constraints.intern(spec.constraints),
-  retry: retries.intern(spec.retry),
-});
+export const internSpec = (spec: JobSpec): JobSpec => {
+  const shared = {
+    ...spec,
+    resources: resources.intern(spec.resources),
+    labels: labels.intern(spec.labels),
+    constraints: constraints.intern(spec.constraints),
+    retry: retries.intern(spec.retry),
+  };
+  // Its key stays where it was (the spread put it there): only its value is swapped.
+  if (spec.command !== undefined) {
+    (shared as { command: Command }).command = commands.intern(spec.command);
+  }
+  return shared;
+};
