@@ -360,14 +360,12 @@ export class Cells {
 
   /** A tick out of a state whose timer's step may go out before its commit (`eagerTicksIn`). */
   private eagerTick(cell: Cell, message: unknown): boolean {
-    const states = cell.driver.behaviour.eagerTicksIn;
     return (
-      states !== undefined &&
       !cell.dirty &&
       !cell.unsaved &&
       cell.inFlight === 0 &&
       this.ticks.has(message as object) &&
-      states.includes((cell.snapshot as { value?: unknown }).value as string)
+      inState(cell, cell.driver.behaviour.eagerTicksIn)
     );
   }
 
@@ -517,12 +515,7 @@ export class Cells {
   }
 
   private rests(cell: Cell): boolean {
-    const states = cell.driver.behaviour.restsIn;
-    return (
-      states !== undefined &&
-      !cell.unsaved &&
-      states.includes((cell.snapshot as { value?: unknown }).value as string)
-    );
+    return !cell.unsaved && inState(cell, cell.driver.behaviour.restsIn);
   }
 
   /**
@@ -591,6 +584,10 @@ export class Cells {
 }
 
 /** What the timer does for one due entry: a tick, a restart, or a load of a passivated actor. */
+/** The cell's live snapshot is in one of `states` (a flat machine's value is its state). */
+const inState = (cell: Cell, states: ReadonlyArray<string> | undefined): boolean =>
+  states !== undefined && states.includes((cell.snapshot as { value?: unknown }).value as string);
+
 export const fireDue = (cells: Cells, address: string, at: number, now: number): void => {
   const cell = cells.cells.get(address);
   if (cell === undefined) {

@@ -200,14 +200,18 @@ export const makeActorSystem = <K extends Kinds>(
       timerCheck();
     };
 
+    /** Hands the actors' effects to the system's owner, in order. */
+    const perform = (effects: ReadonlyArray<readonly [string, unknown]>) => {
+      if (options.onEffect)
+        for (const [from, e] of effects) options.onEffect(from, e as KindEffect<K>);
+    };
+
     const commits = makeCommits(
       options.store,
       Runtime.runFork(yield* Effect.runtime<never>()),
       (batch) => {
         cells.committed(batch);
-        if (options.onEffect) {
-          for (const [from, e] of batch.effects) options.onEffect(from, e as KindEffect<K>);
-        }
+        perform(batch.effects);
         for (const [reply, answer] of batch.answers) {
           // A caller's callback that throws must not keep the later answers from going out.
           try {
@@ -255,9 +259,7 @@ export const makeActorSystem = <K extends Kinds>(
       cells.round(now());
       const batch = cells.takeBatch();
       if (batch !== undefined) commits.submit(batch);
-      const eager = cells.takeEager();
-      if (options.onEffect)
-        for (const [from, e] of eager) options.onEffect(from, e as KindEffect<K>);
+      perform(cells.takeEager());
     }).pipe(Effect.uninterruptible);
 
     /**
