@@ -29,4 +29,4 @@ VOLUME ["/var/lib/hodei"]
 EXPOSE 8080 50051
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
   CMD ["node", "-e", "const port = (process.env.HODEI_HTTP_ADDR || ':8080').split(':').pop(); require('http').get('http://127.0.0.1:' + port + '/ready', (r) => process.exit(r.statusCode === 200 ? 0 : 1)).on('error', () => process.exit(1))"]
-CMD ["node", "--max-semi-space-size=64", "/opt/hodei/node_modules/hodei/bin/hodei.mjs", "serve"]
+CMD ["node", "--max-semi-space-size=16", "/opt/hodei/node_modules/hodei/bin/hodei.mjs", "serve"]

@@ -1,8 +1,11 @@
-#!/usr/bin/env -S node --max-semi-space-size=64
-// --max-semi-space-size=64: a young generation of up to 64 MiB a half, not 16. The supervisor
-// allocates short-lived objects for every job; with the larger nursery fewer of them survive a
-// scavenge into the old generation, and it spends ~15% less CPU per job (bench/hwp.ts's
-// core-only run, measured A/B). Memory it may take: 3 × 48 MiB more at most, when busy.
+#!/usr/bin/env -S node --max-semi-space-size=16
+// --max-semi-space-size=16: a young generation of 16 MiB a half (V8's own default on Node 20,
+// pinned because it is a measured choice). A scavenge pauses the process while it copies what
+// survives, and the longer between scavenges the more survives: with 64 MiB, pauses of 11-18 ms
+// every ~0.6 s were most of the tail of delayed jobs' fire lag (p99 12-15 ms against 7-10 at 16,
+// `npm run bench -- schedules`) and of submit-to-start (p99 9-11 ms against 6-7), and the whole
+// loop ran no faster (4,749-5,158 handler jobs/s against 5,383-5,465, `npm run bench -- hwp`).
+// Only the core alone, with nothing else running, spends ~10% more CPU per job at 16.
 // The `hodei` command: the compiled CLI in dist/ (`npm run build`; `npm ci` and `npm start` in
 // a clone build it). A clone that was never built gets one line saying so, not a stack trace.
 const main = new URL("../dist/cli/main.js", import.meta.url);
