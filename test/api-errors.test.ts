@@ -9,6 +9,7 @@ import { connect } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { ErrorBody } from "../src/api/errors.ts";
 import { normalizeApiOptions } from "../src/api/options.ts";
+import { pipeline } from "../src/pipeline/dag.ts";
 import { adminToken, command, startApi, type Harness } from "./api-harness.ts";
 
 let h: Harness;
@@ -70,6 +71,49 @@ describe("API errors", () => {
     await expectError(h.fetch("/api/v1/jobs/batch", post({ jobs: [] })), 400, "invalid_input");
     await expectError(h.fetch("/api/v1/jobs/batch", post([command("a")])), 400, "invalid_input");
     expect(await jobCount(h)).toBe(0);
+  });
+
+  it("400: a body nested deeper than 64 levels, on every route that reads one, before anything walks it; nothing changes", async () => {
+    h = await startApi({
+      pipelines: [pipeline("ci").step("build", { command: { argv: ["true"] } })],
+    });
+    const run = await h.json("/api/v1/pipelines/ci/runs", { method: "POST", body: "{}" });
+    await h.run(h.core.settled);
+    const ids: Record<string, string> = { id: run.body.id, name: "ci" };
+    const nested = (levels: number) => `${"[".repeat(levels)}${"]".repeat(levels)}`;
+    const doc = (await h.json("/api/v1/openapi.json")).body as {
+      paths: Record<string, Record<string, { requestBody?: unknown }>>;
+    };
+    const withBody = Object.entries(doc.paths).flatMap(([template, item]) =>
+      Object.entries(item)
+        .filter(([, op]) => op.requestBody !== undefined)
+        .map(
+          ([method]) =>
+            [
+              method.toUpperCase(),
+              template.replace(/\{(\w+)\}/g, (_, p: string) => ids[p]!),
+            ] as const,
+        ),
+    );
+    expect(withBody.length).toBeGreaterThan(5);
+    const commits = h.store.stats().commits;
+    // 30,000 levels: valid JSON, 60 KB, and deep enough to overflow a recursive walk (an
+    // error message quoting it did, and the request was never answered).
+    for (const [method, path] of withBody) {
+      const r = await expectError(
+        h.fetch(path, { method, body: nested(30_000) }),
+        400,
+        "invalid_input",
+      );
+      expect(r.body.error.message, `${method} ${path}`).toContain("nested at most 64 levels");
+    }
+    expect(h.store.stats().commits).toBe(commits);
+    // 64 levels are parsed and refused by the schema, 65 by their depth.
+    const at64 = await expectError(h.fetch("/api/v1/jobs", post(nested(64))), 400, "invalid_input");
+    expect(at64.body.error.message).not.toContain("nested");
+    const at65 = await expectError(h.fetch("/api/v1/jobs", post(nested(65))), 400, "invalid_input");
+    expect(at65.body.error.message).toContain("nested at most 64 levels");
+    expect(await jobCount(h)).toBe(1);
   });
 
   it("400: bad query parameters, each named", async () => {

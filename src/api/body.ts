@@ -9,6 +9,7 @@
  *   a client that goes on past `discardLimit` is answered at once and disconnected.
  */
 import type { IncomingMessage } from "node:http";
+import { Limits } from "../domain/primitives.ts";
 import { ApiFailure } from "./errors.ts";
 
 export type BodyResult =
@@ -75,24 +76,37 @@ export const readBody = (
 
 const loneSurrogate = /\p{Cs}/u;
 
+/** What is wrong with a parsed body's shape, and where. */
+type Flaw = { readonly path: string; readonly flaw: "surrogate" | "depth" };
+
 /**
- * The path of the first string (key or value) holding a lone UTF-16 surrogate — which JSON's
- * `\ud800` escapes can make, and which is no text: it cannot be written as UTF-8, so it would
- * break a store, a log line or an agent further on. Undefined when all text is well formed.
+ * The first flaw of a parsed body: a string (key or value) holding a lone UTF-16 surrogate —
+ * which JSON's `\ud800` escapes can make, and which is no text: it cannot be written as UTF-8,
+ * so it would break a store, a log line or an agent further on — or nesting deeper than
+ * `Limits.jsonDepth` (64): such a body — 30,000 nested arrays is valid JSON — would overflow the
+ * stack of any recursive walk after it (a schema's error quoting it did, and the request was
+ * never answered). Undefined when there is none. Its own recursion stops at that depth.
  */
-export const illFormedText = (value: unknown, path = ""): string | undefined => {
-  if (typeof value === "string") return loneSurrogate.test(value) ? path : undefined;
+const flawOf = (value: unknown, path: string, depth: number): Flaw | undefined => {
+  if (typeof value === "string")
+    return loneSurrogate.test(value) ? { path, flaw: "surrogate" } : undefined;
   if (typeof value !== "object" || value === null) return undefined;
+  if (depth >= Limits.jsonDepth) return { path, flaw: "depth" };
   for (const [key, item] of Object.entries(value)) {
     const at = path === "" ? key : `${path}.${key}`;
-    if (loneSurrogate.test(key)) return at;
-    const found = illFormedText(item, at);
+    if (loneSurrogate.test(key)) return { path: at, flaw: "surrogate" };
+    const found = flawOf(item, at, depth + 1);
     if (found !== undefined) return found;
   }
   return undefined;
 };
 
-/** JSON.parse, with a 400 that says where the text broke. */
+const flawMessage = {
+  surrogate: "Expected well-formed text, actual a string with a lone UTF-16 surrogate",
+  depth: `Expected JSON nested at most ${Limits.jsonDepth} levels deep`,
+} as const;
+
+/** JSON.parse, with a 400 that says where the text broke or what of its shape is refused. */
 export const parseJson = (
   text: string,
 ): { ok: true; value: unknown } | { ok: false; failure: ApiFailure } => {
@@ -104,17 +118,9 @@ export const parseJson = (
       ]),
     };
   }
+  let value: unknown;
   try {
-    const value = JSON.parse(text) as unknown;
-    const bad = illFormedText(value);
-    if (bad === undefined) return { ok: true, value };
-    const message = "Expected well-formed text, actual a string with a lone UTF-16 surrogate";
-    return {
-      ok: false,
-      failure: new ApiFailure(400, "invalid_input", `${bad || "the body"}: ${message}`, [
-        { path: bad, message },
-      ]),
-    };
+    value = JSON.parse(text) as unknown;
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
     return {
@@ -124,4 +130,13 @@ export const parseJson = (
       ]),
     };
   }
+  const bad = flawOf(value, "", 0);
+  if (bad === undefined) return { ok: true, value };
+  const message = flawMessage[bad.flaw];
+  return {
+    ok: false,
+    failure: new ApiFailure(400, "invalid_input", `${bad.path || "the body"}: ${message}`, [
+      { path: bad.path, message },
+    ]),
+  };
 };
