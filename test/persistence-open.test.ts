@@ -4,7 +4,7 @@
  * a clear StoreUnusable, and leaves it exactly as it was. What is ours opens again intact.
  */
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Effect } from "effect";
 import { open } from "lmdb";
@@ -101,6 +101,29 @@ describe("opening an LMDB data directory", () => {
       ),
     );
     expect(again).toEqual(job);
+  });
+
+  it("takes a directory whose name has a dot (`mktemp -d`'s tmp.XXXX, store.v1), new or existing", async () => {
+    // LMDB reads a path with an extension as a file; Hodei's is always a directory.
+    for (const path of [join(dir(), "store.v1"), join(dir(), "tmp.aB3dE9")]) {
+      for (const existing of [false, true]) {
+        const at = existing ? `${path}-existing` : path;
+        if (existing) mkdirSync(at);
+        const job = makeJob();
+        await Effect.runPromise(
+          openLmdbStore({ path: at }).pipe(
+            Effect.flatMap((s) => s.jobs.create(job).pipe(Effect.zipRight(s.close))),
+          ),
+        );
+        expect(readdirSync(at)).toContain("data.mdb");
+        const again = await Effect.runPromise(
+          openLmdbStore({ path: at }).pipe(
+            Effect.flatMap((s) => s.jobs.get(job.id).pipe(Effect.zipLeft(s.close))),
+          ),
+        );
+        expect(again).toEqual(job);
+      }
+    }
   });
 });
 

@@ -106,7 +106,9 @@ export const openLmdbEnvironment = (path: string): Effect.Effect<OpenedLmdb, Sto
       const unlock = lockDirectory(dir);
       let root: RootDatabase | undefined;
       try {
-        root = open({ path: dir, maxDbs: 24 });
+        // A directory always: lmdb-js takes a path with an extension (`store.v1`, mktemp's
+        // `tmp.XXXX`) for a file unless told.
+        root = open({ path: dir, noSubdir: false, maxDbs: 24 });
         if (existed) checkMarker(root);
         const dbs = openDatabases(root);
         if (dbs.meta.get("format") === undefined) dbs.meta.putSync("format", formatMarker);
