@@ -7,7 +7,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { createServer, type Server } from "node:net";
-import { writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { WorkerSummary } from "../src/api/schemas.ts";
@@ -60,6 +60,27 @@ describe("hodei serve", { timeout: 120_000 }, () => {
     } finally {
       busy.close();
     }
+  });
+
+  it("names a data directory it cannot use in one line, and exits 2, touching nothing", () => {
+    const dir = join(tempDir("hodei-serve-"), "not-hodei");
+    mkdirSync(dir);
+    writeFileSync(join(dir, "notes.txt"), "mine");
+    const r = hodeiRaw(
+      "serve",
+      "--http",
+      "127.0.0.1:0",
+      "--grpc",
+      "127.0.0.1:0",
+      "--data-dir",
+      dir,
+    );
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(
+      `hodei: cannot use the store at ${dir}: it holds files that are not Hodei's ("notes.txt")`,
+    );
+    expect(r.stderr).not.toMatch(/unexpected error|\n\s+at /);
+    expect(readdirSync(dir)).toEqual(["notes.txt"]);
   });
 
   it("names each bad setting as it was given, flag or variable, and exits 2", () => {

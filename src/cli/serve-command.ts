@@ -2,7 +2,8 @@
  * `hodei serve`: the supervisor. Its flags are the settings of the config schema (config.ts,
  * through config-docs.ts), so `--help`, `hodei config --print-defaults` and the README's table
  * say the same; secrets have no flag (only HODEI_* variables or the file). A bad setting, an
- * address in use or a pipelines module that exports none exits 2 with the reason.
+ * address in use, a store it cannot use or a pipelines module that exports none exits 2 with
+ * the reason.
  */
 import { randomBytes } from "node:crypto";
 import { Option, type Command } from "commander";
@@ -85,13 +86,14 @@ export const registerServe = (program: Command): void => {
         "hodei: no HODEI_WORKER_TOKEN or HODEI_JWT_SECRET set: only local agents can connect\n",
       );
     }
-    const { storeHeldIn } = await import("../persistence/errors.ts");
+    const { storeUnusableIn } = await import("../persistence/errors.ts");
     await serve(c, httpStarter, pipelines).catch((e: unknown) => {
       // An Effect failure arrives wrapped in a FiberFailure; its cause is what to act on.
       const cause = Runtime.isFiberFailure(e) ? Cause.squash(e[Runtime.FiberFailureCauseId]) : e;
-      // Another supervisor holds the store (one supervisor per store), or a setting the
+      // A store it cannot use (another supervisor holds it, a directory of other files,
+      // another application's or format's data, a database it cannot reach) or a setting the
       // operator must fix: one line, exit 2.
-      const problem = storeHeldIn(e)?.message ?? startupProblem(cause);
+      const problem = storeUnusableIn(e)?.message ?? startupProblem(cause);
       if (problem === undefined) throw e;
       process.stderr.write(`hodei: ${problem}\n`);
       process.exit(exitCodes.usage);

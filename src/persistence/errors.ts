@@ -41,12 +41,12 @@ export const storeError =
     cause instanceof StoreError ? cause : new StoreError({ operation, cause });
 
 /**
- * The StoreUnusable an error carries when it says the store is held by another supervisor:
- * the error itself, or the failure a FiberFailure wraps (`Effect.runPromise` rejects with one).
+ * The StoreUnusable an error carries: the error itself, or the failure a FiberFailure wraps
+ * (`Effect.runPromise` rejects with one).
  */
-export const storeHeldIn = (e: unknown): StoreUnusable | undefined => {
+export const storeUnusableIn = (e: unknown): StoreUnusable | undefined => {
   const failure = Runtime.isFiberFailure(e)
     ? Option.getOrUndefined(Cause.failureOption(e[Runtime.FiberFailureCauseId]))
     : e;
-  return failure instanceof StoreUnusable && failure.held === true ? failure : undefined;
+  return failure instanceof StoreUnusable ? failure : undefined;
 };
