@@ -1,10 +1,10 @@
 /**
  * Shared parts for the specs a supervisor holds while their jobs wait: a million queued jobs
  * mostly ask for the same resources, labels, constraints and retry policy, and often run the
- * same command, and each decoded spec has its own copy of them (five objects and more a job). `internSpec` returns the spec with those
- * parts replaced by one shared, frozen instance per distinct value — the same values, so nothing
- * that reads a spec can tell. The tables are bounded: past `maxEntries` distinct values a part
- * is kept as it is.
+ * same command, and each decoded spec has its own copy of them (five objects and more a job).
+ * `internSpec` returns the spec with those parts replaced by one shared, frozen instance per
+ * distinct value — the same values, so nothing that reads a spec can tell. The tables are
+ * bounded: past `maxEntries` distinct values a part is kept as it is.
  */
 import type { JobSpec } from "./job-spec.ts";
 

@@ -583,11 +583,11 @@ export class Cells {
   }
 }
 
-/** What the timer does for one due entry: a tick, a restart, or a load of a passivated actor. */
 /** The cell's live snapshot is in one of `states` (a flat machine's value is its state). */
 const inState = (cell: Cell, states: ReadonlyArray<string> | undefined): boolean =>
   states !== undefined && states.includes((cell.snapshot as { value?: unknown }).value as string);
 
+/** What the timer does for one due entry: a tick, a restart, or a load of a passivated actor. */
 export const fireDue = (cells: Cells, address: string, at: number, now: number): void => {
   const cell = cells.cells.get(address);
   if (cell === undefined) {
