@@ -48,7 +48,16 @@ export type JobMessage =
   /** The agent confirms that a cancelled attempt has stopped. */
   | { readonly type: "cancelled"; readonly at: number; readonly attempt: number }
   | { readonly type: "cancel"; readonly at: number; readonly reason?: string }
-  | { readonly type: "worker_lost"; readonly at: number; readonly workerId: string }
+  | {
+      readonly type: "worker_lost";
+      readonly at: number;
+      readonly workerId: string;
+      /**
+       * The worker came back (a new session) and does not report this attempt: it is not
+       * running there, so there is no return to wait for (`lostGraceMs`).
+       */
+      readonly returned?: boolean;
+    }
   /**
    * The worker came back (a new session) and reports this attempt as running, or finished
    * with its result not yet acknowledged. Refused (so the agent is told to stop it) unless it

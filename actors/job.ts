@@ -132,7 +132,11 @@ const resultOf = (c: JobContext, event: JobMessage): JobResult => {
   return {
     exitCode: null,
     output: null,
-    error: lost ? endedBy.worker_lost! : (endedBy[event.type] ?? event.type),
+    error: returnedWithout(event)
+      ? "its worker came back without it (the agent no longer ran it)"
+      : lost
+        ? endedBy.worker_lost!
+        : (endedBy[event.type] ?? event.type),
   };
 };
 
@@ -288,6 +292,9 @@ const deadlinePassed = (c: JobContext, event: JobMessage): boolean =>
 const onThisWorker = (c: JobContext, event: JobMessage): boolean =>
   (event.type === "worker_lost" || event.type === "reattached") && event.workerId === c.workerId;
 const workerIsLost = (c: JobContext): boolean => c.workerLostAt !== null;
+/** Released by its worker's new session, which does not run it (see `worker_lost`). */
+const returnedWithout = (event: JobMessage): boolean =>
+  event.type === "worker_lost" && event.returned === true;
 
 export const jobMachine = setup({
   types: {
@@ -314,6 +321,9 @@ export const jobMachine = setup({
       deadlinePassed(context, event) && workerIsLost(context),
     onThisWorkerCanRetry: ({ context, event }) =>
       onThisWorker(context, event) && canRetry(context, event),
+    /** Its worker came back without it: nothing to wait for, whatever attempt this is. */
+    onThisWorkerReturnedWithout: ({ context, event }) =>
+      onThisWorker(context, event) && returnedWithout(event),
     onThisWorkerNotYetLost: ({ context, event }) =>
       onThisWorker(context, event) && !workerIsLost(context),
     /** Its `runAt` is still ahead when it is created. */
@@ -437,6 +447,7 @@ export const jobMachine = setup({
         ],
         worker_lost: [
           { guard: "onThisWorkerCanRetry", target: "attemptEnded" },
+          { guard: "onThisWorkerReturnedWithout", target: "attemptEnded" },
           { guard: "onThisWorkerNotYetLost", actions: "awaitWorker" },
         ],
         reattached: { guard: "currentAttemptOnThisWorker", actions: "rejoin" },

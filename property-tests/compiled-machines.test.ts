@@ -159,7 +159,10 @@ const anyJobMessage: fc.Arbitrary<(now: number) => JobMake> = fc
       case "tick":
         return { type, at: now };
       case "worker_lost":
-        return { type, at: now, workerId };
+        // Its worker lost, or back in a new session without it (`returned`).
+        return now % 2 === 0
+          ? { type, at: now, workerId }
+          : { type, at: now, workerId, returned: true };
       case "reattached":
         return { type, at: now, workerId, attempt };
       case "recovered":
@@ -186,7 +189,14 @@ const nextJobMessage: fc.Arbitrary<(now: number) => JobMake> = fc
           { type: "failed", at: now, attempt, error: "x" } as const,
           { type: "timed_out", at: now, attempt } as const,
           { type: "cancel", at: now } as const,
-          { type: "worker_lost", at: now, workerId: c.workerId ?? "w1" } as const,
+          now % 2 === 0
+            ? ({ type: "worker_lost", at: now, workerId: c.workerId ?? "w1" } as const)
+            : ({
+                type: "worker_lost",
+                at: now,
+                workerId: c.workerId ?? "w1",
+                returned: true,
+              } as const),
           { type: "tick", at: due } as const,
         ][pick]!;
       case "cancelling":

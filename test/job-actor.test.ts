@@ -395,6 +395,29 @@ describe("job actor: worker lost while running", () => {
     expect(job.snap().context.result?.error).toBe("the worker was lost");
   });
 
+  it("on its last attempt, fails at once when its worker comes back without it, waiting or not", () => {
+    const error = "its worker came back without it (the agent no longer ran it)";
+    const fresh = running({ retry: { ...retry, maxAttempts: 1 }, lostGraceMs: 60_000 });
+    // Another worker's new session says nothing of this job.
+    expect(fresh.send({ type: "worker_lost", at: 30, workerId: "w9", returned: true })).toEqual([]);
+    const ended = fresh.send({ type: "worker_lost", at: 40, workerId: "w1", returned: true });
+    expect(transitioned(ended)).toEqual(["failed"]);
+    expect(fresh.snap().context.result?.error).toBe(error);
+
+    const waiting = running({ retry: { ...retry, maxAttempts: 1 }, lostGraceMs: 60_000 });
+    waiting.send({ type: "worker_lost", at: 40, workerId: "w1" });
+    expect(waiting.snap().value).toBe("running");
+    const back = waiting.send({ type: "worker_lost", at: 5_000, workerId: "w1", returned: true });
+    expect(transitioned(back)).toEqual(["failed"]);
+    expect(waiting.snap().context.result?.error).toBe(error);
+  });
+
+  it("with attempts left, is placed again when its worker comes back without it", () => {
+    const job = running({ retry: { ...retry, maxAttempts: 2 }, lostGraceMs: 60_000 });
+    const effects = job.send({ type: "worker_lost", at: 40, workerId: "w1", returned: true });
+    expect(transitioned(effects)).toEqual(["retry_wait"]);
+  });
+
   it("on its last attempt, ends as the agent says when the worker comes back", () => {
     const job = running({ retry: { ...retry, maxAttempts: 1 }, lostGraceMs: 60_000 });
     job.send({ type: "worker_lost", at: 40, workerId: "w1" });

@@ -141,6 +141,36 @@ describe("supervisor core", () => {
     }),
   );
 
+  it.scoped(
+    "ends a job at once when its agent reconnects without it: again with attempts left, failed on its last",
+    () =>
+      Effect.gen(function* () {
+        const { core, register, state, store } = yield* setup({ lostWorkerGraceMs: 60_000 });
+        const { workerId } = yield* register("agent-1");
+        const last = (yield* core.submit(spec("last"))).job;
+        const again = (yield* core.submit(spec("again", { retry: { maxAttempts: 2 } }))).job;
+        yield* core.settled;
+        yield* core.inbound.started(workerId, last.id, 1);
+        yield* core.inbound.started(workerId, again.id, 1);
+        // A new session of the same agent (it restarted) running neither.
+        yield* core.inbound.register({
+          workerId,
+          name: "agent-1",
+          capacity: capacity(),
+          labels: {},
+          handlers: [],
+          running: [],
+        });
+        yield* core.settled;
+        // No lost-worker grace to wait out: the worker is back, and its report is the truth.
+        expect(yield* state(last.id)).toBe("failed");
+        expect((yield* store.jobs.get(last.id)).result?.error).toBe(
+          "its worker came back without it (the agent no longer ran it)",
+        );
+        expect(yield* state(again.id)).toBe("retry_wait");
+      }),
+  );
+
   it.scoped("cancels a running job on its agent and ends cancelled when the agent confirms", () =>
     Effect.gen(function* () {
       const { core, cancelled, register, state } = yield* setup();

@@ -148,9 +148,15 @@ export const routeWorkerEffect = (ctx: RoutingContext, effect: WorkerEffect): vo
       }
       return;
     case "worker.reconciled":
-      // Jobs the supervisor had on this worker that the agent no longer runs: place them again.
+      // Jobs the supervisor had on this worker that the agent no longer runs: place them again,
+      // or end them on their last attempt (the worker is back: no return to wait for).
       for (const jobId of effect.released) {
-        ctx.toJob(jobId, { type: "worker_lost", at: effect.at, workerId: effect.workerId });
+        ctx.toJob(jobId, {
+          type: "worker_lost",
+          at: effect.at,
+          workerId: effect.workerId,
+          returned: true,
+        });
       }
       return;
     case "worker.drain":
