@@ -40,6 +40,13 @@ export interface WorkerContext {
   readonly history: ReadonlyArray<readonly [WorkerState, number]>;
 }
 
+/**
+ * The most history lines a worker keeps: its last changes. A worker that runs one job at a time
+ * turns busy and idle again for every job, so an unbounded history grew (and was copied) with
+ * every job it ever ran.
+ */
+export const workerHistoryLimit = 32;
+
 const at = (event: WorkerMessage | { type: string }): number =>
   "at" in event ? (event.at as number) : (event as unknown as { input: WorkerInput }).input.at;
 
@@ -102,7 +109,10 @@ export const workerMachine = setup({
   },
   actions: {
     record: assignAction((context, event, { state }: { state: WorkerState }) => ({
-      history: [...context.history, [state, at(event)] as const],
+      history: [
+        ...context.history.slice(1 - workerHistoryLimit),
+        [state, at(event)] as const,
+      ],
     })),
     announce: emitAction((context, event, { state }: { state: WorkerState }): WorkerEffect => ({
       type: "worker.transitioned",
@@ -192,7 +202,8 @@ export const workerMachine = setup({
       on: { ...connected, job_assigned: { target: "busy", actions: "addJob" } },
     },
     // One more job keeps it busy: no new history line, nothing announced, so a worker's
-    // history grows with its idle/busy changes, not with the jobs it runs.
+    // history follows its idle/busy changes, not the jobs it runs (and keeps the last
+    // `workerHistoryLimit` of them).
     busy: {
       entry: entered("busy"),
       on: {

@@ -6,6 +6,7 @@
 import { createActor } from "xstate";
 import { describe, expect, it, vi } from "vitest";
 import {
+  workerHistoryLimit,
   workerMachine,
   type WorkerEffect,
   type WorkerInput,
@@ -208,6 +209,19 @@ describe("worker actor: recovery", () => {
     const lines = worker.snap().context.history.length;
     expect(worker.send({ type: "job_assigned", at: 300, jobId: "b" })).toEqual([]);
     expect(worker.snap().context.history.length).toBe(lines);
+  });
+
+  it("keeps its last history lines, however many jobs it ran one at a time", () => {
+    const worker = connected();
+    for (let i = 0; i < 500; i++) {
+      worker.send({ type: "job_assigned", at: 1_000 + 2 * i, jobId: `j${i}` });
+      worker.send({ type: "job_finished", at: 1_001 + 2 * i, jobId: `j${i}` });
+    }
+    const history = worker.snap().context.history;
+    expect(history).toHaveLength(workerHistoryLimit);
+    expect(history.at(-1)).toEqual(["idle", 1_999]);
+    expect(history.at(-2)).toEqual(["busy", 1_998]);
+    expect(history[0]).toEqual(["busy", 1_999 - workerHistoryLimit + 1]);
   });
 });
 
