@@ -80,5 +80,16 @@ export const ulid = (now: number = Date.now()): string => {
   return timePart + String.fromCharCode.apply(null, randomCodes);
 };
 
+/** The millisecond an id of `ulid` was made in (its first ten characters); NaN for another string. */
+export const ulidTime = (id: string): number => {
+  let t = 0;
+  for (let i = 0; i < 10; i++) {
+    const v = ALPHABET.indexOf(id.charAt(i));
+    if (v < 0 || id.length !== 26) return Number.NaN;
+    t = t * 32 + v;
+  }
+  return t;
+};
+
 export const newJobId = (now?: number): JobId => ulid(now) as JobId;
 export const newPipelineRunId = (now?: number): PipelineRunId => ulid(now) as PipelineRunId;

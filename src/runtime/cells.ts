@@ -22,6 +22,7 @@ import { versionRefusal, type AnyBehaviour, type Driver } from "./behaviour.ts";
 import { Deadlines } from "./deadlines.ts";
 import { Mailbox } from "./mailbox.ts";
 import { decideRestart, type SupervisionPolicy } from "./supervision.ts";
+import { VirtualActors, type VirtualCodec } from "./virtual.ts";
 
 export interface Cell {
   readonly address: string;
@@ -90,7 +91,7 @@ export class Cells {
    * their initial state is made from — no cell, no snapshot. The first message makes one live
    * (`materialize`); until then an actor costs this entry. See `spawn`.
    */
-  readonly virtual = new Map<string, unknown>();
+  readonly virtual: VirtualActors;
   readonly deadlines = new Deadlines();
   private ready: Cell[] = [];
   private dirty: Cell[] = [];
@@ -112,7 +113,10 @@ export class Cells {
     private readonly mailboxCapacity: number,
     private readonly supervision: SupervisionPolicy,
     private readonly hooks: Hooks,
-  ) {}
+    codecs?: ReadonlyMap<string, VirtualCodec>,
+  ) {
+    this.virtual = new VirtualActors(codecs);
+  }
 
   /** Mail to run, actors to load, or changes not yet in a batch. */
   get hasWork(): boolean {
@@ -206,7 +210,6 @@ export class Cells {
 
   /** A virtual actor made live for its first message, from its input. */
   private materialize(address: string, driver: Driver<AnyBehaviour>, input: unknown, now: number) {
-    this.virtual.delete(address);
     const cell = this.newCell(address, driver, now);
     const snapshot = driver.initial(input as never).snapshot;
     this.live(cell, snapshot, driver.deadline(snapshot as never));
@@ -215,7 +218,7 @@ export class Cells {
 
   /** The initial snapshot of a virtual actor, without making it live. */
   virtualSnapshot(address: string): unknown {
-    const input = this.virtual.get(address);
+    const input = this.virtual.input(address);
     if (input === undefined) return undefined;
     return this.driverFor(address)?.initial(input as never).snapshot;
   }
@@ -271,7 +274,7 @@ export class Cells {
     if (cell === undefined) {
       const driver = this.driverFor(address);
       if (driver === undefined) return "unknown";
-      const input = this.virtual.get(address);
+      const input = this.virtual.take(address);
       cell =
         input === undefined
           ? this.activate(address, driver, now)

@@ -33,6 +33,7 @@ import { makeCommits } from "./commits.ts";
 
 export type { Answer, Prepared } from "./cells.ts";
 import { defaultSupervision, type SupervisionPolicy } from "./supervision.ts";
+import type { VirtualCodec } from "./virtual.ts";
 
 export class ActorExists extends Data.TaggedError("ActorExists")<{ readonly address: string }> {}
 export class ActorUnavailable extends Data.TaggedError("ActorUnavailable")<{
@@ -54,6 +55,11 @@ export interface ActorSystemOptions<K extends Kinds> {
   readonly onUnreadable?: (address: string, reason: string) => void;
   readonly mailboxCapacity?: number;
   readonly supervision?: SupervisionPolicy;
+  /**
+   * How a kind keeps its virtual actors (spawned `durable`, waiting for their first message)
+   * smaller than their input: see virtual.ts.
+   */
+  readonly virtualCodecs?: { readonly [k in keyof K]?: VirtualCodec };
   /** Live actors with no message for this long are passivated; `null` keeps them. */
   readonly passivateIdleAfterMs?: number | null;
 }
@@ -182,6 +188,11 @@ export const makeActorSystem = <K extends Kinds>(
         escalate: options.onEscalate ?? (() => {}),
         unreadable: options.onUnreadable ?? (() => {}),
       },
+      new Map(
+        Object.entries(options.virtualCodecs ?? {}).filter(
+          (e): e is [string, VirtualCodec] => e[1] !== undefined,
+        ),
+      ),
     );
     const work = Effect.unsafeMakeLatch(false);
     const timerChanged = Effect.unsafeMakeLatch(false);

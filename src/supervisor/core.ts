@@ -21,7 +21,7 @@ import { Effect, Either, Exit, Schedule, type Scope } from "effect";
 import type { Bus } from "../bus/index.ts";
 import { decodeJobSpec } from "../domain/decode.ts";
 import { Conflict, InvalidInput, NotFound } from "../domain/errors.ts";
-import { newJobId, type PipelineRunId } from "../domain/ids.ts";
+import { newJobId, type JobId, type PipelineRunId } from "../domain/ids.ts";
 import { newJob, type Job } from "../domain/job.ts";
 import type { JobSpec } from "../domain/job-spec.ts";
 import { dueAt } from "../domain/delay.ts";
@@ -62,6 +62,7 @@ import {
 } from "./routing.ts";
 import type { JobEffect } from "../../actors/job.ts";
 import type { Placement } from "../scheduler/scheduler.ts";
+import { jobVirtualCodec } from "./job-virtual.ts";
 import { makeSchedulerActor, type SchedulerActor } from "./scheduler-actor.ts";
 import { makeRedrive } from "./redrive.ts";
 import { makeSchedules, type Schedules } from "./schedules.ts";
@@ -246,6 +247,12 @@ export const makeSupervisorCore = (options: {
         store.quarantine.add(new CorruptRecord({ kind: "snapshot", id: address, reason }));
       },
       passivateIdleAfterMs: 5 * 60_000,
+      // A queued job's actor keeps no input: its spec (kept while it waits) and id give it.
+      virtualCodecs: {
+        job: jobVirtualCodec(specs, (id, spec, createdAt) =>
+          jobInput({ id: id as JobId, spec, createdAt }, spec),
+        ),
+      },
       onEffect: (from, effect) => {
         if (from.startsWith("job/")) routeJobEffect(routing, effect as never);
         else if (from.startsWith("pipeline/")) pipelines.onEffect(effect as never);
@@ -399,7 +406,9 @@ export const makeSupervisorCore = (options: {
                   }),
             );
           }
-          jobs.push(newJob(newJobId(system.now()), spec.right, system.now(), step));
+          // One clock reading: the id holds the creation time (job-virtual.ts counts on it).
+          const now = system.now();
+          jobs.push(newJob(newJobId(now), spec.right, now, step));
         }
         return Effect.succeed(jobs);
       });

@@ -1,0 +1,121 @@
+/**
+ * Virtual actors (src/runtime/virtual.ts) and the job kind's codec (src/supervisor/job-virtual.ts):
+ * what a queued job's virtual actor keeps, and that it gives back the very input it was given.
+ */
+import { describe, expect, it } from "vitest";
+import type { JobInput } from "../actors/job.ts";
+import { newJobId, ulid, ulidTime } from "../src/domain/ids.ts";
+import type { JobSpec } from "../src/domain/job-spec.ts";
+import { VirtualActors, type VirtualCodec } from "../src/runtime/virtual.ts";
+import { jobVirtualCodec } from "../src/supervisor/job-virtual.ts";
+
+const retry = {
+  maxAttempts: 2,
+  initialDelayMs: 1_000,
+  multiplier: 2,
+  maxDelayMs: 60_000,
+  jitter: 0,
+};
+const spec = { name: "s", retry, timeoutMs: 5_000 } as unknown as JobSpec;
+const inputOf = (jobId: string, s: JobSpec, createdAt: number): JobInput => ({
+  jobId,
+  retry: s.retry,
+  timeoutMs: s.timeoutMs ?? null,
+  cancelGraceMs: 10_000,
+  lostGraceMs: 60_000,
+  runAt: null,
+  at: createdAt,
+});
+
+const setup = () => {
+  const specs = new Map<string, JobSpec>();
+  const packed: unknown[] = [];
+  const codec = jobVirtualCodec(specs, inputOf);
+  const spy: VirtualCodec = {
+    ...codec,
+    pack: (id, input) => {
+      const p = codec.pack(id, input);
+      packed.push(p);
+      return p;
+    },
+  };
+  return { specs, packed, virtual: new VirtualActors(new Map([["job", spy]])) };
+};
+
+describe("ulidTime", () => {
+  it("reads back the millisecond an id was made in", () => {
+    for (const t of [0, 1, 1_765_000_000_123, 2 ** 48 - 1]) expect(ulidTime(ulid(t + 0))).toBe(t);
+    expect(ulidTime("not-an-id")).toBeNaN();
+    expect(ulidTime("01JABCDEFGHJKMNPQRSTVWXYZ!")).toBe(ulidTime("01JABCDEFGHJKMNPQRSTVWXYZ0"));
+  });
+});
+
+describe("virtual actors", () => {
+  it("keeps nothing for a new job's input, and gives the same input back", () => {
+    const { specs, packed, virtual } = setup();
+    // Ids are monotonic in a process: the id's time is its clock reading's, or a later one's.
+    const id = newJobId(Date.now());
+    const at = ulidTime(id);
+    specs.set(id, spec);
+    const input = inputOf(id, spec, at);
+    virtual.set(`job/${id}`, input);
+    expect(packed).toEqual([null]);
+    expect(virtual.has(`job/${id}`)).toBe(true);
+    expect(virtual.size).toBe(1);
+    expect(virtual.input(`job/${id}`)).toEqual(input);
+    expect(virtual.take(`job/${id}`)).toEqual(input);
+    expect(virtual.has(`job/${id}`)).toBe(false);
+    expect(virtual.take(`job/${id}`)).toBeUndefined();
+    expect(virtual.size).toBe(0);
+  });
+
+  it("keeps the creation time when the id does not hold it", () => {
+    const { specs, packed, virtual } = setup();
+    const id = newJobId(1_000);
+    specs.set(id, spec);
+    const input = inputOf(id, spec, 2_000);
+    virtual.set(`job/${id}`, input);
+    expect(packed).toEqual([2_000]);
+    expect(virtual.input(`job/${id}`)).toEqual(input);
+  });
+
+  it("keeps an input whole when the spec does not give it: a job run again, or no spec", () => {
+    const { specs, packed, virtual } = setup();
+    const [a, b, c] = [newJobId(5), newJobId(5), newJobId(5)];
+    specs.set(a, spec);
+    specs.set(b, spec);
+    const resumed = { ...inputOf(a, spec, 5), resume: { attempt: 2, history: [] } };
+    const otherRetry = { ...inputOf(b, spec, 5), retry: { ...retry } };
+    const unknown = inputOf(c, spec, 5);
+    virtual.set(`job/${a}`, resumed);
+    virtual.set(`job/${b}`, otherRetry);
+    virtual.set(`job/${c}`, unknown);
+    expect(packed).toEqual([resumed, otherRetry, unknown]);
+    expect(virtual.take(`job/${a}`)).toBe(resumed);
+    expect(virtual.take(`job/${b}`)).toBe(otherRetry);
+    expect(virtual.take(`job/${c}`)).toBe(unknown);
+  });
+
+  it("is not virtual any more once its spec is gone", () => {
+    const { specs, virtual } = setup();
+    const id = newJobId(7);
+    specs.set(id, spec);
+    virtual.set(`job/${id}`, inputOf(id, spec, 7));
+    specs.delete(id);
+    expect(virtual.input(`job/${id}`)).toBeUndefined();
+  });
+
+  it("refuses an input that names another actor, and keeps kinds without a codec as given", () => {
+    const { specs, virtual } = setup();
+    const id = newJobId(9);
+    specs.set(id, spec);
+    expect(() => virtual.set(`job/${newJobId(9)}`, inputOf(id, spec, 9))).toThrow(/another actor/);
+    expect(virtual.size).toBe(0);
+    const input = { anything: 1 };
+    virtual.set("worker/w1", input);
+    expect(virtual.has("worker/w1")).toBe(true);
+    expect(virtual.has("worker/w2")).toBe(false);
+    expect(virtual.has("pipeline/w1")).toBe(false);
+    expect(virtual.take("worker/w1")).toBe(input);
+  });
+});
