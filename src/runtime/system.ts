@@ -79,6 +79,12 @@ export interface ActorSystem<K extends Kinds> {
     input: InputOf<K[T]>,
     durable?: boolean,
   ) => Effect.Effect<void, ActorExists | ActorUnavailable>;
+  /** `spawn` without an Effect, for a loop over many (recovery): what became of it. */
+  readonly spawnNow: <T extends keyof K & string>(
+    to: Address<T>,
+    input: InputOf<K[T]>,
+    durable?: boolean,
+  ) => "ok" | "exists" | "closed" | "unknown kind";
   /**
    * Works out a new actor — its machine run from `input` through `messages` — without
    * creating it, for a creator that commits `record` with a record of its own in one
@@ -367,21 +373,31 @@ export const makeActorSystem = <K extends Kinds>(
         return Effect.fail(new ActorUnavailable({ address: to, reason }));
       });
 
+    const spawnNow = (
+      to: string,
+      input: unknown,
+      durable = false,
+    ): "ok" | "exists" | "closed" | "unknown kind" => {
+      if (closed) return "closed";
+      if (cells.driverFor(to) === undefined) return "unknown kind";
+      const effects = cells.spawn(to, input, now(), durable);
+      if (effects === undefined) return "exists";
+      if (options.onEffect) for (const e of effects) options.onEffect(to, e as never);
+      if (cells.hasWork) kick();
+      else timerCheck();
+      return "ok";
+    };
+
     const system: ActorSystem<K> = {
       now,
       spawn: (to, input, durable = false) =>
         Effect.suspend((): Effect.Effect<void, ActorExists | ActorUnavailable> => {
-          if (closed) return Effect.fail(new ActorUnavailable({ address: to, reason: "closed" }));
-          if (cells.driverFor(to) === undefined) {
-            return Effect.fail(new ActorUnavailable({ address: to, reason: "unknown kind" }));
-          }
-          const effects = cells.spawn(to, input, now(), durable);
-          if (effects === undefined) return Effect.fail(new ActorExists({ address: to }));
-          if (options.onEffect) for (const e of effects) options.onEffect(to, e as never);
-          if (cells.hasWork) kick();
-          else timerCheck();
-          return Effect.void;
+          const r = spawnNow(to, input, durable);
+          if (r === "ok") return Effect.void;
+          if (r === "exists") return Effect.fail(new ActorExists({ address: to }));
+          return Effect.fail(new ActorUnavailable({ address: to, reason: r }));
         }),
+      spawnNow,
       prepare: (to, input, messages) => cells.prepare(to, input, messages),
       adopt: (prepared) =>
         Effect.suspend((): Effect.Effect<void, ActorExists | ActorUnavailable> => {

@@ -445,7 +445,7 @@ export const makeSupervisorCore = (options: {
         const spec = keepSpec(job.id, job.spec);
         const snapshot = system.peek(address) as
           { value: string; context: { workerId: string | null } } | undefined;
-        if (snapshot === undefined) yield* spawnJob(job, spec);
+        if (snapshot === undefined) system.spawnNow(address, jobInput(job, spec), true);
         else if (snapshot.value === "queued") {
           scheduler.send({ type: "enqueue", job: queuedJobOf(job.id, spec, system.now()) });
         } else if (snapshot.context.workerId !== null)
