@@ -35,7 +35,8 @@ export interface QueuedJob {
 
 interface Entry {
   readonly job: QueuedJob;
-  readonly group: string;
+  /** Its FIFO: a removal finds it without building the bucket's key again. */
+  readonly bucket: Bucket;
   readonly seq: number;
   dead: boolean;
 }
@@ -123,7 +124,7 @@ export class JobQueue {
       bucket = new Bucket(group, job.priority);
       this.buckets.set(key, bucket);
     }
-    const entry: Entry = { job, group: bucket.group, seq: this.seq++, dead: false };
+    const entry: Entry = { job, bucket, seq: this.seq++, dead: false };
     bucket.items.push(entry);
     bucket.live++;
     this.entries.set(job.jobId, entry);
@@ -139,7 +140,7 @@ export class JobQueue {
     const depth = this.depth(entry.job.queue) - 1;
     if (depth > 0) this.depths.set(entry.job.queue, depth);
     else this.depths.delete(entry.job.queue);
-    this.buckets.get(`${entry.group}\u0000${entry.job.priority}`)!.live--;
+    entry.bucket.live--;
     return entry.job;
   }
 
@@ -179,7 +180,7 @@ export class JobQueue {
       best.cursor++;
       const verdict = visit(entry.job);
       if (verdict === "placed") this.remove(entry.job.jobId);
-      else if (verdict === "block") blocked.add(entry.group);
+      else if (verdict === "block") blocked.add(entry.bucket.group);
     }
     for (const [key, b] of this.buckets) {
       if (b.live === 0) this.buckets.delete(key);
