@@ -82,10 +82,11 @@ export const ulid = (now: number = Date.now()): string => {
 
 /** The millisecond an id of `ulid` was made in (its first ten characters); NaN for another string. */
 export const ulidTime = (id: string): number => {
+  if (id.length !== 26) return Number.NaN;
   let t = 0;
   for (let i = 0; i < 10; i++) {
     const v = ALPHABET.indexOf(id.charAt(i));
-    if (v < 0 || id.length !== 26) return Number.NaN;
+    if (v < 0) return Number.NaN;
     t = t * 32 + v;
   }
   return t;
