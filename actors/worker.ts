@@ -109,10 +109,7 @@ export const workerMachine = setup({
   },
   actions: {
     record: assignAction((context, event, { state }: { state: WorkerState }) => ({
-      history: [
-        ...context.history.slice(1 - workerHistoryLimit),
-        [state, at(event)] as const,
-      ],
+      history: [...context.history.slice(1 - workerHistoryLimit), [state, at(event)] as const],
     })),
     announce: emitAction((context, event, { state }: { state: WorkerState }): WorkerEffect => ({
       type: "worker.transitioned",
