@@ -10,6 +10,16 @@ export type WorkerMessage =
   | { readonly type: "heartbeat"; readonly at: number }
   | { readonly type: "job_assigned"; readonly at: number; readonly jobId: string }
   | { readonly type: "job_finished"; readonly at: number; readonly jobId: string }
+  /**
+   * Jobs assigned to this worker (`true`) and finished on it (`false`), in the order they
+   * happened: what one round of job transitions changed, told at once (one list copy for the
+   * round, not one per job).
+   */
+  | {
+      readonly type: "jobs_changed";
+      readonly at: number;
+      readonly changes: ReadonlyArray<readonly [jobId: string, assigned: boolean]>;
+    }
   | { readonly type: "drain"; readonly at: number }
   /** The agent said goodbye after draining. */
   | { readonly type: "left"; readonly at: number }

@@ -74,6 +74,27 @@ export const without = (jobs: ReadonlyArray<string>, jobId: string): ReadonlyArr
   const rest = jobs.toSpliced(i, 1);
   return rest.includes(jobId) ? rest.filter((j) => j !== jobId) : rest;
 };
+/**
+ * The job list after `changes` (jobs assigned and finished, in order): as the same changes one
+ * by one through `withJob` and `without` leave it, order included. `adds: false` applies only
+ * the finished ones (a draining worker takes nothing new).
+ */
+export const changedJobs = (
+  jobs: ReadonlyArray<string>,
+  changes: ReadonlyArray<readonly [string, boolean]>,
+  adds = true,
+): ReadonlyArray<string> => {
+  const set = new Set(jobs);
+  for (const [jobId, assigned] of changes) {
+    if (!assigned) set.delete(jobId);
+    else if (adds) set.add(jobId);
+  }
+  const out = [...set];
+  return out.length === jobs.length && out.every((j, i) => j === jobs[i]) ? jobs : out;
+};
+const changedBy = (jobs: ReadonlyArray<string>, event: WorkerMessage): ReadonlyArray<string> =>
+  event.type === "jobs_changed" ? changedJobs(jobs, event.changes) : jobs;
+
 /** `jobId` finishing leaves the worker with no job: it becomes idle. */
 export const isLastJob = (jobs: ReadonlyArray<string>, jobId: string): boolean =>
   jobs.length > 0 && jobs.every((j) => j === jobId);
@@ -82,6 +103,9 @@ export const isLastJob = (jobs: ReadonlyArray<string>, jobId: string): boolean =
  * What a connected worker (`idle` or `busy`) takes whichever of the two it is. The machine is
  * flat, so that the runtime can compile it: these are written once and spread into both.
  */
+/** `changeJobs` applying assignments too (but while draining). */
+const all = { adds: true } as const;
+
 const connected = {
   heartbeat: { actions: "alive" },
   // The same agent registering again (a new session): reconcile, stay connected.
@@ -106,6 +130,8 @@ export const workerMachine = setup({
     lastJobFinished: ({ context, event }) =>
       event.type === "job_finished" && isLastJob(context.jobs, event.jobId),
     reportsJobs: ({ event }) => event.type === "jobs_recovered" && event.jobs.length > 0,
+    filledBy: ({ context, event }) => changedBy(context.jobs, event).length > 0,
+    emptiedBy: ({ context, event }) => changedBy(context.jobs, event).length === 0,
   },
   actions: {
     record: assignAction((context, event, { state }: { state: WorkerState }) => ({
@@ -127,6 +153,12 @@ export const workerMachine = setup({
     })),
     removeJob: assignAction((context, event) => ({
       jobs: event.type === "job_finished" ? without(context.jobs, event.jobId) : context.jobs,
+    })),
+    changeJobs: assignAction((context, event, { adds }: { adds: boolean }) => ({
+      jobs:
+        event.type === "jobs_changed"
+          ? changedJobs(context.jobs, event.changes, adds)
+          : context.jobs,
     })),
     recoverJobs: assignAction((context, event) => ({
       jobs: event.type === "jobs_recovered" ? [...new Set(event.jobs)] : context.jobs,
@@ -196,7 +228,14 @@ export const workerMachine = setup({
     choose: { always: [{ guard: "hasJobs", target: "busy" }, { target: "idle" }] },
     idle: {
       entry: entered("idle"),
-      on: { ...connected, job_assigned: { target: "busy", actions: "addJob" } },
+      on: {
+        ...connected,
+        job_assigned: { target: "busy", actions: "addJob" },
+        jobs_changed: [
+          { guard: "filledBy", target: "busy", actions: { type: "changeJobs", params: all } },
+          { actions: { type: "changeJobs", params: all } },
+        ],
+      },
     },
     // One more job keeps it busy: no new history line, nothing announced, so a worker's
     // history follows its idle/busy changes, not the jobs it runs (and keeps the last
@@ -210,6 +249,10 @@ export const workerMachine = setup({
           { guard: "lastJobFinished", target: "idle", actions: "removeJob" },
           { actions: "removeJob" },
         ],
+        jobs_changed: [
+          { guard: "emptiedBy", target: "idle", actions: { type: "changeJobs", params: all } },
+          { actions: { type: "changeJobs", params: all } },
+        ],
       },
     },
     draining: {
@@ -220,6 +263,7 @@ export const workerMachine = setup({
         // A new session while draining: reconcile, and keep draining.
         registered: { actions: ["alive", "reconcile", "adoptReported"] },
         job_finished: { actions: "removeJob" },
+        jobs_changed: { actions: { type: "changeJobs", params: { adds: false } } },
         jobs_recovered: { actions: "recoverJobs" },
         tick: { guard: "deadlinePassed", target: "lost" },
         recovered: { actions: "extendDeadline" },

@@ -230,6 +230,9 @@ const workerMessage: fc.Arbitrary<(now: number) => Make<WorkerMessage>> = fc.one
     .constantFrom(...jobIds)
     .map((jobId) => (now: number) => () => ({ type: "job_finished" as const, at: now, jobId })),
   fc
+    .array(fc.tuple(fc.constantFrom(...jobIds), fc.boolean()), { maxLength: 4 })
+    .map((changes) => (now: number) => () => ({ type: "jobs_changed" as const, at: now, changes })),
+  fc
     .subarray(jobIds)
     .map((jobs) => (now: number) => () => ({ type: "jobs_recovered" as const, at: now, jobs })),
   fc.constant((now: number) => () => ({

@@ -134,6 +134,28 @@ const step = (m: Model, e: WorkerMessage, input: WorkerInput): Step => {
       const state = m.state === "busy" ? "idle" : "offline";
       return { next: { ...m, state, jobs }, effects: [entered(state, jobs)] };
     }
+    case "jobs_changed": {
+      // A round's assignments and ends at once: the list as they leave it one by one (a
+      // draining worker takes nothing new), and at most the one transition they end in.
+      if (!connected(m.state) && m.state !== "draining") return stay;
+      let jobs = m.jobs;
+      for (const [jobId, assigned] of e.changes) {
+        if (!assigned) jobs = jobs.filter((j) => j !== jobId);
+        else if (m.state !== "draining" && !jobs.includes(jobId)) jobs = [...jobs, jobId];
+      }
+      const state =
+        m.state === "draining"
+          ? jobs.length > 0
+            ? "draining"
+            : "offline"
+          : jobs.length > 0
+            ? "busy"
+            : "idle";
+      return {
+        next: { ...m, state, jobs },
+        effects: state === m.state ? [] : [entered(state, jobs)],
+      };
+    }
     case "drain": {
       if (!connected(m.state)) return stay;
       const effects = ["drain", entered("draining", m.jobs)];
@@ -179,6 +201,11 @@ type Cmd =
       readonly pick: number;
       readonly held: boolean;
     }
+  | {
+      readonly k: "jobs_changed";
+      readonly dt: number;
+      readonly changes: ReadonlyArray<readonly [pick: number, assigned: boolean]>;
+    }
   | { readonly k: "tick"; readonly dt: number; readonly when: "later" | "deadline" | "before" }
   | { readonly k: "recovered"; readonly dt: number; readonly grace: number }
   | { readonly k: "jobs_recovered"; readonly dt: number; readonly jobs: ReadonlyArray<string> };
@@ -212,6 +239,14 @@ const cmdArb: fc.Arbitrary<Cmd> = fc.oneof(
       held: fc.boolean(),
     }),
     weight: 5,
+  },
+  {
+    arbitrary: fc.record({
+      k: fc.constant("jobs_changed" as const),
+      dt: dtArb,
+      changes: fc.array(fc.tuple(fc.nat(), fc.boolean()), { maxLength: 6 }),
+    }),
+    weight: 4,
   },
   { arbitrary: fc.record({ k: fc.constant("drain" as const), dt: dtArb }), weight: 1 },
   {
@@ -273,6 +308,12 @@ const concrete = (cmd: Cmd, m: Model, now: number, input: WorkerInput): WorkerMe
       const from = cmd.held && m.jobs.length > 0 ? m.jobs : jobIds;
       return { type: "job_finished", at, jobId: from[cmd.pick % from.length]! };
     }
+    case "jobs_changed":
+      return {
+        type: "jobs_changed",
+        at,
+        changes: cmd.changes.map(([pick, assigned]) => [jobIds[pick % jobIds.length]!, assigned]),
+      };
     case "tick": {
       const deadline = m.deadline;
       const when = { later: at, deadline, before: deadline - 1 }[cmd.when];

@@ -594,6 +594,30 @@ describe("recovery", () => {
     }),
   );
 
+  it.effect("resumes a worker snapshot of the build before `jobs_changed`, and takes it", () =>
+    Effect.gen(function* () {
+      const store = makeMemorySnapshotStore();
+      const first = yield* Scope.make();
+      const before = yield* harness({ store }).pipe(Scope.extend(first));
+      const w = workerAddress("wv");
+      yield* before.system.spawn(w, { workerId: "wv", heartbeatTimeoutMs: 1_000_000, at: 0 });
+      yield* before.system.tell(w, { type: "registered", at: 0, jobs: [] });
+      yield* before.system.tell(w, { type: "job_assigned", at: 1, jobId: "x" });
+      // Draining (committed) with its job.
+      yield* before.system.tell(w, { type: "drain", at: 2 });
+      yield* Scope.close(first, Exit.void);
+      const r = (yield* store.load(w))!;
+      expect(hodeiBehaviours.worker.reads).toContain("1:c81c742d47d1");
+      yield* store.saveBatch([{ ...r, version: "1:c81c742d47d1" }]);
+
+      const after = yield* harness({ store }).pipe(Scope.extend(yield* Scope.make()));
+      expect(yield* after.system.recover("worker")).toBe(1);
+      yield* after.system.tell(w, { type: "jobs_changed", at: 3, changes: [["x", false]] });
+      yield* after.system.settled;
+      expect(((yield* after.system.snapshot(w)) as { value: string }).value).toBe("offline");
+    }),
+  );
+
   it.effect(
     "delivers `first` to each recovered actor before a deadline that passed meanwhile",
     () =>

@@ -211,6 +211,30 @@ describe("worker actor: recovery", () => {
     expect(worker.snap().context.history.length).toBe(lines);
   });
 
+  it("takes a round's assignments and ends in one message, with one transition at most", () => {
+    const worker = connected();
+    const changed = (at: number, ...changes: Array<readonly [string, boolean]>) =>
+      worker.send({ type: "jobs_changed", at, changes });
+    expect(states(changed(200, ["a", true], ["b", true], ["a", false]))).toEqual(["busy"]);
+    expect(worker.snap().context.jobs).toEqual(["b"]);
+    // Busy it stays, whatever the round did in between: no line, nothing announced.
+    expect(changed(210, ["b", false], ["c", true], ["c", true])).toEqual([]);
+    expect(worker.snap().context.jobs).toEqual(["c"]);
+    expect(states(changed(220, ["c", false], ["zz", false]))).toEqual(["idle"]);
+    expect(changed(230)).toEqual([]);
+    expect(worker.state()).toBe("idle");
+  });
+
+  it("takes no new job while draining, and goes offline when a round ends its last", () => {
+    const worker = connected(["a"]);
+    worker.send({ type: "drain", at: 300 });
+    const changed = (at: number, ...changes: Array<readonly [string, boolean]>) =>
+      worker.send({ type: "jobs_changed", at, changes });
+    expect(changed(310, ["b", true])).toEqual([]);
+    expect(worker.snap().context.jobs).toEqual(["a"]);
+    expect(states(changed(320, ["a", false], ["c", true]))).toEqual(["offline"]);
+  });
+
   it("keeps its last history lines, however many jobs it ran one at a time", () => {
     const worker = connected();
     for (let i = 0; i < 500; i++) {

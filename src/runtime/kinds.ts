@@ -34,6 +34,9 @@ export const jobBehaviour = behaviour({
 export const workerBehaviour = behaviour({
   kind: "worker",
   version: versionOf(1, workerMachine),
+  // The machine before `jobs_changed`: the same states and context, so its snapshots run as
+  // they are.
+  reads: ["1:c81c742d47d1"],
   machine: workerMachine,
   deadlineOf: (context) => context.deadline,
   tick: (at) => ({ type: "tick" as const, at }),
@@ -45,7 +48,7 @@ export const workerBehaviour = behaviour({
   // announcement only informs). Draining to offline is committed.
   volatile: (m, effects) =>
     m.type === "heartbeat" ||
-    ((m.type === "job_assigned" || m.type === "job_finished") &&
+    ((m.type === "job_assigned" || m.type === "job_finished" || m.type === "jobs_changed") &&
       effects.every(
         (e) => e.type === "worker.transitioned" && (e.state === "idle" || e.state === "busy"),
       )),

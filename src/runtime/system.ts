@@ -49,6 +49,8 @@ export interface ActorSystemOptions<K extends Kinds> {
   readonly store: SnapshotStore;
   /** Every effect an actor emitted, called after the snapshot that emitted it is committed. */
   readonly onEffect?: (from: string, effect: KindEffect<K>) => void;
+  /** After the effects of one commit (or of one round's eager ticks) were handed to `onEffect`. */
+  readonly onEffectsDone?: () => void;
   readonly onDeadLetter?: (address: string, message: unknown, reason: string) => void;
   readonly onEscalate?: (address: string, cause: unknown) => void;
   /** A stored record this build cannot run: it stays in the store, its actor does not start. */
@@ -221,6 +223,7 @@ export const makeActorSystem = <K extends Kinds>(
     const perform = (effects: ReadonlyArray<readonly [string, unknown]>) => {
       if (options.onEffect)
         for (const [from, e] of effects) options.onEffect(from, e as KindEffect<K>);
+      if (effects.length > 0) options.onEffectsDone?.();
     };
 
     const commits = makeCommits(

@@ -55,6 +55,7 @@ import { makeInbound } from "./inbound.ts";
 import { makePipelineHost, type PipelineHost } from "./pipeline-host.ts";
 import {
   announceJob,
+  flushWorkerChanges,
   queuedJobOf,
   routeJobEffect,
   routeWorkerEffect,
@@ -253,6 +254,7 @@ export const makeSupervisorCore = (options: {
           jobInput({ id: id as JobId, spec, createdAt }, spec),
         ),
       },
+      onEffectsDone: () => flushWorkerChanges(routing),
       onEffect: (from, effect) => {
         if (from.startsWith("job/")) routeJobEffect(routing, effect as never);
         else if (from.startsWith("pipeline/")) pipelines.onEffect(effect as never);
@@ -332,6 +334,7 @@ export const makeSupervisorCore = (options: {
                   if (e.type === "job.transitioned") announceJob(routing, e, job.spec);
                 }
                 for (const e of prepared.effects) routeJobEffect(routing, e as JobEffect);
+                flushWorkerChanges(routing);
               }),
             );
           }),

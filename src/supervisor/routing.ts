@@ -70,6 +70,40 @@ export const announceJob = (
   });
 };
 
+/**
+ * Jobs assigned to and finished on each worker, gathered over the effects of one commit and told
+ * each worker once (`jobs_changed`): a busy worker's job list is copied once a round, not twice
+ * per job. The system flushes them after each commit's effects (`flushWorkerChanges`, before
+ * it can count itself settled); a microtask flushes what was routed outside of that.
+ */
+const workerChanges = new WeakMap<RoutingContext, Map<string, Array<readonly [string, boolean]>>>();
+
+export const flushWorkerChanges = (ctx: RoutingContext): void => {
+  const pending = workerChanges.get(ctx);
+  if (pending === undefined) return;
+  workerChanges.delete(ctx);
+  const at = ctx.now();
+  for (const [worker, changes] of pending)
+    ctx.toWorker(worker, { type: "jobs_changed", at, changes });
+};
+
+const changeOnWorker = (
+  ctx: RoutingContext,
+  workerId: string,
+  jobId: string,
+  assigned: boolean,
+): void => {
+  let pending = workerChanges.get(ctx);
+  if (pending === undefined) {
+    pending = new Map();
+    workerChanges.set(ctx, pending);
+    queueMicrotask(() => flushWorkerChanges(ctx));
+  }
+  const list = pending.get(workerId);
+  if (list === undefined) pending.set(workerId, [[jobId, assigned]]);
+  else list.push([jobId, assigned]);
+};
+
 export const routeJobEffect = (ctx: RoutingContext, effect: JobEffect): void => {
   switch (effect.type) {
     case "job.transitioned": {
@@ -81,7 +115,7 @@ export const routeJobEffect = (ctx: RoutingContext, effect: JobEffect): void => 
         const worker = ctx.placedOn.get(jobId);
         if (worker !== undefined) {
           ctx.placedOn.delete(jobId);
-          ctx.toWorker(worker, { type: "job_finished", at, jobId });
+          changeOnWorker(ctx, worker, jobId, false);
         }
       }
       if (state === "queued") {
@@ -99,11 +133,7 @@ export const routeJobEffect = (ctx: RoutingContext, effect: JobEffect): void => 
       const spec = ctx.specs.get(effect.jobId);
       if (spec === undefined) return;
       ctx.placedOn.set(effect.jobId, effect.workerId);
-      ctx.toWorker(effect.workerId, {
-        type: "job_assigned",
-        at: ctx.now(),
-        jobId: effect.jobId,
-      });
+      changeOnWorker(ctx, effect.workerId, effect.jobId, true);
       ctx.gateway().assign(effect.workerId, {
         jobId: effect.jobId,
         attempt: effect.attempt,
