@@ -291,8 +291,9 @@ export const makeSupervisorCore = (options: {
       runAt: dueAt(job),
       at: job.createdAt,
     });
+    /** The job's actor, virtual; one that exists already (or a closed system) is left be. */
     const spawnJob = (job: Pick<Job, "id" | "spec" | "createdAt">, spec: JobSpec) =>
-      system.spawn(jobAddress(job.id), jobInput(job, spec), true).pipe(Effect.ignore);
+      void system.spawnNow(jobAddress(job.id), jobInput(job, spec), true);
 
     /**
      * One job, placed before it is created when the scheduler can do it at once: the job actor
@@ -379,11 +380,17 @@ export const makeSupervisorCore = (options: {
       });
 
     /** A created job's result: its spec kept while it waits, its actor spawned (virtual). */
-    const acceptOne = (r: CreateResult): Effect.Effect<CreateResult> => {
-      if (!r.created || isTerminalJobState(r.job.state)) return Effect.succeed(r);
-      return Effect.as(spawnJob(r.job, keepSpec(r.job.id, r.job.spec)), r);
+    const acceptNow = (r: CreateResult): CreateResult => {
+      if (r.created && !isTerminalJobState(r.job.state)) {
+        spawnJob(r.job, keepSpec(r.job.id, r.job.spec));
+      }
+      return r;
     };
-    const accept = (results: ReadonlyArray<CreateResult>) => Effect.forEach(results, acceptOne);
+    const acceptOne = (r: CreateResult): Effect.Effect<CreateResult> =>
+      Effect.sync(() => acceptNow(r));
+    // A batch's jobs in one loop, not an Effect each.
+    const accept = (results: ReadonlyArray<CreateResult>) =>
+      Effect.sync(() => results.map(acceptNow));
 
     const createAll = (jobs: ReadonlyArray<Job>) =>
       jobs.some((j) => j.state === "delayed")
@@ -448,7 +455,7 @@ export const makeSupervisorCore = (options: {
         const spec = keepSpec(job.id, job.spec);
         const snapshot = system.peek(address) as
           { value: string; context: { workerId: string | null } } | undefined;
-        if (snapshot === undefined) system.spawnNow(address, jobInput(job, spec), true);
+        if (snapshot === undefined) spawnJob(job, spec);
         else if (snapshot.value === "queued") {
           scheduler.send({ type: "enqueue", job: queuedJobOf(job.id, spec, system.now()) });
         } else if (snapshot.context.workerId !== null)
