@@ -99,13 +99,13 @@ const changedBy = (jobs: ReadonlyArray<string>, event: WorkerMessage): ReadonlyA
 export const isLastJob = (jobs: ReadonlyArray<string>, jobId: string): boolean =>
   jobs.length > 0 && jobs.every((j) => j === jobId);
 
+/** `changeJobs` applying assignments too (but while draining). */
+const all = { adds: true } as const;
+
 /**
  * What a connected worker (`idle` or `busy`) takes whichever of the two it is. The machine is
  * flat, so that the runtime can compile it: these are written once and spread into both.
  */
-/** `changeJobs` applying assignments too (but while draining). */
-const all = { adds: true } as const;
-
 const connected = {
   heartbeat: { actions: "alive" },
   // The same agent registering again (a new session): reconcile, stay connected.
