@@ -33,6 +33,24 @@ export interface QueuedJob {
   readonly enqueuedAt: number;
 }
 
+/**
+ * `job` queued again at `at`. Its fields one by one, not a spread: a queued job may keep them
+ * behind getters (the supervisor's reads them from the job's spec), which a spread drops.
+ */
+export const queuedAgain = (job: QueuedJob, at: number): QueuedJob => ({
+  jobId: job.jobId,
+  demand: job.demand,
+  labels: job.labels,
+  constraints: job.constraints,
+  handler: job.handler,
+  priority: job.priority,
+  concurrencyKey: job.concurrencyKey,
+  strategy: job.strategy,
+  queue: job.queue,
+  rateLimit: job.rateLimit,
+  enqueuedAt: at,
+});
+
 interface Entry {
   readonly job: QueuedJob;
   /** Its FIFO: a removal finds it without building the bucket's key again. */

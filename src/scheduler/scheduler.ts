@@ -17,7 +17,7 @@ import { schedulerMachine } from "../../actors/scheduler.ts";
 import type { SchedulerMessage, SchedulerEvent, Placement } from "./messages.ts";
 import { ClusterState, type WorkerView } from "./cluster-state.ts";
 import { explain, type Explanation } from "./explain.ts";
-import { JobQueue, type QueuedJob, type Strategy } from "./job-queue.ts";
+import { JobQueue, queuedAgain, type QueuedJob, type Strategy } from "./job-queue.ts";
 import { Placer, requirementKey } from "./placement.ts";
 import { describeHold, QueueLimits } from "./queue-limits.ts";
 import type { QueueSettings } from "../domain/queue.ts";
@@ -57,7 +57,7 @@ export class Scheduler {
   private readonly placer: Placer;
   private readonly control = createActor(schedulerMachine).start();
   /** Jobs holding a reservation, with what they asked for: a lost worker's jobs are re-queued from it. */
-  private readonly placed = new Map<string, QueuedJob & { readonly placedAt: number }>();
+  private readonly placed = new Map<string, QueuedJob>();
   private readonly perKey = new Map<string, number>();
   private readonly everPlaced = new Set<string>();
   /** Capacity grew (release, new or recovered worker) since the last pass. */
@@ -106,7 +106,7 @@ export class Scheduler {
         const key = m.job.concurrencyKey;
         if (key !== undefined) this.perKey.set(key, (this.perKey.get(key) ?? 0) + 1);
         this.limits.adopted(m.job);
-        this.placed.set(m.job.jobId, { ...m.job, placedAt: m.job.enqueuedAt });
+        this.placed.set(m.job.jobId, m.job);
         this.everPlaced.add(m.job.jobId);
         return;
       }
@@ -170,7 +170,7 @@ export class Scheduler {
       const job = this.placed.get(jobId);
       this.release(jobId);
       if (requeue && job !== undefined) {
-        this.handle({ type: "enqueue", job: { ...job, enqueuedAt: at } });
+        this.handle({ type: "enqueue", job: queuedAgain(job, at) });
       }
     }
     this.events.push({ type: "worker_lost", workerId, jobs, at });
@@ -238,7 +238,7 @@ export class Scheduler {
     this.state.reserve(job.jobId, slot, job.demand, key);
     if (key !== undefined) this.perKey.set(key, (this.perKey.get(key) ?? 0) + 1);
     this.limits.placed(job, now);
-    this.placed.set(job.jobId, { ...job, placedAt: now });
+    this.placed.set(job.jobId, job);
     const workerId = this.state.ids[slot]!;
     const replaced = this.everPlaced.has(job.jobId);
     this.everPlaced.add(job.jobId);

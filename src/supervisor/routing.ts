@@ -39,19 +39,48 @@ export interface RoutingContext {
   readonly queueFromStore: (jobId: string, at: number) => void;
 }
 
-export const queuedJobOf = (jobId: string, spec: JobSpec, at: number): QueuedJob => ({
-  jobId,
-  demand: spec.resources,
-  labels: spec.labels,
-  constraints: spec.constraints,
-  handler: spec.handler?.name,
-  priority: spec.priority,
-  concurrencyKey: spec.concurrencyKey,
-  strategy: spec.strategy,
-  queue: spec.queue,
-  rateLimit: spec.rateLimit,
-  enqueuedAt: at,
-});
+/**
+ * A queued job as the scheduler sees it, read from the spec the supervisor keeps for it: three
+ * fields, the rest getters onto the spec's parts (shared between specs: spec-intern.ts). A
+ * million queued jobs each hold this, so it holds nothing the spec already does.
+ */
+class SpecQueuedJob implements QueuedJob {
+  constructor(
+    readonly jobId: string,
+    private readonly spec: JobSpec,
+    readonly enqueuedAt: number,
+  ) {}
+  get demand() {
+    return this.spec.resources;
+  }
+  get labels() {
+    return this.spec.labels;
+  }
+  get constraints() {
+    return this.spec.constraints;
+  }
+  get handler() {
+    return this.spec.handler?.name;
+  }
+  get priority() {
+    return this.spec.priority;
+  }
+  get concurrencyKey() {
+    return this.spec.concurrencyKey;
+  }
+  get strategy() {
+    return this.spec.strategy;
+  }
+  get queue() {
+    return this.spec.queue;
+  }
+  get rateLimit() {
+    return this.spec.rateLimit;
+  }
+}
+
+export const queuedJobOf = (jobId: string, spec: JobSpec, at: number): QueuedJob =>
+  new SpecQueuedJob(jobId, spec, at);
 
 /** A job's new state, for live followers. */
 export const announceJob = (
