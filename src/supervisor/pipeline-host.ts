@@ -88,7 +88,7 @@ export const makePipelineHost = (deps: PipelineHostDeps) => {
           writer.track(Effect.runPromise(steps.cancel(effect.runId, effect.key, effect.jobId)));
           return;
         case "pipeline.transitioned": {
-          writer.dirty(effect.runId);
+          writer.dirty(effect.runId, effect.state !== "running");
           deps.bus.tryPublish(runEvents, {
             runId: effect.runId,
             state: effect.state,

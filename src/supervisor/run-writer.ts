@@ -4,6 +4,11 @@
  * summary (the actor's snapshot is the truth, and recovery rewrites it), so a write that fails
  * is logged and retried with the run's next change.
  *
+ * A run that is still running is written `laterMs` after its change, not at once: its record
+ * is only what run listings show (a run's own read, its recovery and its waiters go to its
+ * actor), and a step's path should not queue behind a write of it on the store's one writer.
+ * A run that ended is written at once, and `settled` writes whatever waits.
+ *
  * It also tracks other work done on the runs' behalf (job submits), so `settled` can wait for
  * everything a pipeline started to have reached the store.
  */
@@ -14,8 +19,12 @@ import type { PipelineRun } from "../persistence/pipelines.ts";
 export const makeRunWriter = (
   read: (runId: string) => Effect.Effect<PipelineRun | undefined, StoreError>,
   write: (run: PipelineRun) => Effect.Effect<void, StoreError>,
+  laterMs = 50,
 ) => {
   const dirty = new Set<string>();
+  /** Runs changed while running, written when `later` fires. */
+  const waiting = new Set<string>();
+  let later: ReturnType<typeof setTimeout> | undefined;
   const inFlight = new Set<Promise<unknown>>();
   let flushing = false;
 
@@ -51,13 +60,29 @@ export const makeRunWriter = (
     );
   };
 
+  const writeWaiting = (): void => {
+    clearTimeout(later);
+    later = undefined;
+    for (const id of waiting) dirty.add(id);
+    waiting.clear();
+    kick();
+  };
+
   return {
     track,
-    dirty: (runId: string): void => {
+    /** `runId` changed; `ended`: it is running no more (written at once). */
+    dirty: (runId: string, ended = true): void => {
+      if (!ended && !dirty.has(runId) && laterMs > 0) {
+        waiting.add(runId);
+        later ??= setTimeout(writeWaiting, laterMs);
+        return;
+      }
+      waiting.delete(runId);
       dirty.add(runId);
       kick();
     },
     settled: Effect.promise(async () => {
+      writeWaiting();
       while (inFlight.size > 0) await Promise.all([...inFlight]);
     }),
   };
