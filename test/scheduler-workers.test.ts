@@ -3,7 +3,10 @@
  * workers and the re-placement of their jobs, reconnects, heartbeats, drain and removal, and
  * `forget` and `workers()`.
  */
+import { Either } from "effect";
 import { describe, expect, it } from "vitest";
+import { decodeJobSpec } from "../src/domain/decode.ts";
+import { queuedJobOf } from "../src/supervisor/routing.ts";
 import type { Telemetry, WorkerCapacity } from "../src/domain/worker.ts";
 import { Scheduler, type QueuedJob } from "../src/scheduler/index.ts";
 import { cap as baseCap, job as baseJob, make } from "./fixtures/scheduler.ts";
@@ -104,6 +107,40 @@ describe("lost workers", () => {
     }
     expect(s.queue.size).toBe(0);
     expect(view(s, "b")!.reserved.jobs).toBe(3);
+  });
+
+  it("re-queues a lost worker's job read from its spec (getters) with every field it had", () => {
+    const s = make();
+    register(s, "a");
+    const spec = Either.getOrThrow(
+      decodeJobSpec({
+        name: "spec-backed",
+        command: { argv: ["true"] },
+        resources: { cpuMillis: 250, memoryMb: 128, gpus: 1 },
+        priority: 700,
+        concurrencyKey: "k",
+        queue: "emails",
+      }),
+    );
+    const queued = queuedJobOf("j1", spec, 0);
+    enqueue(s, queued);
+    expect(s.schedule(0).map((p) => p.jobId)).toEqual(["j1"]);
+    s.lost("a", 50);
+    const again = s.queue.get("j1")!;
+    const { enqueuedAt, ...fields } = again;
+    expect(enqueuedAt).toBe(50);
+    expect(fields).toEqual({
+      jobId: "j1",
+      demand: spec.resources,
+      labels: spec.labels,
+      constraints: spec.constraints,
+      handler: undefined,
+      priority: 700,
+      concurrencyKey: "k",
+      strategy: undefined,
+      queue: "emails",
+      rateLimit: undefined,
+    });
   });
 
   it("the `lost` message does the same; an unknown worker changes nothing", () => {
