@@ -8,7 +8,7 @@ import type { PipelineRun } from "../src/persistence/pipelines.ts";
 import { makeRunWriter } from "../src/supervisor/run-writer.ts";
 
 /** A writer over runs kept in a map, recording every write and waking whoever waits for one. */
-const harness = (laterMs: number) => {
+const harness = (laterMs: number, onWrite: (id: string) => void = () => {}) => {
   const runs = new Map<string, PipelineRun>();
   const written: Array<[string, string]> = [];
   let wake = () => {};
@@ -17,6 +17,7 @@ const harness = (laterMs: number) => {
     (run) =>
       Effect.sync(() => {
         written.push([run.id, run.state]);
+        onWrite(run.id);
         wake();
       }),
     laterMs,
@@ -69,5 +70,18 @@ describe("run writer", () => {
     expect(h.written).toEqual([]);
     await Effect.runPromise(h.writer.settled);
     expect(h.written.map(([id]) => id).sort()).toEqual(["r1", "r2"]);
+  });
+
+  it("settling also writes a run that changed while it settled", async () => {
+    let writer: ReturnType<typeof makeRunWriter> | undefined;
+    const h = harness(60_000, (id) => {
+      if (id === "r1") writer?.dirty("r2", false);
+    });
+    writer = h.writer;
+    h.set("r1", "running");
+    h.set("r2", "running");
+    h.writer.dirty("r1", false);
+    await Effect.runPromise(h.writer.settled);
+    expect(h.written.map(([id]) => id)).toEqual(["r1", "r2"]);
   });
 });

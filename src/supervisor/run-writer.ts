@@ -72,7 +72,7 @@ export const makeRunWriter = (
     track,
     /** `runId` changed; `ended`: it is running no more (written at once). */
     dirty: (runId: string, ended = true): void => {
-      if (!ended && !dirty.has(runId) && laterMs > 0) {
+      if (!ended && !dirty.has(runId)) {
         waiting.add(runId);
         later ??= setTimeout(writeWaiting, laterMs);
         return;
@@ -81,9 +81,12 @@ export const makeRunWriter = (
       dirty.add(runId);
       kick();
     },
+    // Until nothing waits or is in flight: a run changed meanwhile is written too.
     settled: Effect.promise(async () => {
-      writeWaiting();
-      while (inFlight.size > 0) await Promise.all([...inFlight]);
+      do {
+        writeWaiting();
+        await Promise.all([...inFlight]);
+      } while (inFlight.size > 0 || waiting.size > 0);
     }),
   };
 };
