@@ -6,16 +6,11 @@ import { describe, expect, it } from "vitest";
 import type { JobInput } from "../actors/job.ts";
 import { newJobId, ulid, ulidTime } from "../src/domain/ids.ts";
 import type { JobSpec } from "../src/domain/job-spec.ts";
+import { defaultRetryPolicy } from "../src/domain/retry.ts";
 import { VirtualActors, type VirtualCodec } from "../src/runtime/virtual.ts";
 import { jobVirtualCodec } from "../src/supervisor/job-virtual.ts";
 
-const retry = {
-  maxAttempts: 2,
-  initialDelayMs: 1_000,
-  multiplier: 2,
-  maxDelayMs: 60_000,
-  jitter: 0,
-};
+const retry = defaultRetryPolicy;
 const spec = { name: "s", retry, timeoutMs: 5_000 } as unknown as JobSpec;
 const inputOf = (jobId: string, s: JobSpec, createdAt: number): JobInput => ({
   jobId,
