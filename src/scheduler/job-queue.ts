@@ -15,6 +15,7 @@ import type { Constraint } from "../domain/constraint.ts";
 import type { Labels } from "../domain/primitives.ts";
 import type { JobRateLimit } from "../domain/queue.ts";
 import type { Demand } from "./cluster-state.ts";
+import { Bucket, QueueEntry } from "./queue-entry.ts";
 
 export type Strategy = "binpack" | "spread";
 
@@ -51,32 +52,6 @@ export const queuedAgain = (job: QueuedJob, at: number): QueuedJob => ({
   enqueuedAt: at,
 });
 
-interface Entry {
-  readonly job: QueuedJob;
-  /** Its FIFO: a removal finds it without building the bucket's key again. */
-  readonly bucket: Bucket;
-  readonly seq: number;
-  dead: boolean;
-}
-
-/** One FIFO: the jobs of one group (same requirements and demand) at one priority. */
-class Bucket {
-  items: Entry[] = [];
-  live = 0;
-  cursor = 0;
-
-  constructor(
-    readonly group: string,
-    readonly priority: number,
-  ) {}
-
-  compact(): void {
-    if (this.items.length > 1024 && this.live < this.items.length / 2) {
-      this.items = this.items.filter((e) => !e.dead);
-    }
-  }
-}
-
 export interface Aging {
   readonly agingMs: number;
   readonly agingStep: number;
@@ -87,7 +62,7 @@ export type Verdict = "placed" | "skip" | "block";
 
 export class JobQueue {
   private readonly buckets = new Map<string, Bucket>();
-  private readonly entries = new Map<string, Entry>();
+  private readonly entries = new Map<string, QueueEntry>();
   /** Queued jobs per named queue. */
   private readonly depths = new Map<string, number>();
   private seq = 0;
@@ -142,7 +117,7 @@ export class JobQueue {
       bucket = new Bucket(group, job.priority);
       this.buckets.set(key, bucket);
     }
-    const entry: Entry = { job, bucket, seq: this.seq++, dead: false };
+    const entry = QueueEntry.of(job, bucket, this.seq++);
     bucket.items.push(entry);
     bucket.live++;
     this.entries.set(job.jobId, entry);
@@ -153,13 +128,14 @@ export class JobQueue {
   remove(jobId: string): QueuedJob | undefined {
     const entry = this.entries.get(jobId);
     if (entry === undefined) return undefined;
-    entry.dead = true;
+    entry.queueSeq = -1;
     this.entries.delete(jobId);
-    const depth = this.depth(entry.job.queue) - 1;
-    if (depth > 0) this.depths.set(entry.job.queue, depth);
-    else this.depths.delete(entry.job.queue);
-    entry.bucket.live--;
-    return entry.job;
+    const job = entry.job;
+    const depth = this.depth(job.queue) - 1;
+    if (depth > 0) this.depths.set(job.queue, depth);
+    else this.depths.delete(job.queue);
+    entry.queueBucket!.live--;
+    return job;
   }
 
   effectivePriority(job: QueuedJob, now: number): number {
@@ -187,18 +163,19 @@ export class JobQueue {
         const e = b.items[b.cursor];
         if (e === undefined) continue;
         const score = this.effectivePriority(e.job, now);
-        if (score > bestScore || (score === bestScore && e.seq < bestSeq)) {
+        if (score > bestScore || (score === bestScore && e.queueSeq < bestSeq)) {
           best = b;
           bestScore = score;
-          bestSeq = e.seq;
+          bestSeq = e.queueSeq;
         }
       }
       if (best === undefined) break;
       const entry = best.items[best.cursor]!;
       best.cursor++;
-      const verdict = visit(entry.job);
-      if (verdict === "placed") this.remove(entry.job.jobId);
-      else if (verdict === "block") blocked.add(entry.bucket.group);
+      const job = entry.job;
+      const verdict = visit(job);
+      if (verdict === "placed") this.remove(job.jobId);
+      else if (verdict === "block") blocked.add(best.group);
     }
     for (const [key, b] of this.buckets) {
       if (b.live === 0) this.buckets.delete(key);

@@ -13,6 +13,7 @@ import { holdsReservation, isTerminalJobState } from "../domain/job-state.ts";
 import type { JobSpec } from "../domain/job-spec.ts";
 import { defaultQueue } from "../domain/queue.ts";
 import type { QueuedJob } from "../scheduler/job-queue.ts";
+import { QueueEntry } from "../scheduler/queue-entry.ts";
 import type { WorkerGateway } from "./gateway.ts";
 import type { SchedulerActor } from "./scheduler-actor.ts";
 import { jobEvents, workerEvents } from "./topics.ts";
@@ -39,17 +40,35 @@ export interface RoutingContext {
   readonly queueFromStore: (jobId: string, at: number) => void;
 }
 
+/** The first enqueue time seen: queued jobs keep theirs as an offset from it (below). */
+let clockBase: number | undefined;
+
 /**
  * A queued job as the scheduler sees it, read from the spec the supervisor keeps for it: three
- * fields, the rest getters onto the spec's parts (shared between specs: spec-intern.ts). A
- * million queued jobs each hold this, so it holds nothing the spec already does.
+ * fields, the rest getters onto the spec's parts (shared between specs: spec-intern.ts), and
+ * its own entry in the queue (queue-entry.ts). A million queued jobs each hold this, so it
+ * holds nothing the spec already does. Its enqueue time is kept as milliseconds from the first
+ * one seen, a small integer V8 keeps in the object, where a clock time would be a boxed double
+ * of its own (16 bytes a job); one beyond ±24 days of it would be boxed, and still right.
  */
-class SpecQueuedJob implements QueuedJob {
+class SpecQueuedJob extends QueueEntry implements QueuedJob {
+  private readonly at: number;
+
   constructor(
     readonly jobId: string,
     private readonly spec: JobSpec,
-    readonly enqueuedAt: number,
-  ) {}
+    enqueuedAt: number,
+  ) {
+    super();
+    clockBase ??= enqueuedAt;
+    this.at = enqueuedAt - clockBase;
+  }
+  get job(): QueuedJob {
+    return this;
+  }
+  get enqueuedAt() {
+    return clockBase! + this.at;
+  }
   get demand() {
     return this.spec.resources;
   }
