@@ -49,4 +49,16 @@ describe("internSpec", () => {
     expect(c.resources).not.toBe(a.resources);
     expect(c.resources.cpuMillis).toBe(7);
   });
+
+  it("keeps a spec with optional fields whole, its keys in their order, its parts shared", () => {
+    const fields = { timeoutMs: 5000, concurrencyKey: "k", queue: "q", delayMs: 10 };
+    const a = jobSpec({ name: "a", command: { argv: ["true"] }, ...fields });
+    const x = internSpec(a);
+    expect(x).toStrictEqual(a);
+    expect(Object.keys(x)).toEqual(Object.keys(a));
+    const usual = internSpec(jobSpec({ name: "b", command: { argv: ["true"] } }));
+    expect(Object.keys(usual)).toHaveLength(8);
+    expect(x.command).toBe(usual.command);
+    expect(x.retry).toBe(usual.retry);
+  });
 });
