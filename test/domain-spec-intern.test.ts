@@ -19,6 +19,20 @@ describe("internSpec", () => {
     expect(x.handler).not.toBe(y.handler);
   });
 
+  it("shares one frozen copy of a handler called without input", () => {
+    const [a, b] = ["a", "b"].map((name) => jobSpec({ name, handler: { name: "tick" } }));
+    const [x, y] = [internSpec(a!), internSpec(b!)];
+    expect(x).toStrictEqual(a);
+    expect(x.handler).toBe(y.handler);
+    expect(x.handler).toEqual({ name: "tick", input: null });
+    expect(Object.isFrozen(x.handler)).toBe(true);
+    const other = internSpec(jobSpec({ name: "c", handler: { name: "tock" } }));
+    expect(other.handler).not.toBe(x.handler);
+    // With optional fields too (the spread path).
+    const timed = internSpec(jobSpec({ name: "d", handler: { name: "tick" }, timeoutMs: 10 }));
+    expect(timed.handler).toBe(x.handler);
+  });
+
   it("shares one frozen copy of a command that many specs run", () => {
     const run = { argv: ["make", "test"], env: { CI: "1" } };
     const [a, b] = ["a", "b"].map((name) => jobSpec({ name, command: structuredClone(run) }));

@@ -1,10 +1,10 @@
 /**
  * Shared parts for the specs a supervisor holds while their jobs wait: a million queued jobs
  * mostly ask for the same resources, labels, constraints and retry policy, and often run the
- * same command, and each decoded spec has its own copy of them (five objects and more a job).
- * `internSpec` returns the spec with those parts replaced by one shared, frozen instance per
- * distinct value — the same values, so nothing that reads a spec can tell. The tables are
- * bounded: past `maxEntries` distinct values a part is kept as it is.
+ * same command or handler, and each decoded spec has its own copy of them (five objects and
+ * more a job). `internSpec` returns the spec with those parts replaced by one shared, frozen
+ * instance per distinct value — the same values, so nothing that reads a spec can tell. The
+ * tables are bounded: past `maxEntries` distinct values a part is kept as it is.
  */
 import type { JobSpec } from "./job-spec.ts";
 
@@ -34,6 +34,7 @@ type Labels = JobSpec["labels"];
 type Constraints = JobSpec["constraints"];
 type Retry = JobSpec["retry"];
 type Command = NonNullable<JobSpec["command"]>;
+type Handler = NonNullable<JobSpec["handler"]>;
 
 const resources = new Table<Resources>((r) => `${r.cpuMillis}/${r.memoryMb}/${r.gpus}`);
 const retries = new Table<Retry>(
@@ -51,6 +52,10 @@ const commands = new Table<Command>(small, (c) => {
   for (const part of Object.values(c)) if (typeof part === "object") Object.freeze(part);
   return Object.freeze(c);
 });
+
+// A handler called without input: its name says it all. (One with input is kept as it is:
+// inputs are mostly the job's own, and comparing them would cost more than it keeps.)
+const handlers = new Table<Handler>((h) => (h.input === null ? h.name : undefined));
 
 /**
  * `spec` with its common parts shared (see the header); the spec object itself is new. A spec
@@ -81,7 +86,7 @@ export const internSpec = (spec: JobSpec): JobSpec => {
         }
       : {
           name,
-          handler: spec.handler!,
+          handler: handlers.intern(spec.handler!),
           resources: r,
           labels: l,
           constraints: c,
@@ -94,6 +99,9 @@ export const internSpec = (spec: JobSpec): JobSpec => {
   // Its key stays where it was (the spread put it there): only its value is swapped.
   if (spec.command !== undefined) {
     (shared as { command: Command }).command = commands.intern(spec.command);
+  }
+  if (spec.handler !== undefined) {
+    (shared as { handler: Handler }).handler = handlers.intern(spec.handler);
   }
   return shared;
 };
