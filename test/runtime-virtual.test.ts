@@ -1,6 +1,7 @@
 /**
  * Virtual actors (src/runtime/virtual.ts) and the job kind's codec (src/supervisor/job-virtual.ts):
- * what a queued job's virtual actor keeps, and that it gives back the very input it was given.
+ * what a queued job's virtual actor keeps (its spec, which the supervisor keeps nowhere else
+ * meanwhile), and that it gives back the very input it was given.
  */
 import { describe, expect, it } from "vitest";
 import type { JobInput } from "../actors/job.ts";
@@ -8,7 +9,7 @@ import { newJobId, ulid, ulidTime } from "../src/domain/ids.ts";
 import type { JobSpec } from "../src/domain/job-spec.ts";
 import { defaultRetryPolicy } from "../src/domain/retry.ts";
 import { VirtualActors, type VirtualCodec } from "../src/runtime/virtual.ts";
-import { jobVirtualCodec } from "../src/supervisor/job-virtual.ts";
+import { JobSpecs } from "../src/supervisor/job-virtual.ts";
 
 const retry = defaultRetryPolicy;
 const spec = { name: "s", retry, timeoutMs: 5_000 } as unknown as JobSpec;
@@ -23,9 +24,9 @@ const inputOf = (jobId: string, s: JobSpec, createdAt: number): JobInput => ({
 });
 
 const setup = () => {
-  const specs = new Map<string, JobSpec>();
+  const specs = new JobSpecs();
   const packed: unknown[] = [];
-  const codec = jobVirtualCodec(specs, inputOf);
+  const codec = specs.codec(inputOf);
   const spy: VirtualCodec = {
     ...codec,
     pack: (id, input) => {
@@ -54,7 +55,11 @@ describe("virtual actors", () => {
     specs.set(id, spec);
     const input = inputOf(id, spec, at);
     virtual.set(`job/${id}`, input);
-    expect(packed).toEqual([null]);
+    // The spec alone, in the virtual store and nowhere else: one map slot for the job.
+    expect(packed).toEqual([spec]);
+    expect(packed[0]).toBe(spec);
+    expect(specs.get(id)).toBe(spec);
+    expect(specs.size).toBe(1);
     expect(virtual.has(`job/${id}`)).toBe(true);
     expect(virtual.size).toBe(1);
     expect(virtual.input(`job/${id}`)).toEqual(input);
@@ -62,6 +67,12 @@ describe("virtual actors", () => {
     expect(virtual.has(`job/${id}`)).toBe(false);
     expect(virtual.take(`job/${id}`)).toBeUndefined();
     expect(virtual.size).toBe(0);
+    // Live now: the spec moved to the supervisor's live jobs, and ends with the job.
+    expect(specs.get(id)).toBe(spec);
+    expect(specs.size).toBe(1);
+    specs.delete(id);
+    expect(specs.has(id)).toBe(false);
+    expect(specs.size).toBe(0);
   });
 
   it("keeps the creation time when the id does not hold it", () => {
@@ -70,8 +81,9 @@ describe("virtual actors", () => {
     specs.set(id, spec);
     const input = inputOf(id, spec, 2_000);
     virtual.set(`job/${id}`, input);
-    expect(packed).toEqual([2_000]);
+    expect(packed).toEqual([{ spec, input: 2_000 }]);
     expect(virtual.input(`job/${id}`)).toEqual(input);
+    expect(specs.get(id)).toBe(spec);
   });
 
   it("keeps an input whole when the spec does not give it: a job run again, or no spec", () => {
@@ -85,19 +97,16 @@ describe("virtual actors", () => {
     virtual.set(`job/${a}`, resumed);
     virtual.set(`job/${b}`, otherRetry);
     virtual.set(`job/${c}`, unknown);
-    expect(packed).toEqual([resumed, otherRetry, unknown]);
+    expect(packed).toEqual([
+      { spec, input: resumed },
+      { spec, input: otherRetry },
+      { spec: undefined, input: unknown },
+    ]);
+    expect([a, b, c].map((id) => specs.has(id))).toEqual([true, true, false]);
     expect(virtual.take(`job/${a}`)).toBe(resumed);
     expect(virtual.take(`job/${b}`)).toBe(otherRetry);
     expect(virtual.take(`job/${c}`)).toBe(unknown);
-  });
-
-  it("is not virtual any more once its spec is gone", () => {
-    const { specs, virtual } = setup();
-    const id = newJobId(7);
-    specs.set(id, spec);
-    virtual.set(`job/${id}`, inputOf(id, spec, 7));
-    specs.delete(id);
-    expect(virtual.input(`job/${id}`)).toBeUndefined();
+    expect([a, b, c].map((id) => specs.get(id))).toEqual([spec, spec, undefined]);
   });
 
   it("refuses an input that names another actor, and keeps kinds without a codec as given", () => {

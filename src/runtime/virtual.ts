@@ -21,10 +21,18 @@ export interface VirtualCodec {
   readonly pack: (id: string, input: unknown) => unknown;
   /** The input again; `undefined` if it can no longer be made (the actor is then not virtual). */
   readonly unpack: (id: string, packed: unknown) => unknown;
+  /**
+   * Where the packed inputs are kept, by id, when the kind's creator reads them too (the job
+   * kind's hold the job's spec: the supervisor keeps it nowhere else while the job waits).
+   * Only the runtime writes it. A map of the runtime's own otherwise.
+   */
+  readonly store?: Map<string, unknown>;
+  /** The actor `id` leaves the store for a live cell; `packed` is what was kept for it. */
+  readonly taken?: (id: string, packed: unknown) => void;
 }
 
 /** Kinds without a codec: kept as they are, by the id cut from the address. */
-const plain = {
+const plain: Kind["codec"] = {
   pack: (_id: string, input: unknown) => input,
   unpack: (_id: string, p: unknown) => p,
 };
@@ -45,7 +53,8 @@ export class VirtualActors {
     for (const k of this.kinds) if (address.startsWith(k.prefix)) return k;
     if (!make) return undefined;
     const kind = address.slice(0, address.indexOf("/"));
-    const k = { prefix: `${kind}/`, codec: this.codecs.get(kind) ?? plain, byId: new Map() };
+    const codec = this.codecs.get(kind) ?? plain;
+    const k = { prefix: `${kind}/`, codec, byId: codec.store ?? new Map() };
     this.kinds.push(k);
     return k;
   }
@@ -86,6 +95,7 @@ export class VirtualActors {
     if (!k.byId.has(id)) return undefined;
     const packed = k.byId.get(id);
     k.byId.delete(id);
+    k.codec.taken?.(id, packed);
     return k.codec.unpack(id, packed);
   }
 }

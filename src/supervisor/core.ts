@@ -63,7 +63,7 @@ import {
 } from "./routing.ts";
 import type { JobEffect } from "../../actors/job.ts";
 import type { Placement } from "../scheduler/scheduler.ts";
-import { jobVirtualCodec } from "./job-virtual.ts";
+import { JobSpecs } from "./job-virtual.ts";
 import { makeSchedulerActor, type SchedulerActor } from "./scheduler-actor.ts";
 import { makeRedrive } from "./redrive.ts";
 import { makeSchedules, type Schedules } from "./schedules.ts";
@@ -131,7 +131,7 @@ export const makeSupervisorCore = (options: {
     const config: CoreConfig = { ...defaultCoreConfig, ...options.config };
     const { store, bus } = options;
     let gateway = noGateway;
-    const specs = new Map<string, JobSpec>();
+    const specs = new JobSpecs();
     /** A waiting job's spec, kept with its common parts shared (spec-intern.ts). */
     const keepSpec = (jobId: string, spec: JobSpec): JobSpec => {
       const kept = internSpec(spec);
@@ -248,9 +248,9 @@ export const makeSupervisorCore = (options: {
         store.quarantine.add(new CorruptRecord({ kind: "snapshot", id: address, reason }));
       },
       passivateIdleAfterMs: 5 * 60_000,
-      // A queued job's actor keeps no input: its spec (kept while it waits) and id give it.
+      // A queued job's actor keeps its spec, which with its id gives its input (job-virtual.ts).
       virtualCodecs: {
-        job: jobVirtualCodec(specs, (id, spec, createdAt) =>
+        job: specs.codec((id, spec, createdAt) =>
           jobInput({ id: id as JobId, spec, createdAt }, spec),
         ),
       },

@@ -15,6 +15,7 @@ import { defaultQueue } from "../domain/queue.ts";
 import type { QueuedJob } from "../scheduler/job-queue.ts";
 import { QueueEntry } from "../scheduler/queue-entry.ts";
 import type { WorkerGateway } from "./gateway.ts";
+import type { JobSpecs } from "./job-virtual.ts";
 import type { SchedulerActor } from "./scheduler-actor.ts";
 import { jobEvents, workerEvents } from "./topics.ts";
 
@@ -24,7 +25,8 @@ export interface RoutingContext {
   readonly gateway: () => WorkerGateway;
   readonly bus: Bus;
   readonly now: () => number;
-  readonly specs: Map<string, JobSpec>;
+  /** The specs of the jobs held: live ones, and queued ones in their virtual actors. */
+  readonly specs: JobSpecs;
   /** Where each job was last assigned: a finished job's worker is told it is free. */
   readonly placedOn: Map<string, string>;
   readonly toJob: (jobId: string, message: JobMessage) => void;
