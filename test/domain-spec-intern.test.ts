@@ -75,4 +75,17 @@ describe("internSpec", () => {
     expect(x.command).toBe(usual.command);
     expect(x.retry).toBe(usual.retry);
   });
+
+  it("keeps the job's and queue's names, and where their keys are, in both ways of keeping", () => {
+    // Strings made at run time, as a store's decoder makes them (their sharing is measured by
+    // the backlog bench: a string's identity cannot be seen from here).
+    const fresh = (text: string) => Buffer.from(text).toString();
+    const b = jobSpec({ name: fresh("nightly"), command: { argv: ["true"] }, queue: fresh("q") });
+    const timed = { ...b, timeoutMs: 5 };
+    for (const spec of [b, timed]) {
+      const kept = internSpec(spec);
+      expect(kept).toStrictEqual(spec);
+      expect(Object.keys(kept)).toEqual(Object.keys(spec));
+    }
+  });
 });

@@ -53,6 +53,16 @@ const commands = new Table<Command>(small, (c) => {
   return Object.freeze(c);
 });
 
+// Job and queue names: a spec read back from the store has strings of its own (a request's
+// parser shares short ones), 24 bytes and more each.
+const names = new Map<string, string>();
+const nameOf = (name: string): string => {
+  const known = names.get(name);
+  if (known !== undefined) return known;
+  if (names.size < maxEntries) names.set(name, name);
+  return name;
+};
+
 // A handler called without input: its name says it all. (One with input is kept as it is:
 // inputs are mostly the job's own, and comparing them would cost more than it keeps.)
 const handlers = new Table<Handler>((h) => (h.input === null ? h.name : undefined));
@@ -71,7 +81,9 @@ export const internSpec = (spec: JobSpec): JobSpec => {
   };
   if (usualFields(spec)) {
     // Every field named: a spread in a literal puts the fields after it beside the object.
-    const { name, priority, queue } = spec;
+    const name = nameOf(spec.name);
+    const queue = nameOf(spec.queue);
+    const priority = spec.priority;
     const { resources: r, labels: l, constraints: c, retry } = kept;
     return spec.command !== undefined
       ? {
@@ -95,7 +107,7 @@ export const internSpec = (spec: JobSpec): JobSpec => {
           queue,
         };
   }
-  const shared = { ...spec, ...kept };
+  const shared = { ...spec, ...kept, name: nameOf(spec.name), queue: nameOf(spec.queue) };
   // Its key stays where it was (the spread put it there): only its value is swapped.
   if (spec.command !== undefined) {
     (shared as { command: Command }).command = commands.intern(spec.command);
