@@ -22,9 +22,9 @@ export interface VirtualCodec {
   /** The input again; `undefined` if it can no longer be made (the actor is then not virtual). */
   readonly unpack: (id: string, packed: unknown) => unknown;
   /**
-   * Where the packed inputs are kept, by id, when the kind's creator reads them too (the job
-   * kind's hold the job's spec: the supervisor keeps it nowhere else while the job waits).
-   * Only the runtime writes it. A map of the runtime's own otherwise.
+   * Where the packed inputs are kept, by id, when the kind's creator reads them too (a queued
+   * job's is its spec, which the supervisor keeps nowhere else while the job waits). Only the
+   * runtime writes it. A map of the runtime's own otherwise.
    */
   readonly store?: Map<string, unknown>;
   /** The actor `id` leaves the store for a live cell; `packed` is what was kept for it. */
