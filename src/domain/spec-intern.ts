@@ -73,25 +73,22 @@ const handlers = new Table<Handler>((h) => (h.input === null ? h.name : undefine
  * spread keeps them in an array beside it (32 bytes more a job).
  */
 export const internSpec = (spec: JobSpec): JobSpec => {
-  const kept: Pick<JobSpec, "resources" | "labels" | "constraints" | "retry"> = {
-    resources: resources.intern(spec.resources),
-    labels: labels.intern(spec.labels),
-    constraints: constraints.intern(spec.constraints),
-    retry: retries.intern(spec.retry),
-  };
+  const resourcesKept = resources.intern(spec.resources);
+  const labelsKept = labels.intern(spec.labels);
+  const constraintsKept = constraints.intern(spec.constraints);
+  const retry = retries.intern(spec.retry);
+  const name = nameOf(spec.name);
+  const queue = nameOf(spec.queue);
   if (usualFields(spec)) {
     // Every field named: a spread in a literal puts the fields after it beside the object.
-    const name = nameOf(spec.name);
-    const queue = nameOf(spec.queue);
     const priority = spec.priority;
-    const { resources: r, labels: l, constraints: c, retry } = kept;
     return spec.command !== undefined
       ? {
           name,
           command: commands.intern(spec.command),
-          resources: r,
-          labels: l,
-          constraints: c,
+          resources: resourcesKept,
+          labels: labelsKept,
+          constraints: constraintsKept,
           retry,
           priority,
           queue,
@@ -99,16 +96,24 @@ export const internSpec = (spec: JobSpec): JobSpec => {
       : {
           name,
           handler: handlers.intern(spec.handler!),
-          resources: r,
-          labels: l,
-          constraints: c,
+          resources: resourcesKept,
+          labels: labelsKept,
+          constraints: constraintsKept,
           retry,
           priority,
           queue,
         };
   }
-  const shared = { ...spec, ...kept, name: nameOf(spec.name), queue: nameOf(spec.queue) };
-  // Its key stays where it was (the spread put it there): only its value is swapped.
+  // Each key stays where the spread put it: only its value is swapped.
+  const shared = {
+    ...spec,
+    name,
+    resources: resourcesKept,
+    labels: labelsKept,
+    constraints: constraintsKept,
+    retry,
+    queue,
+  };
   if (spec.command !== undefined) {
     (shared as { command: Command }).command = commands.intern(spec.command);
   }
