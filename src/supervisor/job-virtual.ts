@@ -86,7 +86,8 @@ export class JobSpecs {
 const sameInput = (a: JobInput, b: JobInput): boolean => {
   const keys = Object.keys(a);
   if (keys.length !== Object.keys(b).length) return false;
-  const [x, y] = [a as unknown as Record<string, unknown>, b as unknown as Record<string, unknown>];
+  const x = a as unknown as Record<string, unknown>;
+  const y = b as unknown as Record<string, unknown>;
   for (const k of keys) if (x[k] !== y[k]) return false;
   return true;
 };
