@@ -10,14 +10,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { JobQueue, type QueuedJob } from "../src/scheduler/job-queue.ts";
-import { QueueEntry } from "../src/scheduler/queue-entry.ts";
-import { job as plainJob } from "../test/fixtures/scheduler.ts";
-
-class OwnEntryJob extends QueueEntry {
-  get job(): QueuedJob {
-    return this as unknown as QueuedJob;
-  }
-}
+import { ownEntryJob, job as plainJob } from "../test/fixtures/scheduler.ts";
 
 const ids = ["a", "b", "c", "d"] as const;
 const groups = ["g1", "g2"] as const;
@@ -61,9 +54,7 @@ describe("job queue", () => {
         for (const o of ops) {
           if (o.kind === "push") {
             const fields = { priority: o.priority, queue: o.queue };
-            const fresh = o.ownEntry
-              ? (Object.assign(new OwnEntryJob(), plainJob(o.id, fields)) as unknown as QueuedJob)
-              : plainJob(o.id, fields);
+            const fresh = o.ownEntry ? ownEntryJob(o.id, fields) : plainJob(o.id, fields);
             const job = o.again ? (last.get(o.id) ?? fresh) : fresh;
             last.set(o.id, job);
             const pushed = queue.push(job, `${o.group}/${job.priority}`);

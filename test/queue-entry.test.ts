@@ -4,18 +4,9 @@
  * new place without bringing its old one back to life.
  */
 import { describe, expect, it } from "vitest";
-import { JobQueue, type QueuedJob } from "../src/scheduler/job-queue.ts";
-import { QueueEntry } from "../src/scheduler/queue-entry.ts";
-import { job as plainJob } from "./fixtures/scheduler.ts";
-
-class OwnEntryJob extends QueueEntry {
-  get job(): QueuedJob {
-    return this as unknown as QueuedJob;
-  }
-}
-// The job's fields on the entry itself, as the supervisor's queued job has them.
-const ownEntry = (jobId: string): QueuedJob =>
-  Object.assign(new OwnEntryJob(), plainJob(jobId)) as unknown as QueuedJob;
+import { JobQueue } from "../src/scheduler/job-queue.ts";
+import type { QueueEntry } from "../src/scheduler/queue-entry.ts";
+import { ownEntryJob as ownEntry, job as plainJob } from "./fixtures/scheduler.ts";
 
 const visits = (queue: JobQueue, verdict: "placed" | "skip" = "skip"): string[] => {
   const seen: string[] = [];
