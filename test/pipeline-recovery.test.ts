@@ -1,7 +1,8 @@
 /**
  * Pipeline runs across a supervisor restart (same store, new core): a run resumes where its
- * last commit left it, its steps' jobs are neither lost nor doubled, a job that ended while the
- * supervisor was down is seen; a run whose pipeline changed meanwhile fails with that reason.
+ * last commit left it, its steps' jobs are neither lost nor doubled (even when a crash lost
+ * which job a step has), a job that ended while the supervisor was down is seen; a run whose
+ * pipeline changed meanwhile fails with that reason.
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { makeMemoryStore } from "../src/persistence/memory/store.ts";
@@ -74,6 +75,43 @@ describe("pipeline runs across a restart", () => {
       "succeeded",
       "succeeded",
     ]);
+  });
+
+  it("find a step's job by its key when the run's note of it was lost in a crash", async () => {
+    const store = makeMemoryStore();
+    const h1 = await boot(store);
+    await h1.register("w1");
+    const { body } = await h1.json("/api/v1/pipelines/chain/runs", { method: "POST", body: "{}" });
+    const runId = body.id as string;
+    const a = await jobOf(h1, runId, "a");
+    await h1.run(h1.core.settled);
+    // A step's job becoming known is not committed on its own (it needs no commit)...
+    const address = `pipeline/${runId}`;
+    const crashed = await h1.run(store.snapshots.load(address));
+    const steps = (crashed?.snapshot.context as { steps: Record<string, { jobId: string | null }> })
+      .steps;
+    expect(steps["a"]?.jobId).toBeNull();
+    await open.shift()!.close();
+    // ...(a graceful stop writes it)...
+    const stopped = await h1.run(store.snapshots.load(address));
+    expect(JSON.stringify(stopped?.snapshot.context)).toContain(a);
+    // ...and a crash loses it: the store as the process left it.
+    await h1.run(store.snapshots.saveBatch([crashed!]));
+
+    const h2 = await boot(store);
+    const w2 = await h2.register("w2");
+    // Resumed, the run submits its step again: its key finds the job, not a second one.
+    expect(await jobOf(h2, runId, "a")).toBe(a);
+    await eventually(async () => {
+      await h2.heartbeat(w2);
+      return h2.assigned.some(([w, x]) => w === w2 && x.jobId === a) ? true : undefined;
+    }, "a placed on w2");
+    await h2.finish(a);
+    await h2.finish(await jobOf(h2, runId, "b"));
+    await h2.finish(await jobOf(h2, runId, "c"));
+    await until(h2, runId, "succeeded");
+    const jobs = await h2.json(`/api/v1/jobs?pipelineRunId=${runId}`);
+    expect(jobs.body.jobs).toHaveLength(3);
   });
 
   it("fail a run whose pipeline changed while the supervisor was down, with the reason", async () => {

@@ -392,6 +392,29 @@ describe("commits", () => {
       }),
   );
 
+  it.effect("commits what is only in memory when the system stops", () =>
+    Effect.gen(function* () {
+      const store = makeMemorySnapshotStore();
+      const scope = yield* Scope.make();
+      const { system } = yield* Scope.extend(harness({ store }), scope);
+      const w = workerAddress("ws");
+      yield* system.spawn(w, { workerId: "ws", heartbeatTimeoutMs: 1_000, at: 0 });
+      yield* system.tell(w, { type: "registered", at: 0, jobs: [] });
+      yield* system.tell(w, { type: "job_assigned", at: 1, jobId: "x" });
+      yield* system.settled;
+      yield* system.tell(w, { type: "heartbeat", at: 700 });
+      yield* system.settled;
+      const before = (yield* store.load(w))?.snapshot.context as { deadline: number };
+      expect(before.deadline).toBe(1_000);
+      // A virtual job, made from its row: nothing of it to write.
+      yield* system.spawn(jobAddress("V1"), jobInput("V1", 0), true);
+      yield* Scope.close(scope, Exit.void);
+      const after = (yield* store.load(w))?.snapshot.context as { deadline: number };
+      expect(after.deadline).toBe(1_700);
+      expect(yield* store.load(jobAddress("V1"))).toBeUndefined();
+    }),
+  );
+
   it.scoped("commits what is only in memory before it passivates an actor", () =>
     Effect.gen(function* () {
       const { system, store } = yield* harness({ passivateIdleAfterMs: 10_000 });

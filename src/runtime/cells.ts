@@ -44,7 +44,7 @@ export interface Cell {
   /**
    * The live snapshot is newer than the store's and no commit is pending for it: changed by
    * volatile messages, or spawned from a state its creator made durable. Committed before the
-   * actor is passivated, so passivation never loses it.
+   * actor is passivated, so passivation never loses it, and at a graceful stop (`saveVolatile`).
    */
   unsaved: boolean;
   lastActive: number;
@@ -557,6 +557,19 @@ export class Cells {
    * Passivates live actors that have been idle since `before`; their timers stay armed. One
    * whose live snapshot is not in the store yet is committed now, and passivated next time.
    */
+  /**
+   * At a graceful stop: every change kept in memory only (volatile) goes into the next batch,
+   * so the store is left as current as the actors. An actor unchanged since it was made from a
+   * durable state (a row) has nothing to add.
+   */
+  saveVolatile(): void {
+    for (const cell of this.cells.values()) {
+      if (cell.status === "active" && cell.unsaved && cell.snapshot !== cell.initial) {
+        this.markDirty(cell);
+      }
+    }
+  }
+
   passivateIdle(before: number): number {
     let n = 0;
     for (const cell of this.cells.values()) {

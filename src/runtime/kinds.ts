@@ -66,6 +66,12 @@ export const pipelineBehaviour = (resolve: PipelineResolver) => {
     machine,
     deadlineOf: (context) => context.deadline,
     tick: (at) => ({ type: "tick" as const, at }),
+    // A step's job became known: not worth a commit each (one per step). Lost in a crash, it
+    // comes back the way it came: recovery resumes the run, which submits its running steps
+    // again, and their keys find the jobs already created (step-jobs.ts). Its announcement
+    // only informs; a step stopped before its job was known (a cancel to carry out) commits.
+    volatile: (m, effects) =>
+      m.type === "step_started" && effects.every((e) => e.type === "pipeline.transitioned"),
   });
 };
 

@@ -345,6 +345,7 @@ export const makeActorSystem = <K extends Kinds>(
         yield* Fiber.interrupt(timerFiber);
         yield* Fiber.interrupt(dispatcherFiber);
         yield* Fiber.interrupt(finisherFiber);
+        cells.saveVolatile();
         // What the last rounds committed is performed, and may give other actors work.
         for (;;) {
           while (cells.hasWork) yield* round;
