@@ -101,6 +101,26 @@ const flawOf = (value: unknown, path: string, depth: number): Flaw | undefined =
   return undefined;
 };
 
+/**
+ * Whether `text` could parse to a string with a lone surrogate: it holds one (a caller's
+ * string; text decoded from UTF-8 never does) or a `\u` escape of one (a valid pair matches
+ * too). Most bodies hold neither, and their strings need no test each.
+ */
+const mayHoldSurrogate = /\p{Cs}|\\u[dD][89a-fA-F]/u;
+
+/** Whether a parsed body nests deeper than `flawOf` allows: its walk, with no paths made. */
+const tooDeep = (value: unknown, depth: number): boolean => {
+  if (typeof value !== "object" || value === null) return false;
+  if (depth >= Limits.jsonDepth) return true;
+  if (Array.isArray(value)) {
+    for (const item of value) if (tooDeep(item, depth + 1)) return true;
+    return false;
+  }
+  for (const key in value)
+    if (tooDeep((value as Record<string, unknown>)[key], depth + 1)) return true;
+  return false;
+};
+
 const flawMessage = {
   surrogate: "Expected well-formed text, actual a string with a lone UTF-16 surrogate",
   depth: `Expected JSON nested at most ${Limits.jsonDepth} levels deep`,
@@ -130,7 +150,8 @@ export const parseJson = (
       ]),
     };
   }
-  const bad = flawOf(value, "", 0);
+  // The full walk, with paths, only for a body that may have a flaw.
+  const bad = mayHoldSurrogate.test(text) || tooDeep(value, 0) ? flawOf(value, "", 0) : undefined;
   if (bad === undefined) return { ok: true, value };
   const message = flawMessage[bad.flaw];
   return {
