@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { jobSpec } from "../src/domain/decode.ts";
+import type { JobSpec } from "../src/domain/job-spec.ts";
 import { internSpec } from "../src/domain/spec-intern.ts";
 
 describe("internSpec", () => {
@@ -17,6 +18,21 @@ describe("internSpec", () => {
     }
     // What differs stays apart.
     expect(x.handler).not.toBe(y.handler);
+  });
+
+  it("freezes shared constraints through: the scheduler keys on them by identity", () => {
+    const constraints: JobSpec["constraints"] = [
+      { key: "zone", op: "in", values: ["a", "b"] },
+      { key: "os", op: "eq", value: "linux" },
+    ];
+    const x = internSpec(jobSpec({ name: "x", command: { argv: ["true"] }, constraints }));
+    const y = internSpec(jobSpec({ name: "y", command: { argv: ["true"] }, constraints }));
+    expect(x.constraints).toBe(y.constraints);
+    expect(x.constraints).toStrictEqual(constraints);
+    expect(Object.isFrozen(x.constraints)).toBe(true);
+    for (const c of x.constraints) expect(Object.isFrozen(c)).toBe(true);
+    const zone = x.constraints[0];
+    expect(zone !== undefined && "values" in zone && Object.isFrozen(zone.values)).toBe(true);
   });
 
   it("shares one frozen copy of a handler called without input", () => {

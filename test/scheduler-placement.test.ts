@@ -8,6 +8,7 @@ import type { Constraint } from "../src/domain/constraint.ts";
 import type { Labels } from "../src/domain/primitives.ts";
 import type { WorkerCapacity } from "../src/domain/worker.ts";
 import { Placer, Scheduler, type QueuedJob } from "../src/scheduler/index.ts";
+import { requirementKey } from "../src/scheduler/placement.ts";
 import { cap, job, make } from "./fixtures/scheduler.ts";
 
 const register = (
@@ -376,5 +377,28 @@ describe("sampled search on large classes", () => {
     expect(ids).toHaveLength(13); // w2, w5, …, w38
     expect(new Set(ids).size).toBe(13);
     for (const id of ids) expect(Number(id.slice(1)) % 3).toBe(2);
+  });
+
+  it("keys requirements by value, whether their parts are shared frozen copies or not", () => {
+    const labels = Object.freeze({ os: "linux", arch: "x86" });
+    const constraints: ReadonlyArray<Constraint> = Object.freeze([
+      Object.freeze({ key: "zone", op: "in" as const, values: Object.freeze(["a", "b"]) }),
+    ]);
+    const keys = (handler: string | undefined) => [
+      requirementKey({ labels, constraints, handler }),
+      requirementKey({
+        labels: { arch: "x86", os: "linux" },
+        constraints: [...constraints],
+        handler,
+      }),
+    ];
+    const [frozen, plain] = keys("h1");
+    expect(frozen).toBe(plain);
+    // Asked again (now remembered), and for another handler with the same parts.
+    expect(keys("h1")[0]).toBe(frozen);
+    const [other, otherPlain] = keys(undefined);
+    expect(other).toBe(otherPlain);
+    expect(other).not.toBe(frozen);
+    expect(requirementKey({ labels: {}, constraints: [], handler: "h1" })).toBe("h:h1");
   });
 });

@@ -46,7 +46,14 @@ const small = (value: object): string | undefined => {
   return text.length <= 256 ? text : undefined;
 };
 const labels = new Table<Labels>(small);
-const constraints = new Table<Constraints>(small);
+// Frozen through, as labels are: the scheduler keys its cache on them by identity.
+const constraints = new Table<Constraints>(small, (cs) => {
+  for (const c of cs) {
+    if ("values" in c) Object.freeze(c.values);
+    Object.freeze(c);
+  }
+  return Object.freeze(cs);
+});
 // A command, frozen through (its argv and env are shared too).
 const commands = new Table<Command>(small, (c) => {
   for (const part of Object.values(c)) if (typeof part === "object") Object.freeze(part);

@@ -36,6 +36,26 @@ const hasOwnKeys = (o: object): boolean => {
   return false;
 };
 
+const jsonKey = (r: Requirements): string =>
+  JSON.stringify([r.handler ?? null, Object.entries(r.labels).sort(), r.constraints]);
+
+/**
+ * JSON keys of frozen labels and constraints, by identity and handler: the supervisor keeps a
+ * job's labels and constraints shared and frozen (spec-intern.ts), so most jobs with labels
+ * find their key here instead of making it again (it is made for every queued job).
+ */
+const frozenKeys = new WeakMap<object, WeakMap<object, Map<string | undefined, string>>>();
+
+const keyOfFrozen = (r: Requirements): string => {
+  let byConstraints = frozenKeys.get(r.labels);
+  if (byConstraints === undefined) frozenKeys.set(r.labels, (byConstraints = new WeakMap()));
+  let byHandler = byConstraints.get(r.constraints);
+  if (byHandler === undefined) byConstraints.set(r.constraints, (byHandler = new Map()));
+  let key = byHandler.get(r.handler);
+  if (key === undefined) byHandler.set(r.handler, (key = jsonKey(r)));
+  return key;
+};
+
 /**
  * One string per set of requirements. Most jobs name at most a handler: their key is made
  * without JSON (it is made for every placement); it cannot meet a JSON one, which starts `[`.
@@ -45,7 +65,9 @@ export const requirementKey = (r: Requirements): string =>
     ? r.handler === undefined
       ? ""
       : `h:${r.handler}`
-    : JSON.stringify([r.handler ?? null, Object.entries(r.labels).sort(), r.constraints]);
+    : Object.isFrozen(r.labels) && Object.isFrozen(r.constraints)
+      ? keyOfFrozen(r)
+      : jsonKey(r);
 
 export class Placer {
   private cache = new Map<string, WorkerClass[]>();
