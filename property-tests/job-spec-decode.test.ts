@@ -16,7 +16,11 @@
 import { Either } from "effect";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { decodeJobSpec, decodeJobSpecWithSchema } from "../src/domain/decode.ts";
+import {
+  decodeJobSpec,
+  decodeJobSpecWithSchema,
+  decodeParsedJobSpec,
+} from "../src/domain/decode.ts";
 import { fastJobSpec } from "../src/domain/job-spec-fast.ts";
 import { Limits } from "../src/domain/primitives.ts";
 
@@ -308,9 +312,24 @@ const attempt = <A>(decode: (u: unknown) => A, u: unknown): { ok: A } | { threw:
   }
 };
 
+/** `u` through a JSON round trip, as a store reads it back; undefined when it has none. */
+const parsedOf = (u: unknown): unknown => {
+  try {
+    const text = JSON.stringify(u);
+    return text === undefined ? undefined : (JSON.parse(text) as unknown);
+  } catch {
+    return undefined;
+  }
+};
+
 /** Checks one input and tallies which way it went. */
 const tally = { fast: 0, valid: 0, invalid: 0, threw: 0 };
 const agree = (u: unknown): void => {
+  // Parsed data is decoded without looking for symbol or hidden keys: the same answer.
+  const parsed = parsedOf(u);
+  if (parsed !== undefined) {
+    expect(attempt(decodeParsedJobSpec, parsed)).toStrictEqual(attempt(decodeJobSpec, parsed));
+  }
   const schema = attempt(decodeJobSpecWithSchema, u);
   const fast = fastJobSpec(u);
   const combined = attempt(decodeJobSpec, u);

@@ -67,6 +67,15 @@ export const decodeJobSpec = (u: unknown): Either.Either<JobSpec, InvalidInput> 
 };
 
 /**
+ * `decodeJobSpec` for parsed data: a store's own rows (MessagePack, JSON), whose objects have
+ * only enumerable string keys, so the fast path does not look for others (`keysOf`).
+ */
+export const decodeParsedJobSpec = (u: unknown): Either.Either<JobSpec, InvalidInput> => {
+  const fast = fastJobSpec(u, true);
+  return fast === undefined ? decodeJobSpecWithSchema(u) : Either.right(fast);
+};
+
+/**
  * A JobSpec from a literal written in code (examples, tests, the pipeline builder), defaults
  * applied. Throws `InvalidInput` on a bad literal: in code, that is a bug to fix, not to handle.
  */

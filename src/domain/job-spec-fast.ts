@@ -46,8 +46,9 @@ const stringRecord = (
   keyMax: number,
   valueMax: number,
   maxCount: number,
+  plain: boolean,
 ): Record<string, string> | undefined => {
-  const keys = keysOf(u);
+  const keys = keysOf(u, plain);
   if (keys === undefined || keys.length > maxCount) return undefined;
   const r = u as Plain;
   const out: Record<string, string> = {};
@@ -73,8 +74,8 @@ const argvOf = (u: unknown): ReadonlyArray<string> | undefined => {
   return total <= Limits.argvTotalLength ? out : undefined;
 };
 
-const commandOf = (u: unknown): Plain | undefined => {
-  const keys = keysOf(u);
+const commandOf = (u: unknown, plain: boolean): Plain | undefined => {
+  const keys = keysOf(u, plain);
   if (keys === undefined) return undefined;
   const c = u as Plain;
   for (const key of keys) {
@@ -97,6 +98,7 @@ const commandOf = (u: unknown): Plain | undefined => {
       Limits.nameLength,
       Limits.envValueLength,
       Limits.envCount,
+      plain,
     );
     if (env === undefined) return undefined;
     out["env"] = env;
@@ -108,8 +110,8 @@ const commandOf = (u: unknown): Plain | undefined => {
   return out;
 };
 
-const handlerOf = (u: unknown): Plain | undefined => {
-  const keys = keysOf(u);
+const handlerOf = (u: unknown, plain: boolean): Plain | undefined => {
+  const keys = keysOf(u, plain);
   if (keys === undefined) return undefined;
   const h = u as Plain;
   for (const key of keys) if (key !== "name" && key !== "input") return undefined;
@@ -128,8 +130,8 @@ const resourceRanges: Readonly<Record<string, readonly [number, number]>> = {
   gpus: [0, 64],
 };
 
-const resourcesOf = (u: unknown): Plain | undefined => {
-  const keys = keysOf(u);
+const resourcesOf = (u: unknown, plain: boolean): Plain | undefined => {
+  const keys = keysOf(u, plain);
   if (keys === undefined) return undefined;
   const r = u as Plain;
   const out: Plain = { ...defaultResources };
@@ -142,8 +144,8 @@ const resourcesOf = (u: unknown): Plain | undefined => {
   return { cpuMillis: out["cpuMillis"], memoryMb: out["memoryMb"], gpus: out["gpus"] };
 };
 
-const retryOf = (u: unknown): Plain | undefined => {
-  const keys = keysOf(u);
+const retryOf = (u: unknown, plain: boolean): Plain | undefined => {
+  const keys = keysOf(u, plain);
   if (keys === undefined) return undefined;
   const r = u as Plain;
   const out: Plain = { ...defaultRetryPolicy };
@@ -164,8 +166,8 @@ const retryOf = (u: unknown): Plain | undefined => {
   return { maxAttempts, initialDelayMs, multiplier, maxDelayMs, jitter };
 };
 
-const constraintOf = (u: unknown): Plain | undefined => {
-  const keys = keysOf(u);
+const constraintOf = (u: unknown, plain: boolean): Plain | undefined => {
+  const keys = keysOf(u, plain);
   if (keys === undefined) return undefined;
   const c = u as Plain;
   const { key, op } = c;
@@ -190,11 +192,11 @@ const constraintOf = (u: unknown): Plain | undefined => {
   return op === "exists" && exactly(c, keys, "key", "op") ? { key, op } : undefined;
 };
 
-const constraintsOf = (u: unknown): ReadonlyArray<Plain> | undefined => {
+const constraintsOf = (u: unknown, plain: boolean): ReadonlyArray<Plain> | undefined => {
   if (!Array.isArray(u) || u.length > Limits.constraintCount) return undefined;
   const out: Plain[] = [];
   for (let i = 0; i < u.length; i++) {
-    const c = constraintOf(u[i]);
+    const c = constraintOf(u[i], plain);
     if (c === undefined) return undefined;
     out.push(c);
   }
@@ -228,10 +230,11 @@ const jobSpecKeys: ReadonlySet<string> = new Set([
 
 /**
  * The spec `JobSpec` decodes `u` to, when `u` is plain data of the usual shapes and valid;
- * `undefined` otherwise (invalid, or unusual): then decode with the schema.
+ * `undefined` otherwise (invalid, or unusual): then decode with the schema. `plain`: `u` is
+ * known to be parsed data (see `keysOf`).
  */
-export const fastJobSpec = (u: unknown): JobSpec | undefined => {
-  const keys = keysOf(u);
+export const fastJobSpec = (u: unknown, plain = false): JobSpec | undefined => {
+  const keys = keysOf(u, plain);
   if (keys === undefined) return undefined;
   for (const key of keys) if (!jobSpecKeys.has(key)) return undefined;
   const s = u as Plain;
@@ -239,16 +242,18 @@ export const fastJobSpec = (u: unknown): JobSpec | undefined => {
   const out: Plain = { name: s["name"] };
   if (has(s, "command") === has(s, "handler")) return undefined;
   if (has(s, "command")) {
-    const command = commandOf(s["command"]);
+    const command = commandOf(s["command"], plain);
     if (command === undefined) return undefined;
     out["command"] = command;
   } else {
-    const handler = handlerOf(s["handler"]);
+    const handler = handlerOf(s["handler"], plain);
     if (handler === undefined) return undefined;
     out["handler"] = handler;
   }
   // Every field is written in the order JobSpec lists it: the order of the schema's output.
-  const resources = has(s, "resources") ? resourcesOf(s["resources"]) : { ...defaultResources };
+  const resources = has(s, "resources")
+    ? resourcesOf(s["resources"], plain)
+    : { ...defaultResources };
   if (resources === undefined) return undefined;
   out["resources"] = resources;
   const labels = has(s, "labels")
@@ -258,18 +263,19 @@ export const fastJobSpec = (u: unknown): JobSpec | undefined => {
         Limits.labelKeyLength,
         Limits.labelValueLength,
         Limits.labelCount,
+        plain,
       )
     : {};
   if (labels === undefined) return undefined;
   out["labels"] = labels;
-  const constraints = has(s, "constraints") ? constraintsOf(s["constraints"]) : [];
+  const constraints = has(s, "constraints") ? constraintsOf(s["constraints"], plain) : [];
   if (constraints === undefined) return undefined;
   out["constraints"] = constraints;
   if (has(s, "timeoutMs")) {
     if (!intIn(s["timeoutMs"], 1, Limits.timeoutMs)) return undefined;
     out["timeoutMs"] = s["timeoutMs"];
   }
-  const retry = has(s, "retry") ? retryOf(s["retry"]) : { ...defaultRetryPolicy };
+  const retry = has(s, "retry") ? retryOf(s["retry"], plain) : { ...defaultRetryPolicy };
   if (retry === undefined) return undefined;
   out["retry"] = retry;
   const priority = has(s, "priority") ? priorityOf(s["priority"]) : defaultPriority;

@@ -138,9 +138,11 @@ export const decodeJob = (
   operation: string,
   head: unknown,
   status: unknown,
+  /** Both are parsed data (a row read back from LMDB or PostgreSQL): see `keysOf`. */
+  parsed = false,
 ): Either.Either<Job, StoreError> => {
   const row = { ...(head as object), ...(status as object) };
-  const fast = fastJob(row);
+  const fast = fastJob(row, parsed);
   if (fast !== undefined) return Either.right(fast);
   return decode(row).pipe(
     Either.mapLeft((e) =>

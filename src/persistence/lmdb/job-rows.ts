@@ -51,7 +51,7 @@ export const readJob = (
   }).pipe(
     Either.flatMap((status) => {
       const { status: _, ...head } = row;
-      return decodeJob(operation, head, status);
+      return decodeJob(operation, head, status, true);
     }),
   );
 };

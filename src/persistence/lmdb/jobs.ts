@@ -14,7 +14,7 @@
 import { Effect, Either } from "effect";
 import type { RootDatabase } from "lmdb";
 import { Conflict, NotFound } from "../../domain/errors.ts";
-import { decodeJobSpec } from "../../domain/decode.ts";
+import { decodeParsedJobSpec } from "../../domain/decode.ts";
 import type { JobId } from "../../domain/ids.ts";
 import type { Job } from "../../domain/job.ts";
 import { defaultQueue } from "../../domain/queue.ts";
@@ -136,7 +136,7 @@ export const makeLmdbJobStore = (
       const job = unwrap(quarantine.skip(readJob(dbs, id, "jobs.openRows")));
       return job && { id: job.id, spec: job.spec, createdAt: job.createdAt, state };
     }
-    const spec = decodeJobSpec(row.spec);
+    const spec = decodeParsedJobSpec(row.spec);
     if (Either.isRight(spec)) {
       return { id: id as JobId, spec: spec.right, createdAt: row.createdAt, state };
     }
@@ -179,7 +179,7 @@ export const makeLmdbJobStore = (
           ids.map((id) => {
             const row = dbs.jobs.get(id) as JobRow | undefined;
             if (row === undefined) return undefined;
-            const spec = decodeJobSpec(row.spec);
+            const spec = decodeParsedJobSpec(row.spec);
             return Either.isLeft(spec)
               ? undefined
               : { spec: spec.right, open: dbs.jobsOpen.get(id) as JobState | undefined };

@@ -16,7 +16,7 @@ import { statusOf, statusOfSnapshot } from "../job-status.ts";
 import type { SnapshotRecord } from "../snapshots.ts";
 import { notFinished, type CreateResult, type JobStore, type OpenRow } from "../jobs.ts";
 import { isTerminalJobState, terminalJobStates, type JobState } from "../../domain/job-state.ts";
-import { decodeJobSpec } from "../../domain/decode.ts";
+import { decodeParsedJobSpec } from "../../domain/decode.ts";
 import {
   headColumns,
   headRow,
@@ -173,7 +173,7 @@ export const makePostgresJobStore = (
               return ids.map((id) => {
                 const row = byId.get(id);
                 if (row === undefined) return undefined;
-                const spec = decodeJobSpec(row.spec);
+                const spec = decodeParsedJobSpec(row.spec);
                 const state = row.state as JobState;
                 return Either.isLeft(spec)
                   ? undefined

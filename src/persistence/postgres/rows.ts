@@ -86,6 +86,7 @@ export const jobOfRow = (operation: string, row: JobRow): Either.Either<Job, Sto
       ...(row.pipeline_step !== null ? { pipelineStep: row.pipeline_step } : {}),
     },
     statusOfRow(row),
+    true,
   );
 
 export const snapshotRow = (r: SnapshotRecord) => ({
