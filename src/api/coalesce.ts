@@ -28,6 +28,8 @@ interface Waiting {
 const maxBatch = 1000;
 /** Batches in the core at once: one committing while the next is decoded and spawned. */
 const maxInFlight = 2;
+/** The specs are request bodies: parsed JSON (see `SubmitOptions`). */
+const parsed = { parsed: true } as const;
 
 export const makeSubmitCoalescer = (core: SupervisorCore) => {
   let waiting: Waiting[] = [];
@@ -35,7 +37,7 @@ export const makeSubmitCoalescer = (core: SupervisorCore) => {
   let scheduled = false;
 
   const alone = (w: Waiting) =>
-    Effect.runCallback(core.submit(w.spec), { onExit: (exit) => w.done(exit) });
+    Effect.runCallback(core.submit(w.spec, parsed), { onExit: (exit) => w.done(exit) });
 
   const flush = (): void => {
     scheduled = false;
@@ -47,7 +49,8 @@ export const makeSubmitCoalescer = (core: SupervisorCore) => {
         continue;
       }
       inFlight++;
-      Effect.runCallback(core.submitBatch(batch.map((w) => w.spec)), {
+      const specs = batch.map((w) => w.spec);
+      Effect.runCallback(core.submitBatch(specs, parsed), {
         onExit: (exit) => {
           inFlight--;
           if (Exit.isSuccess(exit)) {

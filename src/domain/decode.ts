@@ -67,8 +67,9 @@ export const decodeJobSpec = (u: unknown): Either.Either<JobSpec, InvalidInput> 
 };
 
 /**
- * `decodeJobSpec` for parsed data: a store's own rows (MessagePack, JSON), whose objects have
- * only enumerable string keys, so the fast path does not look for others (`keysOf`).
+ * `decodeJobSpec` for parsed data (a request's JSON body, a store's own rows in MessagePack or
+ * JSON), whose objects have only enumerable string keys: the fast path does not look for others
+ * (`keysOf`).
  */
 export const decodeParsedJobSpec = (u: unknown): Either.Either<JobSpec, InvalidInput> => {
   const fast = fastJobSpec(u, true);

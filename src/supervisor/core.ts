@@ -19,7 +19,7 @@
  */
 import { Effect, Either, Exit, Schedule, type Scope } from "effect";
 import type { Bus } from "../bus/index.ts";
-import { decodeJobSpec } from "../domain/decode.ts";
+import { decodeJobSpec, decodeParsedJobSpec } from "../domain/decode.ts";
 import { Conflict, InvalidInput, NotFound } from "../domain/errors.ts";
 import { newJobId, type JobId, type PipelineRunId } from "../domain/ids.ts";
 import { newJob, type Job } from "../domain/job.ts";
@@ -76,12 +76,24 @@ import { makeCorePorts, type CorePorts } from "./ports.ts";
  * Adapters use the narrow ports (ports.ts) and the methods below; `store`, `system`,
  * `scheduler` and `bus` are for the composition root and tests, on their way out.
  */
+/**
+ * `parsed`: the specs are parsed JSON (an HTTP body), whose objects have only enumerable string
+ * keys: they are decoded without looking for others (`keysOf`, src/domain/fast-checks.ts).
+ */
+export interface SubmitOptions {
+  readonly parsed?: boolean;
+}
+
 export interface SupervisorCore extends CorePorts {
   readonly inbound: AgentInbound;
   readonly attachGateway: (gateway: WorkerGateway) => void;
-  readonly submit: (spec: unknown) => Effect.Effect<CreateResult, InvalidInput | StoreError>;
+  readonly submit: (
+    spec: unknown,
+    options?: SubmitOptions,
+  ) => Effect.Effect<CreateResult, InvalidInput | StoreError>;
   readonly submitBatch: (
     specs: ReadonlyArray<unknown>,
+    options?: SubmitOptions,
   ) => Effect.Effect<ReadonlyArray<CreateResult>, InvalidInput | StoreError>;
   /** `submitBatch` of specs already decoded (a schedule's firings): no decoding again. */
   readonly submitSpecs: (
@@ -400,11 +412,12 @@ export const makeSupervisorCore = (options: {
     const decodeAll = (
       inputs: ReadonlyArray<unknown>,
       step?: { readonly runId: PipelineRunId; readonly step: string },
+      parsed = false,
     ) =>
       Effect.suspend(() => {
         const jobs: Job[] = [];
         for (const [i, input] of inputs.entries()) {
-          const spec = decodeJobSpec(input);
+          const spec = parsed ? decodeParsedJobSpec(input) : decodeJobSpec(input);
           if (Either.isLeft(spec)) {
             const e = spec.left;
             return Effect.fail(
@@ -497,8 +510,12 @@ export const makeSupervisorCore = (options: {
       attachGateway: (g) => {
         gateway = g;
       },
-      submit: (input) => decodeAll([input]).pipe(Effect.flatMap((jobs) => createOne(jobs[0]!))),
-      submitBatch: (inputs) => decodeAll(inputs).pipe(Effect.flatMap(createAll)),
+      submit: (input, options) =>
+        decodeAll([input], undefined, options?.parsed).pipe(
+          Effect.flatMap((jobs) => createOne(jobs[0]!)),
+        ),
+      submitBatch: (inputs, options) =>
+        decodeAll(inputs, undefined, options?.parsed).pipe(Effect.flatMap(createAll)),
       submitSpecs: (specs) =>
         Effect.suspend(() =>
           createAll(specs.map((s) => newJob(newJobId(system.now()), s, system.now()))),

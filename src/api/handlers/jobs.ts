@@ -144,7 +144,8 @@ export const jobHandlers = (
       if (!ctx.accepting()) return Effect.fail(shuttingDown());
       const jobs = batchOf(payload);
       if (jobs instanceof InvalidInput) return Effect.fail(jobs);
-      return Effect.map(core.submitBatch(jobs), (results) => ({
+      // A request body: parsed JSON.
+      return Effect.map(core.submitBatch(jobs, { parsed: true }), (results) => ({
         status: results.some((r) => r.created) ? 201 : 200,
         body: {
           jobs: results.map((r) => ({ id: r.job.id, created: r.created, state: r.job.state })),
