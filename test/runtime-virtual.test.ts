@@ -61,6 +61,8 @@ describe("virtual actors", () => {
     expect(specs.get(id)).toBe(spec);
     expect(specs.size).toBe(1);
     expect(virtual.has(`job/${id}`)).toBe(true);
+    expect(virtual.hasFor(`job/${id}`, input)).toBe(true);
+    expect(virtual.hasFor(`job/${newJobId(9)}`, inputOf(newJobId(9), spec, 9))).toBe(false);
     expect(virtual.size).toBe(1);
     expect(virtual.input(`job/${id}`)).toEqual(input);
     expect(virtual.take(`job/${id}`)).toEqual(input);
@@ -120,6 +122,8 @@ describe("virtual actors", () => {
     expect(virtual.has("worker/w1")).toBe(true);
     expect(virtual.has("worker/w2")).toBe(false);
     expect(virtual.has("pipeline/w1")).toBe(false);
+    expect(virtual.hasFor("worker/w1", { other: 2 })).toBe(true);
+    expect(virtual.hasFor("worker/w2", input)).toBe(false);
     expect(virtual.take("worker/w1")).toBe(input);
   });
 });

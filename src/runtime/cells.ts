@@ -177,7 +177,7 @@ export class Cells {
     // worker that went offline can register again under its id. A live one never does.
     const existing = this.cells.get(address);
     if (
-      this.virtual.has(address) ||
+      this.virtual.hasFor(address, input) ||
       (existing !== undefined &&
         !(existing.status === "active" && driver.isDone(existing.snapshot as never)))
     )

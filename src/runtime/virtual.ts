@@ -70,6 +70,17 @@ export class VirtualActors {
     return k !== undefined && k.byId.has(address.slice(k.prefix.length));
   }
 
+  /**
+   * `has`, for the actor `input` is the input of (a spawn's check): its id taken from the input
+   * where the kind's codec can, the string its creator holds (whose hash is known already),
+   * not cut from the address and hashed anew.
+   */
+  hasFor(address: string, input: unknown): boolean {
+    const k = this.kindOf(address, false);
+    if (k === undefined) return false;
+    return k.byId.has(k.codec.idOf?.(input) ?? address.slice(k.prefix.length));
+  }
+
   set(address: string, input: unknown): void {
     const k = this.kindOf(address, true)!;
     const id = k.codec.idOf?.(input) ?? address.slice(k.prefix.length);
