@@ -57,24 +57,26 @@ export const decodeWith =
 export const decodeJobSpecWithSchema: (u: unknown) => Either.Either<JobSpec, InvalidInput> =
   decodeWith(JobSpec);
 
+/** The fast path (`parsed`: see `keysOf`), and the schema for whatever it does not take. */
+const decodeSpec = (u: unknown, parsed: boolean): Either.Either<JobSpec, InvalidInput> => {
+  const fast = fastJobSpec(u, parsed);
+  return fast === undefined ? decodeJobSpecWithSchema(u) : Either.right(fast);
+};
+
 /**
  * A JobSpec from untrusted input. The usual shapes take a hand-written path (job-spec-fast.ts,
  * about 30 times faster); everything else, every refusal included, goes through the schema.
  */
-export const decodeJobSpec = (u: unknown): Either.Either<JobSpec, InvalidInput> => {
-  const fast = fastJobSpec(u);
-  return fast === undefined ? decodeJobSpecWithSchema(u) : Either.right(fast);
-};
+export const decodeJobSpec = (u: unknown): Either.Either<JobSpec, InvalidInput> =>
+  decodeSpec(u, false);
 
 /**
  * `decodeJobSpec` for parsed data (a request's JSON body, a store's own rows in MessagePack or
  * JSON), whose objects have only enumerable string keys: the fast path does not look for others
  * (`keysOf`).
  */
-export const decodeParsedJobSpec = (u: unknown): Either.Either<JobSpec, InvalidInput> => {
-  const fast = fastJobSpec(u, true);
-  return fast === undefined ? decodeJobSpecWithSchema(u) : Either.right(fast);
-};
+export const decodeParsedJobSpec = (u: unknown): Either.Either<JobSpec, InvalidInput> =>
+  decodeSpec(u, true);
 
 /**
  * A JobSpec from a literal written in code (examples, tests, the pipeline builder), defaults

@@ -43,6 +43,10 @@ interface Kind {
   readonly byId: Map<string, unknown>;
 }
 
+/** The id `input` gives through the kind's codec, else the one cut from `address`. */
+const idIn = (k: Kind, address: string, input: unknown): string =>
+  k.codec.idOf?.(input) ?? address.slice(k.prefix.length);
+
 export class VirtualActors {
   private readonly kinds: Kind[] = [];
 
@@ -77,13 +81,12 @@ export class VirtualActors {
    */
   hasFor(address: string, input: unknown): boolean {
     const k = this.kindOf(address, false);
-    if (k === undefined) return false;
-    return k.byId.has(k.codec.idOf?.(input) ?? address.slice(k.prefix.length));
+    return k !== undefined && k.byId.has(idIn(k, address, input));
   }
 
   set(address: string, input: unknown): void {
     const k = this.kindOf(address, true)!;
-    const id = k.codec.idOf?.(input) ?? address.slice(k.prefix.length);
+    const id = idIn(k, address, input);
     if (k.prefix.length + id.length !== address.length || !address.endsWith(id)) {
       throw new Error(`the input of ${address} names another actor: ${id}`);
     }
