@@ -41,14 +41,26 @@ const until = (h: Harness, runId: string, state: string) =>
     return r.state === state ? r : undefined;
   }, `run ${state}`);
 
+/** A first supervisor on `store` with a worker, and a run of `chain` whose first job exists. */
+const started = async (store: ReturnType<typeof makeMemoryStore>) => {
+  const h1 = await boot(store);
+  const w1 = await h1.register("w1");
+  const { body } = await h1.json("/api/v1/pipelines/chain/runs", { method: "POST", body: "{}" });
+  const runId = body.id as string;
+  return { h1, w1, runId, a: await jobOf(h1, runId, "a") };
+};
+
+/** Until `jobId` is assigned to `workerId`, which heartbeats meanwhile (the other is lost). */
+const placedAgain = (h: Harness, workerId: string, jobId: string) =>
+  eventually(async () => {
+    await h.heartbeat(workerId);
+    return h.assigned.some(([w, x]) => w === workerId && x.jobId === jobId) ? true : undefined;
+  }, `${jobId} placed on ${workerId}`);
+
 describe("pipeline runs across a restart", () => {
   it("resume where they were: the running step keeps its job, the next ones follow", async () => {
     const store = makeMemoryStore();
-    const h1 = await boot(store);
-    const w1 = await h1.register("w1");
-    const { body } = await h1.json("/api/v1/pipelines/chain/runs", { method: "POST", body: "{}" });
-    const runId = body.id as string;
-    const a = await jobOf(h1, runId, "a");
+    const { h1, w1, runId, a } = await started(store);
     await h1.heartbeat(w1);
     await h1.finish(a);
     const b = await jobOf(h1, runId, "b");
@@ -61,10 +73,7 @@ describe("pipeline runs across a restart", () => {
     expect(r.state).toBe("running");
     expect(r.jobs.b).toBe(b);
     // w2 stays alive while w1, silent, is lost and b is placed again, on w2.
-    await eventually(async () => {
-      await h2.heartbeat(w2);
-      return h2.assigned.some(([w, a]) => w === w2 && a.jobId === b) ? true : undefined;
-    }, "b placed on w2");
+    await placedAgain(h2, w2, b);
     await h2.finish(b);
     await h2.finish(await jobOf(h2, runId, "c"));
     const done = await until(h2, runId, "succeeded");
@@ -79,11 +88,7 @@ describe("pipeline runs across a restart", () => {
 
   it("find a step's job by its key when the run's note of it was lost in a crash", async () => {
     const store = makeMemoryStore();
-    const h1 = await boot(store);
-    await h1.register("w1");
-    const { body } = await h1.json("/api/v1/pipelines/chain/runs", { method: "POST", body: "{}" });
-    const runId = body.id as string;
-    const a = await jobOf(h1, runId, "a");
+    const { h1, runId, a } = await started(store);
     await h1.run(h1.core.settled);
     // A step's job becoming known is not committed on its own (it needs no commit)...
     const address = `pipeline/${runId}`;
@@ -102,10 +107,7 @@ describe("pipeline runs across a restart", () => {
     const w2 = await h2.register("w2");
     // Resumed, the run submits its step again: its key finds the job, not a second one.
     expect(await jobOf(h2, runId, "a")).toBe(a);
-    await eventually(async () => {
-      await h2.heartbeat(w2);
-      return h2.assigned.some(([w, x]) => w === w2 && x.jobId === a) ? true : undefined;
-    }, "a placed on w2");
+    await placedAgain(h2, w2, a);
     await h2.finish(a);
     await h2.finish(await jobOf(h2, runId, "b"));
     await h2.finish(await jobOf(h2, runId, "c"));
@@ -116,11 +118,7 @@ describe("pipeline runs across a restart", () => {
 
   it("fail a run whose pipeline changed while the supervisor was down, with the reason", async () => {
     const store = makeMemoryStore();
-    const h1 = await boot(store);
-    await h1.register("w1");
-    const { body } = await h1.json("/api/v1/pipelines/chain/runs", { method: "POST", body: "{}" });
-    const runId = body.id as string;
-    const a = await jobOf(h1, runId, "a");
+    const { h1, runId, a } = await started(store);
     await h1.run(h1.core.settled);
     await open.shift()!.close();
 
