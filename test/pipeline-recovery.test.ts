@@ -2,10 +2,14 @@
  * Pipeline runs across a supervisor restart (same store, new core): a run resumes where its
  * last commit left it, its steps' jobs are neither lost nor doubled (even when a crash lost
  * which job a step has), a job that ended while the supervisor was down is seen; a run whose
- * pipeline changed meanwhile fails with that reason.
+ * pipeline changed meanwhile fails with that reason. And what makes that hold: a step's job
+ * is created in the very commit that records the run starting the step.
  */
+import { Effect } from "effect";
 import { afterEach, describe, expect, it } from "vitest";
+import type { PipelineContext } from "../actors/pipeline.ts";
 import { makeMemoryStore } from "../src/persistence/memory/store.ts";
+import type { SnapshotStore } from "../src/persistence/snapshots.ts";
 import { pipeline } from "../src/pipeline/dag.ts";
 import { eventually, startApi, type Harness } from "./api-harness.ts";
 
@@ -19,6 +23,7 @@ const changed = pipeline("chain")
   .step("b", { needs: ["a"], ...sh("echo B") })
   .step("c", { needs: ["b"], ...sh("echo c") });
 
+type Store = ReturnType<typeof makeMemoryStore>;
 const open: Harness[] = [];
 afterEach(async () => {
   for (const h of open.splice(0)) await h.close();
@@ -26,7 +31,7 @@ afterEach(async () => {
 
 // Workers of the first supervisor never come back: they are lost after a short heartbeat timeout
 // and their jobs placed again on the second one's worker.
-const boot = async (store: ReturnType<typeof makeMemoryStore>, p = chain) => {
+const boot = async (store: Store, p = chain) => {
   const h = await startApi({ store, pipelines: [p], config: { heartbeatTimeoutMs: 1_000 } });
   open.push(h);
   return h;
@@ -42,7 +47,7 @@ const until = (h: Harness, runId: string, state: string) =>
   }, `run ${state}`);
 
 /** A first supervisor on `store` with a worker, and a run of `chain` whose first job exists. */
-const started = async (store: ReturnType<typeof makeMemoryStore>) => {
+const started = async (store: Store) => {
   const h1 = await boot(store);
   const w1 = await h1.register("w1");
   const { body } = await h1.json("/api/v1/pipelines/chain/runs", { method: "POST", body: "{}" });
@@ -56,6 +61,42 @@ const placedAgain = (h: Harness, workerId: string, jobId: string) =>
     await h.heartbeat(workerId);
     return h.assigned.some(([w, x]) => w === workerId && x.jobId === jobId) ? true : undefined;
   }, `${jobId} placed on ${workerId}`);
+
+/**
+ * A memory store that checks, after every commit, that each step a run's committed state says
+ * it started has its job, and notes the commits that carried runs or jobs.
+ */
+const watched = () => {
+  const base = makeMemoryStore();
+  const commits: Array<{ steps: number; jobs: number }> = [];
+  const missing: string[] = [];
+  const check = (records: Parameters<SnapshotStore["saveBatch"]>[0]) =>
+    Effect.gen(function* () {
+      for (const r of records) {
+        if (r.kind !== "pipeline") continue;
+        const ctx = r.snapshot.context as PipelineContext;
+        const { jobs } = yield* Effect.orDie(base.jobs.list({ pipelineRunId: ctx.runId }));
+        const keys = new Set(jobs.map((j) => j.spec.idempotencyKey));
+        for (const step of Object.values(ctx.steps))
+          if (!keys.has(`pipeline/${ctx.runId}/${step.key}`)) missing.push(step.key);
+      }
+    });
+  const store: Store = {
+    ...base,
+    snapshots: {
+      ...base.snapshots,
+      saveBatch: (records, jobs = []) =>
+        base.snapshots.saveBatch(records, jobs).pipe(
+          Effect.tap(() => {
+            const steps = records.filter((r) => r.kind === "pipeline").length;
+            if (steps > 0 || jobs.length > 0) commits.push({ steps, jobs: jobs.length });
+          }),
+          Effect.tap(() => check(records)),
+        ),
+    },
+  };
+  return { store, commits, missing };
+};
 
 describe("pipeline runs across a restart", () => {
   it("resume where they were: the running step keeps its job, the next ones follow", async () => {
@@ -114,6 +155,42 @@ describe("pipeline runs across a restart", () => {
     await until(h2, runId, "succeeded");
     const jobs = await h2.json(`/api/v1/jobs?pipelineRunId=${runId}`);
     expect(jobs.body.jobs).toHaveLength(3);
+  });
+
+  it("create a step's job in the commit that records the run starting it", async () => {
+    const { store, commits, missing } = watched();
+    const { h1, w1, runId, a } = await started(store);
+    await h1.heartbeat(w1);
+    await h1.finish(a);
+    await h1.finish(await jobOf(h1, runId, "b"));
+    await h1.finish(await jobOf(h1, runId, "c"));
+    await until(h1, runId, "succeeded");
+    expect(missing).toEqual([]);
+    // Each step's job rode a commit of its run: none was created in a commit of its own.
+    expect(commits.filter((c) => c.jobs > 0)).toEqual([
+      { steps: 1, jobs: 1 },
+      { steps: 1, jobs: 1 },
+      { steps: 1, jobs: 1 },
+    ]);
+  });
+
+  it("create a delayed step's job in that commit too, parked until it is due", async () => {
+    const { store, commits, missing } = watched();
+    const later = pipeline("chain")
+      .step("a", sh("echo a"))
+      .step("b", { needs: ["a"], ...sh("echo b"), delayMs: 60_000 });
+    const h = await boot(store, later);
+    const w = await h.register("w1");
+    const { body } = await h.json("/api/v1/pipelines/chain/runs", { method: "POST", body: "{}" });
+    await h.heartbeat(w);
+    await h.finish(await jobOf(h, body.id, "a"));
+    const b = await jobOf(h, body.id, "b");
+    expect((await h.json(`/api/v1/jobs/${b}`)).body.state).toBe("delayed");
+    expect(missing).toEqual([]);
+    expect(commits.filter((c) => c.jobs > 0)).toEqual([
+      { steps: 1, jobs: 1 },
+      { steps: 1, jobs: 1 },
+    ]);
   });
 
   it("fail a run whose pipeline changed while the supervisor was down, with the reason", async () => {

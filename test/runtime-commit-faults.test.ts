@@ -146,4 +146,72 @@ describe("a commit that fails", () => {
         expect((yield* inner.load(b))?.snapshot.value).toBe("scheduled");
       }),
   );
+
+  it.scoped("carries the jobs staged with a round in its commit, and in the retry", () =>
+    Effect.gen(function* () {
+      const { store, state } = faultyStore(true);
+      const staged: Array<ReadonlyArray<string>> = [];
+      const staging: SnapshotStore = {
+        ...store,
+        createsJobs: true,
+        saveBatch: (records, jobs = []) => {
+          staged.push(jobs.map((j) => j.job.id));
+          return store.saveBatch(records, jobs);
+        },
+      };
+      const effects: Array<[string, JobEffect]> = [];
+      const system = yield* makeActorSystem({
+        behaviours: hodeiBehaviours,
+        store: staging,
+        // A stand-in for a pipeline step's job: one per job scheduled.
+        stage: (round) =>
+          round.flatMap(([from, e]) =>
+            e.type === "job.transitioned" && e.state === "scheduled"
+              ? [{ job: { id: `for ${from}` } as never }]
+              : [],
+          ),
+        onEffect: (from, e) => effects.push([from, e as JobEffect]),
+      });
+      const a = jobAddress("E");
+      const b = jobAddress("F");
+      yield* system.spawn(a, jobInput("E"), true);
+      yield* system.spawn(b, jobInput("F"), true);
+      const before = effects.length;
+      yield* system.tell(a, { type: "schedule", at: 1, workerId: "w", acceptBy: 99 });
+      yield* turns();
+      yield* system.tell(b, { type: "schedule", at: 2, workerId: "w", acceptBy: 99 });
+      yield* turns();
+      expect(staged).toEqual([[`for ${a}`], [`for ${b}`]]);
+      yield* Deferred.succeed(state.gates[1]!, false);
+      yield* Deferred.succeed(state.gates[0]!, true);
+      yield* turns();
+      expect(effects.length).toBe(before);
+      // The retry holds every job of the rounds it commits.
+      yield* TestClock.adjust("10 millis");
+      yield* turns();
+      expect(staged[2]).toEqual([`for ${a}`, `for ${b}`]);
+      yield* Deferred.succeed(state.gates[2]!, false);
+      yield* system.settled;
+      expect(transitions(effects.slice(before))).toEqual([`${a}:scheduled`, `${b}:scheduled`]);
+    }),
+  );
+
+  it.scoped("stages nothing on a store that cannot create jobs in a commit", () =>
+    Effect.gen(function* () {
+      let called = 0;
+      const system = yield* makeActorSystem({
+        behaviours: hodeiBehaviours,
+        store: makeMemorySnapshotStore(),
+        stage: () => {
+          called++;
+          return [];
+        },
+      });
+      const a = jobAddress("G");
+      yield* system.spawn(a, jobInput("G"), true);
+      yield* system.tell(a, { type: "schedule", at: 1, workerId: "w", acceptBy: 99 });
+      yield* system.settled;
+      expect(called).toBe(0);
+    }),
+  );
 });

@@ -9,10 +9,16 @@
  * Records of kind "job" do more in the persistent adapters: the job's queryable status (state,
  * attempt, worker, result, transitions) is derived from the snapshot and written in the same
  * transaction, so one commit makes both the actor's state and what the API lists durable.
+ *
+ * A commit may also create jobs (`StagedJob`): the jobs a pipeline run's step started, created
+ * in the transaction that records the run's state, so that neither is durable without the
+ * other (a step key the run gave out is never lost while its job exists, and the reverse).
  */
 import { Effect, Schema } from "effect";
 import type { ParseResult } from "effect";
+import type { Job } from "../domain/job.ts";
 import type { StoreError } from "./errors.ts";
+import type { CreateResult } from "./jobs.ts";
 import { CorruptRecord, type Quarantine } from "./quarantine.ts";
 
 export { StoreError } from "./errors.ts";
@@ -37,8 +43,25 @@ export interface SnapshotRecord {
   readonly done: boolean;
 }
 
+/**
+ * A job to create in a commit of records, as `JobStore.create` would (its id or idempotency
+ * key finding an existing job creates nothing); `record` is its actor's, when it was placed as
+ * it was created. The commit sets `result`.
+ */
+export interface StagedJob {
+  readonly job: Job;
+  readonly record?: SnapshotRecord;
+  result?: CreateResult;
+}
+
 export interface SnapshotStore {
-  readonly saveBatch: (records: ReadonlyArray<SnapshotRecord>) => Effect.Effect<void, StoreError>;
+  /** One commit: every record, and every job of `jobs` (when the store `createsJobs`). */
+  readonly saveBatch: (
+    records: ReadonlyArray<SnapshotRecord>,
+    jobs?: ReadonlyArray<StagedJob>,
+  ) => Effect.Effect<void, StoreError>;
+  /** `saveBatch` creates the jobs it is given; without it, a caller must not give any. */
+  readonly createsJobs?: boolean;
   /**
    * True when calls to `saveBatch` commit in the order they were made, even while earlier ones
    * are still in flight (one writer, in order: LMDB). The runtime then starts a round's commit

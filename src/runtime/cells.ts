@@ -17,7 +17,7 @@
  *   committed snapshot.
  * - `stopped`: escalated after too many restarts; it takes nothing more.
  */
-import type { PersistedSnapshot, SnapshotRecord } from "../persistence/snapshots.ts";
+import type { PersistedSnapshot, SnapshotRecord, StagedJob } from "../persistence/snapshots.ts";
 import { versionRefusal, type AnyBehaviour, type Driver } from "./behaviour.ts";
 import { Deadlines } from "./deadlines.ts";
 import { Mailbox } from "./mailbox.ts";
@@ -73,6 +73,8 @@ export interface Prepared {
 export interface Batch {
   readonly cells: ReadonlyArray<Cell>;
   readonly records: ReadonlyArray<SnapshotRecord>;
+  /** Jobs the effects need created in the same commit (the system's `stage`). */
+  staged: ReadonlyArray<StagedJob>;
   readonly effects: ReadonlyArray<readonly [string, unknown]>;
   readonly answers: ReadonlyArray<readonly [(answer: Answer) => void, Answer]>;
 }
@@ -511,7 +513,13 @@ export class Cells {
         done: cell.driver.isDone(cell.snapshot as never),
       };
     });
-    const batch: Batch = { cells, records, effects: this.effects, answers: this.answers };
+    const batch: Batch = {
+      cells,
+      records,
+      staged: [],
+      effects: this.effects,
+      answers: this.answers,
+    };
     this.effects = [];
     this.answers = [];
     return batch;

@@ -1,8 +1,8 @@
 /**
  * The commits of the actor system's rounds, and the order their consequences follow.
  *
- * Each round's changes are one Batch (cells.ts): the records to commit, and the effects and
- * answers that wait for them. A batch is finished — its effects performed, its asks answered —
+ * Each round's changes are one Batch (cells.ts): the records to commit (and the jobs staged
+ * with them: `ActorSystemOptions.stage`), and the effects and answers that wait for them. A batch is finished — its effects performed, its asks answered —
  * only once its commit and every earlier batch's commit have ended, so the world sees them in
  * the order the rounds ran, whatever order the commits end in.
  *
@@ -24,7 +24,12 @@
  * of it has left, and it reaches the store as soon as the store answers again.
  */
 import { Deferred, Effect, Exit, FiberId, type Fiber } from "effect";
-import type { SnapshotRecord, SnapshotStore, StoreError } from "../persistence/snapshots.ts";
+import type {
+  SnapshotRecord,
+  SnapshotStore,
+  StagedJob,
+  StoreError,
+} from "../persistence/snapshots.ts";
 import type { Batch } from "./cells.ts";
 
 export interface Commits {
@@ -42,9 +47,14 @@ export interface Commits {
   readonly oldestEnded: Effect.Effect<void>;
 }
 
-/** One commit: its records, its exit once it ended, and a way to wait for that. */
-interface Slot {
+/** What one commit writes: records, and the jobs staged with them. */
+interface Writes {
   readonly records: ReadonlyArray<SnapshotRecord>;
+  readonly staged: ReadonlyArray<StagedJob>;
+}
+
+/** One commit: what it writes, its exit once it ended, and a way to wait for that. */
+interface Slot extends Writes {
   exit: Exit.Exit<void, StoreError> | undefined;
   readonly done: Deferred.Deferred<void>;
 }
@@ -69,12 +79,12 @@ export const makeCommits = (
   let failures = 0;
   const backoff = () => Math.min(2000, 10 * 2 ** (failures - 1));
 
-  const commit = (records: ReadonlyArray<SnapshotRecord>, delayMs: number) =>
-    records.length === 0
+  const commit = ({ records, staged }: Writes, delayMs: number) =>
+    records.length === 0 && staged.length === 0
       ? Effect.void
       : Effect.zipRight(
           delayMs > 0 ? Effect.sleep(delayMs) : Effect.void,
-          store.saveBatch(records),
+          staged.length === 0 ? store.saveBatch(records) : store.saveBatch(records, staged),
         );
 
   const hold = (records: ReadonlyArray<SnapshotRecord>, by: 1 | -1) => {
@@ -91,12 +101,18 @@ export const makeCommits = (
     commits < maxCommits &&
     (ordered || !records.some((r) => held.has(r.address)));
 
-  const start = (records: ReadonlyArray<SnapshotRecord>, delayMs = 0): Slot => {
-    const slot: Slot = { records, exit: undefined, done: Deferred.unsafeMake(FiberId.none) };
+  const start = (writes: Writes, delayMs = 0): Slot => {
+    const { records, staged } = writes;
+    const slot: Slot = {
+      records,
+      staged,
+      exit: undefined,
+      done: Deferred.unsafeMake(FiberId.none),
+    };
     commits++;
-    hold(records, 1);
+    hold(writes.records, 1);
     fork(
-      Effect.exit(commit(records, delayMs)).pipe(
+      Effect.exit(commit(writes, delayMs)).pipe(
         Effect.flatMap((exit) => {
           slot.exit = exit;
           ended.unsafeOpen();
@@ -107,11 +123,14 @@ export const makeCommits = (
     return slot;
   };
 
-  /** The records of several batches in one commit: the latest record of each actor. */
-  const merged = (batches: ReadonlyArray<Batch>) => {
+  /**
+   * The writes of several batches in one commit: the latest record of each actor, and every
+   * staged job (one created by an earlier commit finds itself: its id is in the store).
+   */
+  const merged = (batches: ReadonlyArray<Batch>): Writes => {
     const latest = new Map<string, SnapshotRecord>();
     for (const b of batches) for (const r of b.records) latest.set(r.address, r);
-    return [...latest.values()];
+    return { records: [...latest.values()], staged: batches.flatMap((b) => b.staged) };
   };
 
   /**
@@ -132,7 +151,7 @@ export const makeCommits = (
   return {
     submit: (batch) => {
       if (waiting.length === 0 && canStart(batch.records)) {
-        inFlight.push({ batch, slot: start(batch.records) });
+        inFlight.push({ batch, slot: start(batch) });
       } else waiting.push(batch);
     },
     pending: () => inFlight.length + waiting.length,
@@ -153,11 +172,11 @@ export const makeCommits = (
         finish(batch);
       }
       if (waiting.length > 0) {
-        const records = merged(waiting);
-        if (canStart(records)) {
+        const writes = merged(waiting);
+        if (canStart(writes.records)) {
           const group = waiting;
           waiting = [];
-          const slot = start(records);
+          const slot = start(writes);
           for (const batch of group) inFlight.push({ batch, slot });
         }
       }

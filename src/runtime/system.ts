@@ -17,7 +17,12 @@
  */
 import { Data, Effect, Fiber, Runtime, Schedule, type Scope } from "effect";
 import { corrupt } from "../persistence/quarantine.ts";
-import type { SnapshotRecord, SnapshotStore, StoreError } from "../persistence/snapshots.ts";
+import type {
+  SnapshotRecord,
+  SnapshotStore,
+  StagedJob,
+  StoreError,
+} from "../persistence/snapshots.ts";
 import type { Address } from "./address.ts";
 import {
   makeDriver,
@@ -51,6 +56,14 @@ export interface ActorSystemOptions<K extends Kinds> {
   readonly onEffect?: (from: string, effect: KindEffect<K>) => void;
   /** After the effects of one commit (or of one round's eager ticks) were handed to `onEffect`. */
   readonly onEffectsDone?: () => void;
+  /**
+   * The jobs a round's effects need created in the round's own commit, with the records that
+   * caused them (a pipeline step's job, with the run's state that started it): called once the
+   * round's records are taken, before its commit starts. Only with a store that `createsJobs`.
+   */
+  readonly stage?: (
+    effects: ReadonlyArray<readonly [string, KindEffect<K>]>,
+  ) => ReadonlyArray<StagedJob>;
   readonly onDeadLetter?: (address: string, message: unknown, reason: string) => void;
   readonly onEscalate?: (address: string, cause: unknown) => void;
   /** A stored record this build cannot run: it stays in the store, its actor does not start. */
@@ -209,6 +222,12 @@ export const makeActorSystem = <K extends Kinds>(
     let earliest: number | null = null;
 
     const busy = () => cells.hasWork || commits.pending() > 0;
+    const stage =
+      options.store.createsJobs === true
+        ? (options.stage as
+            | ((effects: ReadonlyArray<readonly [string, unknown]>) => ReadonlyArray<StagedJob>)
+            | undefined)
+        : undefined;
     const timerCheck = () => {
       const next = cells.deadlines.peek();
       if (next !== null && (earliest === null || next < earliest)) timerChanged.unsafeOpen();
@@ -278,7 +297,10 @@ export const makeActorSystem = <K extends Kinds>(
       }
       cells.round(now());
       const batch = cells.takeBatch();
-      if (batch !== undefined) commits.submit(batch);
+      if (batch !== undefined) {
+        if (stage !== undefined && batch.effects.length > 0) batch.staged = stage(batch.effects);
+        commits.submit(batch);
+      }
       perform(cells.takeEager());
     }).pipe(Effect.uninterruptible);
 

@@ -53,6 +53,7 @@ import { defaultCoreConfig, type CoreConfig } from "./config.ts";
 import type { AgentInbound, WorkerGateway } from "./gateway.ts";
 import { makeInbound } from "./inbound.ts";
 import { makePipelineHost, type PipelineHost } from "./pipeline-host.ts";
+import { makeStepStaging, type Ahead } from "./step-staging.ts";
 import {
   announceJob,
   flushWorkerChanges,
@@ -246,6 +247,8 @@ export const makeSupervisorCore = (options: {
       system: () => system,
       submitStep: (input, step) =>
         decodeAll([input], step).pipe(Effect.flatMap((jobs) => createOne(jobs[0]!))),
+      stageStep: (input, step) => staging.stage(input, step),
+      stagedCreated: (staged) => staging.created(staged),
       cancelJob: (jobId) => cancel(jobId),
     });
 
@@ -267,6 +270,7 @@ export const makeSupervisorCore = (options: {
         ),
       },
       onEffectsDone: () => flushWorkerChanges(routing),
+      stage: (effects) => pipelines.stage(effects),
       onEffect: (from, effect) => {
         if (from.startsWith("job/")) routeJobEffect(routing, effect as never);
         else if (from.startsWith("pipeline/")) pipelines.onEffect(effect as never);
@@ -307,50 +311,60 @@ export const makeSupervisorCore = (options: {
     const spawnJob = (job: Pick<Job, "id" | "spec" | "createdAt">, spec: JobSpec) =>
       void system.spawnNow(jobAddress(job.id), jobInput(job, spec), true);
 
+    const release = (jobId: string) => scheduler.send({ type: "release", jobId });
     /**
-     * One job, placed before it is created when the scheduler can do it at once: the job actor
-     * is worked out through `schedule`, and its record commits with the row. Its `queued` is
-     * only announced (it was never in the queue); its `scheduled` effects are performed as
-     * after any commit. A job not created after all (it existed, or the commit failed) gives
-     * its reservation back. From the commit on it is not interrupted: a job made durable
-     * `scheduled` gets its live actor and its assignment.
+     * Places a job before it is created, when the scheduler can do it at once: the job actor
+     * is worked out through `schedule`, for its record to commit with the row.
+     */
+    const placeAhead = (job: Job): Ahead | undefined => {
+      if (!config.placeOnSubmit) return undefined;
+      const at = system.now();
+      const placement = scheduler.placeNow(queuedJobOf(job.id, job.spec, at), at);
+      if (placement === undefined) return undefined;
+      try {
+        const messages = [scheduleMessage(placement)];
+        return { placement, prepared: system.prepare(jobAddress(job.id), jobInput(job), messages) };
+      } catch {
+        // The machine refused to be worked out ahead: the job goes the usual way.
+        release(job.id);
+        return undefined;
+      }
+    };
+    /**
+     * A job placed ahead, once its create committed. Its `queued` is only announced (it was
+     * never in the queue); its `scheduled` effects are performed as after any commit. A job not
+     * created after all (it existed) gives its reservation back.
+     */
+    const placedCreated = (job: Job, { placement, prepared }: Ahead, r: CreateResult) => {
+      if (!r.created) return Effect.sync(() => release(job.id));
+      specs.set(job.id, job.spec);
+      return system.adopt(prepared).pipe(
+        Effect.ignore,
+        Effect.andThen(() => {
+          bus.tryPublish(placementEvents, placement);
+          for (const e of prepared.initialEffects as ReadonlyArray<JobEffect>) {
+            if (e.type === "job.transitioned") announceJob(routing, e, job.spec);
+          }
+          for (const e of prepared.effects) routeJobEffect(routing, e as JobEffect);
+          flushWorkerChanges(routing);
+        }),
+      );
+    };
+
+    /**
+     * One job, placed before it is created when the scheduler can do it at once (its record
+     * then commits with the row). A job whose commit failed gives its reservation back. From
+     * the commit on it is not interrupted: a job made durable `scheduled` gets its live actor
+     * and its assignment.
      */
     const createOne = (job: Job): Effect.Effect<CreateResult, StoreError> =>
       Effect.suspend(() => {
         if (job.state === "delayed") return createDelayed(job);
-        const at = system.now();
-        const placement = config.placeOnSubmit
-          ? scheduler.placeNow(queuedJobOf(job.id, job.spec, at), at)
-          : undefined;
-        const queued = () => store.jobs.create(job).pipe(Effect.flatMap(acceptOne));
-        if (placement === undefined) return queued();
-        const release = Effect.sync(() => scheduler.send({ type: "release", jobId: job.id }));
-        let prepared: Prepared;
-        try {
-          prepared = system.prepare(jobAddress(job.id), jobInput(job), [
-            scheduleMessage(placement),
-          ]);
-        } catch {
-          // The machine refused to be worked out ahead: the job goes the usual way.
-          return release.pipe(Effect.zipRight(queued()));
-        }
-        return store.jobs.create(job, prepared.record).pipe(
-          Effect.tapError(() => release),
-          Effect.tap((r) => {
-            if (!r.created) return release;
-            specs.set(job.id, job.spec);
-            return system.adopt(prepared).pipe(
-              Effect.ignore,
-              Effect.andThen(() => {
-                bus.tryPublish(placementEvents, placement);
-                for (const e of prepared.initialEffects as ReadonlyArray<JobEffect>) {
-                  if (e.type === "job.transitioned") announceJob(routing, e, job.spec);
-                }
-                for (const e of prepared.effects) routeJobEffect(routing, e as JobEffect);
-                flushWorkerChanges(routing);
-              }),
-            );
-          }),
+        const ahead = placeAhead(job);
+        if (ahead === undefined) return store.jobs.create(job).pipe(Effect.flatMap(acceptOne));
+        return store.jobs.create(job, ahead.prepared.record).pipe(
+          Effect.tapError(() => Effect.sync(() => release(job.id))),
+          Effect.tap((r) => placedCreated(job, ahead, r)),
           Effect.uninterruptible,
         );
       });
@@ -403,6 +417,17 @@ export const makeSupervisorCore = (options: {
     // A batch's jobs in one loop, not an Effect each.
     const accept = (results: ReadonlyArray<CreateResult>) =>
       Effect.sync(() => results.map(acceptNow));
+
+    const staging = makeStepStaging({
+      now: () => system.now(),
+      placeAhead,
+      placedCreated,
+      prepareDelayed,
+      park,
+      accept: acceptOne,
+      create: createOne,
+      release,
+    });
 
     const createAll = (jobs: ReadonlyArray<Job>) =>
       jobs.some((j) => j.state === "delayed")

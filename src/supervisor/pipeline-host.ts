@@ -9,7 +9,7 @@ import type { Bus } from "../bus/index.ts";
 import type { PipelineContext, PipelineEffect, PipelineMessage } from "../../actors/pipeline.ts";
 import type { InvalidInput, NotFound } from "../domain/errors.ts";
 import type { PipelineRunId } from "../domain/ids.ts";
-import type { CreateResult, Store, StoreError } from "../persistence/index.ts";
+import type { CreateResult, StagedJob, Store, StoreError } from "../persistence/index.ts";
 import { compileDefinition } from "../pipeline/declarative.ts";
 import type { PipelineRegistry } from "../pipeline/pipeline.ts";
 import type { Stepper } from "../domain/pipeline-machine.ts";
@@ -32,6 +32,13 @@ export interface PipelineHostDeps {
     spec: unknown,
     step: { readonly runId: PipelineRunId; readonly step: string },
   ) => Effect.Effect<CreateResult, InvalidInput | StoreError>;
+  /** A step's job decoded and placed, to create in the commit of its run (step-jobs.ts). */
+  readonly stageStep: (
+    spec: unknown,
+    step: { readonly runId: PipelineRunId; readonly step: string },
+  ) => StagedJob | undefined;
+  /** A staged job once that commit ended: made live (or created the usual way). */
+  readonly stagedCreated: (staged: StagedJob) => Effect.Effect<CreateResult, StoreError>;
   readonly cancelJob: (jobId: string) => Effect.Effect<void, NotFound>;
 }
 
@@ -72,12 +79,26 @@ export const makePipelineHost = (deps: PipelineHostDeps) => {
   const steps = makeStepJobs({
     store,
     submitStep: deps.submitStep,
+    stageStep: deps.stageStep,
+    stagedCreated: deps.stagedCreated,
     cancelJob: deps.cancelJob,
     tell,
     now: () => deps.system().now(),
   });
   return {
     resolve,
+    /** The jobs of a round's step submits, to create in the round's commit. */
+    stage: (effects: ReadonlyArray<readonly [string, unknown]>): ReadonlyArray<StagedJob> => {
+      const staged: StagedJob[] = [];
+      for (const [from, e] of effects) {
+        const effect = e as PipelineEffect;
+        if (from.startsWith("pipeline/") && effect.type === "pipeline.submit") {
+          const s = steps.stage(effect);
+          if (s !== undefined) staged.push(s);
+        }
+      }
+      return staged;
+    },
     /** Performs a pipeline actor's effect (after its commit). */
     onEffect: (effect: PipelineEffect): void => {
       switch (effect.type) {

@@ -2,8 +2,14 @@
  * The jobs of pipeline steps: created, cancelled, and reported back to their runs.
  *
  * A step's job is created with the idempotency key `pipeline/<runId>/<key>`, so submitting it
- * again (after a crash between the actor's commit and the submit, or at recovery) finds the same
- * job, and a finished job names the run and step it belongs to without any table in memory.
+ * again (at recovery) finds the same job, and a finished job names the run and step it belongs
+ * to without any table in memory.
+ *
+ * It is created in the commit that records the run's state which started the step (`stage`,
+ * called by the actor system before that commit): the job is durable exactly when the run's
+ * record of the key it was given is, and the step costs one commit, not two (step-staging.ts).
+ * A spec that does not decode, or a store that cannot create jobs in a snapshot commit, is
+ * submitted after the commit instead (a crash in between re-submits the same key).
  *
  * A step can be stopped before its job is known to its run (the submit still in flight, or done
  * but its `step_started` not yet delivered, or the supervisor restarted in between). Its cancel
@@ -18,7 +24,7 @@ import type { InvalidInput, NotFound } from "../domain/errors.ts";
 import type { PipelineRunId } from "../domain/ids.ts";
 import type { JobSpec } from "../domain/job-spec.ts";
 import { isTerminalJobState } from "../domain/job-state.ts";
-import type { CreateResult, Store, StoreError } from "../persistence/index.ts";
+import type { CreateResult, StagedJob, Store, StoreError } from "../persistence/index.ts";
 import { outcomeOf, stepNameOf } from "./run-view.ts";
 
 const keyPrefix = "pipeline/";
@@ -38,6 +44,11 @@ export interface StepJobDeps {
     spec: unknown,
     step: { readonly runId: PipelineRunId; readonly step: string },
   ) => Effect.Effect<CreateResult, InvalidInput | StoreError>;
+  readonly stageStep: (
+    spec: unknown,
+    step: { readonly runId: PipelineRunId; readonly step: string },
+  ) => StagedJob | undefined;
+  readonly stagedCreated: (staged: StagedJob) => Effect.Effect<CreateResult, StoreError>;
   readonly cancelJob: (jobId: string) => Effect.Effect<void, NotFound>;
   readonly tell: (runId: string, message: PipelineMessage) => void;
   /** The actor system's clock: what the messages to the runs are stamped with. */
@@ -66,44 +77,59 @@ export const makeStepJobs = (deps: StepJobDeps) => {
       } while (cursor !== undefined);
     }).pipe(Effect.ignore);
 
+  type Submit = Extract<PipelineEffect, { type: "pipeline.submit" }>;
+  const specOf = (e: Submit) => ({
+    name: stepNameOf(e.step),
+    ...e.spec,
+    idempotencyKey: stepJobKey(e.runId, e.key),
+  });
+  const stepOf = (e: Submit) => ({ runId: e.runId as PipelineRunId, step: stepNameOf(e.step) });
+  /** Submits whose jobs ride the commit of the run's state that asked for them. */
+  const staged = new WeakMap<Submit, StagedJob>();
+
   return {
-    submit: (e: Extract<PipelineEffect, { type: "pipeline.submit" }>) => {
-      const key = stepJobKey(e.runId, e.key);
-      const spec = { name: stepNameOf(e.step), ...e.spec, idempotencyKey: key };
+    /** The job of a submit, to create in the commit of the run's state (see the header). */
+    stage: (e: Submit): StagedJob | undefined => {
+      const s = deps.stageStep(specOf(e), stepOf(e));
+      if (s !== undefined) staged.set(e, s);
+      return s;
+    },
+    submit: (e: Submit) => {
+      const spec = specOf(e);
+      const key = spec.idempotencyKey;
+      const s = staged.get(e);
       submitting.add(key);
-      return deps
-        .submitStep(spec, { runId: e.runId as PipelineRunId, step: stepNameOf(e.step) })
-        .pipe(
-          Effect.retry({
-            while: (x) => x._tag === "StoreError",
-            schedule: Schedule.exponential(50),
-            times: 5,
-          }),
-          Effect.ensuring(Effect.sync(() => submitting.delete(key))),
-          Effect.match({
-            onFailure: (x) => {
-              const error = {
-                jobId: null,
-                state: "invalid" as const,
-                message: x.message,
-                exitCode: null,
-              };
-              tell(e.runId, {
-                type: "step_finished",
-                at: now(),
-                key: e.key,
-                outcome: { ok: false, error },
-              });
-            },
-            onSuccess: ({ job }) => {
-              tell(e.runId, { type: "step_started", at: now(), key: e.key, jobId: job.id });
-              if (isTerminalJobState(job.state)) {
-                const outcome = outcomeOf(job.id, job.state, job.result);
-                tell(e.runId, { type: "step_finished", at: now(), key: e.key, outcome });
-              } else if (cancelledKeys.delete(key)) Effect.runFork(cancel(job.id));
-            },
-          }),
-        );
+      return (s !== undefined ? deps.stagedCreated(s) : deps.submitStep(spec, stepOf(e))).pipe(
+        Effect.retry({
+          while: (x) => x._tag === "StoreError",
+          schedule: Schedule.exponential(50),
+          times: 5,
+        }),
+        Effect.ensuring(Effect.sync(() => submitting.delete(key))),
+        Effect.match({
+          onFailure: (x) => {
+            const error = {
+              jobId: null,
+              state: "invalid" as const,
+              message: x.message,
+              exitCode: null,
+            };
+            tell(e.runId, {
+              type: "step_finished",
+              at: now(),
+              key: e.key,
+              outcome: { ok: false, error },
+            });
+          },
+          onSuccess: ({ job }) => {
+            tell(e.runId, { type: "step_started", at: now(), key: e.key, jobId: job.id });
+            if (isTerminalJobState(job.state)) {
+              const outcome = outcomeOf(job.id, job.state, job.result);
+              tell(e.runId, { type: "step_finished", at: now(), key: e.key, outcome });
+            } else if (cancelledKeys.delete(key)) Effect.runFork(cancel(job.id));
+          },
+        }),
+      );
     },
     /** Cancels a stopped step's job, by id when known, else by its key (see the header). */
     cancel: (runId: string, key: string, jobId: string | null): Effect.Effect<void> => {

@@ -25,17 +25,16 @@ import { makeGroupCommit } from "../group-commit.ts";
 import {
   matchesDetails,
   notFinished,
-  type CreateResult,
   type JobFilter,
   type JobStore,
   type OpenRow,
 } from "../jobs.ts";
 import { corrupt, type Quarantine } from "../quarantine.ts";
 import type { Durable } from "./durable.ts";
-import { currentStatus, readJob, snapshotOf, writeNewJob, type JobRow } from "./job-rows.ts";
+import { currentStatus, readJob, snapshotOf, type JobRow } from "./job-rows.ts";
 import type { Databases } from "./layout.ts";
 import { after, before, mergeSorted } from "./merge.ts";
-import { prepareRecord, writeRecord, type PreparedRecord } from "./snapshots.ts";
+import { createJobIn, prepareRecord, type PreparedRecord } from "./snapshots.ts";
 
 export const makeLmdbJobStore = (
   root: RootDatabase,
@@ -44,18 +43,7 @@ export const makeLmdbJobStore = (
   maxBatch: number,
   quarantine: Quarantine,
 ): JobStore => {
-  const createIn = (job: Job, placed?: PreparedRecord): Either.Either<CreateResult, StoreError> => {
-    const key = job.spec.idempotencyKey;
-    const existingId = (key !== undefined ? dbs.idempotency.get(key) : undefined) ?? job.id;
-    return readJob(dbs, existingId, "jobs.create").pipe(
-      Either.map((existing) => {
-        if (existing !== undefined) return { job: existing, created: false };
-        writeNewJob(dbs, job);
-        if (placed !== undefined) writeRecord(dbs, placed);
-        return { job, created: true };
-      }),
-    );
-  };
+  const createIn = (job: Job, placed?: PreparedRecord) => createJobIn(dbs, job, placed);
 
   const creates = makeGroupCommit(
     (requests: ReadonlyArray<readonly [Job, PreparedRecord | undefined]>) =>

@@ -1,15 +1,18 @@
 /**
  * LMDB SnapshotStore. One `saveBatch` is one write transaction: every snapshot of the round, and
- * for a job actor the index keys its state implies (layout.ts), committed and flushed together.
+ * for a job actor the index keys its state implies (layout.ts), and the jobs staged with them
+ * (a pipeline step's), committed and flushed together.
  *
  * Unfinished actors are found again by two routes: jobs that have a row are the `jobs_open`
  * index (which the job's own commits keep), and every other actor is `snapshots_active`. So a
  * job transition writes no extra "active" key, and recovery of jobs walks one index.
  */
-import { Effect } from "effect";
+import { Effect, Either } from "effect";
 import type { RootDatabase } from "lmdb";
+import type { Job } from "../../domain/job.ts";
 import type { JobState } from "../../domain/job-state.ts";
-import { storeError } from "../errors.ts";
+import { storeError, type StoreError } from "../errors.ts";
+import type { CreateResult } from "../jobs.ts";
 import { jobIdOfRecord, stateOfSnapshot } from "../job-status.ts";
 import type { Quarantine } from "../quarantine.ts";
 import {
@@ -19,7 +22,7 @@ import {
   type SnapshotStore,
 } from "../snapshots.ts";
 import type { Durable } from "./durable.ts";
-import { jobAddressOf, moveIndexes } from "./job-rows.ts";
+import { jobAddressOf, moveIndexes, readJob, writeNewJob } from "./job-rows.ts";
 import type { Databases } from "./layout.ts";
 
 /** A job record's id and state, checked before the transaction: a bad one fails it whole. */
@@ -41,6 +44,27 @@ export const writeRecord = (dbs: Databases, { record, id, state, at }: PreparedR
   else void dbs.snapshotsActive.put([record.kind, record.address], null);
 };
 
+/**
+ * Creates a job in the transaction under way, with its actor's record when it was placed as it
+ * was created; a job its id or idempotency key finds is returned instead, and nothing written.
+ */
+export const createJobIn = (
+  dbs: Databases,
+  job: Job,
+  placed?: PreparedRecord,
+): Either.Either<CreateResult, StoreError> => {
+  const key = job.spec.idempotencyKey;
+  const existingId = (key !== undefined ? dbs.idempotency.get(key) : undefined) ?? job.id;
+  return readJob(dbs, existingId, "jobs.create").pipe(
+    Either.map((existing) => {
+      if (existing !== undefined) return { job: existing, created: false };
+      writeNewJob(dbs, job);
+      if (placed !== undefined) writeRecord(dbs, placed);
+      return { job, created: true };
+    }),
+  );
+};
+
 export const makeLmdbSnapshotStore = (
   root: RootDatabase,
   dbs: Databases,
@@ -53,15 +77,26 @@ export const makeLmdbSnapshotStore = (
   return {
     // lmdb-js runs write transactions one at a time, in the order they were asked for.
     ordered: true,
-    saveBatch: (records) =>
+    createsJobs: true,
+    saveBatch: (records, jobs = []) =>
       Effect.try({
-        try: () => records.map(prepareRecord),
+        // A malformed record fails here, before anything is written.
+        try: () => ({
+          prepared: records.map(prepareRecord),
+          placed: jobs.map((s) => (s.record === undefined ? undefined : prepareRecord(s.record))),
+        }),
         catch: storeError("snapshots.saveBatch"),
       }).pipe(
-        Effect.flatMap((prepared) =>
+        Effect.flatMap(({ prepared, placed }) =>
           durable("snapshots.saveBatch", () =>
             root.transaction(() => {
               for (const p of prepared) writeRecord(dbs, p);
+              // One whose existing row cannot be read is left without a result: its creator
+              // learns why by creating it the usual way.
+              jobs.forEach((s, i) => {
+                const r = createJobIn(dbs, s.job, placed[i]);
+                if (Either.isRight(r)) s.result = r.right;
+              });
             }),
           ),
         ),

@@ -9,7 +9,7 @@ import { makeHealthTracker } from "../health.ts";
 import type { Store } from "../index.ts";
 import { jobIdOfRecord, statusOfSnapshot } from "../job-status.ts";
 import { normalizeStoreOptions, type StoreOptions } from "../options.ts";
-import type { SnapshotStore } from "../snapshots.ts";
+import type { SnapshotRecord, SnapshotStore } from "../snapshots.ts";
 import { makeMemoryCredentialStore } from "./credentials.ts";
 import { makeMemoryQueueStore } from "./queues.ts";
 import { makeMemoryScheduleStore } from "./schedules.ts";
@@ -35,36 +35,46 @@ export const makeMemoryStore = (options: StoreOptions = {}): Store => {
   const snapshots: SnapshotStore = {
     load: inner.load,
     loadActive: inner.loadActive,
-    saveBatch: (records) =>
+    createsJobs: true,
+    saveBatch: (records, staged = []) =>
       Effect.try({
         // Derived first: a malformed job snapshot fails the commit before anything is written.
-        try: () =>
-          records.flatMap((r) => {
+        try: () => {
+          for (const s of staged) if (s.record !== undefined) statusOfSnapshot(s.record);
+          return records.flatMap((r) => {
             const id = jobIdOfRecord(r);
             return id === undefined ? [] : [[id, statusOfSnapshot(r)] as const];
-          }),
+          });
+        },
         catch: storeError("snapshots.saveBatch"),
       }).pipe(
         Effect.tap(() => inner.saveBatch(records)),
         Effect.map((statuses) => {
           for (const [id, status] of statuses) jobs.applyStatus(id, status);
         }),
+        Effect.zipRight(
+          Effect.forEach(staged, (s) =>
+            create(s.job, s.record).pipe(Effect.map((r) => void (s.result = r))),
+          ),
+        ),
+        Effect.asVoid,
       ),
   };
+  const create = (job: Job, placed: SnapshotRecord | undefined) =>
+    placed === undefined
+      ? jobs.create(job)
+      : Effect.try({
+          try: () => statusOfSnapshot(placed),
+          catch: storeError("jobs.create"),
+        }).pipe(
+          Effect.zipRight(jobs.create(job)),
+          Effect.tap((r) => (r.created ? snapshots.saveBatch([placed]) : Effect.void)),
+        );
   return {
     jobs: {
       ...jobs,
       // Its status derived first: a malformed record fails the create before anything is written.
-      create: (job, placed) =>
-        placed === undefined
-          ? jobs.create(job)
-          : Effect.try({
-              try: () => statusOfSnapshot(placed),
-              catch: storeError("jobs.create"),
-            }).pipe(
-              Effect.zipRight(jobs.create(job)),
-              Effect.tap((r) => (r.created ? snapshots.saveBatch([placed]) : Effect.void)),
-            ),
+      create,
       reopen: (id, record) =>
         Effect.try({ try: () => statusOfSnapshot(record), catch: storeError("jobs.reopen") }).pipe(
           Effect.zipRight(jobs.get(id)),

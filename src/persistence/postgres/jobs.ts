@@ -32,17 +32,20 @@ import { present, type Quarantine } from "../quarantine.ts";
 
 const unwrap = <A>(e: Either.Either<A, StoreError>): A => Either.getOrThrowWith(e, (x) => x);
 
-export const makePostgresJobStore = (
+/**
+ * Creates jobs in one statement through `db` (the pool, or a transaction it joins): the jobs
+ * store's creates, and the jobs a snapshot commit creates with its records (snapshots.ts).
+ */
+export type InsertJobs = (
   db: Kysely<Database>,
-  schema: string,
-  maxBatch: number,
-  committed: () => void,
-  quarantine: Quarantine,
-): JobStore => {
+  requests: ReadonlyArray<readonly [Job, SnapshotRecord | undefined]>,
+) => Promise<ReadonlyArray<CreateResult>>;
+
+export const makeInsertJobs = (schema: string, committed: () => void): InsertJobs => {
   const t = (name: string) => sql.table(`${schema}.${name}`);
 
   /** Existing jobs by `id:<id>` and `key:<idempotency key>`, for the creates that conflicted. */
-  const existing = async (jobs: ReadonlyArray<Job>) => {
+  const existing = async (db: Kysely<Database>, jobs: ReadonlyArray<Job>) => {
     const ids = jobs.map((j) => j.id);
     const keys = jobs.flatMap((j) => (j.spec.idempotencyKey ? [j.spec.idempotencyKey] : []));
     const rows = await selectJobs(db)
@@ -66,7 +69,8 @@ export const makePostgresJobStore = (
    * statuses and, for jobs placed as they were created, their actors' records (the status then
    * derived from the record, held by the actor). The first request of an id wins.
    */
-  const insert = async (
+  return async (
+    db: Kysely<Database>,
     requests: ReadonlyArray<readonly [Job, SnapshotRecord | undefined]>,
   ): Promise<ReadonlyArray<CreateResult>> => {
     committed();
@@ -85,27 +89,27 @@ export const makePostgresJobStore = (
       ).values(),
     ];
     const { rows: inserted } = await sql<{ id: string }>`
-      with input as (
-        select * from json_to_recordset(${JSON.stringify(rows)}::json)
-          as r(${headColumns}, ${sql.raw("state text, attempt int, updated_at bigint, transitions jsonb, worker_id text, result jsonb, held boolean, ord int")})),
-      heads as (
-        insert into ${t("jobs")} (id, spec, created_at, pipeline_run_id, pipeline_step, labels, idempotency_key)
-        select id, spec, created_at, pipeline_run_id, pipeline_step, labels, idempotency_key from input
-        on conflict do nothing
-        returning id),
-      placed as (
-        insert into ${t("snapshots")} (address, kind, version, snapshot, deadline, done)
-        select p.* from json_to_recordset(${JSON.stringify(placedRows)}::json) as p(${snapshotColumns})
-        join heads h on p.address = 'job/' || h.id
-        on conflict (address) do update set kind = excluded.kind, version = excluded.version,
-          snapshot = excluded.snapshot, deadline = excluded.deadline, done = excluded.done)
-      insert into ${t("job_status")} (id, state, attempt, updated_at, transitions, worker_id, result, held)
-      select distinct on (i.id) i.id, i.state, i.attempt, i.updated_at, i.transitions, i.worker_id, i.result, i.held
-      from input i join heads h on h.id = i.id
-      order by i.id, i.ord
-      returning id`.execute(db);
+    with input as (
+      select * from json_to_recordset(${JSON.stringify(rows)}::json)
+        as r(${headColumns}, ${sql.raw("state text, attempt int, updated_at bigint, transitions jsonb, worker_id text, result jsonb, held boolean, ord int")})),
+    heads as (
+      insert into ${t("jobs")} (id, spec, created_at, pipeline_run_id, pipeline_step, labels, idempotency_key)
+      select id, spec, created_at, pipeline_run_id, pipeline_step, labels, idempotency_key from input
+      on conflict do nothing
+      returning id),
+    placed as (
+      insert into ${t("snapshots")} (address, kind, version, snapshot, deadline, done)
+      select p.* from json_to_recordset(${JSON.stringify(placedRows)}::json) as p(${snapshotColumns})
+      join heads h on p.address = 'job/' || h.id
+      on conflict (address) do update set kind = excluded.kind, version = excluded.version,
+        snapshot = excluded.snapshot, deadline = excluded.deadline, done = excluded.done)
+    insert into ${t("job_status")} (id, state, attempt, updated_at, transitions, worker_id, result, held)
+    select distinct on (i.id) i.id, i.state, i.attempt, i.updated_at, i.transitions, i.worker_id, i.result, i.held
+    from input i join heads h on h.id = i.id
+    order by i.id, i.ord
+    returning id`.execute(db);
     const fresh = new Set(inserted.map((r) => r.id));
-    const found = fresh.size < jobs.length ? await existing(jobs) : new Map<string, JobRow>();
+    const found = fresh.size < jobs.length ? await existing(db, jobs) : new Map<string, JobRow>();
     const claimed = new Set<string>();
     return jobs.map((job) => {
       if (fresh.has(job.id) && !claimed.has(job.id)) {
@@ -119,8 +123,21 @@ export const makePostgresJobStore = (
       return { job: unwrap(jobOfRow("jobs.create", row)), created: false };
     });
   };
+};
 
-  const creates = makeGroupCommit(insert, maxBatch);
+export const makePostgresJobStore = (
+  db: Kysely<Database>,
+  schema: string,
+  maxBatch: number,
+  committed: () => void,
+  quarantine: Quarantine,
+): JobStore => {
+  const t = (name: string) => sql.table(`${schema}.${name}`);
+  const insert = makeInsertJobs(schema, committed);
+  const creates = makeGroupCommit(
+    (requests: ReadonlyArray<readonly [Job, SnapshotRecord | undefined]>) => insert(db, requests),
+    maxBatch,
+  );
 
   const get = (id: string) =>
     Effect.tryPromise({
@@ -151,7 +168,11 @@ export const makePostgresJobStore = (
       ),
     createBatch: (jobs, records) =>
       Effect.tryPromise({
-        try: () => insert(jobs.map((j, i) => [j, records?.[i]] as const)),
+        try: () =>
+          insert(
+            db,
+            jobs.map((j, i) => [j, records?.[i]] as const),
+          ),
         catch: storeError("jobs.createBatch"),
       }),
     get: (id) => get(id),

@@ -7,6 +7,7 @@
 import { Effect } from "effect";
 import { sql, type Kysely } from "kysely";
 import { storeError } from "../errors.ts";
+import type { InsertJobs } from "./jobs.ts";
 import { jobIdOfRecord, statusOfSnapshot } from "../job-status.ts";
 import {
   decodeActive,
@@ -23,11 +24,16 @@ export const makePostgresSnapshotStore = (
   schema: string,
   committed: () => void,
   quarantine: Quarantine,
+  insertJobs: InsertJobs,
 ): SnapshotStore => {
   const snapshots = sql.table(`${schema}.snapshots`);
   const statuses = sql.table(`${schema}.job_status`);
 
-  const save = async (records: ReadonlyArray<SnapshotRecord>): Promise<void> => {
+  const save = async (
+    db: Kysely<Database>,
+    records: ReadonlyArray<SnapshotRecord>,
+  ): Promise<void> => {
+    if (records.length === 0) return;
     // The last record of an address wins: an upsert cannot touch one row twice in a statement.
     const latest = [...new Map(records.map((r) => [r.address, r])).values()];
     const changed = latest.flatMap((r) => {
@@ -57,10 +63,24 @@ export const makePostgresSnapshotStore = (
     Effect.mapError(decodeSnapshotRecord(u), storeError(operation));
 
   return {
-    saveBatch: (records) =>
-      records.length === 0
-        ? Effect.void
-        : Effect.tryPromise({ try: () => save(records), catch: storeError("snapshots.saveBatch") }),
+    createsJobs: true,
+    saveBatch: (records, jobs = []) =>
+      Effect.tryPromise({
+        try: async () => {
+          if (jobs.length === 0) return save(db, records);
+          // A malformed record fails here, before anything is written.
+          for (const s of jobs) if (s.record !== undefined) statusOfSnapshot(s.record);
+          const results = await db.transaction().execute(async (trx) => {
+            await save(trx, records);
+            return insertJobs(
+              trx,
+              jobs.map((s) => [s.job, s.record] as const),
+            );
+          });
+          results.forEach((r, i) => (jobs[i]!.result = r));
+        },
+        catch: storeError("snapshots.saveBatch"),
+      }),
     load: (address) =>
       Effect.tryPromise({
         try: () =>

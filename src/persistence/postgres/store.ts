@@ -15,7 +15,7 @@ import { deadLetterStates, StoreService, type Store } from "../index.ts";
 import { normalizeStoreOptions, type StoreOptions } from "../options.ts";
 import { makePostgresCredentialStore } from "./credentials.ts";
 import { makePostgresQueueStore } from "./queues.ts";
-import { makePostgresJobStore } from "./jobs.ts";
+import { makeInsertJobs, makePostgresJobStore } from "./jobs.ts";
 import { makePostgresLogStore } from "./logs.ts";
 import { openPostgres } from "./open.ts";
 import { makePostgresPipelineStore, makePostgresWorkerStore } from "./registry.ts";
@@ -92,7 +92,13 @@ export const openPostgresStore = (
     const quarantine = new Quarantine();
     const store: Store = {
       jobs: makePostgresJobStore(db, schema, maxBatch, committed, quarantine),
-      snapshots: makePostgresSnapshotStore(db, schema, committed, quarantine),
+      snapshots: makePostgresSnapshotStore(
+        db,
+        schema,
+        committed,
+        quarantine,
+        makeInsertJobs(schema, committed),
+      ),
       logs: makePostgresLogStore(db, schema, logCap, maxBatch, committed),
       pipelines: makePostgresPipelineStore(db, committed, quarantine),
       workers: makePostgresWorkerStore(db, committed),
