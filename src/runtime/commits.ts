@@ -2,9 +2,10 @@
  * The commits of the actor system's rounds, and the order their consequences follow.
  *
  * Each round's changes are one Batch (cells.ts): the records to commit (and the jobs staged
- * with them: `ActorSystemOptions.stage`), and the effects and answers that wait for them. A batch is finished — its effects performed, its asks answered —
- * only once its commit and every earlier batch's commit have ended, so the world sees them in
- * the order the rounds ran, whatever order the commits end in.
+ * with them: `ActorSystemOptions.stage`), and the effects and answers that wait for them. A
+ * batch is finished — its effects performed, its asks answered — only once its commit and
+ * every earlier batch's commit have ended, so the world sees them in the order the rounds ran,
+ * whatever order the commits end in.
  *
  * A batch's commit starts at once, without waiting for the commits in flight, when
  * - the store commits in call order (`SnapshotStore.ordered`: one writer, LMDB), up to two at
