@@ -68,7 +68,7 @@ const placedAgain = (h: Harness, workerId: string, jobId: string) =>
  */
 const watched = () => {
   const base = makeMemoryStore();
-  const commits: Array<{ steps: number; jobs: number }> = [];
+  const commits: Array<{ steps: number; jobs: number; ended: number }> = [];
   const missing: string[] = [];
   const check = (records: Parameters<SnapshotStore["saveBatch"]>[0]) =>
     Effect.gen(function* () {
@@ -89,7 +89,8 @@ const watched = () => {
         base.snapshots.saveBatch(records, jobs).pipe(
           Effect.tap(() => {
             const steps = records.filter((r) => r.kind === "pipeline").length;
-            if (steps > 0 || jobs.length > 0) commits.push({ steps, jobs: jobs.length });
+            const ended = records.filter((r) => r.kind === "job" && r.done).length;
+            if (steps > 0 || jobs.length > 0) commits.push({ steps, jobs: jobs.length, ended });
           }),
           Effect.tap(() => check(records)),
         ),
@@ -157,7 +158,7 @@ describe("pipeline runs across a restart", () => {
     expect(jobs.body.jobs).toHaveLength(3);
   });
 
-  it("create a step's job in the commit that records the run starting it", async () => {
+  it("create a step's job in the commit that records the run starting it, with its need's end", async () => {
     const { store, commits, missing } = watched();
     const { h1, w1, runId, a } = await started(store);
     await h1.heartbeat(w1);
@@ -166,11 +167,12 @@ describe("pipeline runs across a restart", () => {
     await h1.finish(await jobOf(h1, runId, "c"));
     await until(h1, runId, "succeeded");
     expect(missing).toEqual([]);
-    // Each step's job rode a commit of its run: none was created in a commit of its own.
+    // Each step's job rode a commit of its run, none was created in a commit of its own; and
+    // the run moved on in the commit of the result of the job it waited for.
     expect(commits.filter((c) => c.jobs > 0)).toEqual([
-      { steps: 1, jobs: 1 },
-      { steps: 1, jobs: 1 },
-      { steps: 1, jobs: 1 },
+      { steps: 1, jobs: 1, ended: 0 },
+      { steps: 1, jobs: 1, ended: 1 },
+      { steps: 1, jobs: 1, ended: 1 },
     ]);
   });
 
@@ -188,8 +190,8 @@ describe("pipeline runs across a restart", () => {
     expect((await h.json(`/api/v1/jobs/${b}`)).body.state).toBe("delayed");
     expect(missing).toEqual([]);
     expect(commits.filter((c) => c.jobs > 0)).toEqual([
-      { steps: 1, jobs: 1 },
-      { steps: 1, jobs: 1 },
+      { steps: 1, jobs: 1, ended: 0 },
+      { steps: 1, jobs: 1, ended: 1 },
     ]);
   });
 

@@ -85,6 +85,51 @@ describe("actor system", () => {
     }),
   );
 
+  it.scoped("relays an effect's message to a live actor in the same round and commit", () =>
+    Effect.gen(function* () {
+      const inner = makeMemorySnapshotStore();
+      const commits: string[][] = [];
+      const store: SnapshotStore = {
+        ...inner,
+        saveBatch: (records) =>
+          inner
+            .saveBatch(records)
+            .pipe(Effect.tap(() => commits.push(records.map((r) => r.address).sort()))),
+      };
+      const [r1, r2, r3] = [jobAddress("R1"), jobAddress("R2"), jobAddress("R3")];
+      const relayed: Array<[string, boolean]> = [];
+      let armed = false;
+      const system = yield* makeActorSystem({
+        behaviours: hodeiBehaviours,
+        store,
+        // R1 scheduled starts R2 (live) and R3 (virtual, not in memory).
+        relay: (from, e, deliver) => {
+          if (!armed || from !== r1 || e.type !== "job.transitioned") return;
+          for (const to of [r2, r3])
+            relayed.push([to, deliver(to, { type: "started", at: 2, attempt: 1 })]);
+        },
+      });
+      yield* system.spawn(r1, jobInput("R1", 0));
+      yield* system.spawn(r2, jobInput("R2", 0));
+      yield* system.spawn(r3, jobInput("R3", 0), true);
+      yield* system.tell(r2, { type: "schedule", at: 1, workerId: "w1", acceptBy: 100 });
+      yield* system.settled;
+      commits.length = 0;
+      armed = true;
+      yield* system.tell(r1, { type: "schedule", at: 1, workerId: "w1", acceptBy: 100 });
+      yield* system.settled;
+      // R1's change and the change it caused in R2 in one commit; R3 was not live, so its
+      // message is left to the owner (to send after the commit).
+      expect(relayed).toEqual([
+        [r2, true],
+        [r3, false],
+      ]);
+      expect(commits).toEqual([[r1, r2]]);
+      expect((yield* inner.load(r2))?.snapshot.value).toBe("running");
+      expect(yield* inner.load(r3)).toBeUndefined();
+    }),
+  );
+
   it.scoped("fires a retry deadline on the clock, not before", () =>
     Effect.gen(function* () {
       const { system, states } = yield* harness();

@@ -382,7 +382,36 @@ export class Cells {
   }
 
   /** Runs every cell with mail through its machine: the synchronous part of a round. */
+  /**
+   * Messages the effects of a round send to other actors of the system: `deliver` puts one in
+   * a live actor's mailbox for this very round (false: not live, the caller sends it after the
+   * commit). See `ActorSystemOptions.relay`.
+   */
+  relay:
+    | ((from: string, effect: unknown, deliver: (to: string, message: unknown) => boolean) => void)
+    | undefined;
+
   round(now: number): void {
+    const from = this.effects.length;
+    this.pass(now);
+    if (this.relay === undefined || this.effects.length === from) return;
+    // One more pass for the actors that got a message relayed: their changes commit in the
+    // same batch as the changes that caused them. What that pass causes waits for the next.
+    const relay = this.relay;
+    const deliver = (to: string, message: unknown): boolean => {
+      const cell = this.cells.get(to);
+      if (cell === undefined || cell.status !== "active" || !cell.mailbox.push(message)) {
+        return false;
+      }
+      this.schedule(cell);
+      return true;
+    };
+    const until = this.effects.length;
+    for (let i = from; i < until; i++) relay(this.effects[i]![0], this.effects[i]![1], deliver);
+    if (this.ready.length > 0) this.pass(now);
+  }
+
+  private pass(now: number): void {
     const ready = this.ready;
     this.ready = [];
     for (const cell of ready) {

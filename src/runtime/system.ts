@@ -57,6 +57,19 @@ export interface ActorSystemOptions<K extends Kinds> {
   /** After the effects of one commit (or of one round's eager ticks) were handed to `onEffect`. */
   readonly onEffectsDone?: () => void;
   /**
+   * Messages an effect sends to other actors of this system, delivered in the round that
+   * caused it (before its commit) when the receiver is live: `deliver` returns false when it
+   * is not, and the owner then sends the message after the commit as usual. The receiver's
+   * change commits in the same batch as its cause, so no state is durable without the state
+   * that caused it, and a chain of actors moves on in one commit instead of one each (a job's
+   * result, the pipeline run it ends a step of, that run's next jobs).
+   */
+  readonly relay?: (
+    from: string,
+    effect: KindEffect<K>,
+    deliver: (to: string, message: unknown) => boolean,
+  ) => void;
+  /**
    * The jobs a round's effects need created in the round's own commit, with the records that
    * caused them (a pipeline step's job, with the run's state that started it): called once the
    * round's records are taken, before its commit starts. Only with a store that `createsJobs`.
@@ -215,6 +228,7 @@ export const makeActorSystem = <K extends Kinds>(
         ),
       ),
     );
+    cells.relay = options.relay as Cells["relay"];
     const work = Effect.unsafeMakeLatch(false);
     const timerChanged = Effect.unsafeMakeLatch(false);
     const idle = Effect.unsafeMakeLatch(true);

@@ -271,6 +271,15 @@ export const makeSupervisorCore = (options: {
       },
       onEffectsDone: () => flushWorkerChanges(routing),
       stage: (effects) => pipelines.stage(effects),
+      // A job's end reaches its pipeline run in the same round: the run's next step commits
+      // with the job's result (and its jobs with it: `stage`).
+      relay: (from, effect, deliver) => {
+        const e = effect as JobEffect;
+        if (!from.startsWith("job/") || e.type !== "job.transitioned") return;
+        if (!isTerminalJobState(e.state)) return;
+        const spec = specs.get(e.jobId);
+        if (spec !== undefined) pipelines.relayJobFinished(spec, e, deliver);
+      },
       onEffect: (from, effect) => {
         if (from.startsWith("job/")) routeJobEffect(routing, effect as never);
         else if (from.startsWith("pipeline/")) pipelines.onEffect(effect as never);

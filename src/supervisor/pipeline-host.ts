@@ -123,8 +123,10 @@ export const makePipelineHost = (deps: PipelineHostDeps) => {
         }
       }
     },
-    /** A job ended: if it is a step's, its run is told. */
+    /** A job ended: if it is a step's, its run is told (unless it was relayed). */
     onJobFinished: steps.jobFinished,
+    /** A job is ending in this round: if it is a step's, its live run is told in the round. */
+    relayJobFinished: steps.relayFinished,
     ...commands,
     /** At start: actors from their snapshots, runs recorded but never started, and records. */
     recover: Effect.gen(function* () {

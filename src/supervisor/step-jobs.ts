@@ -25,6 +25,7 @@ import type { PipelineRunId } from "../domain/ids.ts";
 import type { JobSpec } from "../domain/job-spec.ts";
 import { isTerminalJobState } from "../domain/job-state.ts";
 import type { CreateResult, StagedJob, Store, StoreError } from "../persistence/index.ts";
+import { pipelineAddress } from "../runtime/kinds.ts";
 import { outcomeOf, stepNameOf } from "./run-view.ts";
 
 const keyPrefix = "pipeline/";
@@ -78,6 +79,21 @@ export const makeStepJobs = (deps: StepJobDeps) => {
     }).pipe(Effect.ignore);
 
   type Submit = Extract<PipelineEffect, { type: "pipeline.submit" }>;
+  type Transitioned = Extract<JobEffect, { type: "job.transitioned" }>;
+  /** Ends of step jobs their runs were told of in the round (`relayFinished`). */
+  const relayed = new WeakSet<Transitioned>();
+  const stepFinished = (spec: JobSpec | undefined, effect: Transitioned) => {
+    const step = stepOfKey(spec?.idempotencyKey);
+    if (step === undefined) return undefined;
+    const outcome = outcomeOf(effect.jobId, effect.state, effect.result);
+    const message: PipelineMessage = {
+      type: "step_finished",
+      at: effect.at,
+      key: step.key,
+      outcome,
+    };
+    return { runId: step.runId, message };
+  };
   const specOf = (e: Submit) => ({
     name: stepNameOf(e.step),
     ...e.spec,
@@ -138,15 +154,26 @@ export const makeStepJobs = (deps: StepJobDeps) => {
       if (submitting.has(full)) return Effect.sync(() => void cancelledKeys.add(full));
       return byKey(runId, full);
     },
-    /** A job ended: if it is a step's, its run is told. */
-    jobFinished: (
-      spec: JobSpec | undefined,
-      effect: Extract<JobEffect, { type: "job.transitioned" }>,
+    /** A job ended: if it is a step's, its run is told, unless it was in the round. */
+    jobFinished: (spec: JobSpec | undefined, effect: Transitioned): void => {
+      if (relayed.delete(effect)) return;
+      const step = stepFinished(spec, effect);
+      if (step !== undefined) tell(step.runId, step.message);
+    },
+    /**
+     * A job is ending in this round: if it is a step's and its run is live, the run is told in
+     * the same round, so its next step commits with the job's result (the actor system's
+     * `relay`). Otherwise `jobFinished` tells it after the commit.
+     */
+    relayFinished: (
+      spec: JobSpec,
+      effect: Transitioned,
+      deliver: (to: string, message: PipelineMessage) => boolean,
     ): void => {
-      const step = stepOfKey(spec?.idempotencyKey);
-      if (step === undefined) return;
-      const outcome = outcomeOf(effect.jobId, effect.state, effect.result);
-      tell(step.runId, { type: "step_finished", at: effect.at, key: step.key, outcome });
+      const step = stepFinished(spec, effect);
+      if (step !== undefined && deliver(pipelineAddress(step.runId), step.message)) {
+        relayed.add(effect);
+      }
     },
   };
 };
