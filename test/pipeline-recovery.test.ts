@@ -9,9 +9,9 @@ import { Effect } from "effect";
 import { afterEach, describe, expect, it } from "vitest";
 import type { PipelineContext } from "../actors/pipeline.ts";
 import { makeMemoryStore } from "../src/persistence/memory/store.ts";
-import type { SnapshotStore } from "../src/persistence/snapshots.ts";
 import { pipeline } from "../src/pipeline/dag.ts";
 import { eventually, startApi, type Harness } from "./api-harness.ts";
+import { watchCommits } from "./fixtures/watched-commits.ts";
 
 const sh = (script: string) => ({ command: { shell: script } });
 const chain = pipeline("chain")
@@ -68,9 +68,8 @@ const placedAgain = (h: Harness, workerId: string, jobId: string) =>
  */
 const watched = () => {
   const base = makeMemoryStore();
-  const commits: Array<{ steps: number; jobs: number; ended: number }> = [];
   const missing: string[] = [];
-  const check = (records: Parameters<SnapshotStore["saveBatch"]>[0]) =>
+  const { store, commits } = watchCommits(base, (records) =>
     Effect.gen(function* () {
       for (const r of records) {
         if (r.kind !== "pipeline") continue;
@@ -80,22 +79,8 @@ const watched = () => {
         for (const step of Object.values(ctx.steps))
           if (!keys.has(`pipeline/${ctx.runId}/${step.key}`)) missing.push(step.key);
       }
-    });
-  const store: Store = {
-    ...base,
-    snapshots: {
-      ...base.snapshots,
-      saveBatch: (records, jobs = []) =>
-        base.snapshots.saveBatch(records, jobs).pipe(
-          Effect.tap(() => {
-            const steps = records.filter((r) => r.kind === "pipeline").length;
-            const ended = records.filter((r) => r.kind === "job" && r.done).length;
-            if (steps > 0 || jobs.length > 0) commits.push({ steps, jobs: jobs.length, ended });
-          }),
-          Effect.tap(() => check(records)),
-        ),
-    },
-  };
+    }),
+  );
   return { store, commits, missing };
 };
 
@@ -170,9 +155,9 @@ describe("pipeline runs across a restart", () => {
     // Each step's job rode a commit of its run, none was created in a commit of its own; and
     // the run moved on in the commit of the result of the job it waited for.
     expect(commits.filter((c) => c.jobs > 0)).toEqual([
-      { steps: 1, jobs: 1, ended: 0 },
-      { steps: 1, jobs: 1, ended: 1 },
-      { steps: 1, jobs: 1, ended: 1 },
+      { runs: 1, jobs: 1, ended: 0 },
+      { runs: 1, jobs: 1, ended: 1 },
+      { runs: 1, jobs: 1, ended: 1 },
     ]);
   });
 
@@ -190,8 +175,8 @@ describe("pipeline runs across a restart", () => {
     expect((await h.json(`/api/v1/jobs/${b}`)).body.state).toBe("delayed");
     expect(missing).toEqual([]);
     expect(commits.filter((c) => c.jobs > 0)).toEqual([
-      { steps: 1, jobs: 1, ended: 0 },
-      { steps: 1, jobs: 1, ended: 1 },
+      { runs: 1, jobs: 1, ended: 0 },
+      { runs: 1, jobs: 1, ended: 1 },
     ]);
   });
 

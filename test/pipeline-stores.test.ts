@@ -4,12 +4,11 @@
  * the step waited for (LMDB: one write transaction; PostgreSQL: one transaction of two
  * statements), and the run ends with one job per step.
  */
-import { Effect } from "effect";
 import { afterEach, describe, expect, it } from "vitest";
-import type { Store } from "../src/persistence/index.ts";
 import { pipeline } from "../src/pipeline/dag.ts";
 import { eventually, startApi, type Harness } from "./api-harness.ts";
 import { adapters, type OpenedStore } from "./fixtures/persistence-adapters.ts";
+import { watchCommits } from "./fixtures/watched-commits.ts";
 
 const sh = (script: string) => ({ command: { shell: script } });
 const chain = pipeline("chain")
@@ -22,31 +21,11 @@ afterEach(async () => {
   for (const o of open.splice(0).reverse()) await o.close();
 });
 
-/** The store, with a note of each commit that held a run's record or staged jobs. */
-const watched = (base: Store) => {
-  const commits: Array<{ runs: number; jobs: number; ended: number }> = [];
-  const store: Store = {
-    ...base,
-    snapshots: {
-      ...base.snapshots,
-      saveBatch: (records, jobs = []) =>
-        base.snapshots.saveBatch(records, jobs).pipe(
-          Effect.tap(() => {
-            const runs = records.filter((r) => r.kind === "pipeline").length;
-            const ended = records.filter((r) => r.kind === "job" && r.done).length;
-            if (runs > 0 || jobs.length > 0) commits.push({ runs, jobs: jobs.length, ended });
-          }),
-        ),
-    },
-  };
-  return { store, commits };
-};
-
 describe.each(adapters.filter((a) => a.name !== "memory"))("pipelines on $name", (adapter) => {
   it("start each step in the commit of its run's state and its need's result", async () => {
     const opened = await adapter.open();
     open.push(opened);
-    const { store, commits } = watched(opened.store);
+    const { store, commits } = watchCommits(opened.store);
     const h = await startApi({ store, pipelines: [chain] });
     open.push(h);
     const w = await h.register("w1");
