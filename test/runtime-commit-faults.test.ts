@@ -214,4 +214,34 @@ describe("a commit that fails", () => {
       expect(called).toBe(0);
     }),
   );
+
+  it.scoped("commits a round whose staging threw, with nothing staged", () =>
+    Effect.gen(function* () {
+      const inner = makeMemorySnapshotStore();
+      const staged: number[] = [];
+      const effects: string[] = [];
+      const system = yield* makeActorSystem({
+        behaviours: hodeiBehaviours,
+        store: {
+          ...inner,
+          createsJobs: true,
+          saveBatch: (records, jobs = []) => {
+            staged.push(jobs.length);
+            return inner.saveBatch(records);
+          },
+        },
+        stage: () => {
+          throw new Error("a bug");
+        },
+        onEffect: (from) => effects.push(from),
+      });
+      const a = jobAddress("H");
+      yield* system.spawn(a, jobInput("H"), true);
+      yield* system.tell(a, { type: "schedule", at: 1, workerId: "w", acceptBy: 99 });
+      yield* system.settled;
+      expect(staged).toEqual([0]);
+      expect((yield* inner.load(a))?.snapshot.value).toBe("scheduled");
+      expect(effects).toContain(a);
+    }),
+  );
 });

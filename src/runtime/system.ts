@@ -15,7 +15,7 @@
  * Closing the Scope stops new messages, runs rounds and finishes commits until every mailbox
  * is empty and every snapshot committed, then ends the fibers.
  */
-import { Data, Effect, Fiber, Runtime, Schedule, type Scope } from "effect";
+import { Data, Effect, Either, Fiber, Runtime, Schedule, type Scope } from "effect";
 import { corrupt } from "../persistence/quarantine.ts";
 import type {
   SnapshotRecord,
@@ -312,7 +312,12 @@ export const makeActorSystem = <K extends Kinds>(
       cells.round(now());
       const batch = cells.takeBatch();
       if (batch !== undefined) {
-        if (stage !== undefined && batch.effects.length > 0) batch.staged = stage(batch.effects);
+        if (stage !== undefined && batch.effects.length > 0) {
+          const staged = Either.try(() => stage(batch.effects));
+          if (Either.isRight(staged)) batch.staged = staged.right;
+          // Nothing staged: the owner creates those jobs after the commit, as without `stage`.
+          else yield* Effect.logError("staging jobs for a commit failed", staged.left);
+        }
         commits.submit(batch);
       }
       perform(cells.takeEager());

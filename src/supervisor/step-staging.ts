@@ -59,7 +59,13 @@ export const makeStepStaging = (deps: StepStagingDeps) => {
       // One clock reading: the id holds the creation time (job-virtual.ts counts on it).
       const now = deps.now();
       const job = newJob(newJobId(now), spec.right, now, step);
-      const delayed = deps.prepareDelayed(job);
+      let delayed: Prepared | undefined;
+      try {
+        delayed = deps.prepareDelayed(job);
+      } catch {
+        // The machine refused to be worked out ahead: the step's submit creates it.
+        return undefined;
+      }
       if (delayed !== undefined) {
         const park = (r: CreateResult) => Effect.sync(() => deps.park(r, delayed, job.spec));
         return staged({ job, record: delayed.record }, { created: park });

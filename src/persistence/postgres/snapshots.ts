@@ -71,6 +71,8 @@ export const makePostgresSnapshotStore = (
           // A malformed record fails here, before anything is written.
           for (const s of jobs) if (s.record !== undefined) statusOfSnapshot(s.record);
           const results = await db.transaction().execute(async (trx) => {
+            // One transaction, counted once: by `save`, or here when it has no records.
+            if (records.length === 0) committed();
             await save(trx, records);
             return insertJobs(
               trx,

@@ -97,7 +97,7 @@ export const openPostgresStore = (
         schema,
         committed,
         quarantine,
-        makeInsertJobs(schema, committed),
+        makeInsertJobs(schema, () => {}),
       ),
       logs: makePostgresLogStore(db, schema, logCap, maxBatch, committed),
       pipelines: makePostgresPipelineStore(db, committed, quarantine),
