@@ -20,12 +20,13 @@ const decoder =
   (operation: string, u: unknown) =>
     Effect.mapError(Schema.decodeUnknown(schema)(u), storeError(operation));
 
-/** The decoded record, or NotFound when there is none. */
+/** The decoded record, or NotFound when there is none (made only then: it takes a stack). */
 const found = <A>(
   u: unknown,
-  missing: NotFound,
+  missing: () => NotFound,
   decode: (u: unknown) => Effect.Effect<A, StoreError>,
-): Effect.Effect<A, NotFound | StoreError> => (u === undefined ? Effect.fail(missing) : decode(u));
+): Effect.Effect<A, NotFound | StoreError> =>
+  u === undefined ? Effect.fail(missing()) : decode(u);
 
 const definition = decoder(PipelineDefinition);
 const run = decoder(PipelineRun);
@@ -48,7 +49,8 @@ export const makeLmdbPipelineStore = (
     Effect.suspend(() => {
       const v = version ?? dbs.pipelinesLatest.get(name);
       const u = v === undefined ? undefined : dbs.pipelines.get([name, v]);
-      const missing = new NotFound({ kind: "pipeline", id: version ? `${name}@${version}` : name });
+      const missing = () =>
+        new NotFound({ kind: "pipeline", id: version ? `${name}@${version}` : name });
       return found(u, missing, (x) => definition("pipelines.getDefinition", x));
     }),
   listDefinitions: () =>
@@ -66,7 +68,11 @@ export const makeLmdbPipelineStore = (
   getRun: (id) =>
     Effect.suspend(() => {
       const u = dbs.runs.get(id);
-      return found(u, new NotFound({ kind: "pipelineRun", id }), (x) => run("pipelines.getRun", x));
+      return found(
+        u,
+        () => new NotFound({ kind: "pipelineRun", id }),
+        (x) => run("pipelines.getRun", x),
+      );
     }),
   listRuns: (filter = {}) =>
     Effect.gen(function* () {
@@ -95,7 +101,11 @@ export const makeLmdbWorkerStore = (dbs: Databases, durable: Durable): WorkerSto
   get: (id) =>
     Effect.suspend(() => {
       const u = dbs.workers.get(id);
-      return found(u, new NotFound({ kind: "worker", id }), (x) => worker("workers.get", x));
+      return found(
+        u,
+        () => new NotFound({ kind: "worker", id }),
+        (x) => worker("workers.get", x),
+      );
     }),
   list: () =>
     Effect.suspend(() =>
