@@ -381,7 +381,6 @@ export class Cells {
     return eager;
   }
 
-  /** Runs every cell with mail through its machine: the synchronous part of a round. */
   /**
    * Messages the effects of a round send to other actors of the system: `deliver` puts one in
    * a live actor's mailbox for this very round (false: not live, the caller sends it after the
@@ -391,6 +390,7 @@ export class Cells {
     | ((from: string, effect: unknown, deliver: (to: string, message: unknown) => boolean) => void)
     | undefined;
 
+  /** Runs every cell with mail through its machine: the synchronous part of a round. */
   round(now: number): void {
     const from = this.effects.length;
     this.pass(now);
