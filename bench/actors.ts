@@ -10,7 +10,8 @@
  */
 import { Effect } from "effect";
 import { makeMemorySnapshotStore } from "../src/persistence/memory/snapshots.ts";
-import { hodeiBehaviours, jobAddress, makeActorSystem } from "../src/runtime/index.ts";
+import { makeActorSystem } from "../src/runtime/index.ts";
+import { hodeiBehaviours, jobAddress } from "../src/supervisor/kinds.ts";
 import { machineStep } from "./fixtures/machine-step.ts";
 import { gc, median, printJson, printTable, round } from "./report.ts";
 

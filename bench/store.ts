@@ -21,7 +21,8 @@ import type { Store } from "../src/persistence/index.ts";
 import { openLmdbStore } from "../src/persistence/lmdb/store.ts";
 import { openPostgresStore } from "../src/persistence/postgres/store.ts";
 import type { SnapshotRecord } from "../src/persistence/snapshots.ts";
-import { jobAddress, jobBehaviour, makeDriver } from "../src/runtime/index.ts";
+import { makeDriver } from "../src/runtime/index.ts";
+import { jobAddress, jobBehaviour } from "../src/supervisor/kinds.ts";
 import { median, percentile, printJson, printTable, round } from "./report.ts";
 
 const JOBS = 100_000;

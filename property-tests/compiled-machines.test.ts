@@ -27,7 +27,7 @@ import { compileMachine } from "../src/runtime/compile-machine.ts";
 import { makeStepper } from "../src/runtime/compiled-stepper.ts";
 import { jobStates } from "../src/domain/job-state.ts";
 import { workerStates } from "../src/domain/worker.ts";
-import { jobBehaviour, workerBehaviour } from "../src/runtime/kinds.ts";
+import { jobBehaviour, workerBehaviour } from "../src/supervisor/kinds.ts";
 import { xstateDriver } from "../src/runtime/xstate-driver.ts";
 import {
   chainMachine,

@@ -22,7 +22,7 @@ import { describe, expect, it } from "vitest";
 import { makeMemoryBus } from "../src/bus/index.ts";
 import type { Job } from "../src/domain/job.ts";
 import { makeMemoryStore } from "../src/persistence/memory/store.ts";
-import { jobAddress } from "../src/runtime/kinds.ts";
+import { jobAddress } from "../src/supervisor/kinds.ts";
 import { makeSupervisorCore, type SupervisorCore } from "../src/supervisor/core.ts";
 import { registerWorker } from "../test/fixtures/core-harness.ts";
 

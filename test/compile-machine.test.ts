@@ -10,7 +10,7 @@ import { assignAction, emitAction } from "../actors/compilable.ts";
 import { makePipelineMachine } from "../actors/pipeline.ts";
 import { executionOf, makeDriver } from "../src/runtime/behaviour.ts";
 import { compileMachine } from "../src/runtime/compile-machine.ts";
-import { hodeiBehaviours, pipelineBehaviour, workerBehaviour } from "../src/runtime/kinds.ts";
+import { hodeiBehaviours, pipelineBehaviour, workerBehaviour } from "../src/supervisor/kinds.ts";
 import { chainMachine } from "./fixtures/compilable-machines.ts";
 
 type E = { type: "go" } | { type: "back" };

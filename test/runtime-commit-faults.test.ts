@@ -7,7 +7,8 @@ import { describe, expect, it } from "@effect/vitest";
 import { Deferred, Effect, Fiber, TestClock } from "effect";
 import { makeMemorySnapshotStore } from "../src/persistence/memory/snapshots.ts";
 import { StoreError, type SnapshotStore } from "../src/persistence/snapshots.ts";
-import { hodeiBehaviours, jobAddress, makeActorSystem } from "../src/runtime/index.ts";
+import { makeActorSystem } from "../src/runtime/index.ts";
+import { hodeiBehaviours, jobAddress } from "../src/supervisor/kinds.ts";
 import type { JobEffect, JobInput } from "../actors/job.ts";
 
 const jobInput = (jobId: string): JobInput => ({

@@ -7,7 +7,7 @@ import { Effect, Either, Exit, Scope, TestClock } from "effect";
 import { makeMemoryBus } from "../src/bus/index.ts";
 import { makeMemoryStore } from "../src/persistence/memory/store.ts";
 import { makeSupervisorCore } from "../src/supervisor/core.ts";
-import { workerAddress } from "../src/runtime/kinds.ts";
+import { workerAddress } from "../src/supervisor/kinds.ts";
 import { capacity, registerWorker, setupCore, spec, telemetry } from "./fixtures/core-harness.ts";
 
 const setup = (config: object = {}) => setupCore({ config });

@@ -10,7 +10,7 @@ import { makeMemoryStore } from "../src/persistence/memory/store.ts";
 import type { Store } from "../src/persistence/index.ts";
 import { makeSupervisorCore } from "../src/supervisor/core.ts";
 import { jobEvents } from "../src/supervisor/topics.ts";
-import { jobAddress } from "../src/runtime/kinds.ts";
+import { jobAddress } from "../src/supervisor/kinds.ts";
 import { setupCore, spec } from "./fixtures/core-harness.ts";
 
 /** One worker with room for one job, its session up, the core settled. */

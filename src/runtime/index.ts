@@ -1,5 +1,4 @@
 export * from "./address.ts";
 export * from "./behaviour.ts";
-export * from "./kinds.ts";
 export * from "./supervision.ts";
 export * from "./system.ts";

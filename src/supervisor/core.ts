@@ -41,7 +41,7 @@ import {
   pipelineBehaviour,
   workerAddress,
   type SupervisorKinds,
-} from "../runtime/kinds.ts";
+} from "./kinds.ts";
 import {
   makePipelineRegistry,
   type Pipeline,

@@ -16,7 +16,7 @@ import { WorkerInfo, type Telemetry } from "../domain/worker.ts";
 import type { Store } from "../persistence/index.ts";
 import { jobLogSeq } from "../persistence/logs.ts";
 import type { ActorSystem, Answer } from "../runtime/system.ts";
-import { jobAddress, workerAddress, type HodeiKinds } from "../runtime/kinds.ts";
+import { jobAddress, workerAddress, type HodeiKinds } from "./kinds.ts";
 import type { CoreConfig } from "./config.ts";
 import {
   reportByCallback,

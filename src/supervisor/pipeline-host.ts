@@ -15,7 +15,7 @@ import type { PipelineRegistry } from "../pipeline/pipeline.ts";
 import type { Stepper } from "../domain/pipeline-machine.ts";
 import { makeStepper } from "../pipeline/stepper.ts";
 import type { PipelineResolver } from "../../actors/pipeline.ts";
-import { pipelineAddress, type SupervisorKinds } from "../runtime/kinds.ts";
+import { pipelineAddress, type SupervisorKinds } from "./kinds.ts";
 import type { ActorSystem } from "../runtime/system.ts";
 import { makeStepJobs } from "./step-jobs.ts";
 import { runEvents } from "./topics.ts";

@@ -33,7 +33,7 @@ import type {
   Store,
   StoreError,
 } from "../persistence/index.ts";
-import { workerAddress, type SupervisorKinds } from "../runtime/kinds.ts";
+import { workerAddress, type SupervisorKinds } from "./kinds.ts";
 import type { ActorSystem } from "../runtime/system.ts";
 import type { WorkerView } from "../scheduler/cluster-state.ts";
 import type { Explanation } from "../scheduler/explain.ts";

@@ -14,7 +14,7 @@ import type { JobSpec } from "../domain/job-spec.ts";
 import { isTerminalJobState } from "../domain/job-state.ts";
 import { maxAttemptNumber, maxBounces } from "../domain/retry.ts";
 import { notFinished, type Store, type StoreError } from "../persistence/index.ts";
-import { jobAddress, type SupervisorKinds } from "../runtime/kinds.ts";
+import { jobAddress, type SupervisorKinds } from "./kinds.ts";
 import type { ActorSystem } from "../runtime/system.ts";
 
 export const makeRedrive =

@@ -13,7 +13,7 @@ import { newPipelineRunId, type PipelineRunId } from "../domain/ids.ts";
 import type { Store, StoreError } from "../persistence/index.ts";
 import type { PipelineRun } from "../persistence/pipelines.ts";
 import type { PipelineRegistry } from "../pipeline/pipeline.ts";
-import { pipelineAddress, type SupervisorKinds } from "../runtime/kinds.ts";
+import { pipelineAddress, type SupervisorKinds } from "./kinds.ts";
 import type { ActorSystem } from "../runtime/system.ts";
 import { currentRun, runOf } from "./run-view.ts";
 

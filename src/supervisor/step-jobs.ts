@@ -25,7 +25,7 @@ import type { PipelineRunId } from "../domain/ids.ts";
 import type { JobSpec } from "../domain/job-spec.ts";
 import { isTerminalJobState } from "../domain/job-state.ts";
 import type { CreateResult, StagedJob, Store, StoreError } from "../persistence/index.ts";
-import { pipelineAddress } from "../runtime/kinds.ts";
+import { pipelineAddress } from "./kinds.ts";
 import { outcomeOf, stepNameOf } from "./run-view.ts";
 
 const keyPrefix = "pipeline/";

@@ -11,7 +11,7 @@
 import { Effect } from "effect";
 import type { WorkerInfo } from "../domain/worker.ts";
 import type { Store, StoreError } from "../persistence/index.ts";
-import { workerAddress, type SupervisorKinds } from "../runtime/kinds.ts";
+import { workerAddress, type SupervisorKinds } from "./kinds.ts";
 import type { ActorSystem } from "../runtime/system.ts";
 
 export interface PruneDeps {

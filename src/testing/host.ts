@@ -18,7 +18,7 @@ import type { Pipeline } from "../pipeline/pipeline.ts";
 import { stepChildren } from "../pipeline/run-job.ts";
 import { makeStepper } from "../pipeline/stepper.ts";
 import { makeDriver } from "../runtime/behaviour.ts";
-import { pipelineBehaviour } from "../runtime/kinds.ts";
+import { pipelineBehaviour } from "../supervisor/kinds.ts";
 import type { VirtualClock } from "./clock.ts";
 import { makeHostEffects } from "./effects.ts";
 import type { JobTransition, JobWorld, SimJob } from "./jobs.ts";

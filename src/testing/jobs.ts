@@ -15,7 +15,7 @@ import type { JobEffect, JobMessage } from "../../actors/job.ts";
 import type { JobSpec } from "../domain/job-spec.ts";
 import { isTerminalJobState } from "../domain/job-state.ts";
 import { makeDriver } from "../runtime/behaviour.ts";
-import { jobBehaviour } from "../runtime/kinds.ts";
+import { jobBehaviour } from "../supervisor/kinds.ts";
 import { makeAgent, type AgentJob } from "./agent.ts";
 import type { VirtualClock } from "./clock.ts";
 import { attempt, anyStep, type AttemptPlan, type Scenario } from "./scenario.ts";

@@ -1,6 +1,7 @@
 /**
- * The runtime's view of Hodei's actors: each machine of `actors/` with its address kind, its
- * version, where its timer is and how to tell it the timer fired.
+ * Hodei's actor kinds, as the supervisor registers them with the generic runtime: each machine
+ * of `actors/` with its address kind, its version, where its timer is and how to tell it the
+ * timer fired.
  *
  * A version is a hand-kept number plus a hash of the machine's definition, so that a changed
  * state chart cannot silently resume snapshots written by the old one.
@@ -10,8 +11,8 @@ import type { AnyStateMachine } from "xstate";
 import { jobMachine } from "../../actors/job.ts";
 import { makePipelineMachine, type PipelineResolver } from "../../actors/pipeline.ts";
 import { workerMachine } from "../../actors/worker.ts";
-import { address, type Address } from "./address.ts";
-import { behaviour } from "./behaviour.ts";
+import { address, type Address } from "../runtime/address.ts";
+import { behaviour } from "../runtime/behaviour.ts";
 
 const versionOf = (n: number, machine: AnyStateMachine): string =>
   `${n}:${createHash("sha256").update(JSON.stringify(machine.definition)).digest("hex").slice(0, 12)}`;
