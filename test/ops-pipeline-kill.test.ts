@@ -10,16 +10,11 @@ import {
   eventually,
   freePort,
   opsScope,
+  serveStores,
   startServe,
   startWorker,
   type ApiClient,
 } from "./fixtures/ops-harness.ts";
-import {
-  dropSchema,
-  pgUrl,
-  requirePostgres,
-  uniqueSchema,
-} from "./fixtures/persistence-adapters.ts";
 
 let scope = opsScope();
 afterEach(async () => {
@@ -27,18 +22,7 @@ afterEach(async () => {
   scope = opsScope();
 });
 
-const stores = [
-  { name: "lmdb", args: async (): Promise<string[]> => [] },
-  {
-    name: "postgres",
-    args: async (): Promise<string[]> => {
-      await requirePostgres();
-      const schema = uniqueSchema();
-      scope.onCleanup(() => dropSchema(schema));
-      return ["--database-url", pgUrl, "--database-schema", schema];
-    },
-  },
-];
+const stores = serveStores((f) => scope.onCleanup(f));
 
 const job = (name: string) => ({
   name,

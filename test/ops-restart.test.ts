@@ -16,17 +16,12 @@ import {
   eventually,
   freePort,
   opsScope,
+  serveStores,
   startServe,
   startWorker,
   type ApiClient,
   type JobView,
 } from "./fixtures/ops-harness.ts";
-import {
-  dropSchema,
-  pgUrl,
-  requirePostgres,
-  uniqueSchema,
-} from "./fixtures/persistence-adapters.ts";
 
 let scope = opsScope();
 afterEach(async () => {
@@ -49,19 +44,7 @@ const allTerminal = (api: ApiClient, ids: ReadonlyArray<string>, timeoutMs = 60_
 
 const withinPolicy = (j: JobView) => j.attempt <= j.spec.retry.maxAttempts + maxBounces;
 
-type Store = { readonly name: string; readonly args: () => Promise<string[]> };
-const stores: ReadonlyArray<Store> = [
-  { name: "lmdb", args: async () => [] },
-  {
-    name: "postgres",
-    args: async () => {
-      await requirePostgres();
-      const schema = uniqueSchema();
-      scope.onCleanup(() => dropSchema(schema));
-      return ["--database-url", pgUrl, "--database-schema", schema];
-    },
-  },
-];
+const stores = serveStores((f) => scope.onCleanup(f));
 
 const timing = ["--heartbeat-interval-ms", "200", "--heartbeat-timeout-ms", "2000"];
 

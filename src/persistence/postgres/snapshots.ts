@@ -68,8 +68,7 @@ export const makePostgresSnapshotStore = (
       Effect.tryPromise({
         try: async () => {
           if (jobs.length === 0) return save(db, records);
-          // A malformed record fails here, before anything is written.
-          for (const s of jobs) if (s.record !== undefined) statusOfSnapshot(s.record);
+          // A malformed record of a job fails its insert, and the transaction with it.
           const results = await db.transaction().execute(async (trx) => {
             // One transaction, counted once: by `save`, or here when it has no records.
             if (records.length === 0) committed();
