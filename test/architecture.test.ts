@@ -1,11 +1,11 @@
 /**
  * Who may import whom, read from the sources with TypeScript's own import scanner: the agent and
  * the wire codec it shares with the supervisor stand apart from the supervisor, so an agent
- * process loads none of it (its store, scheduler, API or actors). The API and the metrics use the
- * core's narrow ports (supervisor/ports.ts), not its store, actor system, scheduler or bus.
-=======
  * process loads none of it (its store, scheduler, API or actors); the actors' behaviour stands
- * on the domain alone, so it stays pure and runs wherever the domain does. Packages (xstate,
+ * on the domain alone, so it stays pure and runs wherever the domain does; the generic actor
+ * runtime knows its snapshot store only by its own port, and of the persistence layer only the
+ * errors that port fails with. The API and the metrics use the core's narrow ports
+ * (supervisor/ports.ts), not its store, actor system, scheduler or bus. Packages (xstate,
  * effect) are not the project's and may be imported anywhere.
  */
 import { readdirSync, readFileSync } from "node:fs";
@@ -69,6 +69,17 @@ describe("architecture", () => {
     expect(outside("actors", ["actors/", "src/domain/"])).toEqual([]);
   });
 
+  it("the runtime imports itself, the actors' machine helpers and the store's errors only", () => {
+    expect(
+      outside("src/runtime", [
+        "src/runtime/",
+        "actors/compilable.ts",
+        "src/persistence/errors.ts",
+        "src/persistence/quarantine.ts",
+      ]),
+    ).toEqual([]);
+  });
+
   it("the scanner sees imports (a check that would pass on an empty list proves nothing)", () => {
     expect(importsOf("src/agent").some(({ target }) => target === "src/protocol/wire.ts")).toBe(
       true,
@@ -76,5 +87,8 @@ describe("architecture", () => {
     expect(importsOf("actors").some(({ target }) => target === "src/domain/job-state.ts")).toBe(
       true,
     );
+    expect(
+      importsOf("src/runtime").some(({ target }) => target === "src/runtime/snapshot-store.ts"),
+    ).toBe(true);
   });
 });

@@ -154,7 +154,7 @@ describe("a commit that fails", () => {
       const staged: Array<ReadonlyArray<string>> = [];
       const staging: SnapshotStore = {
         ...store,
-        createsJobs: true,
+        stages: true,
         saveBatch: (records, jobs = []) => {
           staged.push(jobs.map((j) => j.job.id));
           return store.saveBatch(records, jobs);
@@ -225,7 +225,7 @@ describe("a commit that fails", () => {
         behaviours: hodeiBehaviours,
         store: {
           ...inner,
-          createsJobs: true,
+          stages: true,
           saveBatch: (records, jobs = []) => {
             staged.push(jobs.length);
             return inner.saveBatch(records);

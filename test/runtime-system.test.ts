@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest";
 import { Deferred, Effect, Exit, Scope, TestClock } from "effect";
 import { makeMemorySnapshotStore } from "../src/persistence/memory/snapshots.ts";
-import type { SnapshotStore } from "../src/persistence/snapshots.ts";
+import type { SnapshotStore } from "../src/runtime/snapshot-store.ts";
 import { makeActorSystem } from "../src/runtime/index.ts";
 import { hodeiBehaviours, jobAddress, workerAddress } from "../src/supervisor/kinds.ts";
 import type { JobEffect, JobInput } from "../actors/job.ts";

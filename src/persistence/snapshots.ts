@@ -1,10 +1,6 @@
 /**
- * Port: where actors' snapshots live between their activations and across restarts.
- *
- * A record is one actor's last committed state. `saveBatch` is one commit: the runtime groups
- * every snapshot that changed in one round of its mailboxes into a single call (group commit),
- * and performs the effects of that round only after it returns. An adapter must make the
- * whole batch durable, or fail it whole.
+ * Hodei's snapshot store: the runtime's port (src/runtime/snapshot-store.ts) with the jobs a
+ * commit may create staged in it, and the checks a record read back from a store passes.
  *
  * Records of kind "job" do more in the persistent adapters: the job's queryable status (state,
  * attempt, worker, result, transitions) is derived from the snapshot and written in the same
@@ -17,31 +13,12 @@
 import { Effect, Schema } from "effect";
 import type { ParseResult } from "effect";
 import type { Job } from "../domain/job.ts";
-import type { StoreError } from "./errors.ts";
+import type { SnapshotRecord, SnapshotStore as Port } from "../runtime/snapshot-store.ts";
 import type { CreateResult } from "./jobs.ts";
 import { CorruptRecord, type Quarantine } from "./quarantine.ts";
 
 export { StoreError } from "./errors.ts";
-
-/** The JSON-able form of an XState machine snapshot. */
-export interface PersistedSnapshot {
-  readonly status: string;
-  readonly value: unknown;
-  readonly context: unknown;
-  readonly [k: string]: unknown;
-}
-
-export interface SnapshotRecord {
-  readonly address: string;
-  readonly kind: string;
-  /** The behaviour's version when the snapshot was taken. */
-  readonly version: string;
-  readonly snapshot: PersistedSnapshot;
-  /** The actor's next timer (epoch ms), so recovery can re-arm it without decoding. */
-  readonly deadline: number | null;
-  /** The machine reached a final state: the actor never needs to be live again. */
-  readonly done: boolean;
-}
+export type { PersistedSnapshot, SnapshotRecord } from "../runtime/snapshot-store.ts";
 
 /**
  * A job to create in a commit of records, as `JobStore.create` would (its id or idempotency
@@ -54,24 +31,8 @@ export interface StagedJob {
   result?: CreateResult;
 }
 
-export interface SnapshotStore {
-  /** One commit: every record, and every job of `jobs` (when the store `createsJobs`). */
-  readonly saveBatch: (
-    records: ReadonlyArray<SnapshotRecord>,
-    jobs?: ReadonlyArray<StagedJob>,
-  ) => Effect.Effect<void, StoreError>;
-  /** `saveBatch` creates the jobs it is given; without it, a caller must not give any. */
-  readonly createsJobs?: boolean;
-  /**
-   * True when calls to `saveBatch` commit in the order they were made, even while earlier ones
-   * are still in flight (one writer, in order: LMDB). The runtime then starts a round's commit
-   * without waiting for the one before; otherwise it runs one at a time.
-   */
-  readonly ordered?: boolean;
-  readonly load: (address: string) => Effect.Effect<SnapshotRecord | undefined, StoreError>;
-  /** Every actor of `kind` not in a final state: what recovery re-creates. */
-  readonly loadActive: (kind: string) => Effect.Effect<ReadonlyArray<SnapshotRecord>, StoreError>;
-}
+/** Hodei's snapshot stores: what they `stage` with a commit's records is jobs to create. */
+export type SnapshotStore = Port<StagedJob>;
 
 /** A record as read back from a store: checked before the runtime restores an actor from it. */
 export const SnapshotRecordSchema = Schema.Struct({

@@ -20,12 +20,12 @@ import type {
   InputFrom,
   SnapshotFrom,
 } from "xstate";
-import type { PersistedSnapshot } from "../persistence/snapshots.ts";
+import type { PersistedSnapshot } from "./snapshot-store.ts";
 import { compileMachine } from "./compile-machine.ts";
 import { compiledDriver } from "./compiled-driver.ts";
 import { xstateDriver } from "./xstate-driver.ts";
 
-export type { PersistedSnapshot } from "../persistence/snapshots.ts";
+export type { PersistedSnapshot } from "./snapshot-store.ts";
 
 export interface Behaviour<M extends AnyStateMachine = AnyStateMachine> {
   readonly kind: string;

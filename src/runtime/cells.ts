@@ -17,7 +17,7 @@
  *   committed snapshot.
  * - `stopped`: escalated after too many restarts; it takes nothing more.
  */
-import type { PersistedSnapshot, SnapshotRecord, StagedJob } from "../persistence/snapshots.ts";
+import type { PersistedSnapshot, SnapshotRecord } from "./snapshot-store.ts";
 import { versionRefusal, type AnyBehaviour, type Driver } from "./behaviour.ts";
 import { Deadlines } from "./deadlines.ts";
 import { Mailbox } from "./mailbox.ts";
@@ -74,7 +74,7 @@ export interface Batch {
   readonly cells: ReadonlyArray<Cell>;
   readonly records: ReadonlyArray<SnapshotRecord>;
   /** Jobs the effects need created in the same commit (the system's `stage`). */
-  staged: ReadonlyArray<StagedJob>;
+  staged: ReadonlyArray<unknown>;
   readonly effects: ReadonlyArray<readonly [string, unknown]>;
   readonly answers: ReadonlyArray<readonly [(answer: Answer) => void, Answer]>;
 }

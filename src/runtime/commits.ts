@@ -25,12 +25,8 @@
  * of it has left, and it reaches the store as soon as the store answers again.
  */
 import { Deferred, Effect, Exit, FiberId, type Fiber } from "effect";
-import type {
-  SnapshotRecord,
-  SnapshotStore,
-  StagedJob,
-  StoreError,
-} from "../persistence/snapshots.ts";
+import type { StoreError } from "../persistence/errors.ts";
+import type { SnapshotRecord, SnapshotStore } from "./snapshot-store.ts";
 import type { Batch } from "./cells.ts";
 
 export interface Commits {
@@ -51,7 +47,7 @@ export interface Commits {
 /** What one commit writes: records, and the jobs staged with them. */
 interface Writes {
   readonly records: ReadonlyArray<SnapshotRecord>;
-  readonly staged: ReadonlyArray<StagedJob>;
+  readonly staged: ReadonlyArray<unknown>;
 }
 
 /** One commit: what it writes, its exit once it ended, and a way to wait for that. */
@@ -60,8 +56,8 @@ interface Slot extends Writes {
   readonly done: Deferred.Deferred<void>;
 }
 
-export const makeCommits = (
-  store: SnapshotStore,
+export const makeCommits = <Staged>(
+  store: SnapshotStore<Staged>,
   /** Runs a commit in a fiber of its own, with the system's services (its Clock, in tests). */
   fork: (effect: Effect.Effect<void>) => Fiber.RuntimeFiber<void>,
   /** What finishing a batch means: the system performs its effects and answers its asks. */
@@ -85,7 +81,9 @@ export const makeCommits = (
       ? Effect.void
       : Effect.zipRight(
           delayMs > 0 ? Effect.sleep(delayMs) : Effect.void,
-          staged.length === 0 ? store.saveBatch(records) : store.saveBatch(records, staged),
+          staged.length === 0
+            ? store.saveBatch(records)
+            : store.saveBatch(records, staged as ReadonlyArray<Staged>),
         );
 
   const hold = (records: ReadonlyArray<SnapshotRecord>, by: 1 | -1) => {

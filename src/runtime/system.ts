@@ -17,12 +17,8 @@
  */
 import { Data, Effect, Either, Fiber, Runtime, Schedule, type Scope } from "effect";
 import { corrupt } from "../persistence/quarantine.ts";
-import type {
-  SnapshotRecord,
-  SnapshotStore,
-  StagedJob,
-  StoreError,
-} from "../persistence/snapshots.ts";
+import type { StoreError } from "../persistence/errors.ts";
+import type { SnapshotRecord, SnapshotStore } from "./snapshot-store.ts";
 import type { Address } from "./address.ts";
 import {
   makeDriver,
@@ -49,9 +45,9 @@ export class ActorUnavailable extends Data.TaggedError("ActorUnavailable")<{
 type Kinds = Record<string, AnyBehaviour>;
 type KindEffect<K extends Kinds> = { [k in keyof K]: EffectOf<K[k]> }[keyof K];
 
-export interface ActorSystemOptions<K extends Kinds> {
+export interface ActorSystemOptions<K extends Kinds, Staged = never> {
   readonly behaviours: K;
-  readonly store: SnapshotStore;
+  readonly store: SnapshotStore<Staged>;
   /** Every effect an actor emitted, called after the snapshot that emitted it is committed. */
   readonly onEffect?: (from: string, effect: KindEffect<K>) => void;
   /** After the effects of one commit (or of one round's eager ticks) were handed to `onEffect`. */
@@ -70,13 +66,14 @@ export interface ActorSystemOptions<K extends Kinds> {
     deliver: (to: string, message: unknown) => boolean,
   ) => void;
   /**
-   * The jobs a round's effects need created in the round's own commit, with the records that
-   * caused them (a pipeline step's job, with the run's state that started it): called once the
-   * round's records are taken, before its commit starts. Only with a store that `createsJobs`.
+   * What a round's effects need written in the round's own commit, with the records that
+   * caused them (Hodei: a pipeline step's job, with the run's state that started it): called
+   * once the round's records are taken, before its commit starts, and handed to the store's
+   * `saveBatch` as it is. Only with a store that `stages`.
    */
   readonly stage?: (
     effects: ReadonlyArray<readonly [string, KindEffect<K>]>,
-  ) => ReadonlyArray<StagedJob>;
+  ) => ReadonlyArray<Staged>;
   readonly onDeadLetter?: (address: string, message: unknown, reason: string) => void;
   readonly onEscalate?: (address: string, cause: unknown) => void;
   /** A stored record this build cannot run: it stays in the store, its actor does not start. */
@@ -206,8 +203,8 @@ const loadRetry = Schedule.exponential("10 millis").pipe(
   Schedule.union(Schedule.spaced("2 seconds")),
 );
 
-export const makeActorSystem = <K extends Kinds>(
-  options: ActorSystemOptions<K>,
+export const makeActorSystem = <K extends Kinds, Staged = never>(
+  options: ActorSystemOptions<K, Staged>,
 ): Effect.Effect<ActorSystem<K>, never, Scope.Scope> =>
   Effect.gen(function* () {
     const clock = yield* Effect.clock;
@@ -237,9 +234,9 @@ export const makeActorSystem = <K extends Kinds>(
 
     const busy = () => cells.hasWork || commits.pending() > 0;
     const stage =
-      options.store.createsJobs === true
+      options.store.stages === true
         ? (options.stage as
-            | ((effects: ReadonlyArray<readonly [string, unknown]>) => ReadonlyArray<StagedJob>)
+            | ((effects: ReadonlyArray<readonly [string, unknown]>) => ReadonlyArray<Staged>)
             | undefined)
         : undefined;
     const timerCheck = () => {

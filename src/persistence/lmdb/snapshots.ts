@@ -77,7 +77,7 @@ export const makeLmdbSnapshotStore = (
   return {
     // lmdb-js runs write transactions one at a time, in the order they were asked for.
     ordered: true,
-    createsJobs: true,
+    stages: true,
     saveBatch: (records, jobs = []) =>
       Effect.try({
         // A malformed record fails here, before anything is written.

@@ -35,7 +35,7 @@ export const makeMemoryStore = (options: StoreOptions = {}): Store => {
   const snapshots: SnapshotStore = {
     load: inner.load,
     loadActive: inner.loadActive,
-    createsJobs: true,
+    stages: true,
     saveBatch: (records, staged = []) =>
       Effect.try({
         // Derived first: a malformed job snapshot fails the commit before anything is written.

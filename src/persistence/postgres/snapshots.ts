@@ -63,7 +63,7 @@ export const makePostgresSnapshotStore = (
     Effect.mapError(decodeSnapshotRecord(u), storeError(operation));
 
   return {
-    createsJobs: true,
+    stages: true,
     saveBatch: (records, jobs = []) =>
       Effect.tryPromise({
         try: async () => {
