@@ -165,8 +165,8 @@ export interface ActorSystem<K extends Kinds> {
    */
   readonly send: <T extends keyof K & string>(to: Address<T>, message: MessageOf<K[T]>) => void;
   /**
-   * Synchronously, what is in memory of an actor: its live snapshot, the initial one of a
-   * virtual actor; `undefined` when it is in the store only, or unknown.
+   * Synchronously, the snapshot of a live actor; `undefined` for one that is virtual, in the
+   * store only, or unknown. (Recovery asks it of every row it reads: a miss costs one lookup.)
    */
   readonly peek: (to: string) => unknown;
   /** The live snapshot, or the committed one for a passivated actor. */
@@ -517,8 +517,7 @@ export const makeActorSystem = <K extends Kinds, Staged = never>(
       },
       peek: (to) => {
         const cell = cells.cells.get(to);
-        if (cell !== undefined) return cell.status === "activating" ? undefined : cell.snapshot;
-        return cells.virtualSnapshot(to);
+        return cell === undefined || cell.status === "activating" ? undefined : cell.snapshot;
       },
       snapshot: (to) =>
         Effect.suspend(() => {
