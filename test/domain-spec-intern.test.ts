@@ -20,6 +20,38 @@ describe("internSpec", () => {
     expect(x.handler).not.toBe(y.handler);
   });
 
+  it("gives a part its one shared copy whatever came just before it", () => {
+    // The last part interned is matched field by field first: a run of equal specs, then
+    // another value, then the first again, must still land on one copy per value.
+    const spec = (cpuMillis: number, labels: Record<string, string>, jitter: number) =>
+      internSpec(
+        jobSpec({
+          name: "r",
+          command: { argv: ["true"] },
+          resources: { cpuMillis, memoryMb: 64 },
+          labels,
+          retry: { jitter },
+        }),
+      );
+    const [a1, a2] = [spec(7, {}, 0.1), spec(7, {}, 0.1)];
+    const b = spec(9, { os: "linux" }, 0.3);
+    const a3 = spec(7, {}, 0.1);
+    for (const part of ["resources", "labels", "constraints", "retry"] as const) {
+      expect(a2[part]).toBe(a1[part]);
+      expect(a3[part]).toBe(a1[part]);
+    }
+    expect(b.resources).not.toBe(a1.resources);
+    expect(b.labels).not.toBe(a1.labels);
+    expect(b.retry).not.toBe(a1.retry);
+    expect([a3.resources.cpuMillis, b.resources.cpuMillis, b.labels, b.retry.jitter]).toEqual([
+      7,
+      9,
+      { os: "linux" },
+      0.3,
+    ]);
+    expect(spec(9, { os: "linux" }, 0.3).labels).toBe(b.labels);
+  });
+
   it("freezes shared constraints through: the scheduler keys on them by identity", () => {
     const constraints: JobSpec["constraints"] = [
       { key: "zone", op: "in", values: ["a", "b"] },

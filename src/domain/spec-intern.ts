@@ -12,13 +12,25 @@ const maxEntries = 4096;
 
 class Table<T extends object> {
   private readonly entries = new Map<string, T>();
+  /** The value interned last: specs come in runs of the same parts, and a match costs no key. */
+  private last: T | undefined;
 
   constructor(
     private readonly keyOf: (value: T) => string | undefined,
     private readonly freeze: (value: T) => T = Object.freeze,
+    /** Whether two values are equal, field by field (cheaper than their keys); none: no `last`. */
+    private readonly same?: (a: T, b: T) => boolean,
   ) {}
 
   intern(value: T): T {
+    const last = this.last;
+    if (last !== undefined && this.same?.(last, value) === true) return last;
+    const kept = this.lookUp(value);
+    if (this.same !== undefined && Object.isFrozen(kept)) this.last = kept;
+    return kept;
+  }
+
+  private lookUp(value: T): T {
     const key = this.keyOf(value);
     if (key === undefined) return value;
     const known = this.entries.get(key);
@@ -36,24 +48,45 @@ type Retry = JobSpec["retry"];
 type Command = NonNullable<JobSpec["command"]>;
 type Handler = NonNullable<JobSpec["handler"]>;
 
-const resources = new Table<Resources>((r) => `${r.cpuMillis}/${r.memoryMb}/${r.gpus}`);
+const resources = new Table<Resources>(
+  (r) => `${r.cpuMillis}/${r.memoryMb}/${r.gpus}`,
+  Object.freeze,
+  (a, b) => a.cpuMillis === b.cpuMillis && a.memoryMb === b.memoryMb && a.gpus === b.gpus,
+);
 const retries = new Table<Retry>(
   (r) => `${r.maxAttempts}/${r.initialDelayMs}/${r.multiplier}/${r.maxDelayMs}/${r.jitter}`,
+  Object.freeze,
+  (a, b) =>
+    a.maxAttempts === b.maxAttempts &&
+    a.initialDelayMs === b.initialDelayMs &&
+    a.multiplier === b.multiplier &&
+    a.maxDelayMs === b.maxDelayMs &&
+    a.jitter === b.jitter,
 );
 // Labels and constraints: the empty ones (the usual case) and small ones, by their JSON.
 const small = (value: object): string | undefined => {
   const text = JSON.stringify(value);
   return text.length <= 256 ? text : undefined;
 };
-const labels = new Table<Labels>(small);
+const isEmpty = (value: object): boolean => {
+  for (const _ in value) return false;
+  return true;
+};
+// The usual case, found without a key: both are empty when the last one was.
+const bothEmpty = (a: object, b: object): boolean => isEmpty(b) && isEmpty(a);
+const labels = new Table<Labels>(small, Object.freeze, bothEmpty);
 // Frozen through, as labels are: the scheduler keys its cache on them by identity.
-const constraints = new Table<Constraints>(small, (cs) => {
-  for (const c of cs) {
-    if ("values" in c) Object.freeze(c.values);
-    Object.freeze(c);
-  }
-  return Object.freeze(cs);
-});
+const constraints = new Table<Constraints>(
+  small,
+  (cs) => {
+    for (const c of cs) {
+      if ("values" in c) Object.freeze(c.values);
+      Object.freeze(c);
+    }
+    return Object.freeze(cs);
+  },
+  (a, b) => a.length === 0 && b.length === 0,
+);
 // A command, frozen through (its argv and env are shared too).
 const commands = new Table<Command>(small, (c) => {
   for (const part of Object.values(c)) if (typeof part === "object") Object.freeze(part);
