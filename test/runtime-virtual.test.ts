@@ -77,6 +77,35 @@ describe("virtual actors", () => {
     expect(specs.size).toBe(0);
   });
 
+  it("takes a spawning job's spec straight to the virtual store, or live when it was not", () => {
+    const { specs, packed, virtual } = setup();
+    const [a, b, c] = [newJobId(Date.now()), newJobId(Date.now()), newJobId(Date.now())];
+    // Spawned virtual: `pack` keeps the spec given to `spawning`, without it being live first.
+    specs.spawning(a, spec);
+    expect(specs.get(a)).toBe(spec); // while the spawn performs its effects
+    virtual.set(`job/${a}`, inputOf(a, spec, ulidTime(a)));
+    specs.spawned();
+    expect(packed).toEqual([spec]);
+    expect(specs.size).toBe(1);
+    expect(virtual.take(`job/${a}`)).toEqual(inputOf(a, spec, ulidTime(a)));
+    specs.delete(a);
+    expect(specs.size).toBe(0);
+    // Spawned live (its first state has a timer, so no `pack`): its spec is live.
+    specs.spawning(b, spec);
+    specs.spawned();
+    expect(specs.get(b)).toBe(spec);
+    expect(virtual.has(`job/${b}`)).toBe(false);
+    specs.delete(b);
+    expect(specs.has(b)).toBe(false);
+    // Another job packed meanwhile takes nothing of the spawning one's.
+    specs.spawning(a, spec);
+    virtual.set(`job/${c}`, inputOf(c, spec, 7));
+    specs.spawned();
+    expect(packed.at(-1)).toEqual({ spec: undefined, input: inputOf(c, spec, 7) });
+    expect(specs.get(a)).toBe(spec);
+    expect(virtual.has(`job/${a}`)).toBe(false);
+  });
+
   it("keeps the creation time when the id does not hold it", () => {
     const { specs, packed, virtual } = setup();
     const id = newJobId(1_000);

@@ -316,9 +316,15 @@ export const makeSupervisorCore = (options: {
       runAt: dueAt(job),
       at: job.createdAt,
     });
-    /** The job's actor, virtual; one that exists already (or a closed system) is left be. */
-    const spawnJob = (job: Pick<Job, "id" | "spec" | "createdAt">, spec: JobSpec) =>
+    /**
+     * The job's actor, virtual, its spec (`spec`, shared parts) kept; one that exists already
+     * (or a closed system) is left be. Its input is the one its spec gives (job-virtual.ts).
+     */
+    const spawnJob = (job: Pick<Job, "id" | "spec" | "createdAt">, spec: JobSpec) => {
+      specs.spawning(job.id, spec);
       void system.spawnNow(jobAddress(job.id), jobInput(job, spec), true);
+      specs.spawned();
+    };
 
     const release = (jobId: string) => scheduler.send({ type: "release", jobId });
     /**
@@ -417,7 +423,7 @@ export const makeSupervisorCore = (options: {
     /** A created job's result: its spec kept while it waits, its actor spawned (virtual). */
     const acceptNow = (r: CreateResult): CreateResult => {
       if (r.created && !isTerminalJobState(r.job.state)) {
-        spawnJob(r.job, keepSpec(r.job.id, r.job.spec));
+        spawnJob(r.job, internSpec(r.job.spec));
       }
       return r;
     };
@@ -499,11 +505,14 @@ export const makeSupervisorCore = (options: {
         // record commit together): one not live now has none, and its row is its state.
         const address = jobAddress(job.id);
         if (seen.has(address)) continue;
-        const spec = keepSpec(job.id, job.spec);
         const snapshot = system.peek(address) as
           { value: string; context: { workerId: string | null } } | undefined;
-        if (snapshot === undefined) spawnJob(job, spec);
-        else if (snapshot.value === "queued") {
+        if (snapshot === undefined) {
+          spawnJob(job, internSpec(job.spec));
+          continue;
+        }
+        const spec = keepSpec(job.id, job.spec);
+        if (snapshot.value === "queued") {
           scheduler.send({ type: "enqueue", job: queuedJobOf(job.id, spec, system.now()) });
         } else if (snapshot.context.workerId !== null)
           placedOn.set(job.id, snapshot.context.workerId);

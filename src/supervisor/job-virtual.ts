@@ -32,8 +32,15 @@ export class JobSpecs {
   private readonly live = new Map<string, JobSpec>();
   /** The job kind's virtual store (see the header). */
   private readonly waiting = new Map<string, JobSpec | Packed>();
+  /**
+   * The job being spawned with the input its spec gives (`spawning`), until `pack` takes it
+   * or `spawned` makes it live: its spec goes to one map, not through `live` on its way.
+   */
+  private next: { readonly id: string; readonly spec: JobSpec } | undefined;
 
   get(jobId: string): JobSpec | undefined {
+    const next = this.next;
+    if (next !== undefined && next.id === jobId) return next.spec;
     return this.live.get(jobId) ?? specIn(this.waiting.get(jobId));
   }
 
@@ -44,6 +51,22 @@ export class JobSpecs {
   /** Keeps the spec of a job live or about to be spawned (then `pack` moves it to `waiting`). */
   set(jobId: string, spec: JobSpec): void {
     this.live.set(jobId, spec);
+  }
+
+  /**
+   * The job about to be spawned, with the input `inputOf` gives for its spec: `pack` keeps
+   * the spec without making that input again to compare. `spawned` must follow the spawn.
+   */
+  spawning(jobId: string, spec: JobSpec): void {
+    this.next = { id: jobId, spec };
+  }
+
+  /** The spawn is over: a spec `pack` did not take (the actor is live: a timer) is live. */
+  spawned(): void {
+    const next = this.next;
+    if (next === undefined) return;
+    this.next = undefined;
+    this.live.set(next.id, next.spec);
   }
 
   /** A job that ended: it was live (it had a message), so its spec is in `live`. */
@@ -63,6 +86,11 @@ export class JobSpecs {
       idOf: (input) => (input as JobInput).jobId,
       pack: (id, given) => {
         const input = given as JobInput;
+        const next = this.next;
+        if (next !== undefined && next.id === id) {
+          this.next = undefined;
+          return input.at === ulidTime(id) ? next.spec : new Packed(next.spec, input.at);
+        }
         const spec = this.live.get(id);
         if (spec === undefined) return new Packed(undefined, input);
         this.live.delete(id);
