@@ -73,7 +73,7 @@ export interface Prepared {
 export interface Batch {
   readonly cells: ReadonlyArray<Cell>;
   readonly records: ReadonlyArray<SnapshotRecord>;
-  /** Jobs the effects need created in the same commit (the system's `stage`). */
+  /** What the owner stages in the same commit (the system's `stage`); opaque here. */
   staged: ReadonlyArray<unknown>;
   readonly effects: ReadonlyArray<readonly [string, unknown]>;
   readonly answers: ReadonlyArray<readonly [(answer: Answer) => void, Answer]>;

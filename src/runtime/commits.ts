@@ -1,8 +1,8 @@
 /**
  * The commits of the actor system's rounds, and the order their consequences follow.
  *
- * Each round's changes are one Batch (cells.ts): the records to commit (and the jobs staged
- * with them: `ActorSystemOptions.stage`), and the effects and answers that wait for them. A
+ * Each round's changes are one Batch (cells.ts): the records to commit (and what the owner
+ * staged with them: `ActorSystemOptions.stage`), and the effects and answers that wait for them. A
  * batch is finished — its effects performed, its asks answered — only once its commit and
  * every earlier batch's commit have ended, so the world sees them in the order the rounds ran,
  * whatever order the commits end in.
@@ -44,7 +44,7 @@ export interface Commits {
   readonly oldestEnded: Effect.Effect<void>;
 }
 
-/** What one commit writes: records, and the jobs staged with them. */
+/** What one commit writes: records, and what was staged with them. */
 interface Writes {
   readonly records: ReadonlyArray<SnapshotRecord>;
   readonly staged: ReadonlyArray<unknown>;
@@ -123,8 +123,8 @@ export const makeCommits = <Staged>(
   };
 
   /**
-   * The writes of several batches in one commit: the latest record of each actor, and every
-   * staged job (one created by an earlier commit finds itself: its id is in the store).
+   * The writes of several batches in one commit: the latest record of each actor, and all they
+   * staged (written again if an earlier commit wrote it: the port says a store finds it then).
    */
   const merged = (batches: ReadonlyArray<Batch>): Writes => {
     const latest = new Map<string, SnapshotRecord>();

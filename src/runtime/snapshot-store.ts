@@ -10,6 +10,8 @@
  * A commit may carry more than records: what the system's owner `stage`s for a round (system.ts)
  * is handed to the same `saveBatch`, for the store to write in the same transaction. The runtime
  * never looks inside it (`Staged`); a store that takes none says so by leaving `stages` unset.
+ * A commit retried after a failure hands its staged items again (with those of the rounds that
+ * joined it): writing one that an earlier attempt wrote must find it and write nothing twice.
  * (Hodei stages the jobs a pipeline run's step starts: persistence/snapshots.ts.)
  */
 import type { Effect } from "effect";

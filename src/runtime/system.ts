@@ -312,8 +312,8 @@ export const makeActorSystem = <K extends Kinds, Staged = never>(
         if (stage !== undefined && batch.effects.length > 0) {
           const staged = Either.try(() => stage(batch.effects));
           if (Either.isRight(staged)) batch.staged = staged.right;
-          // Nothing staged: the owner creates those jobs after the commit, as without `stage`.
-          else yield* Effect.logError("staging jobs for a commit failed", staged.left);
+          // Nothing staged: the owner writes it after the commit, as without `stage`.
+          else yield* Effect.logError("staging for a commit failed", staged.left);
         }
         commits.submit(batch);
       }
