@@ -74,16 +74,37 @@ export const without = (jobs: ReadonlyArray<string>, jobId: string): ReadonlyArr
   const rest = jobs.toSpliced(i, 1);
   return rest.includes(jobId) ? rest.filter((j) => j !== jobId) : rest;
 };
+/** Up to this many changes at once are applied one by one (see `changedJobs`). */
+const fewChanges = 16;
 /**
  * The job list after `changes` (jobs assigned and finished, in order): as the same changes one
  * by one through `withJob` and `without` leave it, order included. `adds: false` applies only
- * the finished ones (a draining worker takes nothing new).
+ * the finished ones (a draining worker takes nothing new). A round brings a busy worker a few
+ * changes to a long list: they are applied to one copy of it. Many go through a Set of it (a
+ * search each would cost more than the Set).
  */
 export const changedJobs = (
   jobs: ReadonlyArray<string>,
   changes: ReadonlyArray<readonly [string, boolean]>,
   adds = true,
 ): ReadonlyArray<string> => {
+  if (changes.length <= fewChanges) {
+    // The one copy, made at the first change that changes something.
+    let out: string[] | undefined;
+    for (const [jobId, assigned] of changes) {
+      const list = out ?? jobs;
+      if (assigned) {
+        if (adds && !list.includes(jobId)) (out ??= jobs.slice()).push(jobId);
+        continue;
+      }
+      let i = list.indexOf(jobId);
+      if (i < 0) continue;
+      out ??= jobs.slice();
+      // Every copy goes, as `without` takes them.
+      for (; i >= 0; i = out.indexOf(jobId, i)) out.splice(i, 1);
+    }
+    return out ?? jobs;
+  }
   const set = new Set(jobs);
   for (const [jobId, assigned] of changes) {
     if (!assigned) set.delete(jobId);

@@ -244,7 +244,7 @@ const cmdArb: fc.Arbitrary<Cmd> = fc.oneof(
     arbitrary: fc.record({
       k: fc.constant("jobs_changed" as const),
       dt: dtArb,
-      changes: fc.array(fc.tuple(fc.nat(), fc.boolean()), { maxLength: 6 }),
+      changes: fc.array(fc.tuple(fc.nat({ max: 40 }), fc.boolean()), { maxLength: 24 }),
     }),
     weight: 4,
   },
