@@ -322,8 +322,11 @@ export const makeSupervisorCore = (options: {
      */
     const spawnJob = (job: Pick<Job, "id" | "spec" | "createdAt">, spec: JobSpec) => {
       specs.spawning(job.id, spec);
-      void system.spawnNow(jobAddress(job.id), jobInput(job, spec), true);
-      specs.spawned();
+      try {
+        void system.spawnNow(jobAddress(job.id), jobInput(job, spec), true);
+      } finally {
+        specs.spawned();
+      }
     };
 
     const release = (jobId: string) => scheduler.send({ type: "release", jobId });
