@@ -5,22 +5,18 @@
  * store; the agent, which outlives it, reconnects and reports. The run succeeds with exactly
  * one job per step: no step lost, none doubled.
  */
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   eventually,
   freePort,
-  opsScope,
+  opsScopePerTest,
   serveStores,
   startServe,
   startWorker,
   type ApiClient,
 } from "./fixtures/ops-harness.ts";
 
-let scope = opsScope();
-afterEach(async () => {
-  await scope.cleanup();
-  scope = opsScope();
-});
+const scope = opsScopePerTest();
 
 const stores = serveStores((f) => scope.onCleanup(f));
 

@@ -6,12 +6,12 @@
  * reason, and leaves it in the store as it was.
  */
 import { Effect } from "effect";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { corruptionOf } from "../src/persistence/quarantine.ts";
 import type { Store } from "../src/persistence/index.ts";
 import { openLmdbStore } from "../src/persistence/lmdb/store.ts";
 import { openPostgresStore } from "../src/persistence/postgres/store.ts";
-import { eventually, freePort, opsScope, startServe } from "./fixtures/ops-harness.ts";
+import { eventually, freePort, opsScopePerTest, startServe } from "./fixtures/ops-harness.ts";
 import {
   dropSchema,
   pgUrl,
@@ -20,11 +20,7 @@ import {
 } from "./fixtures/persistence-adapters.ts";
 import { jobActor, makeJob } from "./fixtures/persistence-records.ts";
 
-let scope = opsScope();
-afterEach(async () => {
-  await scope.cleanup();
-  scope = opsScope();
-});
+const scope = opsScopePerTest();
 
 interface Case {
   readonly name: string;

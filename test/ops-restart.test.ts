@@ -10,12 +10,12 @@
  * - A frozen agent (SIGSTOP past its heartbeat timeout, then SIGCONT) rejoins: the job it
  *   finished while frozen is recorded succeeded, and it takes new work.
  */
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { maxBounces } from "../src/domain/retry.ts";
 import {
   eventually,
   freePort,
-  opsScope,
+  opsScopePerTest,
   serveStores,
   startServe,
   startWorker,
@@ -23,11 +23,7 @@ import {
   type JobView,
 } from "./fixtures/ops-harness.ts";
 
-let scope = opsScope();
-afterEach(async () => {
-  await scope.cleanup();
-  scope = opsScope();
-});
+const scope = opsScopePerTest();
 
 const terminal = new Set(["succeeded", "failed", "cancelled", "timed_out"]);
 

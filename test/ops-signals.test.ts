@@ -10,23 +10,19 @@
  */
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   eventually,
   exitOf,
   freePort,
   isAlive,
-  opsScope,
+  opsScopePerTest,
   startServe,
   startWorker,
   type Served,
 } from "./fixtures/ops-harness.ts";
 
-let scope = opsScope();
-afterEach(async () => {
-  await scope.cleanup();
-  scope = opsScope();
-});
+const scope = opsScopePerTest();
 
 /** The pids of the local agents `hodei serve` started (its children). */
 const childrenOf = (pid: number): number[] =>
