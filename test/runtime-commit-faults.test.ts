@@ -6,7 +6,7 @@
 import { describe, expect, it } from "@effect/vitest";
 import { Deferred, Effect, Fiber, TestClock } from "effect";
 import { makeMemorySnapshotStore } from "../src/persistence/memory/snapshots.ts";
-import { StoreError, type SnapshotStore } from "../src/persistence/snapshots.ts";
+import { StoreError, type SnapshotStore, type StagedJob } from "../src/persistence/snapshots.ts";
 import { makeActorSystem } from "../src/runtime/index.ts";
 import { hodeiBehaviours, jobAddress } from "../src/supervisor/kinds.ts";
 import type { JobEffect, JobInput } from "../actors/job.ts";
@@ -39,6 +39,19 @@ const faultyStore = (ordered: boolean) => {
   };
   return { store, inner, state };
 };
+
+/** `store` made to stage, each commit's staged jobs shown to `seen` before it goes through. */
+const staging = (
+  store: SnapshotStore,
+  seen: (jobs: ReadonlyArray<StagedJob>) => void,
+): SnapshotStore => ({
+  ...store,
+  stages: true,
+  saveBatch: (records, jobs = []) => {
+    seen(jobs);
+    return store.saveBatch(records, jobs);
+  },
+});
 
 const transitions = (effects: Array<[string, JobEffect]>) =>
   effects
@@ -152,18 +165,10 @@ describe("a commit that fails", () => {
     Effect.gen(function* () {
       const { store, state } = faultyStore(true);
       const staged: Array<ReadonlyArray<string>> = [];
-      const staging: SnapshotStore = {
-        ...store,
-        stages: true,
-        saveBatch: (records, jobs = []) => {
-          staged.push(jobs.map((j) => j.job.id));
-          return store.saveBatch(records, jobs);
-        },
-      };
       const effects: Array<[string, JobEffect]> = [];
       const system = yield* makeActorSystem({
         behaviours: hodeiBehaviours,
-        store: staging,
+        store: staging(store, (jobs) => staged.push(jobs.map((j) => j.job.id))),
         // A stand-in for a pipeline step's job: one per job scheduled.
         stage: (round) =>
           round.flatMap(([from, e]) =>
@@ -223,14 +228,7 @@ describe("a commit that fails", () => {
       const effects: string[] = [];
       const system = yield* makeActorSystem({
         behaviours: hodeiBehaviours,
-        store: {
-          ...inner,
-          stages: true,
-          saveBatch: (records, jobs = []) => {
-            staged.push(jobs.length);
-            return inner.saveBatch(records);
-          },
-        },
+        store: staging(inner, (jobs) => staged.push(jobs.length)),
         stage: () => {
           throw new Error("a bug");
         },
