@@ -9,8 +9,15 @@ import { decodeWith } from "../domain/decode.ts";
 import type { InvalidInput } from "../domain/errors.ts";
 import { JobId, WorkerId } from "../domain/ids.ts";
 import { boundedInt, boundedString } from "../domain/primitives.ts";
+import {
+  fastAssign,
+  fastResultAck,
+  maxAttempt,
+  type AssignCommand,
+  type ResultAckCommand,
+} from "./fast-commands.ts";
 
-const Attempt = boundedInt(1, 1000);
+const Attempt = boundedInt(1, maxAttempt);
 const Ms = boundedInt(1, 7 * 24 * 3_600_000);
 const EpochMs = Schema.compose(Schema.NumberFromString, boundedInt(0, Number.MAX_SAFE_INTEGER));
 
@@ -34,14 +41,8 @@ export const decodeRegistered: (
 
 export type SupervisorCommand =
   | { readonly kind: "welcome"; readonly workerId: string }
-  | {
-      readonly kind: "assign";
-      readonly jobId: string;
-      readonly attempt: number;
-      /** Decoded by the job table, so that a bad spec is answered, not dropped. */
-      readonly specJson: string;
-      readonly acceptBy: number;
-    }
+  /** Its `specJson` is decoded by the job table, so that a bad spec is answered, not dropped. */
+  | AssignCommand
   | {
       readonly kind: "cancel";
       readonly jobId: string;
@@ -49,7 +50,7 @@ export type SupervisorCommand =
       readonly graceMs: number;
     }
   | { readonly kind: "drain" }
-  | { readonly kind: "resultAck"; readonly jobId: string; readonly attempt: number }
+  | ResultAckCommand
   | {
       readonly kind: "error";
       readonly code: number;
@@ -90,10 +91,25 @@ export const workItems = (u: unknown): ReadonlyArray<unknown> | undefined => {
   return Array.isArray(items) ? items : [];
 };
 
-/** `undefined` for a message this agent does not know (a newer supervisor's): ignored. */
-export const decodeSupervisorMessage = (
-  u: unknown,
-): Either.Either<SupervisorCommand, InvalidInput> | undefined => {
+type Decoded = Either.Either<SupervisorCommand, InvalidInput> | undefined;
+
+/**
+ * `undefined` for a message this agent does not know (a newer supervisor's): ignored. The two
+ * messages every job brings try the hand-written checks first (fast-commands.ts).
+ */
+export const decodeSupervisorMessage = (u: unknown): Decoded => {
+  if (!isRecord(u)) return undefined;
+  const fast =
+    u["msg"] === "assignJob"
+      ? fastAssign(u["assignJob"])
+      : u["msg"] === "resultAck"
+        ? fastResultAck(u["resultAck"])
+        : undefined;
+  return fast === undefined ? decodeSupervisorMessageBySchema(u) : Either.right(fast);
+};
+
+/** The same by the schemas alone: the definition the fast checks are held to. */
+export const decodeSupervisorMessageBySchema = (u: unknown): Decoded => {
   if (!isRecord(u)) return undefined;
   const key = u["msg"];
   switch (key) {

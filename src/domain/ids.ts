@@ -11,6 +11,8 @@ const ulidPattern = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 
 export const JobId = Schema.String.pipe(Schema.pattern(ulidPattern), Schema.brand("JobId"));
 export type JobId = typeof JobId.Type;
+/** `JobId`'s check alone, for hand-written decoders. */
+export const isJobId = (s: string): boolean => ulidPattern.test(s);
 
 export const WorkerId = Schema.String.pipe(
   Schema.pattern(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/),
