@@ -41,27 +41,37 @@ const errorText = (e: unknown): string => {
 };
 
 export const runHandler = (o: HandlerJobOptions): RunningJob => {
-  const controller = new AbortController();
+  // Made when the handler first reads `ctx.signal`: most never do, and an AbortController (an
+  // EventTarget) is most of what a short job costs the agent here.
+  let controller: AbortController | undefined;
+  let reason: DOMException | undefined;
   let stopping: "cancelled" | "timed_out" | undefined;
   let settled = false;
-  let giveUp: ((outcome: Outcome) => void) | undefined;
   let graceTimer: NodeJS.Timeout | undefined;
+  let settle: (outcome: Outcome) => void = () => {};
+  const outcome = new Promise<Outcome>((resolve) => (settle = resolve));
 
   const stop = (why: "cancelled" | "timed_out", graceMs: number): void => {
     if (settled || stopping !== undefined) return;
     stopping = why;
-    controller.abort(
+    reason =
       why === "cancelled"
         ? new DOMException("the job was cancelled", "AbortError")
-        : new DOMException("the job timed out", "TimeoutError"),
-    );
-    graceTimer = setTimeout(() => giveUp?.({ kind: why }), graceMs);
+        : new DOMException("the job timed out", "TimeoutError");
+    controller?.abort(reason);
+    graceTimer = setTimeout(() => settle({ kind: why }), graceMs);
   };
 
   const ctx: JobContext = {
     jobId: o.jobId,
     attempt: o.attempt,
-    signal: controller.signal,
+    get signal() {
+      if (controller === undefined) {
+        controller = new AbortController();
+        if (reason !== undefined) controller.abort(reason);
+      }
+      return controller.signal;
+    },
     log: (line, stream = "stdout") => {
       if (settled) return;
       for (const l of String(line).split("\n")) o.log(stream, l);
@@ -73,7 +83,8 @@ export const runHandler = (o: HandlerJobOptions): RunningJob => {
       ? undefined
       : setTimeout(() => stop("timed_out", o.timeoutGraceMs), o.timeoutMs);
 
-  const ran: Promise<Outcome> = Promise.resolve()
+  // The first of the handler settling and the grace period running out decides the outcome.
+  void Promise.resolve()
     .then(() => o.handler(o.input, ctx))
     .then(
       (value): Outcome => {
@@ -89,15 +100,15 @@ export const runHandler = (o: HandlerJobOptions): RunningJob => {
       },
       (e: unknown): Outcome =>
         stopping !== undefined ? { kind: stopping } : { kind: "failed", error: errorText(e) },
-    );
-  const abandoned = new Promise<Outcome>((resolve) => (giveUp = resolve));
+    )
+    .then((o) => settle(o));
 
   return {
-    outcome: Promise.race([ran, abandoned]).then((outcome) => {
+    outcome: outcome.then((decided) => {
       settled = true;
       clearTimeout(timeout);
       clearTimeout(graceTimer);
-      return outcome;
+      return decided;
     }),
     cancel: (graceMs) => stop("cancelled", graceMs),
     pause: () => {},
