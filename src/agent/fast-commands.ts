@@ -1,8 +1,8 @@
 /**
  * Hot-path decoding on the agent for the two supervisor messages that arrive once per job:
- * `assignJob` and `resultAck`. Effect Schema decodes each in a few microseconds and leaves about
- * 8 KB of garbage behind (a third of what a no-op handler job allocates on the agent); these
- * plain checks allocate the command and nothing else.
+ * `assignJob` and `resultAck`. Effect Schema takes a few microseconds for each, and the two left
+ * about 8 KB of garbage a job behind (a third of what a no-op handler job allocated on the
+ * agent); these plain checks allocate the command and nothing else.
  *
  * They accept a strict subset of what the schemas (supervisor-messages.ts) accept: exactly the
  * fields proto-loader gives, a ULID, an attempt in range, and `acceptByMs` as canonical decimal

@@ -101,7 +101,7 @@ export const runHandler = (o: HandlerJobOptions): RunningJob => {
       (e: unknown): Outcome =>
         stopping !== undefined ? { kind: stopping } : { kind: "failed", error: errorText(e) },
     )
-    .then((o) => settle(o));
+    .then(settle);
 
   return {
     outcome: outcome.then((decided) => {
