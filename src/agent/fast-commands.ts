@@ -9,7 +9,7 @@
  * digits. Anything else — or anything unusual — gives `undefined`, and the schema decodes the
  * message and words its refusal. A property test holds the two equal.
  */
-import { exactly, intIn, keysOf, type Plain } from "../domain/fast-checks.ts";
+import { exactly, int64, intIn, keysOf, type Plain } from "../domain/fast-checks.ts";
 import { isJobId } from "../domain/ids.ts";
 
 export interface AssignCommand {
@@ -29,13 +29,6 @@ export interface ResultAckCommand {
 /** The attempts a supervisor names (supervisor-messages.ts' `Attempt`). */
 export const maxAttempt = 1000;
 
-/** An int64 as proto-loader gives it (`longs: String`): canonical digits, a safe integer. */
-const epochMs = (u: unknown): number | undefined => {
-  if (typeof u !== "string" || !/^(0|[1-9]\d{0,15})$/.test(u)) return undefined;
-  const n = Number(u);
-  return Number.isSafeInteger(n) ? n : undefined;
-};
-
 const ref = (r: Plain): r is Plain & { jobId: string; attempt: number } =>
   typeof r["jobId"] === "string" && isJobId(r["jobId"]) && intIn(r["attempt"], 1, maxAttempt);
 
@@ -45,7 +38,7 @@ export const fastAssign = (u: unknown): AssignCommand | undefined => {
   const r = u as Plain;
   if (!exactly(r, keys, "jobId", "attempt", "specJson", "acceptByMs") || !ref(r)) return undefined;
   const specJson = r["specJson"];
-  const acceptBy = epochMs(r["acceptByMs"]);
+  const acceptBy = int64(r["acceptByMs"], 0);
   if (typeof specJson !== "string" || acceptBy === undefined) return undefined;
   return { kind: "assign", jobId: r.jobId, attempt: r.attempt, specJson, acceptBy };
 };

@@ -27,6 +27,13 @@ export const exactly = (r: Plain, keys: ReadonlyArray<string>, ...names: string[
 export const intIn = (u: unknown, min: number, max: number): u is number =>
   typeof u === "number" && Number.isSafeInteger(u) && u >= min && u <= max;
 
+/** An int64 as proto-loader gives it (`longs: String`): canonical decimal digits, a safe integer. */
+export const int64 = (u: unknown, min: number): number | undefined => {
+  if (typeof u !== "string" || !/^\d{1,16}$/.test(u)) return undefined;
+  const n = Number(u);
+  return Number.isSafeInteger(n) && n >= min && String(n) === u ? n : undefined;
+};
+
 export const numberIn = (u: unknown, min: number, max: number): u is number =>
   typeof u === "number" && u >= min && u <= max;
 

@@ -9,8 +9,8 @@
  * words the refusal. So a refusal reads the same whichever path met it, and the schemas stay
  * the definition of what is valid (a property test checks the two agree).
  */
-import { Schema } from "effect";
-import { JobId } from "../domain/ids.ts";
+import { int64, intIn } from "../domain/fast-checks.ts";
+import { isJobId } from "../domain/ids.ts";
 import type { Telemetry } from "../domain/worker.ts";
 import { findJsonProblem } from "../domain/json.ts";
 import { maxAttemptNumber } from "../domain/retry.ts";
@@ -21,8 +21,6 @@ export interface DecodedLogBatch {
   readonly attempt: number;
   readonly lines: ReadonlyArray<LogLine>;
 }
-
-const isJobId = Schema.is(JobId);
 
 const isRecord = (u: unknown): u is Record<string, unknown> =>
   typeof u === "object" && u !== null && !Array.isArray(u);
@@ -35,16 +33,6 @@ const hasKeys = (r: Record<string, unknown>, n: number): boolean => {
 
 const nonNegative = (u: unknown): u is number =>
   typeof u === "number" && Number.isFinite(u) && u >= 0;
-
-const intIn = (u: unknown, min: number, max: number): u is number =>
-  typeof u === "number" && Number.isInteger(u) && u >= min && u <= max;
-
-/** An int64 as proto-loader gives it: canonical decimal digits, a safe integer. */
-const int64 = (u: unknown, min: number): number | undefined => {
-  if (typeof u !== "string" || !/^\d{1,16}$/.test(u)) return undefined;
-  const n = Number(u);
-  return Number.isSafeInteger(n) && n >= min && String(n) === u ? n : undefined;
-};
 
 /**
  * The fast path's rule for telemetry, on values already read: from proto-loader's object
