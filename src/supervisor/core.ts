@@ -363,8 +363,10 @@ export const makeSupervisorCore = (options: {
           for (const e of prepared.initialEffects as ReadonlyArray<JobEffect>) {
             if (e.type === "job.transitioned") announceJob(routing, e, job.spec);
           }
+          // The worker hears of its new job from routing's microtask, not here: the jobs of one
+          // group commit's creates reach it in one `jobs_changed`, not one message (and one
+          // copy of its job list) each.
           for (const e of prepared.effects) routeJobEffect(routing, e as JobEffect);
-          flushWorkerChanges(routing);
         }),
       );
     };
