@@ -7,7 +7,10 @@
  * overhead, for every step with needs: from its last need's success to its own job running on
  * an agent (`step_overhead_*`), and to its job being created (`submit_overhead_*`). Both are
  * read from the committed job records after the runs: the transitions' clock times.
- * A second pass runs one run at a time, idle agents waiting, for the overhead alone.
+ * A second pass runs one run at a time, idle agents waiting, for the overhead alone. Both come
+ * after `HODEI_BENCH_PIPELINES_WARMUP` runs (default 300) that are not measured: as in the hwp
+ * bench, a fresh process runs its first pipelines while V8 still compiles their paths, and its
+ * compiler threads take the same two cores as the runs.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -25,6 +28,7 @@ import { percentile, printJson, printTable, round } from "./report.ts";
 const RUNS = Number(process.env["HODEI_BENCH_RUNS"] ?? 1_000);
 const SERIAL_RUNS = Number(process.env["HODEI_BENCH_SERIAL_RUNS"] ?? 100);
 const LANES = Number(process.env["HODEI_BENCH_RUN_LANES"] ?? 32);
+const WARMUP_RUNS = Number(process.env["HODEI_BENCH_PIPELINES_WARMUP"] ?? 300);
 const TOKEN = "bench-token";
 
 const noop = { handler: { name: "noop", input: null } };
@@ -96,6 +100,15 @@ export const run = async (): Promise<void> => {
       const created = all.map((o) => o.created).sort((a, b) => a - b);
       return { running, created };
     };
+
+    // Warm-up, not measured (as the hwp bench does): a fresh process runs its first pipelines
+    // while V8 is still compiling their paths, on the same two cores as the runs.
+    let warm = 0;
+    await Promise.all(
+      Array.from({ length: LANES }, async () => {
+        while (warm++ < WARMUP_RUNS) await one();
+      }),
+    );
 
     // Serial: one run at a time, for the overhead with idle agents.
     const serialIds: string[] = [];
