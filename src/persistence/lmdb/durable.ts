@@ -11,7 +11,8 @@
  * committed): about 0.6 ms here, against 0.3 ms for the same commit made on the main thread.
  * `now` commits on the main thread, for a lone write when nothing else is being written (so it
  * never waits for the write lock behind another commit): what a single job submitted to an
- * idle supervisor does. Under load, writes overlap and take the write thread.
+ * idle supervisor does, and a small round of actor records (snapshots.ts: a pipeline's next
+ * step, a lone job's result). Under load, writes overlap and take the write thread.
  *
  * Every write goes through here, so here is where the store learns its health: a commit that
  * fails (a full disk, an I/O error: commit-errors.ts) fails its writes with a StoreError naming

@@ -1,7 +1,8 @@
 /**
  * LMDB SnapshotStore. One `saveBatch` is one write transaction: every snapshot of the round, and
  * for a job actor the index keys its state implies (layout.ts), and the jobs staged with them
- * (a pipeline step's), committed and flushed together.
+ * (a pipeline step's), committed and flushed together. A small one while nothing else is written
+ * commits on the main thread (`smallRound`, durable.ts says why).
  *
  * Unfinished actors are found again by two routes: jobs that have a row are the `jobs_open`
  * index (which the job's own commits keep), and every other actor is `snapshots_active`. So a
@@ -65,6 +66,9 @@ export const createJobIn = (
   );
 };
 
+/** The most records (and staged jobs) a commit takes on the main thread when nothing else writes. */
+const smallRound = 32;
+
 export const makeLmdbSnapshotStore = (
   root: RootDatabase,
   dbs: Databases,
@@ -87,19 +91,24 @@ export const makeLmdbSnapshotStore = (
         }),
         catch: storeError("snapshots.saveBatch"),
       }).pipe(
-        Effect.flatMap(({ prepared, placed }) =>
-          durable("snapshots.saveBatch", () =>
-            root.transaction(() => {
-              for (const p of prepared) writeRecord(dbs, p);
-              // One whose existing row cannot be read is left without a result: its creator
-              // learns why by creating it the usual way.
-              jobs.forEach((s, i) => {
-                const r = createJobIn(dbs, s.job, placed[i]);
-                if (Either.isRight(r)) s.result = r.right;
-              });
-            }),
-          ),
-        ),
+        Effect.flatMap(({ prepared, placed }) => {
+          const write = () => {
+            for (const p of prepared) writeRecord(dbs, p);
+            // One whose existing row cannot be read is left without a result: its creator
+            // learns why by creating it the usual way.
+            jobs.forEach((s, i) => {
+              const r = createJobIn(dbs, s.job, placed[i]);
+              if (Either.isRight(r)) s.result = r.right;
+            });
+          };
+          // A small round while nothing else is written commits on the main thread: the write
+          // thread's two hops cost more than the commit (durable.ts), and what waits for this
+          // commit (a pipeline's next step, a lone job's acknowledgement) waits for them.
+          const now = durable.idle() && prepared.length + jobs.length <= smallRound;
+          return durable("snapshots.saveBatch", () =>
+            now ? Promise.resolve(root.transactionSync(write)) : root.transaction(write),
+          );
+        }),
       ),
     load: (address) =>
       Effect.suspend(() => {
