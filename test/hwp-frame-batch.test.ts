@@ -1,7 +1,8 @@
 /**
- * FrameBatch, alone: one item leaves as its own message, the items of one turn as one frame in
- * order, a frame closes early at its item or byte bound, an unbatched message flushes first,
- * and discarded items never leave.
+ * FrameBatch, alone: one item leaves as its own message; on a quiet session the items added by
+ * one run of code leave as one frame, in order, before the event loop's next callback; once
+ * frames fill, the items of a turn leave at its end; a frame closes early at its item or byte
+ * bound, an unbatched message flushes first, and discarded items never leave.
  */
 import { describe, expect, it } from "vitest";
 import { FrameBatch } from "../src/protocol/frame-batch.ts";
@@ -23,22 +24,46 @@ const batch = (o: { maxItems?: number; maxBytes?: number } = {}) => {
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 describe("FrameBatch", () => {
-  it("sends one item alone as its own message at the end of the turn", async () => {
+  it("sends one item alone as its own message once the code that added it is done", async () => {
     const { frames, written } = batch();
     frames.add("a");
     expect(written).toEqual([]);
-    await nextTurn();
+    await Promise.resolve();
     expect(written).toEqual([{ one: "a" }]);
   });
 
-  it("sends the items of one turn as one frame, in order", async () => {
+  it("sends the items one run of code added as one frame, in order", async () => {
     const { frames, written } = batch();
     for (const s of ["a", "b", "c"]) frames.add(s);
-    await nextTurn();
-    frames.add("d");
+    await Promise.resolve();
+    expect(written).toEqual([{ many: ["a", "b", "c"] }]);
+  });
+
+  it("once frames fill, sends the items of one turn as one frame at its end", async () => {
+    const { frames, written } = batch();
+    const full = Array.from({ length: 17 }, (_, i) => `a${i}`);
+    for (const s of full) frames.add(s); // quiet: leave at once, 17 items
+    await Promise.resolve();
+    frames.add("d"); // busy: waits for the end of the turn
+    await Promise.resolve();
     frames.add("e");
+    await Promise.resolve();
+    expect(written).toEqual([{ many: full }]);
     await nextTurn();
-    expect(written).toEqual([{ many: ["a", "b", "c"] }, { many: ["d", "e"] }]);
+    expect(written).toEqual([{ many: full }, { many: ["d", "e"] }]);
+    frames.add("f"); // the last frame carried 2 items: quiet again
+    await Promise.resolve();
+    expect(written).toEqual([{ many: full }, { many: ["d", "e"] }, { one: "f" }]);
+  });
+
+  it("writes a quiet session's frame before the event loop's next callback: HTTP/2 sends it in this turn", async () => {
+    const { frames, written } = batch();
+    let seen: Message[] = [];
+    setImmediate(() => (seen = [...written]));
+    frames.add("a");
+    frames.add("b");
+    await nextTurn();
+    expect(seen).toEqual([{ many: ["a", "b"] }]);
   });
 
   it("closes a frame at maxItems and before it would pass maxBytes", async () => {
