@@ -4,8 +4,8 @@
  * for the flush of that commit (`root.flushed`), so an acknowledged job is on disk, not only in
  * the page cache. (lmdb-js would group one transaction per create by itself, but each of them
  * costs a callback, a promise and a flush wait: the batch pays those once.) A lone create while
- * nothing else is written commits on the main thread (`durable.now`): the latency of a job
- * submitted to an idle supervisor.
+ * nothing else is written commits on the main thread (`durable.transaction`): the latency of a
+ * job submitted to an idle supervisor.
  *
  * A list picks one index — pipeline run, else queue (not the default one), else label, else
  * state, else all jobs — walks it in id order from the cursor (backwards for the newest first),
@@ -47,9 +47,9 @@ export const makeLmdbJobStore = (
 
   const creates = makeGroupCommit(
     (requests: ReadonlyArray<readonly [Job, PreparedRecord | undefined]>) =>
-      requests.length === 1 && durable.idle()
-        ? durable.now(() => requests.map(([j, p]) => createIn(j, p)))
-        : durable.promise(() => root.transaction(() => requests.map(([j, p]) => createIn(j, p)))),
+      durable.promise(
+        durable.transaction(() => requests.map(([j, p]) => createIn(j, p)), requests.length === 1),
+      ),
     maxBatch,
   );
 

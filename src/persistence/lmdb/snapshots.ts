@@ -9,7 +9,6 @@
  * job transition writes no extra "active" key, and recovery of jobs walks one index.
  */
 import { Effect, Either } from "effect";
-import type { RootDatabase } from "lmdb";
 import type { Job } from "../../domain/job.ts";
 import type { JobState } from "../../domain/job-state.ts";
 import { storeError, type StoreError } from "../errors.ts";
@@ -70,7 +69,6 @@ export const createJobIn = (
 const smallRound = 32;
 
 export const makeLmdbSnapshotStore = (
-  root: RootDatabase,
   dbs: Databases,
   durable: Durable,
   quarantine: Quarantine,
@@ -104,10 +102,8 @@ export const makeLmdbSnapshotStore = (
           // A small round while nothing else is written commits on the main thread: the write
           // thread's two hops cost more than the commit (durable.ts), and what waits for this
           // commit (a pipeline's next step, a lone job's acknowledgement) waits for them.
-          const now = durable.idle() && prepared.length + jobs.length <= smallRound;
-          return durable("snapshots.saveBatch", () =>
-            now ? Promise.resolve(root.transactionSync(write)) : root.transaction(write),
-          );
+          const small = prepared.length + jobs.length <= smallRound;
+          return durable("snapshots.saveBatch", durable.transaction(write, small));
         }),
       ),
     load: (address) =>

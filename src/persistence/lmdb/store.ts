@@ -90,7 +90,7 @@ export const openLmdbStore = (
     const quarantine = new Quarantine();
     const store: Store = {
       jobs: makeLmdbJobStore(root, dbs, durable, maxBatch, quarantine),
-      snapshots: makeLmdbSnapshotStore(root, dbs, durable, quarantine),
+      snapshots: makeLmdbSnapshotStore(dbs, durable, quarantine),
       logs: makeLmdbLogStore(root, dbs, durable, logCap),
       pipelines: makeLmdbPipelineStore(root, dbs, durable, quarantine),
       workers: makeLmdbWorkerStore(dbs, durable),
