@@ -258,6 +258,24 @@ describe("fresh-only and full passes", () => {
     expect(s.queue.has("big")).toBe(true);
   });
 
+  // Jobs of one spec share its parts (spec-intern.ts), and the scheduler keys a job's group
+  // from the last job's when every part is the same object: one part that differs is a group
+  // of its own, which a job of the other does not hold back.
+  it.each([
+    ["labels", { labels: { gpu: "yes" } }, { labels: {} }],
+    ["constraints", { constraints: [{ key: "zone", op: "exists" }] }, { constraints: [] }],
+    ["handler", { handler: "resize" }, { handler: undefined }],
+  ] as const)("a job that differs only in its %s is not held back", (_, blocked, free) => {
+    const s = oneSlot();
+    const shared = {
+      demand: { cpuMillis: 100, memoryMb: 128, gpus: 0 },
+      labels: {},
+      constraints: [],
+    };
+    enqueue(s, job("held", { ...shared, ...blocked }), job("free", { ...shared, ...free }));
+    expect(ids(s, 1)).toEqual(["free"]);
+  });
+
   it("dequeue removes a queued job", () => {
     const s = oneSlot();
     enqueue(s, job("a"), job("b"));

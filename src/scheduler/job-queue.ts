@@ -65,6 +65,8 @@ export class JobQueue {
   private readonly entries = new Map<string, QueueEntry>();
   /** Queued jobs per named queue. */
   private readonly depths = new Map<string, number>();
+  /** The bucket `push` used last (one of `buckets`). */
+  private last: Bucket | undefined;
   private seq = 0;
 
   constructor(private readonly aging: Aging) {}
@@ -111,11 +113,16 @@ export class JobQueue {
    */
   push(job: QueuedJob, group: string): boolean {
     if (this.entries.has(job.jobId)) return false;
-    const key = `${group}\u0000${job.priority}`;
-    let bucket = this.buckets.get(key);
-    if (bucket === undefined) {
-      bucket = new Bucket(group, job.priority);
-      this.buckets.set(key, bucket);
+    // Jobs come in runs of one group and priority: the last bucket, without building its key.
+    let bucket = this.last;
+    if (bucket === undefined || bucket.group !== group || bucket.priority !== job.priority) {
+      const key = `${group}\u0000${job.priority}`;
+      bucket = this.buckets.get(key);
+      if (bucket === undefined) {
+        bucket = new Bucket(group, job.priority);
+        this.buckets.set(key, bucket);
+      }
+      this.last = bucket;
     }
     const entry = QueueEntry.of(job, bucket, this.seq++);
     bucket.items.push(entry);
@@ -178,8 +185,10 @@ export class JobQueue {
       else if (verdict === "block") blocked.add(best.group);
     }
     for (const [key, b] of this.buckets) {
-      if (b.live === 0) this.buckets.delete(key);
-      else b.compact();
+      if (b.live === 0) {
+        this.buckets.delete(key);
+        if (this.last === b) this.last = undefined;
+      } else b.compact();
     }
   }
 }

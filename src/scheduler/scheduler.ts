@@ -68,6 +68,13 @@ export class Scheduler {
   wakeAt = Number.POSITIVE_INFINITY;
   private lastPass = 0;
   events: SchedulerEvent[] = [];
+  /** The parts of the job `groupOf` keyed last, and its key. */
+  private lastGroup:
+    | (Pick<QueuedJob, "demand" | "labels" | "constraints" | "handler" | "strategy" | "queue"> & {
+        readonly rateLimitKey: string | undefined;
+        readonly key: string;
+      })
+    | undefined;
 
   constructor(readonly config: SchedulerConfig = defaultSchedulerConfig) {
     this.queue = new JobQueue(config);
@@ -324,9 +331,39 @@ export class Scheduler {
     return this.config.concurrencyLimits[key] ?? this.config.defaultConcurrencyLimit;
   }
 
+  /**
+   * The group of `job`: its requirements, demand, strategy and limits as one key. Jobs come in
+   * runs of one spec whose parts are shared (spec-intern.ts), so the last job's key is kept and
+   * given again, the same string, when every part is the same object: a backlog's million
+   * enqueues build one key, not a million (and the queue hashes it once).
+   */
   private groupOf(job: QueuedJob): string {
+    const last = this.lastGroup;
+    if (
+      last !== undefined &&
+      last.demand === job.demand &&
+      last.labels === job.labels &&
+      last.constraints === job.constraints &&
+      last.handler === job.handler &&
+      last.strategy === job.strategy &&
+      last.queue === job.queue &&
+      last.rateLimitKey === job.rateLimit?.key
+    ) {
+      return last.key;
+    }
     const d = job.demand;
     const limits = `${job.queue}|${job.rateLimit?.key ?? ""}`;
-    return `${requirementKey(job)}|${d.cpuMillis}|${d.memoryMb}|${d.gpus}|${job.strategy ?? ""}|${limits}`;
+    const key = `${requirementKey(job)}|${d.cpuMillis}|${d.memoryMb}|${d.gpus}|${job.strategy ?? ""}|${limits}`;
+    this.lastGroup = {
+      demand: job.demand,
+      labels: job.labels,
+      constraints: job.constraints,
+      handler: job.handler,
+      strategy: job.strategy,
+      queue: job.queue,
+      rateLimitKey: job.rateLimit?.key,
+      key,
+    };
+    return key;
   }
 }
