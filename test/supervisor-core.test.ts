@@ -8,6 +8,7 @@ import { makeMemoryBus } from "../src/bus/index.ts";
 import { makeMemoryStore } from "../src/persistence/memory/store.ts";
 import { makeSupervisorCore } from "../src/supervisor/core.ts";
 import { workerAddress } from "../src/supervisor/kinds.ts";
+import { jobEvents } from "../src/supervisor/topics.ts";
 import { capacity, registerWorker, setupCore, spec, telemetry } from "./fixtures/core-harness.ts";
 
 const setup = (config: object = {}) => setupCore({ config });
@@ -216,5 +217,38 @@ describe("supervisor core: recovery", () => {
         expect([...(worker?.context.jobs ?? [])].sort()).toEqual([jobs[1]!, jobs[2]!].sort());
         expect(worker?.value).toBe("busy");
       }),
+  );
+
+  it.scoped("queues again what waited, announcing nothing: no state was entered", () =>
+    Effect.gen(function* () {
+      const store = makeMemoryStore();
+      const first = yield* Scope.make();
+      const core = yield* Effect.flatMap(makeMemoryBus, (bus) =>
+        makeSupervisorCore({ store, bus }),
+      ).pipe(Scope.extend(first));
+      const jobs: string[] = [];
+      for (const name of ["one", "two"]) jobs.push((yield* core.submit(spec(name))).job.id);
+      yield* core.settled;
+      yield* Scope.close(first, Exit.void);
+
+      // Followers (metrics, event streams) of the new supervisor, there before it recovers.
+      const bus = yield* makeMemoryBus;
+      const events = yield* bus.subscribe(jobEvents, { capacity: 64 });
+      const again = yield* makeSupervisorCore({ store, bus });
+      again.attachGateway({ assign: () => true, cancel: () => true, drain: () => true });
+      yield* again.settled;
+      expect(again.scheduling.queued()).toBe(2);
+      expect(events.size).toBe(0);
+
+      // Placed once a worker comes: those are transitions, and announced.
+      yield* registerWorker(again, "a");
+      yield* again.settled;
+      const seen: Array<readonly [string, string]> = [];
+      while (events.size > 0) {
+        const m = yield* events.take;
+        seen.push([m.jobId, m.state]);
+      }
+      expect(seen.sort()).toEqual(jobs.map((id) => [id, "scheduled"] as const).sort());
+    }),
   );
 });

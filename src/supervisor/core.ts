@@ -152,6 +152,8 @@ export const makeSupervisorCore = (options: {
       return kept;
     };
     const placedOn = new Map<string, string>();
+    /** A job being spawned again from its row at start (see `routeJobEffect`'s `recovered`). */
+    let recovering = false;
     // Filled in below: the router and the system refer to each other.
     let system!: ActorSystem<SupervisorKinds>;
     const registry = makePipelineRegistry(options.pipelines ?? []);
@@ -281,7 +283,7 @@ export const makeSupervisorCore = (options: {
         if (spec !== undefined) pipelines.relayJobFinished(spec, e, deliver);
       },
       onEffect: (from, effect) => {
-        if (from.startsWith("job/")) routeJobEffect(routing, effect as never);
+        if (from.startsWith("job/")) routeJobEffect(routing, effect as never, recovering);
         else if (from.startsWith("pipeline/")) pipelines.onEffect(effect as never);
         else routeWorkerEffect(routing, effect as never);
       },
@@ -513,7 +515,12 @@ export const makeSupervisorCore = (options: {
         const snapshot = system.peek(address) as
           { value: string; context: { workerId: string | null } } | undefined;
         if (snapshot === undefined) {
-          spawnJob(job, internSpec(job.spec));
+          recovering = true;
+          try {
+            spawnJob(job, internSpec(job.spec));
+          } finally {
+            recovering = false;
+          }
           continue;
         }
         const spec = keepSpec(job.id, job.spec);

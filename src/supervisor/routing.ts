@@ -154,13 +154,19 @@ const changeOnWorker = (
   else list.push([jobId, assigned]);
 };
 
-export const routeJobEffect = (ctx: RoutingContext, effect: JobEffect): void => {
+/**
+ * `recovered`: the effect of a job's first state as a starting supervisor makes it again from
+ * the job's row. That is no transition: nothing is announced (the state was when it was
+ * entered; metrics and event streams would count it again), and nothing is released (the new
+ * scheduler has reserved nothing).
+ */
+export const routeJobEffect = (ctx: RoutingContext, effect: JobEffect, recovered = false): void => {
   switch (effect.type) {
     case "job.transitioned": {
       const { jobId, state, at } = effect;
       // Read before a final state forgets it.
       const spec = ctx.specs.get(jobId);
-      if (!holdsReservation(state)) {
+      if (!recovered && !holdsReservation(state)) {
         ctx.scheduler.send({ type: "release", jobId });
         const worker = ctx.placedOn.get(jobId);
         if (worker !== undefined) {
@@ -176,7 +182,7 @@ export const routeJobEffect = (ctx: RoutingContext, effect: JobEffect): void => 
         ctx.scheduler.send({ type: "dequeue", jobId });
       }
       if (isTerminalJobState(state)) ctx.finished(jobId, effect);
-      announceJob(ctx, effect, spec);
+      if (!recovered) announceJob(ctx, effect, spec);
       return;
     }
     case "job.assign": {
