@@ -100,6 +100,36 @@ describe("internSpec", () => {
     );
   });
 
+  it("gives a run of equal specs one frozen spec; one field apart is a spec of its own", () => {
+    const base = { name: "n", handler: { name: "tick" }, priority: 5, queue: "q" };
+    const [a, b] = [internSpec(jobSpec(base)), internSpec(jobSpec(base))];
+    expect(b).toBe(a);
+    expect(Object.isFrozen(a)).toBe(true);
+    expect(a).toStrictEqual(jobSpec(base));
+    const apart: ReadonlyArray<Parameters<typeof jobSpec>[0]> = [
+      { ...base, name: "m" },
+      { ...base, handler: { name: "tock" } },
+      { ...base, priority: 6 },
+      { ...base, queue: "r" },
+      { ...base, resources: { cpuMillis: 7 } },
+      { ...base, labels: { os: "linux" } },
+      { ...base, constraints: [{ key: "zone", op: "exists" }] },
+      { ...base, retry: { maxAttempts: 2 } },
+      { name: "n", command: { argv: ["true"] }, priority: 5, queue: "q" },
+    ];
+    for (const changed of apart) {
+      const before = internSpec(jobSpec(base));
+      const other = internSpec(jobSpec(changed));
+      expect(other).not.toBe(before);
+      expect(other).toStrictEqual(jobSpec(changed));
+    }
+    // A handler's own input is never shared: each such spec is its own, and stays unfrozen.
+    const withInput = { name: "n", handler: { name: "h", input: { id: 1 } } };
+    const [x, y] = [internSpec(jobSpec(withInput)), internSpec(jobSpec(withInput))];
+    expect(y).not.toBe(x);
+    expect(Object.isFrozen(x)).toBe(false);
+  });
+
   it("keeps parts with different values apart", () => {
     const a = internSpec(jobSpec({ name: "a", command: { argv: ["true"] }, labels: { k: "1" } }));
     const b = internSpec(jobSpec({ name: "b", command: { argv: ["true"] }, labels: { k: "2" } }));

@@ -108,9 +108,18 @@ const nameOf = (name: string): string => {
 const handlers = new Table<Handler>((h) => (h.input === null ? h.name : undefined));
 
 /**
- * `spec` with its common parts shared (see the header); the spec object itself is new. A spec
- * of the usual eight fields is built as one literal: V8 keeps its fields in the object, where a
- * spread keeps them in an array beside it (32 bytes more a job).
+ * The last spec of the usual eight fields `internSpec` made: specs come in runs (a batch, a
+ * backlog of one kind of job), and one equal to it in every field (its parts shared, so
+ * compared by identity) is that spec again.
+ */
+let lastSpec: JobSpec | undefined;
+
+/**
+ * `spec` with its common parts shared (see the header). A spec of the usual eight fields equal
+ * to the one before it is that one, frozen (a million queued jobs of one kind hold one spec,
+ * not a million: 96 bytes each); any other is new. A spec of the usual eight fields is built as
+ * one literal: V8 keeps its fields in the object, where a spread keeps them in an array beside
+ * it (32 bytes more a job).
  */
 export const internSpec = (spec: JobSpec): JobSpec => {
   const resourcesKept = resources.intern(spec.resources);
@@ -120,29 +129,50 @@ export const internSpec = (spec: JobSpec): JobSpec => {
   const name = nameOf(spec.name);
   const queue = nameOf(spec.queue);
   if (usualFields(spec)) {
-    // Every field named: a spread in a literal puts the fields after it beside the object.
     const priority = spec.priority;
-    return spec.command !== undefined
-      ? {
-          name,
-          command: commands.intern(spec.command),
-          resources: resourcesKept,
-          labels: labelsKept,
-          constraints: constraintsKept,
-          retry,
-          priority,
-          queue,
-        }
-      : {
-          name,
-          handler: handlers.intern(spec.handler!),
-          resources: resourcesKept,
-          labels: labelsKept,
-          constraints: constraintsKept,
-          retry,
-          priority,
-          queue,
-        };
+    const command = spec.command === undefined ? undefined : commands.intern(spec.command);
+    const handler = spec.handler === undefined ? undefined : handlers.intern(spec.handler);
+    const last = lastSpec;
+    if (
+      last !== undefined &&
+      last.command === command &&
+      last.handler === handler &&
+      last.resources === resourcesKept &&
+      last.labels === labelsKept &&
+      last.constraints === constraintsKept &&
+      last.retry === retry &&
+      last.priority === priority &&
+      last.name === name &&
+      last.queue === queue
+    ) {
+      // Frozen when it is first shared: a stream of specs that never repeat pays nothing.
+      return Object.isFrozen(last) ? last : Object.freeze(last);
+    }
+    // Every field named: a spread in a literal puts the fields after it beside the object.
+    const kept: JobSpec =
+      command !== undefined
+        ? {
+            name,
+            command,
+            resources: resourcesKept,
+            labels: labelsKept,
+            constraints: constraintsKept,
+            retry,
+            priority,
+            queue,
+          }
+        : {
+            name,
+            handler: handler!,
+            resources: resourcesKept,
+            labels: labelsKept,
+            constraints: constraintsKept,
+            retry,
+            priority,
+            queue,
+          };
+    lastSpec = kept;
+    return kept;
   }
   // Each key stays where the spread put it: only its value is swapped.
   const shared = {
