@@ -5,7 +5,8 @@
  * told to block, and removes what it placed; `get`, `size` and each queue's depth follow.
  * The jobs are both kinds a queue holds: plain objects (wrapped in an entry) and jobs that are
  * their own entry (queue-entry.ts, as the supervisor's are), and a job object is pushed again
- * after it left, which must give it a new place without bringing its old one back.
+ * after it left, which must give it a new place without bringing its old one back; `holds`
+ * says of each object ever pushed whether it is the one queued now.
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -50,6 +51,7 @@ describe("job queue", () => {
         const queue = new JobQueue({ agingMs: 0, agingStep: 0 });
         const model = new Map<string, Queued>();
         const last = new Map<string, QueuedJob>();
+        const pushedEver = new Set<QueuedJob>();
         let seq = 0;
         for (const o of ops) {
           if (o.kind === "push") {
@@ -57,6 +59,7 @@ describe("job queue", () => {
             const fresh = o.ownEntry ? ownEntryJob(o.id, fields) : plainJob(o.id, fields);
             const job = o.again ? (last.get(o.id) ?? fresh) : fresh;
             last.set(o.id, job);
+            pushedEver.add(job);
             const pushed = queue.push(job, `${o.group}/${job.priority}`);
             expect(pushed).toBe(!model.has(o.id));
             if (pushed) model.set(o.id, { job, group: `${o.group}/${job.priority}`, seq: seq++ });
@@ -85,6 +88,9 @@ describe("job queue", () => {
           }
           expect(queue.size).toBe(model.size);
           for (const id of ids) expect(queue.get(id)).toBe(model.get(id)?.job);
+          // Every object ever pushed, queued now or not (again, or as another object).
+          for (const job of pushedEver)
+            expect(queue.holds(job)).toBe(model.get(job.jobId)?.job === job);
           for (const name of ["q1", "q2"]) {
             const depth = [...model.values()].filter((q) => q.job.queue === name).length;
             expect(queue.depth(name)).toBe(depth);

@@ -108,6 +108,16 @@ export class JobQueue {
   }
 
   /**
+   * Whether `job`, this object, is queued now (`get(job.jobId) === job`). A job that is its own
+   * entry and has not left says so itself, without a lookup. (One that left may be queued
+   * again, wrapped: queue-entry.ts.)
+   */
+  holds(job: QueuedJob): boolean {
+    if (job instanceof QueueEntry && job.job === job && !job.dead) return true;
+    return this.get(job.jobId) === job;
+  }
+
+  /**
    * `group` names the jobs that are interchangeable for placement (same requirements, demand
    * and strategy): when one of them cannot be placed, none of them can, in the same pass.
    */

@@ -222,7 +222,7 @@ export class Scheduler {
       for (const job of fresh) {
         // Identity, not the id: a job dequeued and enqueued again (maybe changed) since it
         // entered `fresh` is visited once, as it is queued now, at its new place.
-        if (this.queue.get(job.jobId) !== job || blocked.has(this.groupOf(job))) continue;
+        if (!this.queue.holds(job) || blocked.has(this.groupOf(job))) continue;
         const verdict = visit(job);
         if (verdict === "placed") this.queue.remove(job.jobId);
         else if (verdict === "block") blocked.add(this.groupOf(job));
