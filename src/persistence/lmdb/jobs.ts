@@ -15,6 +15,9 @@ import { Effect, Either } from "effect";
 import type { RootDatabase } from "lmdb";
 import { Conflict, NotFound } from "../../domain/errors.ts";
 import { decodeParsedJobSpec } from "../../domain/decode.ts";
+import type { InvalidInput } from "../../domain/errors.ts";
+import type { JobSpec } from "../../domain/job-spec.ts";
+import { specRunDecoder } from "../../domain/spec-runs.ts";
 import type { JobId } from "../../domain/ids.ts";
 import type { Job } from "../../domain/job.ts";
 import { defaultQueue } from "../../domain/queue.ts";
@@ -119,12 +122,17 @@ export const makeLmdbJobStore = (
    * there: that is decoded as any read of the job would (a record a read would refuse is
    * quarantined here too). A job with only its row has the status it was created with.
    */
-  const openRowOf = (id: string, state: JobState, row: JobRow): OpenRow | undefined => {
+  const openRowOf = (
+    id: string,
+    state: JobState,
+    row: JobRow,
+    decode: (u: unknown) => Either.Either<JobSpec, InvalidInput>,
+  ): OpenRow | undefined => {
     if (snapshotOf(dbs, id) !== undefined) {
       const job = unwrap(quarantine.skip(readJob(dbs, id, "jobs.openRows")));
       return job && { id: job.id, spec: job.spec, createdAt: job.createdAt, state };
     }
-    const spec = decodeParsedJobSpec(row.spec);
+    const spec = decode(row.spec);
     if (Either.isRight(spec)) {
       return { id: id as JobId, spec: spec.right, createdAt: row.createdAt, state };
     }
@@ -179,6 +187,7 @@ export const makeLmdbJobStore = (
         try: () => {
           const rows: OpenRow[] = [];
           let next: string | null = null;
+          const decode = specRunDecoder();
           for (const { key, value } of dbs.jobsOpen.getRange({ start: after ?? "" })) {
             if (key === after || !states.includes(value as JobState)) continue;
             if (rows.length === limit) {
@@ -187,7 +196,7 @@ export const makeLmdbJobStore = (
             }
             const row = dbs.jobs.get(key) as JobRow | undefined;
             if (row === undefined) continue;
-            const open = openRowOf(key, value as JobState, row);
+            const open = openRowOf(key, value as JobState, row, decode);
             if (open !== undefined) rows.push(open);
           }
           return { rows, next };
