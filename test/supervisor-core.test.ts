@@ -189,6 +189,15 @@ describe("supervisor core", () => {
   );
 });
 
+/** A supervisor on `store` in `scope` (closed to stop it), its agents answering every push. */
+const firstLife = (store: ReturnType<typeof makeMemoryStore>, scope: Scope.Scope) =>
+  Effect.flatMap(makeMemoryBus, (bus) => makeSupervisorCore({ store, bus })).pipe(
+    Scope.extend(scope),
+    Effect.tap((core) =>
+      core.attachGateway({ assign: () => true, cancel: () => true, drain: () => true }),
+    ),
+  );
+
 describe("supervisor core: recovery", () => {
   it.scoped(
     "gives each worker the jobs its job actors place on it (not committed one by one)",
@@ -196,10 +205,7 @@ describe("supervisor core: recovery", () => {
       Effect.gen(function* () {
         const store = makeMemoryStore();
         const first = yield* Scope.make();
-        const core = yield* Effect.flatMap(makeMemoryBus, (bus) =>
-          makeSupervisorCore({ store, bus }),
-        ).pipe(Scope.extend(first));
-        core.attachGateway({ assign: () => true, cancel: () => true, drain: () => true });
+        const core = yield* firstLife(store, first);
         const { workerId } = yield* registerWorker(core, "a");
         const jobs: string[] = [];
         for (const name of ["one", "two", "three"]) {
@@ -223,9 +229,7 @@ describe("supervisor core: recovery", () => {
     Effect.gen(function* () {
       const store = makeMemoryStore();
       const first = yield* Scope.make();
-      const core = yield* Effect.flatMap(makeMemoryBus, (bus) =>
-        makeSupervisorCore({ store, bus }),
-      ).pipe(Scope.extend(first));
+      const core = yield* firstLife(store, first);
       const jobs: string[] = [];
       for (const name of ["one", "two"]) jobs.push((yield* core.submit(spec(name))).job.id);
       yield* core.settled;
