@@ -15,8 +15,6 @@ import { Effect, Either } from "effect";
 import type { RootDatabase } from "lmdb";
 import { Conflict, NotFound } from "../../domain/errors.ts";
 import { decodeParsedJobSpec } from "../../domain/decode.ts";
-import type { InvalidInput } from "../../domain/errors.ts";
-import type { JobSpec } from "../../domain/job-spec.ts";
 import { specRunDecoder } from "../../domain/spec-runs.ts";
 import type { JobId } from "../../domain/ids.ts";
 import type { Job } from "../../domain/job.ts";
@@ -126,7 +124,7 @@ export const makeLmdbJobStore = (
     id: string,
     state: JobState,
     row: JobRow,
-    decode: (u: unknown) => Either.Either<JobSpec, InvalidInput>,
+    decode: ReturnType<typeof specRunDecoder>,
   ): OpenRow | undefined => {
     if (snapshotOf(dbs, id) !== undefined) {
       const job = unwrap(quarantine.skip(readJob(dbs, id, "jobs.openRows")));
