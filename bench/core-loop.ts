@@ -8,6 +8,7 @@
 import { Effect } from "effect";
 import type { SupervisorCore } from "../src/supervisor/core.ts";
 import { startAllocationMeter } from "./fixtures/allocation.ts";
+import { submitNow } from "./fixtures/submit-now.ts";
 
 const capacity = { cpuMillis: 1_000_000, memoryMb: 1_000_000, gpus: 0, maxJobs: 256 };
 const telemetry = {
@@ -65,7 +66,7 @@ export const coreLoop = async (
     Array.from({ length: lanes }, async () => {
       while (next < n) {
         next++;
-        await Effect.runPromise(core.submit(spec));
+        await submitNow(core, spec);
       }
     }),
   );

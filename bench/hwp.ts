@@ -28,6 +28,7 @@ import { makeLogger } from "../src/supervisor/logger.ts";
 import { startSupervisor } from "../src/supervisor/process.ts";
 import { jobEvents, type JobEvent } from "../src/supervisor/topics.ts";
 import { coreLoop, type CoreLoop } from "./core-loop.ts";
+import { submitNow } from "./fixtures/submit-now.ts";
 import { percentile, printJson, printTable, round } from "./report.ts";
 
 const HANDLER_JOBS = 20_000;
@@ -161,7 +162,7 @@ const runOn = async (store: "lmdb" | "postgres") => {
     agents.push(...started.map(([p]) => p));
     await Promise.all(started.map(([, ready]) => ready));
 
-    const submit = (spec: unknown) => Effect.runPromise(core.submit(spec)).then((r) => r.job.id);
+    const submit = (spec: unknown) => submitNow(core, spec).then((r) => r.job.id);
     const noop = { name: "noop", handler: { name: "noop", input: null } };
 
     const throughput = async (n: number, spec: unknown) => {

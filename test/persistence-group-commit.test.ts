@@ -1,7 +1,8 @@
 /**
  * The group commit every adapter's writes go through (src/persistence/group-commit.ts): writers
  * of one tick share a commit, writers that arrive during a commit share the next one, a batch
- * never passes its cap, and a failed commit fails exactly the writers it held.
+ * never passes its cap, and a failed commit fails exactly the writers it held. `submitNow` does
+ * the same with callbacks, and a callback that throws stops neither its batch nor the next.
  */
 import { describe, expect, it } from "vitest";
 import { makeGroupCommit } from "../src/persistence/group-commit.ts";
@@ -62,5 +63,38 @@ describe("group commit", () => {
     await c.settle();
     c.pending[1]!.resolve();
     expect(await next).toBe("ok 3");
+  });
+
+  it("answers callbacks as promises, and a callback that throws stops neither its batch nor the next", async () => {
+    const c = controlled();
+    const defects: unknown[] = [];
+    const group = makeGroupCommit(c.commit, 10, (e) => defects.push(e));
+    const told: string[] = [];
+    const fail = (e: unknown) => told.push(`failed ${String(e)}`);
+    group.submitNow(
+      1,
+      () => {
+        throw new Error("writer 1's bug");
+      },
+      fail,
+    );
+    group.submitNow(2, (r) => told.push(r), fail);
+    await c.settle();
+    const next = group.submit(3);
+    await c.settle();
+    expect(c.batches).toEqual([[1, 2]]);
+    c.pending[0]!.resolve();
+    await c.settle();
+    expect(told).toEqual(["ok 2"]);
+    expect(defects.map((e) => (e as Error).message)).toEqual(["writer 1's bug"]);
+    expect(c.batches).toEqual([[1, 2], [3]]);
+    c.pending[1]!.resolve();
+    expect(await next).toBe("ok 3");
+
+    group.submitNow(4, (r) => told.push(r), fail);
+    await c.settle();
+    c.pending[2]!.reject("disk full");
+    await c.settle();
+    expect(told).toEqual(["ok 2", "failed disk full"]);
   });
 });

@@ -4,10 +4,10 @@
  * returns; otherwise it is queued as before, behind the jobs already waiting.
  */
 import { describe, expect, it } from "@effect/vitest";
-import { Effect, Exit, Scope } from "effect";
+import { Cause, Effect, Either, Exit, Scope } from "effect";
 import { makeMemoryBus } from "../src/bus/index.ts";
 import { makeMemoryStore } from "../src/persistence/memory/store.ts";
-import type { Store } from "../src/persistence/index.ts";
+import { StoreError, type Store } from "../src/persistence/index.ts";
 import { makeSupervisorCore } from "../src/supervisor/core.ts";
 import { jobEvents } from "../src/supervisor/topics.ts";
 import { jobAddress } from "../src/supervisor/kinds.ts";
@@ -76,6 +76,52 @@ describe("placing a job as it is submitted", () => {
       const c = yield* core.submit(spec("next"));
       expect(c.job.id).not.toBe(a.job.id);
       expect(assigned.map(([, x]) => x.jobId)).toEqual([a.job.id, c.job.id]);
+    }),
+  );
+
+  it.scoped("gives the reservation back when the commit fails, and answers with its error", () =>
+    Effect.gen(function* () {
+      const memory = makeMemoryStore();
+      let failing = true;
+      const store: Store = {
+        ...memory,
+        jobs: {
+          ...memory.jobs,
+          createNow: (job, placed, done) =>
+            failing
+              ? done(Either.left(new StoreError({ operation: "jobs.create", cause: "disk full" })))
+              : memory.jobs.createNow(job, placed, done),
+        },
+      };
+      const { core, assigned } = yield* setup({}, store);
+      const told: Array<Exit.Exit<unknown, unknown>> = [];
+      core.submitNow(spec("doomed"), undefined, (exit) => told.push(exit));
+      expect(told).toHaveLength(1);
+      expect(Exit.isFailure(told[0]!) && Cause.squash(told[0].cause)).toMatchObject({
+        _tag: "StoreError",
+      });
+      expect(yield* memory.jobs.list({})).toMatchObject({ jobs: [] });
+      yield* core.settled;
+      expect(core.scheduler.reservations()).toBe(0);
+      expect(assigned).toEqual([]);
+      // The capacity is really free: the next job is placed at once.
+      failing = false;
+      const next = yield* core.submit(spec("next"));
+      expect(assigned.map(([, a]) => a.jobId)).toEqual([next.job.id]);
+    }),
+  );
+
+  it.scoped("answers a spec it cannot read with InvalidInput, and stores nothing", () =>
+    Effect.gen(function* () {
+      const { core, store } = yield* setup();
+      const told: Array<Exit.Exit<unknown, unknown>> = [];
+      core.submitNow({ name: "x", comand: { argv: ["true"] } }, undefined, (e) => told.push(e));
+      expect(told).toHaveLength(1);
+      expect(Exit.isFailure(told[0]!) && Cause.squash(told[0].cause)).toMatchObject({
+        _tag: "InvalidInput",
+      });
+      expect(yield* store.jobs.list({})).toMatchObject({ jobs: [] });
+      expect(core.scheduler.reservations()).toBe(0);
     }),
   );
 

@@ -36,8 +36,7 @@ export const makeSubmitCoalescer = (core: SupervisorCore) => {
   let inFlight = 0;
   let scheduled = false;
 
-  const alone = (w: Waiting) =>
-    Effect.runCallback(core.submit(w.spec, parsed), { onExit: (exit) => w.done(exit) });
+  const alone = (w: Waiting) => core.submitNow(w.spec, parsed, w.done);
 
   const flush = (): void => {
     scheduled = false;

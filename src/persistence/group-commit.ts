@@ -13,6 +13,8 @@
  */
 export interface GroupCommit<A, B> {
   readonly submit: (request: A) => Promise<B>;
+  /** `submit` with callbacks instead of a promise: no promise (nor a turn) per writer. */
+  readonly submitNow: (request: A, resolve: (b: B) => void, reject: (e: unknown) => void) => void;
   /** Commits made so far: far fewer than requests under concurrency. */
   readonly commits: () => number;
 }
@@ -23,14 +25,40 @@ interface Waiting<A, B> {
   readonly reject: (e: unknown) => void;
 }
 
+/** A writer's callback threw: a defect, thrown where nothing catches it. */
+const throwLater = (error: unknown): void =>
+  queueMicrotask(() => {
+    throw error;
+  });
+
 export const makeGroupCommit = <A, B>(
   commit: (requests: ReadonlyArray<A>) => Promise<ReadonlyArray<B>>,
   maxBatch: number,
+  onDefect: (error: unknown) => void = throwLater,
 ): GroupCommit<A, B> => {
   let waiting: Array<Waiting<A, B>> = [];
   let inFlight = false;
   let scheduled = false;
   let commits = 0;
+
+  /**
+   * Tells every writer of a batch, then goes on with the next: a writer's callback that throws
+   * (`submitNow`'s are plain callbacks) neither keeps the others waiting nor stops the commits.
+   * What it threw goes to `onDefect`.
+   */
+  const settle = (
+    batch: ReadonlyArray<Waiting<A, B>>,
+    tell: (w: Waiting<A, B>, i: number) => void,
+  ) => {
+    for (let i = 0; i < batch.length; i++) {
+      try {
+        tell(batch[i]!, i);
+      } catch (error) {
+        onDefect(error);
+      }
+    }
+    flush();
+  };
 
   const flush = (): void => {
     scheduled = false;
@@ -42,26 +70,25 @@ export const makeGroupCommit = <A, B>(
     commit(batch.map((w) => w.request)).then(
       (results) => {
         inFlight = false;
-        for (let i = 0; i < batch.length; i++) batch[i]!.resolve(results[i]!);
-        flush();
+        settle(batch, (w, i) => w.resolve(results[i]!));
       },
       (error: unknown) => {
         inFlight = false;
-        for (const w of batch) w.reject(error);
-        flush();
+        settle(batch, (w) => w.reject(error));
       },
     );
   };
 
+  const submitNow = (request: A, resolve: (b: B) => void, reject: (e: unknown) => void): void => {
+    waiting.push({ request, resolve, reject });
+    if (!inFlight && !scheduled) {
+      scheduled = true;
+      queueMicrotask(flush);
+    }
+  };
   return {
-    submit: (request) =>
-      new Promise<B>((resolve, reject) => {
-        waiting.push({ request, resolve, reject });
-        if (!inFlight && !scheduled) {
-          scheduled = true;
-          queueMicrotask(flush);
-        }
-      }),
+    submit: (request) => new Promise<B>((resolve, reject) => submitNow(request, resolve, reject)),
+    submitNow,
     commits: () => commits,
   };
 };

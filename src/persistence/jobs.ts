@@ -20,13 +20,13 @@
  * "newest"`, the newest first: `cursor` is opaque, taken from the page before (in the same order). Recovery lists the non-terminal states (`unfinishedJobStates`) and spawns a fresh actor
  * for every job that has no snapshot.
  */
-import type { Effect } from "effect";
+import { Cause, Effect, Either, Exit } from "effect";
 import { Conflict, type InvalidInput, type NotFound } from "../domain/errors.ts";
 import type { Job, JobResult } from "../domain/job.ts";
 import type { JobSpec } from "../domain/job-spec.ts";
 import type { JobId } from "../domain/ids.ts";
 import { jobStates, isTerminalJobState, type JobState } from "../domain/job-state.ts";
-import type { StoreError } from "./errors.ts";
+import { storeError, type StoreError } from "./errors.ts";
 import type { SnapshotRecord } from "./snapshots.ts";
 
 export interface CreateResult {
@@ -80,6 +80,11 @@ export interface OpenRow {
 
 export interface JobStore {
   readonly create: (job: Job, placed?: SnapshotRecord) => Effect.Effect<CreateResult, StoreError>;
+  /**
+   * `create` without an Effect: `done` is called once, after the commit, with what `create`
+   * gives. A single submit's path (core.ts): a fiber per job cost more than its commit's share.
+   */
+  readonly createNow: (job: Job, placed: SnapshotRecord | undefined, done: CreateDone) => void;
   /**
    * Many jobs in one commit, results in the same order. `records[i]`, when given, is job i's
    * actor's first record, committed with its row as `create`'s `placed` is (a delayed job).
@@ -139,6 +144,21 @@ export const matchesDetails = (
   (filter.updatedSince === undefined || job.updatedAt >= filter.updatedSince) &&
   (filter.error === undefined ||
     (job.result?.error ?? "").toLowerCase().includes(filter.error.toLowerCase()));
+
+export type CreateDone = (r: Either.Either<CreateResult, StoreError>) => void;
+
+/** `createNow` from `create`, for a store whose create has no cheaper way to run. */
+export const createNowOf =
+  (create: JobStore["create"]): JobStore["createNow"] =>
+  (job, placed, done) =>
+    Effect.runCallback(Effect.either(create(job, placed)), {
+      onExit: (exit) =>
+        done(
+          Exit.isSuccess(exit)
+            ? exit.value
+            : Either.left(storeError("jobs.create")(Cause.squash(exit.cause))),
+        ),
+    });
 
 export const notFinished = (id: string, state: JobState) =>
   new Conflict({ message: `job ${id} is ${state}: only a finished job can be run again` });

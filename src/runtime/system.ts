@@ -126,6 +126,8 @@ export interface ActorSystem<K extends Kinds> {
    * state the actor has already left).
    */
   readonly adopt: (prepared: Prepared) => Effect.Effect<void, ActorExists | ActorUnavailable>;
+  /** `adopt` without an Effect (a single submit's path): what became of it. */
+  readonly adoptNow: (prepared: Prepared) => "ok" | "exists" | "closed";
   /**
    * An actor whose record is durable, left in the store with only its timer armed: no cell,
    * no snapshot in memory. When `deadline` passes (or a message comes) it is loaded like a
@@ -430,6 +432,13 @@ export const makeActorSystem = <K extends Kinds, Staged = never>(
       return "ok";
     };
 
+    const adoptNow = (prepared: Prepared): "ok" | "exists" | "closed" => {
+      if (closed) return "closed";
+      if (!cells.adopt(prepared, now())) return "exists";
+      timerCheck();
+      return "ok";
+    };
+
     const system: ActorSystem<K> = {
       now,
       spawn: (to, input, durable = false) =>
@@ -444,11 +453,12 @@ export const makeActorSystem = <K extends Kinds, Staged = never>(
       adopt: (prepared) =>
         Effect.suspend((): Effect.Effect<void, ActorExists | ActorUnavailable> => {
           const to = prepared.address;
-          if (closed) return Effect.fail(new ActorUnavailable({ address: to, reason: "closed" }));
-          if (!cells.adopt(prepared, now())) return Effect.fail(new ActorExists({ address: to }));
-          timerCheck();
-          return Effect.void;
+          const r = adoptNow(prepared);
+          if (r === "ok") return Effect.void;
+          if (r === "exists") return Effect.fail(new ActorExists({ address: to }));
+          return Effect.fail(new ActorUnavailable({ address: to, reason: r }));
         }),
+      adoptNow,
       park: (address, deadline) => {
         if (closed || cells.cells.has(address) || cells.virtual.has(address)) return;
         cells.deadlines.arm(address, deadline);

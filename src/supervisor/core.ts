@@ -85,6 +85,8 @@ export interface SubmitOptions {
   readonly parsed?: boolean;
 }
 
+export type SubmitDone = (exit: Exit.Exit<CreateResult, InvalidInput | StoreError>) => void;
+
 export interface SupervisorCore extends CorePorts {
   readonly inbound: AgentInbound;
   readonly attachGateway: (gateway: WorkerGateway) => void;
@@ -92,6 +94,12 @@ export interface SupervisorCore extends CorePorts {
     spec: unknown,
     options?: SubmitOptions,
   ) => Effect.Effect<CreateResult, InvalidInput | StoreError>;
+  /**
+   * `submit` without an Effect: `done` is called once, with how it ended (a defect included),
+   * after the commit. The HTTP API's single submits and the benches go this way: a fiber per
+   * job cost more than the job's share of its commit.
+   */
+  readonly submitNow: (spec: unknown, options: SubmitOptions | undefined, done: SubmitDone) => void;
   readonly submitBatch: (
     specs: ReadonlyArray<unknown>,
     options?: SubmitOptions,
@@ -355,41 +363,56 @@ export const makeSupervisorCore = (options: {
      * never in the queue); its `scheduled` effects are performed as after any commit. A job not
      * created after all (it existed) gives its reservation back.
      */
-    const placedCreated = (job: Job, { placement, prepared }: Ahead, r: CreateResult) => {
-      if (!r.created) return Effect.sync(() => release(job.id));
+    const placedCreatedNow = (job: Job, { placement, prepared }: Ahead, r: CreateResult) => {
+      if (!r.created) return release(job.id);
       specs.set(job.id, job.spec);
-      return system.adopt(prepared).pipe(
-        Effect.ignore,
-        Effect.andThen(() => {
-          bus.tryPublish(placementEvents, placement);
-          for (const e of prepared.initialEffects as ReadonlyArray<JobEffect>) {
-            if (e.type === "job.transitioned") announceJob(routing, e, job.spec);
-          }
-          // The worker hears of its new job from routing's microtask, not here: the jobs of one
-          // group commit's creates reach it in one `jobs_changed`, not one message (and one
-          // copy of its job list) each.
-          for (const e of prepared.effects) routeJobEffect(routing, e as JobEffect);
-        }),
-      );
+      system.adoptNow(prepared);
+      bus.tryPublish(placementEvents, placement);
+      for (const e of prepared.initialEffects as ReadonlyArray<JobEffect>) {
+        if (e.type === "job.transitioned") announceJob(routing, e, job.spec);
+      }
+      // The worker hears of its new job from routing's microtask, not here: the jobs of one
+      // group commit's creates reach it in one `jobs_changed`, not one message (and one copy
+      // of its job list) each.
+      for (const e of prepared.effects) routeJobEffect(routing, e as JobEffect);
     };
+    const placedCreated = (job: Job, ahead: Ahead, r: CreateResult) =>
+      Effect.sync(() => placedCreatedNow(job, ahead, r));
 
     /**
      * One job, placed before it is created when the scheduler can do it at once (its record
-     * then commits with the row). A job whose commit failed gives its reservation back. From
-     * the commit on it is not interrupted: a job made durable `scheduled` gets its live actor
-     * and its assignment.
+     * then commits with the row). A job whose commit failed gives its reservation back. What
+     * follows the commit always runs (no fiber to interrupt): a job made durable gets its
+     * actor, and a job made durable `scheduled` its assignment. No Effect on the way: a
+     * callback from the store's group commit to `done`.
      */
-    const createOne = (job: Job): Effect.Effect<CreateResult, StoreError> =>
-      Effect.suspend(() => {
-        if (job.state === "delayed") return createDelayed(job);
-        const ahead = placeAhead(job);
-        if (ahead === undefined) return store.jobs.create(job).pipe(Effect.flatMap(acceptOne));
-        return store.jobs.create(job, ahead.prepared.record).pipe(
-          Effect.tapError(() => Effect.sync(() => release(job.id))),
-          Effect.tap((r) => placedCreated(job, ahead, r)),
-          Effect.uninterruptible,
-        );
+    const createOneNow = (job: Job, done: (exit: Exit.Exit<CreateResult, StoreError>) => void) => {
+      if (job.state === "delayed") {
+        Effect.runCallback(createDelayed(job), { onExit: done });
+        return;
+      }
+      let ahead: Ahead | undefined;
+      try {
+        ahead = placeAhead(job);
+      } catch (defect) {
+        return done(Exit.die(defect));
+      }
+      store.jobs.createNow(job, ahead?.prepared.record, (r) => {
+        if (Either.isLeft(r)) {
+          if (ahead !== undefined) release(job.id);
+          return done(Exit.fail(r.left));
+        }
+        try {
+          if (ahead === undefined) acceptNow(r.right);
+          else placedCreatedNow(job, ahead, r.right);
+        } catch (defect) {
+          return done(Exit.die(defect));
+        }
+        done(Exit.succeed(r.right));
       });
+    };
+    const createOne = (job: Job): Effect.Effect<CreateResult, StoreError> =>
+      Effect.async((resume) => createOneNow(job, resume));
 
     /**
      * Delayed jobs: each row commits with its actor's record (`delayed`, its deadline the due
@@ -456,32 +479,41 @@ export const makeSupervisorCore = (options: {
         ? createMixed(jobs)
         : store.jobs.createBatch(jobs).pipe(Effect.flatMap(accept));
 
+    const decodeNow = (
+      inputs: ReadonlyArray<unknown>,
+      step?: { readonly runId: PipelineRunId; readonly step: string },
+      parsed = false,
+    ): Either.Either<Job[], InvalidInput> => {
+      const jobs: Job[] = [];
+      for (const [i, input] of inputs.entries()) {
+        const spec = parsed ? decodeParsedJobSpec(input) : decodeJobSpec(input);
+        if (Either.isLeft(spec)) {
+          const e = spec.left;
+          return Either.left(
+            inputs.length === 1
+              ? e
+              : new InvalidInput({
+                  message: `jobs.${i}: ${e.message}`,
+                  issues: e.issues.map((x) => ({ ...x, path: `jobs.${i}.${x.path}` })),
+                }),
+          );
+        }
+        // One clock reading: the id holds the creation time (job-virtual.ts counts on it).
+        const now = system.now();
+        jobs.push(newJob(newJobId(now), spec.right, now, step));
+      }
+      return Either.right(jobs);
+    };
     const decodeAll = (
       inputs: ReadonlyArray<unknown>,
       step?: { readonly runId: PipelineRunId; readonly step: string },
       parsed = false,
-    ) =>
-      Effect.suspend(() => {
-        const jobs: Job[] = [];
-        for (const [i, input] of inputs.entries()) {
-          const spec = parsed ? decodeParsedJobSpec(input) : decodeJobSpec(input);
-          if (Either.isLeft(spec)) {
-            const e = spec.left;
-            return Effect.fail(
-              inputs.length === 1
-                ? e
-                : new InvalidInput({
-                    message: `jobs.${i}: ${e.message}`,
-                    issues: e.issues.map((x) => ({ ...x, path: `jobs.${i}.${x.path}` })),
-                  }),
-            );
-          }
-          // One clock reading: the id holds the creation time (job-virtual.ts counts on it).
-          const now = system.now();
-          jobs.push(newJob(newJobId(now), spec.right, now, step));
-        }
-        return Effect.succeed(jobs);
-      });
+    ) => Effect.suspend(() => decodeNow(inputs, step, parsed));
+    const submitNow = (input: unknown, options: SubmitOptions | undefined, done: SubmitDone) => {
+      const jobs = decodeNow([input], undefined, options?.parsed);
+      if (Either.isLeft(jobs)) return done(Exit.fail(jobs.left));
+      createOneNow(jobs.right[0]!, done);
+    };
 
     // Queue settings before any job is queued again: a paused queue stays paused.
     const queues = yield* makeQueueControl({
@@ -565,10 +597,8 @@ export const makeSupervisorCore = (options: {
       attachGateway: (g) => {
         gateway = g;
       },
-      submit: (input, options) =>
-        decodeAll([input], undefined, options?.parsed).pipe(
-          Effect.flatMap((jobs) => createOne(jobs[0]!)),
-        ),
+      submit: (input, options) => Effect.async((resume) => submitNow(input, options, resume)),
+      submitNow,
       submitBatch: (inputs, options) =>
         decodeAll(inputs, undefined, options?.parsed).pipe(Effect.flatMap(createAll)),
       submitSpecs: (specs) =>

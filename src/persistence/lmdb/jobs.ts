@@ -54,6 +54,19 @@ export const makeLmdbJobStore = (
     maxBatch,
   );
 
+  const createNow: JobStore["createNow"] = (job, placed, done) => {
+    let prepared: PreparedRecord | undefined;
+    try {
+      // A malformed record fails here, before anything is written.
+      prepared = placed === undefined ? undefined : prepareRecord(placed);
+    } catch (cause) {
+      return done(Either.left(storeError("jobs.create")(cause)));
+    }
+    creates.submitNow([job, prepared], done, (cause) =>
+      done(Either.left(storeError("jobs.create")(cause))),
+    );
+  };
+
   /**
    * The key bounds of an index whose keys are `[...prefix, jobId]`, from the cursor: upwards,
    * or (the newest first) downwards from its high end.
@@ -139,13 +152,8 @@ export const makeLmdbJobStore = (
   };
 
   return {
-    create: (job, placed) =>
-      Effect.tryPromise({
-        // A malformed record fails here, before anything is written.
-        try: () => creates.submit([job, placed === undefined ? undefined : prepareRecord(placed)]),
-        catch: (cause) =>
-          cause instanceof StoreError ? cause : new StoreError({ operation: "jobs.create", cause }),
-      }).pipe(Effect.flatten),
+    create: (job, placed) => Effect.async((resume) => createNow(job, placed, resume)),
+    createNow,
     createBatch: (jobs, records) =>
       Effect.try({
         try: () => records?.map((r) => (r === undefined ? undefined : prepareRecord(r))),

@@ -20,8 +20,8 @@ import {
 } from "../jobs.ts";
 import { present, Quarantine } from "../quarantine.ts";
 
-/** `reopen` needs the snapshots: the store (store.ts) adds it. */
-export interface MemoryJobStore extends Omit<JobStore, "reopen"> {
+/** `reopen` (and `createNow`, a create with a record) needs the snapshots: store.ts adds them. */
+export interface MemoryJobStore extends Omit<JobStore, "reopen" | "createNow"> {
   /** A status derived from a job actor's snapshot; ignored for a job that is not stored. */
   readonly applyStatus: (id: string, status: JobStatus) => void;
   /** Removes jobs finished before `before` (failed ones before `failedBefore`); their ids. */

@@ -14,7 +14,7 @@ import { makeMemoryCredentialStore } from "./credentials.ts";
 import { makeMemoryQueueStore } from "./queues.ts";
 import { makeMemoryScheduleStore } from "./schedules.ts";
 import { isTerminalJobState } from "../../domain/job-state.ts";
-import { notFinished } from "../jobs.ts";
+import { createNowOf, notFinished } from "../jobs.ts";
 import type { Job } from "../../domain/job.ts";
 import type { Conflict, NotFound } from "../../domain/errors.ts";
 import type { StoreError } from "../errors.ts";
@@ -75,6 +75,7 @@ export const makeMemoryStore = (options: StoreOptions = {}): Store => {
       ...jobs,
       // Its status derived first: a malformed record fails the create before anything is written.
       create,
+      createNow: createNowOf(create),
       reopen: (id, record) =>
         Effect.try({ try: () => statusOfSnapshot(record), catch: storeError("jobs.reopen") }).pipe(
           Effect.zipRight(jobs.get(id)),

@@ -139,6 +139,20 @@ export const makePostgresJobStore = (
     maxBatch,
   );
 
+  const createNow: JobStore["createNow"] = (job, placed, done) => {
+    try {
+      // A malformed record fails its own create here, not the batch it would join.
+      if (placed !== undefined) statusOfSnapshot(placed);
+    } catch (cause) {
+      return done(Either.left(storeError("jobs.create")(cause)));
+    }
+    creates.submitNow(
+      [job, placed],
+      (r) => done(Either.right(r)),
+      (cause) => done(Either.left(storeError("jobs.create")(cause))),
+    );
+  };
+
   const get = (id: string) =>
     Effect.tryPromise({
       try: () => selectJobs(db).where("j.id", "=", id).executeTakeFirst(),
@@ -153,19 +167,8 @@ export const makePostgresJobStore = (
   const terminal = sql.join(terminalJobStates.map((s) => sql.lit(s)));
 
   return {
-    create: (job, placed) =>
-      Effect.try({
-        // A malformed record fails its own create here, not the batch it would join.
-        try: () => (placed === undefined ? undefined : statusOfSnapshot(placed)),
-        catch: storeError("jobs.create"),
-      }).pipe(
-        Effect.zipRight(
-          Effect.tryPromise({
-            try: () => creates.submit([job, placed]),
-            catch: storeError("jobs.create"),
-          }),
-        ),
-      ),
+    create: (job, placed) => Effect.async((resume) => createNow(job, placed, resume)),
+    createNow,
     createBatch: (jobs, records) =>
       Effect.tryPromise({
         try: () =>
