@@ -111,18 +111,31 @@ describe("placing a job as it is submitted", () => {
     }),
   );
 
-  it.scoped("answers a spec it cannot read with InvalidInput, and stores nothing", () =>
-    Effect.gen(function* () {
-      const { core, store } = yield* setup();
-      const told: Array<Exit.Exit<unknown, unknown>> = [];
-      core.submitNow({ name: "x", comand: { argv: ["true"] } }, undefined, (e) => told.push(e));
-      expect(told).toHaveLength(1);
-      expect(Exit.isFailure(told[0]!) && Cause.squash(told[0].cause)).toMatchObject({
-        _tag: "InvalidInput",
-      });
-      expect(yield* store.jobs.list({})).toMatchObject({ jobs: [] });
-      expect(core.scheduler.reservations()).toBe(0);
-    }),
+  it.scoped(
+    "answers a spec it cannot read with InvalidInput, one that throws as a defect; stores nothing",
+    () =>
+      Effect.gen(function* () {
+        const { core, store } = yield* setup();
+        const told: Array<Exit.Exit<unknown, unknown>> = [];
+        core.submitNow({ name: "x", comand: { argv: ["true"] } }, undefined, (e) => told.push(e));
+        expect(told).toHaveLength(1);
+        expect(Exit.isFailure(told[0]!) && Cause.squash(told[0].cause)).toMatchObject({
+          _tag: "InvalidInput",
+        });
+        expect(yield* store.jobs.list({})).toMatchObject({ jobs: [] });
+        expect(core.scheduler.reservations()).toBe(0);
+        // Input that throws when read is told as a defect, not thrown at the caller.
+        const evil = {
+          get name(): string {
+            throw new Error("a getter's bug");
+          },
+          command: { argv: ["true"] },
+        };
+        core.submitNow(evil, undefined, (e) => told.push(e));
+        expect(told).toHaveLength(2);
+        expect(Exit.isFailure(told[1]!) && Cause.isDie(told[1].cause)).toBe(true);
+        expect(yield* store.jobs.list({})).toMatchObject({ jobs: [] });
+      }),
   );
 
   it.scoped("recovers a job placed at submit as scheduled on its worker", () =>

@@ -510,7 +510,13 @@ export const makeSupervisorCore = (options: {
       parsed = false,
     ) => Effect.suspend(() => decodeNow(inputs, step, parsed));
     const submitNow = (input: unknown, options: SubmitOptions | undefined, done: SubmitDone) => {
-      const jobs = decodeNow([input], undefined, options?.parsed);
+      let jobs: Either.Either<Job[], InvalidInput>;
+      try {
+        jobs = decodeNow([input], undefined, options?.parsed);
+      } catch (defect) {
+        // Input that throws when read (a getter, in process): told, as any defect is.
+        return done(Exit.die(defect));
+      }
       if (Either.isLeft(jobs)) return done(Exit.fail(jobs.left));
       createOneNow(jobs.right[0]!, done);
     };
