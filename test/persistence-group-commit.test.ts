@@ -65,7 +65,7 @@ describe("group commit", () => {
     expect(await next).toBe("ok 3");
   });
 
-  it("answers callbacks as promises, and a callback that throws stops neither its batch nor the next", async () => {
+  it("tells writers by callback as by promise, and a callback that throws stops neither its batch nor the next", async () => {
     const c = controlled();
     const defects: unknown[] = [];
     const group = makeGroupCommit(c.commit, 10, (e) => defects.push(e));
