@@ -20,7 +20,7 @@
  */
 import { Effect } from "effect";
 import type { RootDatabase } from "lmdb";
-import { StoreError } from "../errors.ts";
+import { storeError, type StoreError } from "../errors.ts";
 import { describeCause, type HealthTracker } from "../health.ts";
 import { commitCause, isCommitFailure } from "./commit-errors.ts";
 
@@ -69,8 +69,7 @@ export const makeDurable = (root: RootDatabase, flush: boolean, health: HealthTr
   const durable = <T>(operation: string, write: () => Promise<T>) =>
     Effect.tryPromise({
       try: () => promise(write),
-      catch: (cause) =>
-        cause instanceof StoreError ? cause : new StoreError({ operation, cause }),
+      catch: storeError(operation),
     });
   return Object.assign(durable, { promise, transaction });
 };

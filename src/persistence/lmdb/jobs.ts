@@ -157,10 +157,7 @@ export const makeLmdbJobStore = (
     createBatch: (jobs, records) =>
       Effect.try({
         try: () => records?.map((r) => (r === undefined ? undefined : prepareRecord(r))),
-        catch: (cause) =>
-          cause instanceof StoreError
-            ? cause
-            : new StoreError({ operation: "jobs.createBatch", cause }),
+        catch: storeError("jobs.createBatch"),
       }).pipe(
         Effect.flatMap((prepared) =>
           durable("jobs.createBatch", () =>
@@ -225,8 +222,7 @@ export const makeLmdbJobStore = (
             }
             return jobs;
           },
-          catch: (e) =>
-            e instanceof StoreError ? e : new StoreError({ operation: "jobs.list", cause: e }),
+          catch: storeError("jobs.list"),
         });
         const page = pageOf(found, limit, (j) => j.id);
         return { jobs: page.items, next: page.next };
@@ -234,8 +230,7 @@ export const makeLmdbJobStore = (
     reopen: (id, record) =>
       Effect.try({
         try: () => prepareRecord(record),
-        catch: (cause) =>
-          cause instanceof StoreError ? cause : new StoreError({ operation: "jobs.reopen", cause }),
+        catch: storeError("jobs.reopen"),
       }).pipe(
         Effect.flatMap((prepared) =>
           durable("jobs.reopen", () =>
